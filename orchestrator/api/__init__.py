@@ -1,0 +1,1 @@
+"""HTTP surface: /_public, /api (clients) and /_worker (workers)."""

@@ -1,0 +1,130 @@
+"""Error envelope, request ids and token checks for every route."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+import orjson
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from orchestrator.api.render import json_response
+from orchestrator.appkeys import SETTINGS
+from orchestrator.errors import (
+    BadRequest,
+    Forbidden,
+    OrchestratorError,
+    PayloadTooLarge,
+    Unauthorized,
+    Unavailable,
+)
+
+log = logging.getLogger("orchestrator.api")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CLIENT = web.RequestKey("client", str)
+WORKER_BINDING = web.RequestKey("worker_binding", str)
+"""The worker id a per-worker token is bound to; "" for the global token."""
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+    try:
+        response = await handler(request)
+    except OrchestratorError as exc:
+        response = json_response(exc.to_body(), status=exc.status)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _HTTP_CODES.get(exc.status, f"HTTP_{exc.status}")
+        message = exc.reason if exc.status != 404 else f"no route {request.method} {request.path}"
+        body = {"error": {"code": code, "message": message, "details": {}}}
+        response = json_response(body, status=exc.status)
+    except RedisError as exc:
+        log.error("storage error on %s %s [%s]: %s", request.method, request.path, request_id, exc)
+        err = Unavailable("storage is not answering; try again", code="STORAGE_UNAVAILABLE")
+        response = json_response(err.to_body(), status=503)
+    except Exception:
+        log.exception("unhandled error on %s %s [%s]", request.method, request.path, request_id)
+        body = {
+            "error": {
+                "code": "INTERNAL_ERROR",
+                "message": "internal error; the log has the details",
+                "details": {"request_id": request_id},
+            }
+        }
+        response = json_response(body, status=500)
+    if not response.prepared:
+        response.headers["X-Request-Id"] = request_id
+    return response
+
+
+def _matches(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+@web.middleware
+async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    path = request.path
+    settings = request.app[SETTINGS]
+    if path.startswith("/api/"):
+        token = request.headers.get("X-Client-Token", "")
+        name = None
+        for client in settings.clients:  # compare with every token: no early exit leaks
+            if _matches(token, client.token) and name is None:
+                name = client.name
+        if not token or name is None:
+            raise Unauthorized(
+                "missing or invalid X-Client-Token" if token else "X-Client-Token header missing"
+            )
+        request[CLIENT] = name
+    elif path.startswith("/_worker/"):
+        token = request.headers.get("X-Worker-Token", "")
+        binding = None
+        if token and settings.worker_token and _matches(token, settings.worker_token):
+            binding = ""
+        for worker_id, expected in settings.worker_tokens.items():
+            if token and _matches(token, expected) and binding is None:
+                binding = worker_id
+        if binding is None:
+            raise Unauthorized(
+                "missing or invalid X-Worker-Token" if token else "X-Worker-Token header missing"
+            )
+        request[WORKER_BINDING] = binding
+    return await handler(request)
+
+
+def require_worker(request: web.Request, worker_id: str) -> None:
+    """A token bound to one worker id cannot act as another worker."""
+    bound = request[WORKER_BINDING]
+    if bound and bound != worker_id:
+        raise Forbidden(
+            f"this worker token belongs to worker {bound!r}, not {worker_id!r}",
+            code="WORKER_TOKEN_MISMATCH",
+        )
+
+
+async def read_json(request: web.Request, *, required: bool = True) -> object:
+    """The request body as JSON; 400 names what is wrong, 413 when it is too big."""
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        limit = request.app[SETTINGS].max_body_bytes
+        raise PayloadTooLarge(
+            f"body larger than {limit} bytes", details={"max_bytes": limit}
+        ) from exc
+    if not raw.strip():
+        if required:
+            raise BadRequest("a JSON body is required", code="INVALID_JSON")
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"body is not valid JSON: {exc}", code="INVALID_JSON") from exc

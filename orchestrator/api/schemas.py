@@ -1,0 +1,141 @@
+"""Request bodies checked field by field; a 400 always names the field."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from orchestrator.errors import BadRequest
+from orchestrator.runner import NewJob
+from orchestrator.storage.keys import check_name
+
+
+def _invalid(field: str, problem: str) -> BadRequest:
+    return BadRequest(f"{field}: {problem}", code="VALIDATION_ERROR", details={"field": field})
+
+
+def _object(body: object, what: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest(f"{what} must be a JSON object", code="VALIDATION_ERROR")
+    return body
+
+
+def _positive_number(body: dict[str, Any], field: str) -> float | None:
+    value = body.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise _invalid(field, "must be a positive number of seconds")
+    return float(value)
+
+
+def _string(body: dict[str, Any], field: str, *, name: bool = False) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not value:
+        raise _invalid(field, "must be a non-empty string")
+    if name:
+        try:
+            check_name(field, value)
+        except ValueError as exc:
+            raise _invalid(field, str(exc)) from exc
+    return value
+
+
+CREATE_FIELDS = {"initial_data", "webhook_url", "dispatch_timeout", "result_timeout"}
+
+
+def new_job(body: object) -> NewJob:
+    data = _object(body if body is not None else {}, "the body")
+    unknown = sorted(set(data) - CREATE_FIELDS)
+    if unknown:
+        raise _invalid(unknown[0], f"unknown field (allowed: {', '.join(sorted(CREATE_FIELDS))})")
+    initial = data.get("initial_data", {})
+    if initial is None:
+        initial = {}
+    if not isinstance(initial, dict):
+        raise _invalid("initial_data", "must be an object")
+    webhook = data.get("webhook_url")
+    if webhook is not None:
+        parts = urlsplit(webhook) if isinstance(webhook, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _invalid("webhook_url", "must be an http(s) URL with a host")
+    return NewJob(
+        initial_data=initial,
+        webhook_url=webhook,
+        dispatch_timeout_s=_positive_number(data, "dispatch_timeout"),
+        result_timeout_s=_positive_number(data, "result_timeout"),
+    )
+
+
+def registration(body: object) -> dict[str, Any]:
+    data = _object(body, "the body")
+    worker_id = _string(data, "worker_id", name=True)
+    skills = data.get("supported_skills")
+    if not isinstance(skills, list) or not skills:
+        raise _invalid("supported_skills", "must be a non-empty list of task types")
+    for skill in skills:
+        if not isinstance(skill, str):
+            raise _invalid("supported_skills", "must hold strings")
+        try:
+            check_name("task type", skill)
+        except ValueError as exc:
+            raise _invalid("supported_skills", str(exc)) from exc
+    capacity = data.get("capacity", 1)
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+        raise _invalid("capacity", "must be an integer >= 1")
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise _invalid("tags", "must be a list of strings")
+    extra = {k: v for k, v in data.items() if k not in {"worker_id", "supported_skills"}}
+    return {
+        **extra,
+        "worker_id": worker_id,
+        "supported_skills": sorted(set(skills)),
+        "capacity": capacity,
+        "tags": tags,
+    }
+
+
+def heartbeat(body: object) -> dict[str, Any] | None:
+    if body is None:
+        return None
+    data = _object(body, "the body")
+    load = data.get("load", 0)
+    if isinstance(load, bool) or not isinstance(load, int) or load < 0:
+        raise _invalid("load", "must be an integer >= 0")
+    running = data.get("running_tasks", [])
+    if not isinstance(running, list) or not all(isinstance(t, str) for t in running):
+        raise _invalid("running_tasks", "must be a list of task ids")
+    return data
+
+
+def task_result(body: object) -> dict[str, Any]:
+    data = _object(body, "the body")
+    for field in ("job_id", "task_id", "worker_id", "status"):
+        _string(data, field)
+    if data.get("data") is not None and not isinstance(data["data"], dict):
+        raise _invalid("data", "must be an object or null")
+    err = data.get("error")
+    if err is not None:
+        if not isinstance(err, dict):
+            raise _invalid("error", "must be an object or null")
+        if not isinstance(err.get("code", ""), str):
+            raise _invalid("error.code", "must be a string")
+        if not isinstance(err.get("retryable", False), bool):
+            raise _invalid("error.retryable", "must be a boolean")
+    attempt = data.get("attempt")
+    if attempt is not None and (isinstance(attempt, bool) or not isinstance(attempt, int)):
+        raise _invalid("attempt", "must be an integer")
+    return data
+
+
+def int_query(value: str | None, field: str, default: int, low: int, high: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise _invalid(field, "must be an integer") from None
+    if not low <= number <= high:
+        raise _invalid(field, f"must be between {low} and {high}")
+    return number

@@ -1,0 +1,110 @@
+"""/_worker: registration, heartbeats, the long-poll for tasks, and results."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from orchestrator.api import schemas
+from orchestrator.api.middleware import read_json, require_worker
+from orchestrator.api.render import json_response
+from orchestrator.appkeys import DISPATCHER, RUNNER, SETTINGS, STORE
+from orchestrator.errors import NotFound
+
+routes = web.RouteTableDef()
+
+SKILLS = web.AppKey("worker_skills", dict[str, tuple[str, ...]])
+"""worker id → skills, so a long-poll costs no Redis read; filled on register/heartbeat."""
+
+
+def _not_registered(worker_id: str) -> NotFound:
+    return NotFound(
+        f"worker {worker_id!r} is not registered (or expired); register again",
+        code="WORKER_NOT_REGISTERED",
+    )
+
+
+@routes.post("/_worker/workers/register")
+async def register(request: web.Request) -> web.Response:
+    info = schemas.registration(await read_json(request))
+    worker_id = info["worker_id"]
+    require_worker(request, worker_id)
+    now = time.time()
+    info.update(registered_at=now, load=0)
+    await request.app[STORE].register_worker(worker_id, info)
+    request.app[SKILLS][worker_id] = tuple(info["supported_skills"])
+    settings = request.app[SETTINGS]
+    return json_response(
+        {
+            "status": "registered",
+            "heartbeat_interval_s": settings.heartbeat_interval_s,
+            "lease_s": settings.lease_s,
+            "poll_timeout_s": settings.poll_timeout_s,
+        }
+    )
+
+
+@routes.patch("/_worker/workers/{worker_id}")
+async def heartbeat(request: web.Request) -> web.Response:
+    worker_id = request.match_info["worker_id"]
+    require_worker(request, worker_id)
+    update = schemas.heartbeat(await read_json(request, required=False))
+    store = request.app[STORE]
+    info = None
+    if update is not None:
+        info = await store.worker_info(worker_id)
+        if info is None:
+            raise _not_registered(worker_id)
+        info.update(update)
+        if "supported_skills" in update:
+            request.app[SKILLS][worker_id] = tuple(info["supported_skills"])
+    known, cancelled = await store.heartbeat(worker_id, info)
+    if not known:
+        raise _not_registered(worker_id)
+    return json_response({"status": "ttl_refreshed", "cancelled_tasks": cancelled})
+
+
+async def _skills(app: web.Application, worker_id: str) -> tuple[str, ...]:
+    skills = app[SKILLS].get(worker_id)
+    if skills is None:
+        info = await app[STORE].worker_info(worker_id)
+        if info is None:
+            raise _not_registered(worker_id)
+        skills = tuple(info["supported_skills"])
+        app[SKILLS][worker_id] = skills
+    return skills
+
+
+@routes.get("/_worker/workers/{worker_id}/tasks/next")
+async def next_task(request: web.Request) -> web.StreamResponse:
+    worker_id = request.match_info["worker_id"]
+    require_worker(request, worker_id)
+    settings = request.app[SETTINGS]
+    limit = int(settings.poll_timeout_s * 1000)
+    timeout_ms = schemas.int_query(
+        _ms(request.query.get("timeout")), "timeout", limit, 0, max(limit, 1)
+    )
+    skills = await _skills(request.app, worker_id)
+    payload = await request.app[DISPATCHER].next_task(worker_id, skills, timeout_ms / 1000)
+    if payload is None:
+        return web.Response(status=204)
+    return web.Response(body=payload, content_type="application/json")
+
+
+def _ms(seconds: str | None) -> str | None:
+    """The ``timeout`` query is in seconds (decimals allowed); checked as milliseconds."""
+    if seconds is None:
+        return None
+    try:
+        return str(int(float(seconds) * 1000))
+    except ValueError:
+        return seconds
+
+
+@routes.post("/_worker/tasks/result")
+async def result(request: web.Request) -> web.Response:
+    body = schemas.task_result(await read_json(request))
+    require_worker(request, body["worker_id"])
+    answer = await request.app[RUNNER].submit_result(body["worker_id"], body)
+    return json_response({"status": answer})

@@ -1,0 +1,91 @@
+"""``create_app``: the aiohttp application, its routes, middlewares and background loops."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from orchestrator.api import catalog, jobs, public, workers, ws
+from orchestrator.api.middleware import auth, errors
+from orchestrator.api.sockets import SocketTable
+from orchestrator.appkeys import BUS, DISPATCHER, LOOPS, REGISTRY, RUNNER, SETTINGS, SOCKETS, STORE
+from orchestrator.blueprint.registry import BlueprintRegistry
+from orchestrator.config import Settings
+from orchestrator.dispatch.bus import Bus
+from orchestrator.dispatch.waiters import Dispatcher
+from orchestrator.loops.supervisor import run_every
+from orchestrator.loops.sweeper import Sweeper
+from orchestrator.runner import JobRunner
+from orchestrator.storage.redis_store import RedisStore
+
+log = logging.getLogger("orchestrator")
+
+RECHECK_S = 2.0
+
+
+def create_app(
+    settings: Settings, store: RedisStore, registry: BlueprintRegistry
+) -> web.Application:
+    app = web.Application(middlewares=[errors, auth], client_max_size=settings.max_body_bytes)
+    origin = f"{socket.gethostname()}-{os.getpid()}-{id(app):x}"
+    bus = Bus(store.redis)
+    dispatcher = Dispatcher(lambda task_type, worker_id: runner.claim(task_type, worker_id))
+    runner = JobRunner(store, registry, settings, origin=origin, wake=dispatcher.wake)
+    app[SETTINGS] = settings
+    app[STORE] = store
+    app[REGISTRY] = registry
+    app[RUNNER] = runner
+    app[DISPATCHER] = dispatcher
+    app[BUS] = bus
+    app[SOCKETS] = SocketTable(bus, store.keys)
+    app[workers.SKILLS] = {}
+    app[LOOPS] = []
+    for table in (public.routes, catalog.routes, jobs.routes, workers.routes, ws.routes):
+        app.add_routes(table)
+    app.cleanup_ctx.append(_background)
+    app.on_shutdown.append(_shutdown)
+    return app
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    store, bus, dispatcher = app[STORE], app[BUS], app[DISPATCHER]
+    settings, runner = app[SETTINGS], app[RUNNER]
+    await store.scripts.load(store.redis)
+    origin = runner.origin
+
+    def on_wake(message: bytes) -> None:
+        task_type, _, sender = message.decode().partition("|")
+        if sender != origin:  # our own wake-ups were served locally already
+            dispatcher.wake(task_type)
+
+    await bus.subscribe(store.keys.wake_channel, on_wake)
+    bus.on_reconnect = dispatcher.wake_all
+    bus.start()
+    sweeper = Sweeper(runner, dispatcher)
+    loops = app[LOOPS]
+    loops.append(
+        asyncio.create_task(run_every("sweeper", settings.sweep_interval_s, sweeper.sweep))
+    )
+    loops.append(asyncio.create_task(run_every("recheck", RECHECK_S, sweeper.recheck_waiters)))
+    if store.embedded:
+        log.warning(
+            "running on the EMBEDDED in-process store: nothing is durable, every job is lost "
+            "when this process stops. Use --redis-url redis://... for real work."
+        )
+    yield
+    for task in loops:
+        task.cancel()
+    await asyncio.gather(*loops, return_exceptions=True)
+    await bus.stop()
+    await store.close()
+
+
+async def _shutdown(app: web.Application) -> None:
+    # Parked long-polls answer 204 now, so workers are not left hanging on a closing server.
+    app[DISPATCHER].close()
+    await app[SOCKETS].close_all()

@@ -1,0 +1,24 @@
+"""Typed keys for what the application holds."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from orchestrator.api.sockets import SocketTable
+from orchestrator.blueprint.registry import BlueprintRegistry
+from orchestrator.config import Settings
+from orchestrator.dispatch.bus import Bus
+from orchestrator.dispatch.waiters import Dispatcher
+from orchestrator.runner import JobRunner
+from orchestrator.storage.redis_store import RedisStore
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", RedisStore)
+REGISTRY = web.AppKey("registry", BlueprintRegistry)
+RUNNER = web.AppKey("runner", JobRunner)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+BUS = web.AppKey("bus", Bus)
+SOCKETS = web.AppKey("sockets", SocketTable)
+LOOPS = web.AppKey("loops", list[asyncio.Task[None]])

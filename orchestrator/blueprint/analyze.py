@@ -1,0 +1,67 @@
+"""Finds the states a handler can move to by reading its source.
+
+Targets written as string literals (``actions.go_to("x")``, ``transitions={"success": "y"}``)
+are found here, so the graph can be checked when the blueprint loads. A target that is computed
+at run time cannot be seen; such handlers declare it with ``goes_to=[...]``.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+_TRANSITION_KWARGS = {"transitions", "decisions"}
+
+
+@dataclass
+class Targets:
+    states: set[str] = field(default_factory=set)
+    dynamic: bool = False
+    """Some target is not a literal, so the found set may be incomplete."""
+
+
+def handler_source(func: Callable[..., Any]) -> str:
+    try:
+        return textwrap.dedent(inspect.getsource(func))
+    except (OSError, TypeError):
+        return ""
+
+
+def find_targets(func: Callable[..., Any]) -> Targets:
+    found = Targets()
+    source = handler_source(func)
+    if not source:
+        found.dynamic = True
+        return found
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if node.func.attr == "go_to":
+            arg = node.args[0] if node.args else _kwarg(node, "state")
+            _add(found, arg)
+        for kw in node.keywords:
+            if kw.arg in _TRANSITION_KWARGS:
+                if isinstance(kw.value, ast.Dict):
+                    for value in kw.value.values:
+                        _add(found, value)
+                else:
+                    found.dynamic = True
+    return found
+
+
+def _kwarg(node: ast.Call, name: str) -> ast.expr | None:
+    for kw in node.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def _add(found: Targets, node: ast.expr | None) -> None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        found.states.add(node.value)
+    else:
+        found.dynamic = True

@@ -1,0 +1,62 @@
+"""Load-time checks of a blueprint's graph; every problem is reported at once."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from orchestrator.errors import BlueprintError
+
+if TYPE_CHECKING:
+    from orchestrator.blueprint.dsl import Blueprint
+
+_RESERVED_PARAMS = {"job_id", "initial_data", "state_history", "actions", "results", "context"}
+
+
+def problems(bp: Blueprint) -> list[str]:
+    found: list[str] = []
+    states = bp.states
+    if not states:
+        return ["it has no states"]
+    starts = sorted(s.name for s in states.values() if s.start)
+    ends = sorted(s.name for s in states.values() if s.end)
+    if not starts:
+        found.append("no start state (mark one handler with start=True)")
+    elif len(starts) > 1:
+        found.append(f"more than one start state: {', '.join(starts)}")
+    if not ends:
+        found.append("no end state (mark at least one handler with end=True)")
+    for st in states.values():
+        if st.start and st.end:
+            found.append(f"state {st.name!r} is both start and end")
+        unknown = sorted(st.targets - states.keys())
+        if unknown:
+            found.append(f"state {st.name!r} moves to unknown state(s): {', '.join(unknown)}")
+        if st.end and st.targets:
+            found.append(f"end state {st.name!r} has outgoing transitions")
+        if not st.end and not st.targets and not st.dynamic:
+            found.append(f"state {st.name!r} is not an end state and moves nowhere")
+    if len(starts) == 1:
+        reachable = _reachable(bp, starts[0])
+        unreachable = sorted(states.keys() - reachable)
+        if unreachable and not any(s.dynamic for s in states.values()):
+            found.append(f"unreachable state(s) from {starts[0]!r}: {', '.join(unreachable)}")
+    return found
+
+
+def _reachable(bp: Blueprint, start: str) -> set[str]:
+    seen = {start}
+    todo = [start]
+    while todo:
+        st = bp.states.get(todo.pop())
+        if st is None:
+            continue
+        for nxt in st.targets - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return seen
+
+
+def validate(bp: Blueprint) -> None:
+    found = problems(bp)
+    if found:
+        raise BlueprintError(bp.name, found)

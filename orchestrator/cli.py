@@ -1,0 +1,173 @@
+"""The ``orchestrator`` command: serve, jobs, graph, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+import orjson
+
+from orchestrator.blueprint.registry import load_blueprints
+from orchestrator.config import ENV_VARS, load_settings
+from orchestrator.errors import BlueprintError, ConfigError
+
+DESCRIPTION = """\
+Blueprint orchestrator: runs jobs through state-machine blueprints, hands tasks to workers.
+
+  orchestrator serve --dev --blueprints examples.greeting     # embedded store, dev tokens
+  orchestrator serve --redis-url redis://localhost:6379/0 --config orchestrator.yaml
+  orchestrator jobs start v1/greeting --data '{"name": "Ada"}' --wait
+  orchestrator graph greeting --blueprints examples.greeting
+  orchestrator demo                                           # the whole thing, end to end
+"""
+
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    env_list = ", ".join(sorted(ENV_VARS))
+    p = sub.add_parser(
+        "serve",
+        help="run the orchestrator HTTP server",
+        description="Run the orchestrator. Without --redis-url it runs on the embedded "
+        "in-process store, which keeps nothing when it stops.",
+        epilog=f"Every setting can also come from the environment: {env_list}, "
+        "or from a YAML file (--config / ORCH_CONFIG), which is where client and worker "
+        "tokens live. Flags win over the environment, which wins over the file.",
+    )
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    p.add_argument("--redis-url", help="redis://host:port/db; omit for the embedded store")
+    p.add_argument("--config", type=Path, help="YAML config file (tokens, limits, ...)")
+    p.add_argument(
+        "--blueprints",
+        action="append",
+        help="module (or module:attr) holding blueprints; repeat or comma-separate",
+    )
+    p.add_argument("--prefix", dest="key_prefix", help="Redis key prefix (default orch)")
+    p.add_argument(
+        "--dev",
+        action="store_true",
+        default=None,
+        dest="dev_mode",
+        help="development mode: tokens dev-client-token / dev-worker-token unless configured",
+    )
+    p.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR (default INFO)")
+
+
+def _client_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--url",
+        default=os.environ.get("ORCH_URL", "http://127.0.0.1:8080"),
+        help="orchestrator base URL (env ORCH_URL)",
+    )
+    p.add_argument(
+        "--token",
+        default=os.environ.get("ORCH_CLIENT_TOKEN", "dev-client-token"),
+        help="client token (env ORCH_CLIENT_TOKEN; default the --dev token)",
+    )
+
+
+def _jobs_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("jobs", help="start, inspect and watch jobs over the HTTP API")
+    jobs = p.add_subparsers(dest="jobs_command", required=True, metavar="{start,get,watch}")
+    start = jobs.add_parser("start", help="start a job: jobs start v1/ENDPOINT --data JSON")
+    start.add_argument("route", help="API version and blueprint endpoint, e.g. v1/greeting")
+    start.add_argument("--data", default="{}", help="initial_data as JSON (default {})")
+    start.add_argument("--wait", action="store_true", help="wait for the job to end, print it")
+    _client_args(start)
+    get = jobs.add_parser("get", help="print a job's status")
+    get.add_argument("job_id")
+    _client_args(get)
+    watch = jobs.add_parser("watch", help="print a job's status changes until it ends")
+    watch.add_argument("job_id")
+    _client_args(watch)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="orchestrator",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _serve_parser(sub)
+    _jobs_parser(sub)
+    graph = sub.add_parser("graph", help="print a blueprint's graph as DOT")
+    graph.add_argument("blueprint", help="blueprint name")
+    graph.add_argument(
+        "--blueprints", action="append", required=True, help="module holding the blueprint"
+    )
+    demo = sub.add_parser(
+        "demo",
+        help="run an orchestrator (embedded store), an example worker and a sample job",
+        description="Starts an orchestrator on the embedded store and a free port, starts the "
+        "example greeting worker as a separate process, runs one job end to end and prints "
+        "its result. Nothing to set up first.",
+    )
+    demo.add_argument("--name", default="world", help="who the sample job greets")
+    return root
+
+
+def _split(values: list[str] | None) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    return tuple(p.strip() for v in values for p in v.split(",") if p.strip())
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from orchestrator.server import build_app, serve
+
+    settings = load_settings(
+        os.environ,
+        args.config,
+        host=args.host,
+        port=args.port,
+        redis_url=args.redis_url,
+        blueprints=_split(args.blueprints),
+        key_prefix=args.key_prefix,
+        dev_mode=args.dev_mode,
+        log_level=args.log_level.upper() if args.log_level else None,
+    )
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = build_app(settings)
+    asyncio.run(serve(app, settings.host, settings.port, settings.shutdown_timeout_s))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _run_serve(args)
+        if args.command == "graph":
+            specs = _split(args.blueprints) or ()
+            for bp in load_blueprints(specs):
+                if bp.name == args.blueprint:
+                    bp.validate()
+                    print(bp.to_dot())
+                    return 0
+            print(f"error: no blueprint {args.blueprint!r} in {', '.join(specs)}", file=sys.stderr)
+            return 2
+        if args.command == "jobs":
+            from orchestrator.client_cli import run_jobs_command
+
+            return asyncio.run(run_jobs_command(args))
+        if args.command == "demo":
+            from orchestrator.demo import run_demo
+
+            return asyncio.run(run_demo(args.name))
+    except (ConfigError, BlueprintError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+def dumps(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()

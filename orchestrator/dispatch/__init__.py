@@ -1,0 +1,1 @@
+"""Hands tasks to long-polling workers without a Redis connection per waiting worker."""

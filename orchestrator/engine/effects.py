@@ -1,0 +1,34 @@
+"""Side effects of a transition on keys outside the job's own hash slot.
+
+The job hash is the authority. Queue entries are hints naming a delivery (``Task.ref``): they are
+written *before* the job (so a crash leaves at most a stale hint, which a claim discards after
+checking the job) and removed *after* it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Effects:
+    enqueue: list[tuple[str, str, int]] = field(default_factory=list)
+    """(task type, ref, priority): into the ready queue now."""
+    delay: list[tuple[str, str, float]] = field(default_factory=list)
+    """(task type, ref, ready at): into the delayed queue (backoff)."""
+    drop: list[tuple[str, str]] = field(default_factory=list)
+    """(task type, ref): remove from ready, delayed and leases."""
+    release: list[tuple[str, str]] = field(default_factory=list)
+    """(task type, ref): remove from leases only (the task's result arrived)."""
+    timers: list[tuple[str, float]] = field(default_factory=list)
+    """(timer member, due at)."""
+    cancel: list[tuple[str, str, str]] = field(default_factory=list)
+    """(worker id, job id, task id): tell the worker to stop the task."""
+
+    def merge(self, other: Effects) -> None:
+        self.enqueue += other.enqueue
+        self.delay += other.delay
+        self.drop += other.drop
+        self.release += other.release
+        self.timers += other.timers
+        self.cancel += other.cancel

@@ -1,0 +1,48 @@
+"""Builds a handler's arguments from the job, by parameter name."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from typing import Any
+
+from orchestrator.engine.actions import Actions
+from orchestrator.engine.model import Job
+
+
+class MissingArgument(Exception):
+    def __init__(self, state: str, names: list[str]) -> None:
+        super().__init__(
+            f"handler of state {state!r} asks for {', '.join(names)}, which no earlier task "
+            "result provides (give the parameter a default if it is optional)"
+        )
+        self.names = names
+
+
+def handler_kwargs(
+    state: str, params: Iterable[inspect.Parameter], job: Job, actions: Actions
+) -> dict[str, Any]:
+    last = job.results.get(job.state_history[-2]["state"]) if len(job.state_history) > 1 else None
+    known: dict[str, Any] = {
+        "job_id": job.id,
+        "initial_data": job.initial_data,
+        "state_history": job.state_history,
+        "actions": actions,
+        "results": job.results,
+        "context": job.context,
+        "task_result": last,
+    }
+    kwargs: dict[str, Any] = {}
+    missing: list[str] = []
+    for param in params:
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            continue
+        if param.name in known:
+            kwargs[param.name] = known[param.name]
+        elif param.name in job.context:
+            kwargs[param.name] = job.context[param.name]
+        elif param.default is inspect.Parameter.empty:
+            missing.append(param.name)
+    if missing:
+        raise MissingArgument(state, missing)
+    return kwargs

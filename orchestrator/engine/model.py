@@ -1,0 +1,136 @@
+"""Job and task records. Frozen: every change makes a new record through ``replace``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    WAITING_FOR_WORKER = "waiting_for_worker"
+    WAITING_FOR_HUMAN = "waiting_for_human"
+    WAITING_FOR_PARALLEL = "waiting_for_parallel"
+    WAITING_FOR_CHILD = "waiting_for_child"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+    QUARANTINED = "quarantined"
+
+
+TERMINAL = frozenset(
+    {
+        JobStatus.FINISHED,
+        JobStatus.FAILED,
+        JobStatus.CANCELLED,
+        JobStatus.ERROR,
+        JobStatus.QUARANTINED,
+    }
+)
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    """In a ready or delayed queue, waiting for a worker."""
+    LEASED = "leased"
+    """Handed to a worker; the lease lives while the worker heartbeats."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a task is retried after a retryable failure or a lost lease."""
+
+    max_attempts: int = 4
+    """Attempts in all, the first included."""
+    initial_interval_s: float = 1.0
+    backoff_coefficient: float = 2.0
+    max_interval_s: float = 60.0
+    jitter: float = 0.1
+    """Fraction of the delay added or removed at random."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """The task a job is waiting on."""
+
+    task_id: str
+    task_type: str
+    params: JSON
+    transitions: dict[str, str]
+    priority: int
+    attempt: int
+    retry: RetryPolicy
+    timeout_s: float | None
+    dispatch_timeout_s: float | None
+    queued_at: float
+    status: TaskStatus = TaskStatus.QUEUED
+    worker: str | None = None
+    leased_at: float | None = None
+
+    @property
+    def ref(self) -> str:
+        """Queue member naming this delivery: job, task, attempt and priority."""
+        return f"{self.job_id}|{self.task_id}|{self.attempt}|{self.priority}"
+
+    @property
+    def job_id(self) -> str:
+        return self.task_id.rsplit(".", 1)[0]
+
+    def payload(self) -> JSON:
+        """What a worker receives."""
+        return {
+            "job_id": self.job_id,
+            "task_id": self.task_id,
+            "task_type": self.task_type,
+            "params": self.params,
+            "attempt": self.attempt,
+            "max_attempts": self.retry.max_attempts,
+            "timeout_s": self.timeout_s,
+        }
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    blueprint: str
+    blueprint_version: str
+    client: str
+    status: JobStatus
+    state: str
+    created_at: float
+    updated_at: float
+    initial_data: JSON
+    rev: int = 0
+    finished_at: float | None = None
+    results: JSON = field(default_factory=dict)
+    """Task result data by the state that dispatched the task."""
+    context: JSON = field(default_factory=dict)
+    """Every task result merged, later keys over earlier ones: what handlers ask for by name."""
+    state_history: list[JSON] = field(default_factory=list)
+    task: Task | None = None
+    task_seq: int = 0
+    last_task: JSON | None = None
+    """Outcome of the last finished task, so a repeated result gets the same answer."""
+    result: Any = None
+    error: JSON | None = None
+    webhook_url: str | None = None
+    dispatch_timeout_s: float | None = None
+    result_timeout_s: float | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def result_deadline(self) -> float | None:
+        if self.result_timeout_s is None:
+            return None
+        return self.created_at + self.result_timeout_s
+
+    def evolve(self, **changes: Any) -> Job:
+        return replace(self, **changes)

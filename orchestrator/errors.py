@@ -1,0 +1,91 @@
+"""Errors that reach users, each with a stable code and an HTTP status.
+
+The tree::
+
+    OrchestratorError (500 INTERNAL_ERROR)
+     ├─ BadRequest (400 BAD_REQUEST / VALIDATION_ERROR / INVALID_JSON)
+     ├─ Unauthorized (401 UNAUTHORIZED)
+     ├─ Forbidden (403 FORBIDDEN)
+     ├─ NotFound (404 JOB_NOT_FOUND, BLUEPRINT_NOT_FOUND, WORKER_NOT_REGISTERED, NOT_FOUND)
+     ├─ Conflict (409 TASK_NOT_HELD, JOB_ALREADY_TERMINAL)
+     ├─ PayloadTooLarge (413 PAYLOAD_TOO_LARGE)
+     └─ Unavailable (503 STORAGE_UNAVAILABLE, SHUTTING_DOWN)
+
+``BlueprintError`` is raised at load time for a broken blueprint; it never reaches HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OrchestratorError(Exception):
+    """Base error: rendered as ``{"error": {"code", "message", "details"}}``."""
+
+    status = 500
+    code = "INTERNAL_ERROR"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details = details or {}
+
+    def to_body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class BadRequest(OrchestratorError):
+    status = 400
+    code = "BAD_REQUEST"
+
+
+class Unauthorized(OrchestratorError):
+    status = 401
+    code = "UNAUTHORIZED"
+
+
+class Forbidden(OrchestratorError):
+    status = 403
+    code = "FORBIDDEN"
+
+
+class NotFound(OrchestratorError):
+    status = 404
+    code = "NOT_FOUND"
+
+
+class Conflict(OrchestratorError):
+    status = 409
+    code = "CONFLICT"
+
+
+class PayloadTooLarge(OrchestratorError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class Unavailable(OrchestratorError):
+    status = 503
+    code = "UNAVAILABLE"
+
+
+class BlueprintError(Exception):
+    """A blueprint that cannot run; lists every problem found, not just the first."""
+
+    def __init__(self, blueprint: str, problems: list[str]) -> None:
+        self.blueprint = blueprint
+        self.problems = problems
+        if len(problems) == 1:
+            text = f"Invalid blueprint {blueprint!r}: {problems[0]}"
+        else:
+            listed = "\n".join(f"  - {p}" for p in problems)
+            text = f"Invalid blueprint {blueprint!r} ({len(problems)} problems):\n{listed}"
+        super().__init__(text)
+
+
+class ConfigError(Exception):
+    """Bad configuration; the message lists every bad setting."""

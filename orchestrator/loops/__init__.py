@@ -1,0 +1,1 @@
+"""Periodic duties. Safe with several processes: every claim goes through a script."""

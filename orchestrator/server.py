@@ -1,0 +1,56 @@
+"""Running the orchestrator: build the store and app from ``Settings``, serve, stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from redis.asyncio import BlockingConnectionPool, Redis
+
+from orchestrator.app import create_app
+from orchestrator.blueprint.registry import BlueprintRegistry, load_blueprints
+from orchestrator.config import Settings
+from orchestrator.storage.embedded import embedded_store
+from orchestrator.storage.redis_store import RedisStore
+
+log = logging.getLogger("orchestrator")
+
+REDIS_POOL_SIZE = 64
+"""Connections per process, whatever the number of waiting workers."""
+
+
+def build_store(settings: Settings) -> RedisStore:
+    if settings.redis_url is None:
+        return embedded_store(settings.key_prefix)
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url, max_connections=REDIS_POOL_SIZE, timeout=10
+    )
+    return RedisStore(Redis(connection_pool=pool), settings.key_prefix)
+
+
+def build_app(settings: Settings, registry: BlueprintRegistry | None = None) -> web.Application:
+    if registry is None:
+        registry = BlueprintRegistry(load_blueprints(settings.blueprints))
+    return create_app(settings, build_store(settings), registry)
+
+
+async def serve(app: web.Application, host: str, port: int, shutdown_timeout_s: float) -> None:
+    """Serve until SIGTERM/SIGINT, then stop taking requests, answer parked long-polls,
+    let in-flight requests finish (up to ``shutdown_timeout_s``) and return."""
+    runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout_s, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("orchestrator listening on http://%s:%d", host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+        log.info("stopping: no new requests, finishing in-flight ones")
+    finally:
+        await runner.cleanup()
+        log.info("stopped")

@@ -1,0 +1,1 @@
+"""Persistence in Redis (or the embedded fakeredis store): keys, Lua scripts, the store."""

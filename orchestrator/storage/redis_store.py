@@ -1,0 +1,275 @@
+"""``RedisStore``: every read and write of orchestrator state, over ``redis.asyncio``.
+
+The embedded mode runs this same class over fakeredis (see ``embedded.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
+
+from orchestrator.engine.effects import Effects
+from orchestrator.engine.model import Job
+from orchestrator.storage import codec
+from orchestrator.storage.keys import Keys
+from orchestrator.storage.scripts import Scripts
+
+_MS = 1000.0
+
+
+def ready_score(priority: int, now: float) -> float:
+    """Higher priority first, then first in, first out (mirrors promote.lua)."""
+    return (9 - priority) * 10_000_000_000_000 + int(now * _MS)
+
+
+class RedisStore:
+    def __init__(self, redis: Redis, prefix: str, *, embedded: bool = False) -> None:
+        # redis-py's annotations type replies as unions of every possible shape; we know the
+        # shape of each reply, so the client is used untyped inside this class.
+        self.redis: Any = redis
+        self.keys = Keys(prefix)
+        self.embedded = embedded
+        self.scripts = Scripts.register(redis)
+        self._known_types: set[str] = set()
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    async def load(self, job_id: str) -> Job | None:
+        return codec.decode(await self.redis.hgetall(self.keys.job(job_id)))
+
+    async def load_many(self, job_ids: list[str]) -> list[Job | None]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.hgetall(self.keys.job(job_id))
+            rows = await pipe.execute()
+        return [codec.decode(row) for row in rows]
+
+    async def commit(
+        self,
+        job: Job,
+        effects: Effects,
+        *,
+        ttl_s: int = 0,
+        wake_origin: str = "",
+        index: bool = False,
+    ) -> bool:
+        """Store ``job`` (its ``rev`` already bumped) if its stored rev is ``job.rev - 1``.
+
+        One round trip: queue hints first, the guarded job write, then clean-ups and wake-ups.
+        Returns False when another writer got there first; nothing of this commit then
+        matters, as stale hints are discarded when claimed.
+        """
+        fields = codec.encode(job)
+        argv: list[Any] = [str(job.rev - 1), ttl_s]
+        for name, value in fields.items():
+            argv += [name, value]
+        for _ in range(2):
+            written = await self._commit_once(job, effects, argv, wake_origin, index)
+            if written is not None:
+                return written
+            # Redis lost its scripts (restarted without persistence): load them, go again.
+            await self.scripts.load(self.redis)
+        raise RuntimeError("Redis refuses to keep the orchestrator's Lua scripts")
+
+    async def _commit_once(
+        self, job: Job, effects: Effects, argv: list[Any], wake_origin: str, index: bool
+    ) -> bool | None:
+        k = self.keys
+        now = time.time()
+        new_types = {t for t, _, _ in effects.enqueue} | {t for t, _, _ in effects.delay}
+        new_types -= self._known_types
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for task_type, ref, priority in effects.enqueue:
+                pipe.zadd(k.ready(task_type), {ref: ready_score(priority, now)})
+            for task_type, ref, at in effects.delay:
+                pipe.zadd(k.delayed(task_type), {ref: int(at * _MS)})
+            for member, at in effects.timers:
+                pipe.zadd(k.timers, {member: int(at * _MS)})
+            if new_types:
+                pipe.sadd(k.task_types, *new_types)
+            if index:
+                pipe.zadd(k.client_jobs(job.client), {job.id: int(job.created_at * _MS)})
+            # evalsha straight on the pipeline: going through the Script object would add a
+            # SCRIPT EXISTS round trip to every commit.
+            pipe.evalsha(self.scripts.apply.sha, 1, k.job(job.id), *argv)
+            for task_type, ref in effects.release:
+                pipe.zrem(k.leases(task_type), ref)
+            for task_type, ref in effects.drop:
+                pipe.zrem(k.ready(task_type), ref)
+                pipe.zrem(k.delayed(task_type), ref)
+                pipe.zrem(k.leases(task_type), ref)
+            for task_type, _, _ in effects.enqueue:
+                pipe.publish(k.wake_channel, f"{task_type}|{wake_origin}")
+            results = await pipe.execute(raise_on_error=False)
+        offset = len(effects.enqueue) + len(effects.delay) + len(effects.timers)
+        offset += (1 if new_types else 0) + (1 if index else 0)
+        written = results[offset]
+        if isinstance(written, NoScriptError):
+            return None
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        self._known_types |= new_types
+        return bool(written)
+
+    async def send_cancels(self, cancels: Iterable[tuple[str, str, str]], ttl_s: int) -> int:
+        """Publishes ``cancel_task`` to each worker's channel and leaves a flag its next
+        heartbeat collects. Returns how many workers had a WebSocket open somewhere."""
+        reached = 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for worker_id, job_id, task_id in cancels:
+                msg = orjson.dumps({"type": "cancel_task", "job_id": job_id, "task_id": task_id})
+                flags = self.keys.worker_cancels(worker_id)
+                pipe.publish(self.keys.command_channel(worker_id), msg)
+                pipe.sadd(flags, msg)
+                pipe.expire(flags, ttl_s)
+            results = await pipe.execute()
+        for i in range(0, len(results), 3):
+            reached += 1 if results[i] else 0
+        return reached
+
+    async def client_jobs(self, client: str, start: int, count: int) -> list[str]:
+        ids = await self.redis.zrevrange(self.keys.client_jobs(client), start, start + count - 1)
+        return [i.decode() for i in ids]
+
+    async def forget_client_jobs(self, client: str, job_ids: list[str]) -> None:
+        if job_ids:
+            await self.redis.zrem(self.keys.client_jobs(client), *job_ids)
+
+    # -- queues ---------------------------------------------------------------------------
+
+    async def claim(self, task_type: str, worker_id: str, lease_s: float) -> bytes | None:
+        """Pops the best ready entry of ``task_type`` and leases it to ``worker_id``.
+
+        Returns the task payload (JSON), or None when the queue is empty. Stale entries (the
+        job moved on, or never got stored) are dropped and the next one is tried.
+        """
+        k = self.keys
+        while True:
+            now = time.time()
+            deadline = int((now + lease_s) * _MS)
+            ref = await self.scripts.claim(
+                keys=[k.ready(task_type), k.leases(task_type)], args=[deadline]
+            )
+            if ref is None:
+                return None
+            job_id, task_id, attempt, _ = ref.decode().split("|")
+            payload = await self.scripts.lease(
+                keys=[k.job(job_id)], args=[task_id, attempt, worker_id, repr(now)]
+            )
+            if payload is not None:
+                return bytes(payload)
+            await self.redis.zrem(k.leases(task_type), ref)
+
+    async def restore_hint(self, task_type: str, ref: str, priority: int, origin: str) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(self.keys.ready(task_type), {ref: ready_score(priority, time.time())})
+            pipe.zrem(self.keys.leases(task_type), ref)
+            pipe.publish(self.keys.wake_channel, f"{task_type}|{origin}")
+            await pipe.execute()
+
+    async def take_due_leases(self, task_type: str, limit: int, hold_s: float) -> list[str]:
+        return await self._take_due(self.keys.leases(task_type), limit, hold_s)
+
+    async def rearm_lease(self, task_type: str, ref: str, at: float) -> None:
+        await self.redis.zadd(self.keys.leases(task_type), {ref: int(at * _MS)}, xx=True)
+
+    async def drop_lease(self, task_type: str, ref: str) -> None:
+        await self.redis.zrem(self.keys.leases(task_type), ref)
+
+    async def promote_delayed(self, task_type: str, limit: int = 500) -> int:
+        moved = await self.scripts.promote(
+            keys=[self.keys.delayed(task_type), self.keys.ready(task_type)],
+            args=[int(time.time() * _MS), limit],
+        )
+        return int(moved)
+
+    async def task_types(self) -> set[str]:
+        return {t.decode() for t in await self.redis.smembers(self.keys.task_types)}
+
+    async def queue_depths(self, task_types: Iterable[str]) -> dict[str, int]:
+        types = sorted(task_types)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for t in types:
+                pipe.zcard(self.keys.ready(t))
+            counts = await pipe.execute()
+        return dict(zip(types, (int(c) for c in counts), strict=True))
+
+    async def publish_wake(self, task_type: str, origin: str) -> None:
+        await self.redis.publish(self.keys.wake_channel, f"{task_type}|{origin}")
+
+    # -- timers ---------------------------------------------------------------------------
+
+    async def take_due_timers(self, limit: int, hold_s: float) -> list[str]:
+        return await self._take_due(self.keys.timers, limit, hold_s)
+
+    async def drop_timer(self, member: str) -> None:
+        await self.redis.zrem(self.keys.timers, member)
+
+    async def _take_due(self, key: str, limit: int, hold_s: float) -> list[str]:
+        due = await self.scripts.take_due(
+            keys=[key], args=[int(time.time() * _MS), limit, int(hold_s * _MS)]
+        )
+        return [m.decode() for m in due]
+
+    # -- workers --------------------------------------------------------------------------
+
+    async def register_worker(self, worker_id: str, info: dict[str, Any]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(self.keys.workers, worker_id, orjson.dumps(info))
+            pipe.zadd(self.keys.workers_seen, {worker_id: int(time.time() * _MS)})
+            await pipe.execute()
+
+    async def heartbeat(
+        self, worker_id: str, info: dict[str, Any] | None
+    ) -> tuple[bool, list[dict[str, Any]]]:
+        """Refreshes the worker's last-seen time; returns (known, cancelled tasks)."""
+        flags = self.keys.worker_cancels(worker_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(self.keys.workers_seen, {worker_id: int(time.time() * _MS)}, xx=True, ch=True)
+            pipe.spop(flags, 100)
+            if info is not None:
+                pipe.hset(self.keys.workers, worker_id, orjson.dumps(info))
+            changed, cancelled, *_ = await pipe.execute()
+        return bool(changed), [orjson.loads(c) for c in cancelled or []]
+
+    async def worker_info(self, worker_id: str) -> dict[str, Any] | None:
+        raw = await self.redis.hget(self.keys.workers, worker_id)
+        return orjson.loads(raw) if raw else None
+
+    async def workers_seen(self, worker_ids: list[str]) -> list[float | None]:
+        if not worker_ids:
+            return []
+        scores = await self.redis.zmscore(self.keys.workers_seen, worker_ids)
+        return [s / _MS if s is not None else None for s in scores]
+
+    async def live_workers(self, ttl_s: float) -> list[tuple[dict[str, Any], float]]:
+        """Workers seen within ``ttl_s``; older ones are forgotten on the way."""
+        k = self.keys
+        cutoff = int((time.time() - ttl_s) * _MS)
+        dead = await self.redis.zrangebyscore(k.workers_seen, "-inf", cutoff)
+        if dead:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zrem(k.workers_seen, *dead)
+                pipe.hdel(k.workers, *dead)
+                await pipe.execute()
+        seen = await self.redis.zrange(k.workers_seen, 0, -1, withscores=True)
+        if not seen:
+            return []
+        infos = await self.redis.hmget(k.workers, [w for w, _ in seen])
+        return [
+            (orjson.loads(info), score / _MS)
+            for (_, score), info in zip(seen, infos, strict=True)
+            if info
+        ]

@@ -1,0 +1,324 @@
+"""HTTP client for the orchestrator's ``/_worker`` API: register, heartbeat, poll, submit result."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+import orjson
+from yarl import URL
+
+from .backoff import Backoff
+from .config import WorkerSettings
+from .errors import AuthError, OrchestratorError, TaskNotHeld, WorkerNotRegistered
+
+__all__ = [
+    "TRANSPORT_ERRORS",
+    "CancelledTask",
+    "OrchestratorClient",
+    "Registration",
+    "TaskAssignment",
+]
+
+logger = logging.getLogger("worker_sdk")
+
+TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
+"""Errors meaning the orchestrator could not be reached or the connection broke."""
+
+# Room over the long-poll wait for the server to answer and the response to travel.
+POLL_MARGIN_S = 10.0
+CONNECT_TIMEOUT_S = 10.0
+# Results are idempotent server side, so retrying a lost answer is safe.
+RESULT_BACKOFF = Backoff(0.2, 5.0)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The orchestrator's answer to ``register``: the timings it expects from the worker."""
+
+    heartbeat_interval_s: float
+    lease_s: float
+    poll_timeout_s: float
+
+    @classmethod
+    def from_wire(cls, body: Mapping[str, Any]) -> Registration:
+        """Parse the register answer, keeping sane defaults for missing or bad numbers."""
+        return cls(
+            heartbeat_interval_s=_positive(body.get("heartbeat_interval_s"), 10.0),
+            lease_s=_positive(body.get("lease_s"), 30.0),
+            poll_timeout_s=_positive(body.get("poll_timeout_s"), 30.0),
+        )
+
+
+@dataclass(frozen=True)
+class TaskAssignment:
+    """A task handed to this worker by ``GET .../tasks/next``."""
+
+    job_id: str
+    task_id: str
+    task_type: str
+    params: dict[str, Any]
+    attempt: int
+    max_attempts: int
+    timeout_s: float | None
+
+    @classmethod
+    def from_wire(cls, body: object) -> TaskAssignment:
+        """Parse a task body.
+
+        Raises:
+            ValueError: When a required field is missing or has the wrong type.
+        """
+        if not isinstance(body, dict):
+            raise ValueError(f"task body is {type(body).__name__}, not an object")
+        problems = [
+            key for key in ("job_id", "task_id", "task_type") if not isinstance(body.get(key), str)
+        ]
+        params = body.get("params") or {}
+        if not isinstance(params, dict):
+            problems.append("params")
+        if problems:
+            raise ValueError(f"task body has missing or invalid {', '.join(problems)}")
+        timeout = body.get("timeout_s")
+        return cls(
+            job_id=body["job_id"],
+            task_id=body["task_id"],
+            task_type=body["task_type"],
+            params=params,
+            attempt=_int(body.get("attempt"), 1),
+            max_attempts=_int(body.get("max_attempts"), 1),
+            timeout_s=float(timeout) if isinstance(timeout, int | float) else None,
+        )
+
+
+@dataclass(frozen=True)
+class CancelledTask:
+    """A task the orchestrator cancelled, as listed in a heartbeat answer."""
+
+    job_id: str
+    task_id: str
+
+
+class OrchestratorClient:
+    """The worker's side of the ``/_worker`` HTTP API, over one ``aiohttp.ClientSession``.
+
+    Use as ``async with OrchestratorClient(settings) as client: ...`` or call :meth:`open`
+    and :meth:`close`.
+
+    Args:
+        settings: Where the orchestrator is, the token and this worker's identity.
+        result_backoff: Delays between attempts to submit a result.
+        result_attempts: Attempts to submit a result before it is logged and dropped.
+    """
+
+    def __init__(
+        self,
+        settings: WorkerSettings,
+        *,
+        result_backoff: Backoff = RESULT_BACKOFF,
+        result_attempts: int = 10,
+    ) -> None:
+        self._settings = settings
+        self._base = URL(settings.url)
+        self._result_backoff = result_backoff
+        self._result_attempts = result_attempts
+        self._session: aiohttp.ClientSession | None = None
+
+    async def open(self) -> None:
+        """Create the HTTP session (needs a running event loop)."""
+        if self._session is None:
+            timeout = aiohttp.ClientTimeout(
+                total=self._settings.poll_timeout_s + POLL_MARGIN_S, connect=CONNECT_TIMEOUT_S
+            )
+            self._session = aiohttp.ClientSession(
+                headers={"X-Worker-Token": self._settings.token}, client_timeout=timeout
+            )
+
+    async def close(self) -> None:
+        """Close the HTTP session; in-flight requests fail."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> OrchestratorClient:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def register(self, supported_skills: list[str]) -> Registration:
+        """Register this worker, its skills, capacity and tags."""
+        body = {
+            "worker_id": self._settings.worker_id,
+            "supported_skills": supported_skills,
+            "capacity": self._settings.capacity,
+            "tags": list(self._settings.tags),
+        }
+        answer = await self._request("POST", self._url("workers", "register"), body=body)
+        return Registration.from_wire(answer or {})
+
+    async def heartbeat(self, load: int, running_tasks: list[str]) -> list[CancelledTask]:
+        """Refresh the worker's TTL and task leases; return the tasks cancelled meanwhile.
+
+        Raises:
+            WorkerNotRegistered: The orchestrator forgot the worker; register again.
+        """
+        body = {"load": load, "running_tasks": running_tasks}
+        path = self._url("workers", self._settings.worker_id)
+        answer = await self._request("PATCH", path, body=body) or {}
+        cancelled = answer.get("cancelled_tasks") or []
+        return [
+            CancelledTask(str(item["job_id"]), str(item["task_id"]))
+            for item in cancelled
+            if isinstance(item, dict) and "job_id" in item and "task_id" in item
+        ]
+
+    async def next_task(self, timeout_s: float) -> TaskAssignment | None:
+        """Long-poll for a task; ``None`` when the wait ends empty.
+
+        Raises:
+            ValueError: The orchestrator sent a task this SDK cannot read.
+        """
+        url = self._url("workers", self._settings.worker_id, "tasks", "next")
+        timeout = aiohttp.ClientTimeout(total=timeout_s + POLL_MARGIN_S, connect=CONNECT_TIMEOUT_S)
+        answer = await self._request(
+            "GET", url, params={"timeout": f"{timeout_s:g}"}, client_timeout=timeout
+        )
+        return None if answer is None else TaskAssignment.from_wire(answer)
+
+    async def submit_result(self, body: dict[str, Any]) -> str | None:
+        """Send a task result, retrying while the orchestrator is unreachable or failing.
+
+        The orchestrator accepts the same result twice, so retrying is safe. A 409
+        (``TASK_NOT_HELD``) or another 4xx answer is logged and the result dropped.
+
+        Returns:
+            The orchestrator's ``status`` (``"result_accepted_success"``...), or ``None`` when
+            the result was dropped.
+
+        Raises:
+            AuthError: The token was rejected.
+        """
+        task_id = body.get("task_id")
+        delays = self._result_backoff.delays()
+        last_error: BaseException | None = None
+        for attempt in range(1, self._result_attempts + 1):
+            try:
+                answer = await self._request("POST", self._url("tasks", "result"), body=body)
+            except TaskNotHeld as exc:
+                logger.warning(
+                    "result for task %s dropped: worker no longer holds it (%s)", task_id, exc
+                )
+                return None
+            except AuthError:
+                raise
+            except OrchestratorError as exc:
+                if not exc.transient:
+                    logger.error("result for task %s rejected and dropped: %s", task_id, exc)
+                    return None
+                last_error = exc
+            except TRANSPORT_ERRORS as exc:
+                last_error = exc
+            else:
+                return str((answer or {}).get("status", ""))
+            if attempt < self._result_attempts:
+                delay = next(delays)
+                logger.info(
+                    "result for task %s not delivered (%s); retry %d in %.2fs",
+                    task_id,
+                    _describe(last_error),
+                    attempt,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+        logger.error(
+            "result for task %s dropped after %d attempts: %s",
+            task_id,
+            self._result_attempts,
+            _describe(last_error),
+        )
+        return None
+
+    def _url(self, *segments: str) -> URL:
+        return self._base.joinpath("_worker", *segments)
+
+    async def _request(
+        self,
+        method: str,
+        url: URL,
+        *,
+        body: object = None,
+        params: Mapping[str, str] | None = None,
+        client_timeout: aiohttp.ClientTimeout | None = None,
+    ) -> Any:
+        """One request; returns the decoded JSON body, or ``None`` for 204.
+
+        Raises:
+            OrchestratorError: (or a subclass) for any non-2xx answer or an unreadable body.
+        """
+        if self._session is None:
+            raise RuntimeError("OrchestratorClient is not open")
+        data = None if body is None else orjson.dumps(body)
+        headers = None if data is None else {"Content-Type": "application/json"}
+        kwargs: dict[str, Any] = {} if client_timeout is None else {"timeout": client_timeout}
+        async with self._session.request(
+            method, url, data=data, params=params, headers=headers, **kwargs
+        ) as resp:
+            raw = await resp.read()
+            if resp.status == 204:
+                return None
+            if 200 <= resp.status < 300:
+                try:
+                    return orjson.loads(raw) if raw else {}
+                except orjson.JSONDecodeError:
+                    raise OrchestratorError(
+                        resp.status, "INVALID_RESPONSE", "body is not JSON"
+                    ) from None
+            raise _error_from(resp.status, resp.reason or "", raw)
+
+
+def _error_from(status: int, reason: str, raw: bytes) -> OrchestratorError:
+    code, message, details = f"HTTP_{status}", reason, None
+    try:
+        error = orjson.loads(raw).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        error = None
+    if isinstance(error, dict):
+        code = str(error.get("code") or code)
+        message = str(error.get("message") or message)
+        details = error.get("details") if isinstance(error.get("details"), dict) else None
+    if status in (401, 403):
+        return AuthError(status, code, message, details)
+    if status == 404 and code == "WORKER_NOT_REGISTERED":
+        return WorkerNotRegistered(status, code, message, details)
+    if status == 409 and code == "TASK_NOT_HELD":
+        return TaskNotHeld(status, code, message, details)
+    return OrchestratorError(status, code, message, details)
+
+
+def _describe(exc: BaseException | None) -> str:
+    if exc is None:
+        return "no error"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _positive(value: object, default: float) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return default
+
+
+def _int(value: object, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default

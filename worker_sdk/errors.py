@@ -1,0 +1,114 @@
+"""Errors of the worker SDK.
+
+Two families live here, and they never mix:
+
+* ``TaskError`` is raised *by task handlers* to choose how a task ends::
+
+      TaskError            status "failure" (or the status it names), not retried
+       +-- RetryLater      status "failure", retryable: the orchestrator may try again
+
+* ``OrchestratorError`` is raised *by the SDK* when the orchestrator answers with an error
+  envelope ``{"error": {"code", "message", "details"}}``::
+
+      OrchestratorError        any non-2xx answer (5xx ones are retried by the SDK)
+       +-- AuthError           401/403: the worker token is wrong; the worker stops
+       +-- WorkerNotRegistered 404 WORKER_NOT_REGISTERED: the worker re-registers
+       +-- TaskNotHeld         409 TASK_NOT_HELD: the result is dropped, never retried
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AuthError",
+    "OrchestratorError",
+    "RetryLater",
+    "TaskError",
+    "TaskNotHeld",
+    "WorkerNotRegistered",
+]
+
+
+class TaskError(Exception):
+    """Raised by a handler to end its task with an error the blueprint can act on.
+
+    Args:
+        code: Machine-readable code, by convention ``UPPER_SNAKE`` (e.g. ``"MISSING_FIELDS"``).
+        message: Human-readable explanation.
+        retryable: Whether the orchestrator may run the task again (within its attempts).
+        status: Result status the blueprint maps to a transition. ``"failure"`` unless a
+            handler wants a custom outcome such as ``"not_found"``.
+        data: Optional JSON object sent along with the error.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str = "",
+        *,
+        retryable: bool = False,
+        status: str = "failure",
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+        self.status = status
+        self.data = data
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}" if self.message else self.code
+
+
+class RetryLater(TaskError):
+    """A retryable ``TaskError``: the task failed for a reason that may pass (a busy upstream)."""
+
+    def __init__(self, message: str = "", code: str = "RETRY_LATER") -> None:
+        super().__init__(code, message, retryable=True)
+
+
+class OrchestratorError(Exception):
+    """The orchestrator answered a request with an error.
+
+    Attributes:
+        http_status: HTTP status of the answer.
+        code: ``error.code`` from the envelope, or ``HTTP_<status>`` when the body had none.
+        message: ``error.message`` from the envelope.
+        details: ``error.details`` from the envelope.
+    """
+
+    def __init__(
+        self,
+        http_status: int,
+        code: str,
+        message: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(http_status, code, message)
+        self.http_status = http_status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+    @property
+    def transient(self) -> bool:
+        """Whether the same request may succeed later (the orchestrator is busy or restarting)."""
+        return self.http_status >= 500 or self.http_status == 429
+
+    def __str__(self) -> str:
+        text = f"HTTP {self.http_status} {self.code}"
+        return f"{text}: {self.message}" if self.message else text
+
+
+class AuthError(OrchestratorError):
+    """The orchestrator rejected the worker token; retrying cannot help."""
+
+
+class WorkerNotRegistered(OrchestratorError):
+    """The orchestrator forgot this worker (its TTL expired); the worker registers again."""
+
+
+class TaskNotHeld(OrchestratorError):
+    """This worker no longer holds the task (lease expired or job cancelled)."""

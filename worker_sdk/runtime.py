@@ -1,0 +1,372 @@
+"""One run of a worker: registration, the heartbeat, command and poll loops, and running tasks.
+
+A :class:`WorkerRuntime` lives from ``Worker.run()`` (or ``async with worker``) to the end of
+its shutdown; the public :class:`~worker_sdk.Worker` creates a fresh one for every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .backoff import Backoff
+from .client import TRANSPORT_ERRORS, OrchestratorClient, Registration, TaskAssignment
+from .commands import CommandChannel
+from .config import WorkerSettings
+from .context import TaskContext
+from .errors import AuthError, OrchestratorError, WorkerNotRegistered
+from .handlers import TaskHandler, invoke
+from .results import ErrorInfo, TaskOutcome
+
+__all__ = ["WorkerRuntime"]
+
+logger = logging.getLogger("worker_sdk")
+
+# The orchestrator may be restarting: retry quickly at first, then settle at a few seconds.
+RECONNECT_BACKOFF = Backoff(0.2, 5.0)
+# After the grace period: how long cancelled tasks get to unwind, and to report the cut.
+CANCEL_WAIT_S = 5.0
+REPORT_CUT_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class _Running:
+    ctx: TaskContext
+    task: asyncio.Task[None]
+
+
+class WorkerRuntime:
+    """The moving parts of one worker run. Not part of the public API: use ``Worker``."""
+
+    def __init__(self, settings: WorkerSettings, handlers: Mapping[str, TaskHandler]) -> None:
+        self._settings = settings
+        self._handlers = dict(handlers)
+        self._client = OrchestratorClient(settings)
+        self._channel = CommandChannel(settings, self.cancel_task)
+        self._slots = asyncio.Semaphore(settings.capacity)
+        self._running: dict[str, _Running] = {}
+        self._loops: list[asyncio.Task[None]] = []
+        self._poll_task: asyncio.Task[None] | None = None
+        self._registration = Registration(10.0, 30.0, settings.poll_timeout_s)
+        self._poll_failures = 0
+        self.stop_requested = asyncio.Event()
+        """Set once a stop was asked for (``stop()``, a signal, or a fatal error)."""
+        self._force = asyncio.Event()
+        self._fatal: BaseException | None = None
+        self._shutdown_task: asyncio.Task[None] | None = None
+
+    @property
+    def running_task_ids(self) -> list[str]:
+        """Ids of the tasks running now, including those still submitting their result."""
+        return list(self._running)
+
+    @property
+    def command_channel(self) -> CommandChannel:
+        """The WebSocket command channel."""
+        return self._channel
+
+    async def start(self) -> None:
+        """Register (retrying while the orchestrator is unreachable) and start the loops."""
+        await self._client.open()
+        try:
+            if not await self._register_until_done():
+                return
+        except BaseException:
+            await self._client.close()
+            raise
+        self._spawn("heartbeat", self._heartbeat_loop())
+        self._spawn("commands", self._channel.run())
+        self._poll_task = self._spawn("poll", self._poll_loop())
+
+    def request_stop(self, *, force: bool = False) -> None:
+        """Stop taking tasks; with ``force``, also cut the grace period short."""
+        if not self.stop_requested.is_set():
+            self.stop_requested.set()
+            if self._poll_task is not None:
+                self._poll_task.cancel()
+        if force:
+            self._force.set()
+
+    async def shutdown(self, grace_s: float) -> None:
+        """Stop and wait until every part is closed; safe to call more than once.
+
+        Raises:
+            BaseException: The fatal error that stopped the worker, if any (e.g. ``AuthError``).
+        """
+        self.request_stop()
+        if self._shutdown_task is None:
+            self._shutdown_task = asyncio.create_task(self._shutdown(grace_s))
+        await asyncio.shield(self._shutdown_task)
+        if self._fatal is not None:
+            raise self._fatal
+
+    def cancel_task(self, job_id: str, task_id: str) -> bool:
+        """Cancel a running task at the orchestrator's request; no result will be sent."""
+        running = self._running.get(task_id)
+        if running is None:
+            logger.debug("cancel for task %s (job %s), which is not running here", task_id, job_id)
+            return False
+        if not running.ctx.is_cancelled:
+            logger.info(
+                "cancelling task %s (job %s) at the orchestrator's request", task_id, job_id
+            )
+            running.ctx.cancelled.set()
+            running.task.cancel()
+        return True
+
+    # -- registration and heartbeats --------------------------------------------------------
+
+    async def _register_until_done(self) -> bool:
+        delays = RECONNECT_BACKOFF.delays()
+        while not self.stop_requested.is_set():
+            try:
+                await self._register()
+                return True
+            except OrchestratorError as exc:
+                if not exc.transient:
+                    raise
+                reason = str(exc)
+            except TRANSPORT_ERRORS as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+            delay = next(delays)
+            logger.warning(
+                "cannot register with %s (%s); retry in %.1fs", self._settings.url, reason, delay
+            )
+            try:
+                await asyncio.wait_for(self.stop_requested.wait(), delay)
+            except TimeoutError:
+                pass
+        return False
+
+    async def _register(self) -> None:
+        self._registration = await self._client.register(sorted(self._handlers))
+        logger.info(
+            "worker %s registered at %s for %s (capacity %d)",
+            self._settings.worker_id,
+            self._settings.url,
+            ", ".join(sorted(self._handlers)),
+            self._settings.capacity,
+        )
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._registration.heartbeat_interval_s)
+            await self._heartbeat()
+
+    async def _heartbeat(self) -> None:
+        running = self.running_task_ids
+        try:
+            cancelled = await self._client.heartbeat(len(running), running)
+        except WorkerNotRegistered:
+            logger.warning(
+                "the orchestrator forgot worker %s; registering again", self._settings.worker_id
+            )
+            await self._reregister()
+            return
+        except AuthError:
+            raise
+        except (OrchestratorError, *TRANSPORT_ERRORS) as exc:
+            logger.warning("heartbeat failed: %s: %s", type(exc).__name__, exc)
+            return
+        for item in cancelled:
+            self.cancel_task(item.job_id, item.task_id)
+
+    async def _reregister(self) -> None:
+        try:
+            await self._register()
+        except AuthError:
+            raise
+        except (OrchestratorError, *TRANSPORT_ERRORS) as exc:
+            # The next heartbeat or poll meets WORKER_NOT_REGISTERED again and retries.
+            logger.warning("registering again failed: %s: %s", type(exc).__name__, exc)
+
+    # -- polling and running tasks ----------------------------------------------------------
+
+    async def _poll_loop(self) -> None:
+        delays = RECONNECT_BACKOFF.delays()
+        while True:
+            # Only ask for a task when a slot is free to run it.
+            await self._slots.acquire()
+            handed_over = False
+            try:
+                assignment, healthy = await self._poll()
+                if assignment is not None:
+                    handed_over = self._start_task(assignment)
+            finally:
+                if not handed_over:
+                    self._slots.release()
+            if healthy:
+                delays = RECONNECT_BACKOFF.delays()
+            else:
+                await asyncio.sleep(next(delays))
+
+    async def _poll(self) -> tuple[TaskAssignment | None, bool]:
+        """One long-poll; the flag says whether the orchestrator answered normally."""
+        timeout = min(self._settings.poll_timeout_s, self._registration.poll_timeout_s)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            assignment = await self._client.next_task(timeout)
+        except WorkerNotRegistered:
+            logger.warning(
+                "the orchestrator forgot worker %s; registering again", self._settings.worker_id
+            )
+            await self._reregister()
+            return None, False
+        except AuthError:
+            raise
+        except (OrchestratorError, ValueError, *TRANSPORT_ERRORS) as exc:
+            self._poll_failures += 1
+            log = logger.warning if self._poll_failures == 1 else logger.debug
+            log("polling for tasks failed (%s: %s); retrying", type(exc).__name__, exc)
+            return None, False
+        if self._poll_failures:
+            logger.info("polling for tasks works again after %d failure(s)", self._poll_failures)
+            self._poll_failures = 0
+        # An empty answer long before the wait ends means the orchestrator is shutting down:
+        # back off instead of hammering it.
+        early = assignment is None and loop.time() - started < timeout / 2
+        return assignment, not early
+
+    def _start_task(self, assignment: TaskAssignment) -> bool:
+        if assignment.task_id in self._running:
+            logger.warning(
+                "task %s handed out again while it still runs here; ignored", assignment.task_id
+            )
+            return False
+        ctx = TaskContext(
+            job_id=assignment.job_id,
+            task_id=assignment.task_id,
+            task_type=assignment.task_type,
+            attempt=assignment.attempt,
+            max_attempts=assignment.max_attempts,
+            worker_id=self._settings.worker_id,
+            params=assignment.params,
+            timeout_s=assignment.timeout_s,
+        )
+        logger.info(
+            "task %s (job %s, %s, attempt %d/%d) started",
+            ctx.task_id, ctx.job_id, ctx.task_type, ctx.attempt, ctx.max_attempts,
+        )  # fmt: skip
+        task = asyncio.create_task(self._execute(ctx), name=f"worker_sdk.task.{ctx.task_id}")
+        self._running[ctx.task_id] = _Running(ctx, task)
+        return True
+
+    async def _execute(self, ctx: TaskContext) -> None:
+        try:
+            handler = self._handlers.get(ctx.task_type)
+            if handler is None:
+                message = f"worker {ctx.worker_id} has no handler for {ctx.task_type!r}"
+                error = ErrorInfo("UNKNOWN_TASK_TYPE", message, retryable=False)
+                outcome = TaskOutcome(status="failure", error=error)
+            else:
+                outcome = await invoke(handler, ctx.params, ctx)
+            if ctx.is_cancelled:
+                # The orchestrator ended the job already; a result would only be refused.
+                logger.info("task %s was cancelled; its result is not sent", ctx.task_id)
+                return
+            await self._submit(ctx, outcome)
+        except asyncio.CancelledError:
+            if ctx.is_cancelled:
+                logger.info("task %s cancelled by the orchestrator", ctx.task_id)
+            raise
+        except AuthError as exc:
+            self._fail(exc)
+        except Exception:
+            logger.exception("unexpected error while running task %s", ctx.task_id)
+        finally:
+            self._running.pop(ctx.task_id, None)
+            self._slots.release()
+
+    async def _submit(self, ctx: TaskContext, outcome: TaskOutcome) -> None:
+        body = outcome.to_wire(job_id=ctx.job_id, task_id=ctx.task_id, worker_id=ctx.worker_id)
+        answer = await self._client.submit_result(body)
+        if answer is not None:
+            logger.info("task %s finished with %r: %s", ctx.task_id, outcome.status, answer)
+
+    # -- supervision and shutdown -----------------------------------------------------------
+
+    def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro, name=f"worker_sdk.{name}")
+        task.add_done_callback(self._loop_done)
+        self._loops.append(task)
+        return task
+
+    def _loop_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            return
+        if not isinstance(exc, AuthError):
+            logger.error("worker loop %s crashed; stopping", task.get_name(), exc_info=exc)
+        self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._fatal is None:
+            self._fatal = exc
+            if isinstance(exc, AuthError):
+                logger.error("the orchestrator rejected the worker token (%s); stopping", exc)
+        self.request_stop()
+
+    async def _shutdown(self, grace_s: float) -> None:
+        if self._poll_task is not None:
+            await asyncio.gather(self._poll_task, return_exceptions=True)
+        # Heartbeats and the command channel keep going while tasks drain: leases stay alive
+        # and cancels still arrive.
+        await self._drain(grace_s)
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        await self._client.close()
+        logger.info("worker %s stopped", self._settings.worker_id)
+
+    async def _drain(self, grace_s: float) -> None:
+        if self._running:
+            logger.info("waiting up to %.1fs for %d running task(s)", grace_s, len(self._running))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_s
+        force = asyncio.create_task(self._force.wait())
+        try:
+            while self._running and not force.done():
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                pending = [running.task for running in self._running.values()]
+                await asyncio.wait(
+                    [*pending, force], timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+                )
+        finally:
+            force.cancel()
+        if self._running:
+            await self._cut(list(self._running.values()))
+
+    async def _cut(self, cut: list[_Running]) -> None:
+        """Cancel tasks still running after the grace period and tell the orchestrator."""
+        logger.warning("cancelling %d task(s) still running after the grace period", len(cut))
+        for running in cut:
+            running.task.cancel()
+        _, stuck = await asyncio.wait([r.task for r in cut], timeout=CANCEL_WAIT_S)
+        if stuck:
+            logger.error("%d task(s) ignored cancellation; abandoning them", len(stuck))
+        reports = [
+            self._submit(r.ctx, _shutdown_outcome())
+            for r in cut
+            if r.task.done() and r.task.cancelled() and not r.ctx.is_cancelled
+        ]
+        if reports:
+            # Reporting lets the orchestrator hand the task out again now, not at lease expiry.
+            try:
+                async with asyncio.timeout(REPORT_CUT_TIMEOUT_S):
+                    await asyncio.gather(*reports, return_exceptions=True)
+            except TimeoutError:
+                logger.warning("could not report every cut task; their leases will expire")
+
+
+def _shutdown_outcome() -> TaskOutcome:
+    message = "the worker stopped before the task finished"
+    error = ErrorInfo("WORKER_SHUTDOWN", message, retryable=True)
+    return TaskOutcome(status="failure", error=error)
