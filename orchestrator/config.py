@@ -87,8 +87,10 @@ class Settings:
         return self
 
 
-def _as_bool(value: str) -> bool:
-    lowered = value.strip().lower()
+def _as_bool(value: object) -> bool:
+    if isinstance(value, bool):  # YAML has booleans of its own
+        return value
+    lowered = str(value).strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
         return True
     if lowered in {"0", "false", "no", "off", ""}:

@@ -136,7 +136,7 @@ class OrchestratorClient:
                 total=self._settings.poll_timeout_s + POLL_MARGIN_S, connect=CONNECT_TIMEOUT_S
             )
             self._session = aiohttp.ClientSession(
-                headers={"X-Worker-Token": self._settings.token}, client_timeout=timeout
+                headers={"X-Worker-Token": self._settings.token}, timeout=timeout
             )
 
     async def close(self) -> None:

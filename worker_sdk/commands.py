@@ -14,6 +14,7 @@ from collections.abc import Callable
 import orjson
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus, WebSocketException
+from websockets.frames import CloseCode
 from yarl import URL
 
 from .backoff import Backoff
@@ -121,6 +122,10 @@ class CommandChannel:
             try:
                 async for message in ws:
                     self._dispatch(message)
+            except asyncio.CancelledError:
+                # A stopping worker is "going away", not the internal error websockets assumes.
+                await ws.close(CloseCode.GOING_AWAY, "worker stopping")
+                raise
             finally:
                 self._connected = False
 

@@ -81,15 +81,17 @@ def outcome_from_value(value: object) -> TaskOutcome:
     the author sees it in tests rather than as a worker crash at submit time.
     """
     if isinstance(value, TaskResult):
-        status, data = value.status, value.data
+        # Typed as a dict, but nothing stops a handler from putting anything there.
+        raw: object = value.data
+        if raw is not None and not isinstance(raw, dict):
+            return _invalid(f"TaskResult.data is {type(raw).__name__}; expected dict or None")
+        status, data = value.status, raw
     elif value is None or isinstance(value, dict):
         status, data = "success", value
     else:
         return _invalid(
             f"handler returned {type(value).__name__}; expected dict, None or TaskResult"
         )
-    if data is not None and not isinstance(data, dict):
-        return _invalid(f"TaskResult.data is {type(data).__name__}; expected dict or None")
     problem = _json_problem(data)
     if problem:
         return _invalid(problem)

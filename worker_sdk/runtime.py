@@ -74,7 +74,9 @@ class WorkerRuntime:
         try:
             if not await self._register_until_done():
                 return
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, AuthError):
+                logger.error("the orchestrator rejected the worker token (%s)", exc)
             await self._client.close()
             raise
         self._spawn("heartbeat", self._heartbeat_loop())
@@ -121,6 +123,7 @@ class WorkerRuntime:
 
     async def _register_until_done(self) -> bool:
         delays = RECONNECT_BACKOFF.delays()
+        failures = 0
         while not self.stop_requested.is_set():
             try:
                 await self._register()
@@ -131,10 +134,10 @@ class WorkerRuntime:
                 reason = str(exc)
             except TRANSPORT_ERRORS as exc:
                 reason = f"{type(exc).__name__}: {exc}"
+            failures += 1
             delay = next(delays)
-            logger.warning(
-                "cannot register with %s (%s); retry in %.1fs", self._settings.url, reason, delay
-            )
+            log = logger.warning if failures == 1 else logger.debug
+            log("cannot register with %s (%s); retrying", self._settings.url, reason)
             try:
                 await asyncio.wait_for(self.stop_requested.wait(), delay)
             except TimeoutError:

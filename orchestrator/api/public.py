@@ -6,7 +6,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from orchestrator.api.render import json_response
-from orchestrator.appkeys import STORE
+from orchestrator.appkeys import DISPATCHER, STORE
 
 routes = web.RouteTableDef()
 
@@ -21,4 +21,4 @@ async def status(request: web.Request) -> web.Response:
             "error": {"code": "STORAGE_UNAVAILABLE", "message": str(exc)},
         }
         return json_response(body, status=503)
-    return json_response({"status": "ok"})
+    return json_response({"status": "ok", "parked_polls": request.app[DISPATCHER].waiting})

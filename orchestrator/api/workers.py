@@ -10,7 +10,7 @@ from orchestrator.api import schemas
 from orchestrator.api.middleware import read_json, require_worker
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import DISPATCHER, RUNNER, SETTINGS, STORE
-from orchestrator.errors import NotFound
+from orchestrator.errors import BadRequest, NotFound
 
 routes = web.RouteTableDef()
 
@@ -80,26 +80,31 @@ async def _skills(app: web.Application, worker_id: str) -> tuple[str, ...]:
 async def next_task(request: web.Request) -> web.StreamResponse:
     worker_id = request.match_info["worker_id"]
     require_worker(request, worker_id)
-    settings = request.app[SETTINGS]
-    limit = int(settings.poll_timeout_s * 1000)
-    timeout_ms = schemas.int_query(
-        _ms(request.query.get("timeout")), "timeout", limit, 0, max(limit, 1)
-    )
+    wait_s = _wait_s(request.query.get("timeout"), request.app[SETTINGS].poll_timeout_s)
     skills = await _skills(request.app, worker_id)
-    payload = await request.app[DISPATCHER].next_task(worker_id, skills, timeout_ms / 1000)
+    payload = await request.app[DISPATCHER].next_task(worker_id, skills, wait_s)
     if payload is None:
         return web.Response(status=204)
     return web.Response(body=payload, content_type="application/json")
 
 
-def _ms(seconds: str | None) -> str | None:
-    """The ``timeout`` query is in seconds (decimals allowed); checked as milliseconds."""
-    if seconds is None:
-        return None
+def _wait_s(given: str | None, longest: float) -> float:
+    """The ``timeout`` query, in seconds; longer waits than the server allows are shortened."""
+    if given is None or given == "":
+        return longest
     try:
-        return str(int(float(seconds) * 1000))
+        seconds = float(given)
     except ValueError:
-        return seconds
+        raise BadRequest(
+            "timeout: must be a number of seconds",
+            code="VALIDATION_ERROR",
+            details={"field": "timeout"},
+        ) from None
+    if not seconds >= 0:  # also refuses NaN
+        raise BadRequest(
+            "timeout: must be >= 0", code="VALIDATION_ERROR", details={"field": "timeout"}
+        )
+    return min(seconds, longest)
 
 
 @routes.post("/_worker/tasks/result")

@@ -10,7 +10,7 @@ _NAME = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 
 def check_name(kind: str, value: str) -> str:
     """Task types, worker ids and prefixes end up inside keys: no braces, no spaces."""
-    if not _NAME.match(value):
+    if not _NAME.fullmatch(value):  # match() lets a trailing newline through
         raise ValueError(
             f"{kind} {value!r} must be 1-128 characters of letters, digits, '_', '.', ':' or '-'"
         )

@@ -237,12 +237,15 @@ class RedisStore:
         """Refreshes the worker's last-seen time; returns (known, cancelled tasks)."""
         flags = self.keys.worker_cancels(worker_id)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(self.keys.workers_seen, {worker_id: int(time.time() * _MS)}, xx=True, ch=True)
+            pipe.zadd(self.keys.workers_seen, {worker_id: int(time.time() * _MS)}, xx=True)
+            # not ZADD's CH count: a heartbeat in the same millisecond as the last one changes
+            # nothing, yet the worker is known
+            pipe.zscore(self.keys.workers_seen, worker_id)
             pipe.spop(flags, 100)
             if info is not None:
                 pipe.hset(self.keys.workers, worker_id, orjson.dumps(info))
-            changed, cancelled, *_ = await pipe.execute()
-        return bool(changed), [orjson.loads(c) for c in cancelled or []]
+            _, seen, cancelled, *_ = await pipe.execute()
+        return seen is not None, [orjson.loads(c) for c in cancelled or []]
 
     async def worker_info(self, worker_id: str) -> dict[str, Any] | None:
         raw = await self.redis.hget(self.keys.workers, worker_id)

@@ -1,0 +1,178 @@
+"""Real orchestrator and worker processes on free loopback ports."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.conftest import delete_prefix
+from tests.helpers import free_port, spawn, wait_for
+
+CLIENT_TOKEN = "e2e-client"
+OTHER_CLIENT_TOKEN = "e2e-other-client"
+WORKER_TOKEN = "e2e-worker"
+
+CONFIG = f"""
+clients:
+  - {{name: e2e, token: {CLIENT_TOKEN}}}
+  - {{name: other, token: {OTHER_CLIENT_TOKEN}}}
+workers:
+  token: {WORKER_TOKEN}
+lease_s: 1.0
+heartbeat_interval_s: 0.25
+poll_timeout_s: 2.0
+sweep_interval_s: 0.1
+worker_ttl_s: 5
+"""
+
+
+@dataclass
+class Orchestrator:
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+@dataclass
+class Cluster:
+    """Processes of one test: orchestrators and workers sharing a Redis and a key prefix."""
+
+    redis_url: str
+    prefix: str
+    tmp: Path
+    marks: Path
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    async def orchestrator(self, **env: str) -> Orchestrator:
+        port = free_port()
+        config = self.tmp / "orchestrator.yaml"
+        config.write_text(CONFIG)
+        log = self.tmp / f"orchestrator-{port}.log"
+        proc = spawn(
+            [
+                "-m",
+                "orchestrator",
+                "serve",
+                "--port",
+                str(port),
+                "--redis-url",
+                self.redis_url,
+                "--prefix",
+                self.prefix,
+                "--config",
+                str(config),
+                "--blueprints",
+                "tests.e2e.blueprints",
+            ],
+            log,
+            **env,
+        )
+        self.procs.append(proc)
+        orch = Orchestrator(f"http://127.0.0.1:{port}", proc, log)
+
+        async def up() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"orchestrator exited:\n{log.read_text()}")
+            try:
+                async with aiohttp.ClientSession() as s, s.get(f"{orch.url}/_public/status") as r:
+                    return r.status == 200
+            except aiohttp.ClientError:
+                return False
+
+        await wait_for(up, 20, "orchestrator to answer /_public/status")
+        return orch
+
+    def worker(self, orch: Orchestrator, worker_id: str, capacity: int = 1) -> subprocess.Popen[bytes]:
+        log = self.tmp / f"worker-{worker_id}.log"
+        proc = spawn(
+            [
+                "-m",
+                "worker_sdk",
+                "run",
+                "tests.e2e.workers:worker",
+                "--url",
+                orch.url,
+                "--token",
+                WORKER_TOKEN,
+                "--worker-id",
+                worker_id,
+                "--capacity",
+                str(capacity),
+            ],
+            log,
+            E2E_MARKS=str(self.marks),
+            WORKER_ID=worker_id,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+
+
+@pytest.fixture
+async def cluster(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    c = Cluster(redis_url, prefix, tmp_path, tmp_path / "marks")
+    try:
+        yield c
+    finally:
+        c.stop_all()
+        await delete_prefix(redis_url, prefix)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+class Api:
+    """A client of one orchestrator's /api group."""
+
+    def __init__(self, session: aiohttp.ClientSession, orch: Orchestrator, token: str = CLIENT_TOKEN):
+        self.session = session
+        self.base = orch.url
+        self.headers = {"X-Client-Token": token}
+
+    async def create(self, endpoint: str, initial_data: dict[str, Any]) -> str:
+        async with self.session.post(
+            f"{self.base}/api/v1/{endpoint}",
+            json={"initial_data": initial_data},
+            headers=self.headers,
+        ) as r:
+            assert r.status == 202, await r.text()
+            return str((await r.json())["job_id"])
+
+    async def job(self, job_id: str) -> dict[str, Any]:
+        async with self.session.get(f"{self.base}/api/v1/jobs/{job_id}", headers=self.headers) as r:
+            assert r.status == 200, await r.text()
+            body: dict[str, Any] = await r.json()
+            return body
+
+    async def cancel(self, job_id: str) -> dict[str, Any]:
+        async with self.session.post(
+            f"{self.base}/api/v1/jobs/{job_id}/cancel", headers=self.headers
+        ) as r:
+            assert r.status == 200, await r.text()
+            body: dict[str, Any] = await r.json()
+            return body
+
+    async def wait_status(self, job_id: str, status: str, timeout: float = 20) -> dict[str, Any]:
+        async def reached() -> dict[str, Any] | None:
+            job = await self.job(job_id)
+            return job if job["status"] == status else None
+
+        return await wait_for(reached, timeout, f"job {job_id} to be {status}")

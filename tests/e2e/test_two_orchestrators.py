@@ -1,0 +1,46 @@
+"""Two orchestrator processes on one Redis: any process serves any request."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from tests.e2e.conftest import Api, Cluster
+from tests.helpers import wait_for
+
+
+async def test_jobs_created_on_one_are_worked_through_the_other(
+    cluster: Cluster, http: aiohttp.ClientSession
+) -> None:
+    first = await cluster.orchestrator()
+    second = await cluster.orchestrator()
+    cluster.worker(second, "w-second", capacity=4)
+    on_first, on_second = Api(http, first), Api(http, second)
+
+    job_ids = await asyncio.gather(*(on_first.create("echo", {"n": n}) for n in range(20)))
+    for n, job_id in enumerate(job_ids):
+        job = await on_second.wait_status(job_id, "finished")
+        assert job["result"] == {"echo": {"n": n}, "worker": "w-second"}
+        assert job == await on_first.job(job_id)  # both processes see the same, final state
+
+
+async def test_cancel_sent_to_one_reaches_a_worker_connected_to_the_other(
+    cluster: Cluster, http: aiohttp.ClientSession
+) -> None:
+    first = await cluster.orchestrator()
+    second = await cluster.orchestrator()
+    cluster.worker(second, "w-remote")
+    api = Api(http, first)
+    job_id = await api.create("slow", {"hang_s": 60})
+
+    async def started() -> str | None:
+        task = (await api.job(job_id)).get("task")
+        if task and (cluster.marks / f"started-{task['task_id']}-1").exists():
+            return str(task["task_id"])
+        return None
+
+    task_id = await wait_for(started, 20, "the task to start on the worker")
+    assert (await api.cancel(job_id))["status"] == "cancellation_request_sent"
+    await wait_for(lambda: (cluster.marks / f"cancelled-{task_id}").exists(), 10, "cancel")
+    assert (await api.job(job_id))["status"] == "cancelled"

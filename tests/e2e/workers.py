@@ -1,0 +1,39 @@
+"""The worker the end-to-end tests run as real processes.
+
+Tasks leave marker files in ``$E2E_MARKS`` so tests can see what ran where without sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+from worker_sdk import TaskContext, Worker
+
+worker = Worker()
+MARKS = Path(os.environ.get("E2E_MARKS", "."))
+
+
+def _mark(name: str) -> None:
+    MARKS.mkdir(parents=True, exist_ok=True)
+    (MARKS / name).write_text(os.environ.get("WORKER_ID", ""))
+
+
+@worker.task("echo")
+async def echo(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    return {"echo": params, "worker": ctx.worker_id}
+
+
+@worker.task("slow_once")
+async def slow_once(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    """Hangs on its first attempt (the test kills or cancels it), answers on later ones."""
+    _mark(f"started-{ctx.task_id}-{ctx.attempt}")
+    if ctx.attempt == 1:
+        try:
+            await asyncio.sleep(float(params.get("hang_s", 60)))
+        except asyncio.CancelledError:
+            _mark(f"cancelled-{ctx.task_id}")
+            raise
+    return {"worker": ctx.worker_id, "attempt": ctx.attempt}

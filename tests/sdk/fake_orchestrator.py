@@ -1,0 +1,174 @@
+"""A small in-memory orchestrator speaking the /_worker protocol, for SDK tests.
+
+It only implements what the worker sees; fault knobs (``result_failures``, ``poll_failures``,
+``forget_worker``) let tests script the orchestrator's bad days.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+TOKEN = "test-worker-token"
+
+_ERROR_CODES = {401: "UNAUTHORIZED", 409: "TASK_NOT_HELD", 503: "UNAVAILABLE", 500: "INTERNAL"}
+
+
+def _error(status: int, code: str | None = None, message: str = "") -> web.Response:
+    body = {"error": {"code": code or _ERROR_CODES.get(status, "ERROR"), "message": message}}
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+
+
+def _json(body: object) -> web.Response:
+    return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+
+@dataclass
+class FakeOrchestrator:
+    heartbeat_interval_s: float = 0.05
+    poll_timeout_s: float = 1.0
+    lease_s: float = 5.0
+
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    registrations: list[dict[str, Any]] = field(default_factory=list)
+    heartbeats: list[dict[str, Any]] = field(default_factory=list)
+    poll_params: list[dict[str, str]] = field(default_factory=list)
+    result_posts: list[dict[str, Any]] = field(default_factory=list)
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Accepted results by task id."""
+    handed_out: list[str] = field(default_factory=list)
+    headers_seen: set[str] = field(default_factory=set)
+    """Values of X-Worker-Token received, whatever the route."""
+
+    result_failures: list[int] = field(default_factory=list)
+    """HTTP statuses answered to the next result posts, in order."""
+    poll_failures: list[int] = field(default_factory=list)
+    """HTTP statuses answered to the next polls, in order."""
+    forget_worker: bool = False
+    """Answer the next heartbeat with 404 WORKER_NOT_REGISTERED."""
+    cancels_for_heartbeat: list[dict[str, str]] = field(default_factory=list)
+
+    active_polls: int = 0
+    max_active_polls: int = 0
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    ws_connects: int = 0
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/_worker/workers/register", self.register)
+        app.router.add_patch("/_worker/workers/{worker_id}", self.heartbeat)
+        app.router.add_get("/_worker/workers/{worker_id}/tasks/next", self.next_task)
+        app.router.add_post("/_worker/tasks/result", self.result)
+        app.router.add_get("/_worker/ws/{worker_id}", self.ws)
+        app.on_shutdown.append(self._close_sockets)
+        return app
+
+    # -- test controls ----------------------------------------------------------------------
+
+    def enqueue(self, task_type: str, params: dict[str, Any] | None = None, **extra: Any) -> str:
+        """Queue a task and return its id."""
+        n = next(self._ids)
+        task = {
+            "job_id": f"job-{n}",
+            "task_id": f"task-{n}",
+            "task_type": task_type,
+            "params": params or {},
+            "attempt": 1,
+            "max_attempts": 3,
+            "timeout_s": None,
+        }
+        task.update(extra)
+        self.queue.put_nowait(task)
+        return str(task["task_id"])
+
+    async def send_cancel(self, task_id: str) -> None:
+        job_id = "job-" + task_id.removeprefix("task-")
+        message = orjson.dumps({"type": "cancel_task", "job_id": job_id, "task_id": task_id})
+        for ws in list(self.sockets):
+            await ws.send_str(message.decode())
+
+    async def drop_sockets(self) -> None:
+        for ws in list(self.sockets):
+            await ws.close()
+
+    # -- routes -----------------------------------------------------------------------------
+
+    def _authorised(self, request: web.Request) -> bool:
+        token = request.headers.get("X-Worker-Token", "")
+        self.headers_seen.add(token)
+        return token == TOKEN
+
+    async def register(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return _error(401, message="bad worker token")
+        self.registrations.append(orjson.loads(await request.read()))
+        return _json(
+            {
+                "status": "registered",
+                "heartbeat_interval_s": self.heartbeat_interval_s,
+                "lease_s": self.lease_s,
+                "poll_timeout_s": self.poll_timeout_s,
+            }
+        )
+
+    async def heartbeat(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return _error(401)
+        if self.forget_worker:
+            self.forget_worker = False
+            return _error(404, "WORKER_NOT_REGISTERED", "unknown worker")
+        self.heartbeats.append(orjson.loads(await request.read()))
+        cancelled, self.cancels_for_heartbeat = self.cancels_for_heartbeat, []
+        return _json({"status": "ttl_refreshed", "cancelled_tasks": cancelled})
+
+    async def next_task(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return _error(401)
+        self.poll_params.append(dict(request.query))
+        if self.poll_failures:
+            return _error(self.poll_failures.pop(0))
+        self.active_polls += 1
+        self.max_active_polls = max(self.max_active_polls, self.active_polls)
+        try:
+            # The test server cancels this handler when the worker drops the request.
+            async with asyncio.timeout(float(request.query.get("timeout", "30"))):
+                task = await self.queue.get()
+        except TimeoutError:
+            return web.Response(status=204)
+        finally:
+            self.active_polls -= 1
+        self.handed_out.append(task["task_id"])
+        return _json(task)
+
+    async def result(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return _error(401)
+        body = orjson.loads(await request.read())
+        self.result_posts.append(body)
+        if self.result_failures:
+            return _error(self.result_failures.pop(0))
+        self.results.setdefault(body["task_id"], body)
+        return _json({"status": f"result_accepted_{body['status']}"})
+
+    async def ws(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorised(request):
+            return _error(401)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.ws_connects += 1
+        self.sockets.append(ws)
+        try:
+            async for _ in ws:
+                pass  # the worker never sends anything
+        finally:
+            self.sockets.remove(ws)
+        return ws
+
+    async def _close_sockets(self, app: web.Application) -> None:
+        await self.drop_sockets()
