@@ -13,10 +13,21 @@ from aiohttp import web
 from orchestrator.api import catalog, jobs, public, workers, ws
 from orchestrator.api.middleware import auth, errors
 from orchestrator.api.sockets import SocketTable
-from orchestrator.appkeys import BUS, DISPATCHER, LOOPS, REGISTRY, RUNNER, SETTINGS, SOCKETS, STORE
+from orchestrator.appkeys import (
+    BUS,
+    DISPATCHER,
+    JOB_WAITERS,
+    LOOPS,
+    REGISTRY,
+    RUNNER,
+    SETTINGS,
+    SOCKETS,
+    STORE,
+)
 from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.config import Settings
 from orchestrator.dispatch.bus import Bus
+from orchestrator.dispatch.job_waiters import JobWaiters
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.loops.supervisor import run_every
 from orchestrator.loops.sweeper import Sweeper
@@ -43,6 +54,7 @@ def create_app(
     app[DISPATCHER] = dispatcher
     app[BUS] = bus
     app[SOCKETS] = SocketTable(bus, store.keys)
+    app[JOB_WAITERS] = JobWaiters()
     app[workers.SKILLS] = {}
     app[LOOPS] = []
     for table in (public.routes, catalog.routes, jobs.routes, workers.routes, ws.routes):
@@ -64,6 +76,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             dispatcher.wake(task_type)
 
     await bus.subscribe(store.keys.wake_channel, on_wake)
+    await bus.subscribe(store.keys.ended_channel, app[JOB_WAITERS].ended)
     bus.on_reconnect = dispatcher.wake_all
     bus.start()
     sweeper = Sweeper(runner, dispatcher)
@@ -88,4 +101,5 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 async def _shutdown(app: web.Application) -> None:
     # Parked long-polls answer 204 now, so workers are not left hanging on a closing server.
     app[DISPATCHER].close()
+    app[JOB_WAITERS].close()
     await app[SOCKETS].close_all()

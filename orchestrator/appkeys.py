@@ -10,6 +10,7 @@ from orchestrator.api.sockets import SocketTable
 from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.config import Settings
 from orchestrator.dispatch.bus import Bus
+from orchestrator.dispatch.job_waiters import JobWaiters
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.runner import JobRunner
 from orchestrator.storage.redis_store import RedisStore
@@ -21,4 +22,5 @@ RUNNER = web.AppKey("runner", JobRunner)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 BUS = web.AppKey("bus", Bus)
 SOCKETS = web.AppKey("sockets", SocketTable)
+JOB_WAITERS = web.AppKey("job_waiters", JobWaiters)
 LOOPS = web.AppKey("loops", list[asyncio.Task[None]])

@@ -7,13 +7,17 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import orjson
 
 from orchestrator.blueprint.registry import load_blueprints
 from orchestrator.config import ENV_VARS, load_settings
 from orchestrator.errors import BlueprintError, ConfigError
+
+T = TypeVar("T")
 
 DESCRIPTION = """\
 Blueprint orchestrator: runs jobs through state-machine blueprints, hands tasks to workers.
@@ -135,8 +139,18 @@ def _run_serve(args: argparse.Namespace) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = build_app(settings)
-    asyncio.run(serve(app, settings.host, settings.port, settings.shutdown_timeout_s))
+    run(serve(app, settings.host, settings.port, settings.shutdown_timeout_s))
     return 0
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run``, on uvloop when it is installed (the ``fast`` extra): it serves HTTP
+    with markedly less CPU per request."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -64,7 +64,8 @@ async def run_demo(name: str) -> int:
             ) as resp:
                 created = await resp.json()
             _say(f"job {created['job_id']} accepted; waiting for it to finish")
-            job = await wait_for_end(http, base, created["job_id"], echo=True, timeout_s=DEMO_TIMEOUT_S)
+            job_id = created["job_id"]
+            job = await wait_for_end(http, base, job_id, echo=True, timeout_s=DEMO_TIMEOUT_S)
     except ApiError as exc:
         _say(f"failed: {exc}")
         return 1

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from .config import ENV_VARS, WorkerSettings
-from .errors import AuthError
+from .errors import AuthError, OrchestratorError
 from .worker import Worker
 
 __all__ = ["main"]
@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     env_lines = "\n".join(f"  {ENV_VARS[name]:<24} {text}" for name, text in _ENV_HELP.items())
     epilog = (
         f"environment variables:\n{env_lines}\n  {'WORKER_LOG_LEVEL':<24} default --log-level\n\n"
-        "exit codes: 0 stopped, 1 token rejected by the orchestrator, 2 bad usage or settings"
+        "exit codes: 0 stopped, 1 refused by the orchestrator (e.g. bad token),\n"
+        "            2 bad usage or settings"
     )
     parser = argparse.ArgumentParser(
         prog="worker",
@@ -115,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(worker.run(handle_signals=True))
     except AuthError:
         return 1  # already logged with the orchestrator's message
+    except OrchestratorError as exc:
+        logger.error("the orchestrator refused this worker: %s", exc)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

@@ -63,11 +63,6 @@ class WorkerRuntime:
         """Ids of the tasks running now, including those still submitting their result."""
         return list(self._running)
 
-    @property
-    def command_channel(self) -> CommandChannel:
-        """The WebSocket command channel."""
-        return self._channel
-
     async def start(self) -> None:
         """Register (retrying while the orchestrator is unreachable) and start the loops."""
         await self._client.open()
@@ -252,8 +247,12 @@ class WorkerRuntime:
         )
         logger.info(
             "task %s (job %s, %s, attempt %d/%d) started",
-            ctx.task_id, ctx.job_id, ctx.task_type, ctx.attempt, ctx.max_attempts,
-        )  # fmt: skip
+            ctx.task_id,
+            ctx.job_id,
+            ctx.task_type,
+            ctx.attempt,
+            ctx.max_attempts,
+        )
         task = asyncio.create_task(self._execute(ctx), name=f"worker_sdk.task.{ctx.task_id}")
         self._running[ctx.task_id] = _Running(ctx, task)
         return True

@@ -114,9 +114,11 @@ class Worker:
         """Register the decorated function as the handler of ``task_type``.
 
         The handler is ``async def handler(params, ctx)`` (or ``handler(params)`` when it takes
-        one positional parameter). A plain ``def`` runs in a thread. It returns a dict or
-        ``None`` (status ``"success"``), or a :class:`~worker_sdk.TaskResult`, or raises
-        :class:`~worker_sdk.TaskError`. The function is returned unchanged.
+        one positional parameter). A plain ``def`` runs in a thread; a thread cannot be
+        interrupted, so a long sync handler should check ``ctx.is_cancelled`` between steps.
+        The handler returns a dict or ``None`` (status ``"success"``) or a
+        :class:`~worker_sdk.TaskResult`, or raises :class:`~worker_sdk.TaskError`. The
+        function is returned unchanged, so it can still be called directly.
 
         Raises:
             ValueError: ``task_type`` is empty or already has a handler.

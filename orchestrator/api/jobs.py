@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from orchestrator.api import schemas
 from orchestrator.api.middleware import CLIENT, read_json
 from orchestrator.api.render import job_view, json_response
-from orchestrator.appkeys import REGISTRY, RUNNER, STORE
+from orchestrator.appkeys import JOB_WAITERS, REGISTRY, RUNNER, STORE
 from orchestrator.engine.model import JobStatus
 from orchestrator.errors import BadRequest, NotFound
 
@@ -58,9 +60,28 @@ async def list_jobs(request: web.Request) -> web.Response:
     )
 
 
+MAX_WAIT_S = 60.0
+
+
 @routes.get("/api/v1/jobs/{job_id}")
 async def get_job(request: web.Request) -> web.Response:
-    job = await request.app[RUNNER].get(request.match_info["job_id"], request[CLIENT])
+    """The job's status; with ``?wait=S``, first waits up to S seconds for it to end."""
+    job_id, runner = request.match_info["job_id"], request.app[RUNNER]
+    wait_s = schemas.seconds_query(request.query.get("wait"), "wait", MAX_WAIT_S)
+    if not wait_s:
+        return json_response(job_view(await runner.get(job_id, request[CLIENT])))
+    waiters = request.app[JOB_WAITERS]
+    ended = waiters.register(job_id)
+    try:
+        job = await runner.get(job_id, request[CLIENT])
+        if not job.terminal:
+            try:
+                await asyncio.wait_for(ended, wait_s)
+            except TimeoutError:
+                pass
+            job = await runner.get(job_id, request[CLIENT])
+    finally:
+        waiters.forget(job_id, ended)
     return json_response(job_view(job))
 
 

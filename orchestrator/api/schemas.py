@@ -139,3 +139,16 @@ def int_query(value: str | None, field: str, default: int, low: int, high: int) 
     if not low <= number <= high:
         raise _invalid(field, f"must be between {low} and {high}")
     return number
+
+
+def seconds_query(value: str | None, field: str, longest: float) -> float:
+    """A duration in seconds from the query string, capped at ``longest``."""
+    if value is None or value == "":
+        return 0.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise _invalid(field, "must be a number of seconds") from None
+    if not seconds >= 0:  # also refuses NaN
+        raise _invalid(field, "must be >= 0")
+    return min(seconds, longest)

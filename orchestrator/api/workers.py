@@ -10,7 +10,7 @@ from orchestrator.api import schemas
 from orchestrator.api.middleware import read_json, require_worker
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import DISPATCHER, RUNNER, SETTINGS, STORE
-from orchestrator.errors import BadRequest, NotFound
+from orchestrator.errors import NotFound
 
 routes = web.RouteTableDef()
 
@@ -80,31 +80,15 @@ async def _skills(app: web.Application, worker_id: str) -> tuple[str, ...]:
 async def next_task(request: web.Request) -> web.StreamResponse:
     worker_id = request.match_info["worker_id"]
     require_worker(request, worker_id)
-    wait_s = _wait_s(request.query.get("timeout"), request.app[SETTINGS].poll_timeout_s)
+    longest = request.app[SETTINGS].poll_timeout_s
+    wait_s = longest
+    if request.query.get("timeout"):
+        wait_s = schemas.seconds_query(request.query.get("timeout"), "timeout", longest)
     skills = await _skills(request.app, worker_id)
     payload = await request.app[DISPATCHER].next_task(worker_id, skills, wait_s)
     if payload is None:
         return web.Response(status=204)
     return web.Response(body=payload, content_type="application/json")
-
-
-def _wait_s(given: str | None, longest: float) -> float:
-    """The ``timeout`` query, in seconds; longer waits than the server allows are shortened."""
-    if given is None or given == "":
-        return longest
-    try:
-        seconds = float(given)
-    except ValueError:
-        raise BadRequest(
-            "timeout: must be a number of seconds",
-            code="VALIDATION_ERROR",
-            details={"field": "timeout"},
-        ) from None
-    if not seconds >= 0:  # also refuses NaN
-        raise BadRequest(
-            "timeout: must be >= 0", code="VALIDATION_ERROR", details={"field": "timeout"}
-        )
-    return min(seconds, longest)
 
 
 @routes.post("/_worker/tasks/result")

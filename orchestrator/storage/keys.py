@@ -26,6 +26,7 @@ class Keys:
         self.workers = f"{p}:{{w}}:info"
         self.workers_seen = f"{p}:{{w}}:seen"
         self.wake_channel = f"{p}:wake"
+        self.ended_channel = f"{p}:ended"
 
     def job(self, job_id: str) -> str:
         return f"{self.prefix}:{{{job_id}}}:job"

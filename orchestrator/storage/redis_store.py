@@ -86,35 +86,19 @@ class RedisStore:
         self, job: Job, effects: Effects, argv: list[Any], wake_origin: str, index: bool
     ) -> bool | None:
         k = self.keys
-        now = time.time()
         new_types = {t for t, _, _ in effects.enqueue} | {t for t, _, _ in effects.delay}
         new_types -= self._known_types
         async with self.redis.pipeline(transaction=False) as pipe:
-            for task_type, ref, priority in effects.enqueue:
-                pipe.zadd(k.ready(task_type), {ref: ready_score(priority, now)})
-            for task_type, ref, at in effects.delay:
-                pipe.zadd(k.delayed(task_type), {ref: int(at * _MS)})
-            for member, at in effects.timers:
-                pipe.zadd(k.timers, {member: int(at * _MS)})
-            if new_types:
-                pipe.sadd(k.task_types, *new_types)
+            before = self._queue_hints(pipe, effects, new_types)
             if index:
                 pipe.zadd(k.client_jobs(job.client), {job.id: int(job.created_at * _MS)})
+                before += 1
             # evalsha straight on the pipeline: going through the Script object would add a
             # SCRIPT EXISTS round trip to every commit.
             pipe.evalsha(self.scripts.apply.sha, 1, k.job(job.id), *argv)
-            for task_type, ref in effects.release:
-                pipe.zrem(k.leases(task_type), ref)
-            for task_type, ref in effects.drop:
-                pipe.zrem(k.ready(task_type), ref)
-                pipe.zrem(k.delayed(task_type), ref)
-                pipe.zrem(k.leases(task_type), ref)
-            for task_type, _, _ in effects.enqueue:
-                pipe.publish(k.wake_channel, f"{task_type}|{wake_origin}")
+            self._clean_up_and_wake(pipe, job, effects, wake_origin)
             results = await pipe.execute(raise_on_error=False)
-        offset = len(effects.enqueue) + len(effects.delay) + len(effects.timers)
-        offset += (1 if new_types else 0) + (1 if index else 0)
-        written = results[offset]
+        written = results[before]
         if isinstance(written, NoScriptError):
             return None
         for result in results:
@@ -122,6 +106,33 @@ class RedisStore:
                 raise result
         self._known_types |= new_types
         return bool(written)
+
+    def _queue_hints(self, pipe: Any, effects: Effects, new_types: set[str]) -> int:
+        """Queue entries and timers go first; returns how many commands were queued."""
+        k, now = self.keys, time.time()
+        for task_type, ref, priority in effects.enqueue:
+            pipe.zadd(k.ready(task_type), {ref: ready_score(priority, now)})
+        for task_type, ref, at in effects.delay:
+            pipe.zadd(k.delayed(task_type), {ref: int(at * _MS)})
+        for member, at in effects.timers:
+            pipe.zadd(k.timers, {member: int(at * _MS)})
+        if new_types:
+            pipe.sadd(k.task_types, *new_types)
+        return len(effects.enqueue) + len(effects.delay) + len(effects.timers) + bool(new_types)
+
+    def _clean_up_and_wake(self, pipe: Any, job: Job, effects: Effects, origin: str) -> None:
+        k = self.keys
+        for task_type, ref in effects.release:
+            pipe.zrem(k.leases(task_type), ref)
+        for task_type, ref in effects.drop:
+            pipe.zrem(k.ready(task_type), ref)
+            pipe.zrem(k.delayed(task_type), ref)
+            pipe.zrem(k.leases(task_type), ref)
+        for task_type, _, _ in effects.enqueue:
+            pipe.publish(k.wake_channel, f"{task_type}|{origin}")
+        if job.terminal:
+            # Clients waiting on this job (GET ...?wait=) may be parked in any process.
+            pipe.publish(k.ended_channel, job.id)
 
     async def send_cancels(self, cancels: Iterable[tuple[str, str, str]], ttl_s: int) -> int:
         """Publishes ``cancel_task`` to each worker's channel and leaves a flag its next

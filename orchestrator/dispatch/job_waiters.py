@@ -1,0 +1,43 @@
+"""Clients waiting for a job to end (``GET /api/v1/jobs/{id}?wait=``), parked in memory.
+
+Every process hears every job's end on one channel; only processes with a waiter for that
+job do anything with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+
+class JobWaiters:
+    def __init__(self) -> None:
+        self._waiting: defaultdict[str, set[asyncio.Future[None]]] = defaultdict(set)
+
+    def __len__(self) -> int:
+        return sum(len(f) for f in self._waiting.values())
+
+    def register(self, job_id: str) -> asyncio.Future[None]:
+        """Register before reading the job, so an end between the read and the wait is heard."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[job_id].add(future)
+        return future
+
+    def forget(self, job_id: str, future: asyncio.Future[None]) -> None:
+        futures = self._waiting.get(job_id)
+        if futures is not None:
+            futures.discard(future)
+            if not futures:
+                del self._waiting[job_id]
+
+    def ended(self, message: bytes) -> None:
+        for future in self._waiting.pop(message.decode(), ()):
+            if not future.done():
+                future.set_result(None)
+
+    def close(self) -> None:
+        for futures in self._waiting.values():
+            for future in futures:
+                if not future.done():
+                    future.set_result(None)
+        self._waiting.clear()
