@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One command per chore, with nothing installed first but Python 3.11+.
 
-    python3 dev.py demo    # orchestrator (embedded store) + example worker + one job, result printed
+    python3 dev.py demo    # orchestrator (embedded store) + example worker + one job
     python3 dev.py test    # the test suite (starts its own Redis server)
     python3 dev.py lint    # ruff + mypy
     python3 dev.py bench   # the end-to-end benchmark (needs a Redis server)
@@ -26,7 +26,7 @@ PY = BIN / "python"
 
 
 def _ensure_env() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py itself may run on an older Python
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     stamp = VENV / ".installed"
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()

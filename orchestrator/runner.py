@@ -31,6 +31,9 @@ MAX_HOPS = 100
 """go_to steps within one transition before the job is failed as a loop."""
 MAX_CONFLICTS = 20
 
+Observer = Callable[[Job, Job, Effects], None]
+"""Called with (before, after, effects) after each stored transition; must not block."""
+
 
 @dataclass(frozen=True)
 class NewJob:
@@ -55,6 +58,7 @@ class JobRunner:
         self.settings = settings
         self.origin = origin
         self._wake = wake
+        self.observers: list[Observer] = []
 
     # -- clients --------------------------------------------------------------------------
 
@@ -279,6 +283,11 @@ class JobRunner:
         )
         if not written:
             return False, 0
+        for observe in self.observers:
+            try:
+                observe(before, after, effects)
+            except Exception:
+                log.exception("transition observer %r failed", observe)
         for task_type, _, _ in effects.enqueue:
             self._wake(task_type)
         reached = 0

@@ -63,7 +63,9 @@ def redis_server_binary() -> str:
 class RedisProcess:
     """A private Redis server on a free port, so tests may kill and restart it."""
 
-    def __init__(self, port: int | None = None, *, appendonly: bool = False, dir: Path | None = None):
+    def __init__(
+        self, port: int | None = None, *, appendonly: bool = False, dir: Path | None = None
+    ):
         self.port = port or free_port()
         self.appendonly = appendonly
         self.dir = dir

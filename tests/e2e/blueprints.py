@@ -24,9 +24,7 @@ slow = Blueprint("slow", api_version="v1", api_endpoint="slow")
 
 @slow.handler(start=True)
 async def work(initial_data: dict[str, Any], actions: Actions) -> None:
-    actions.dispatch_task(
-        "slow_once", initial_data, transitions={"success": "worked"}, retries=2
-    )
+    actions.dispatch_task("slow_once", initial_data, transitions={"success": "worked"}, retries=2)
 
 
 @slow.handler(end=True)

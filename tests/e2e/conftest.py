@@ -92,7 +92,9 @@ class Cluster:
         await wait_for(up, 20, "orchestrator to answer /_public/status")
         return orch
 
-    def worker(self, orch: Orchestrator, worker_id: str, capacity: int = 1) -> subprocess.Popen[bytes]:
+    def worker(
+        self, orch: Orchestrator, worker_id: str, capacity: int = 1
+    ) -> subprocess.Popen[bytes]:
         log = self.tmp / f"worker-{worker_id}.log"
         proc = spawn(
             [
@@ -142,7 +144,9 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 class Api:
     """A client of one orchestrator's /api group."""
 
-    def __init__(self, session: aiohttp.ClientSession, orch: Orchestrator, token: str = CLIENT_TOKEN):
+    def __init__(
+        self, session: aiohttp.ClientSession, orch: Orchestrator, token: str = CLIENT_TOKEN
+    ):
         self.session = session
         self.base = orch.url
         self.headers = {"X-Client-Token": token}

@@ -30,9 +30,7 @@ async def test_cancel_reaches_the_running_task(
     cluster.worker(orch, "w-cancel")
     api = Api(http, orch)
     job_id = await api.create("slow", {"hang_s": 60})
-    job = await wait_for(
-        lambda: _leased(api, job_id), 20, "the task to be leased by the worker"
-    )
+    job = await wait_for(lambda: _leased(api, job_id), 20, "the task to be leased by the worker")
     task_id = job["task"]["task_id"]
     await wait_for(lambda: (cluster.marks / f"started-{task_id}-1").exists(), 20, "task start")
     answer = await api.cancel(job_id)

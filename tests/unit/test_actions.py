@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from orchestrator.engine.actions import Actions, ActionError, DispatchTask, Fail, Finish, GoTo
+from orchestrator.engine.actions import ActionError, Actions, DispatchTask, Fail, Finish, GoTo
 from orchestrator.engine.model import RetryPolicy
 
 TRANSITIONS = {"success": "done"}

@@ -222,7 +222,7 @@ def test_a_plain_function_is_rejected() -> None:
     def not_async(actions: Any) -> None: ...
 
     with pytest.raises(TypeError, match="handler 'not_async' must be async def"):
-        bp.handler(start=True)(not_async)  # type: ignore[arg-type]
+        bp.handler(start=True)(not_async)  # type: ignore[type-var]
     assert bp.states == {}
 
 
