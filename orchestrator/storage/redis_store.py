@@ -66,9 +66,10 @@ class RedisStore:
     ) -> bool:
         """Store ``job`` (its ``rev`` already bumped) if its stored rev is ``job.rev - 1``.
 
-        One round trip: queue hints first, the guarded job write, then clean-ups and wake-ups.
-        Returns False when another writer got there first; nothing of this commit then
-        matters, as stale hints are discarded when claimed.
+        Queue hints go first with the guarded job write (one round trip); clean-ups and wake-ups
+        follow in a second one, only when the write won. Returns False when another writer got
+        there first; nothing of this commit then matters, as stale hints are discarded when
+        claimed.
         """
         fields = codec.encode(job)
         argv: list[Any] = [str(job.rev - 1), ttl_s]
@@ -96,7 +97,6 @@ class RedisStore:
             # evalsha straight on the pipeline: going through the Script object would add a
             # SCRIPT EXISTS round trip to every commit.
             pipe.evalsha(self.scripts.apply.sha, 1, k.job(job.id), *argv)
-            self._clean_up_and_wake(pipe, job, effects, wake_origin)
             results = await pipe.execute(raise_on_error=False)
         written = results[before]
         if isinstance(written, NoScriptError):
@@ -105,6 +105,12 @@ class RedisStore:
             if isinstance(result, Exception):
                 raise result
         self._known_types |= new_types
+        if written:
+            # Only the writer that won may remove queue entries: a loser decided on an old
+            # view of the job, and the refs it names may belong to a live delivery.
+            async with self.redis.pipeline(transaction=False) as pipe:
+                self._clean_up_and_wake(pipe, job, effects, wake_origin)
+                await pipe.execute()
         return bool(written)
 
     def _queue_hints(self, pipe: Any, effects: Effects, new_types: set[str]) -> int:
@@ -170,18 +176,20 @@ class RedisStore:
         while True:
             now = time.time()
             deadline = int((now + lease_s) * _MS)
-            ref = await self.scripts.claim(
+            popped = await self.scripts.claim(
                 keys=[k.ready(task_type), k.leases(task_type)], args=[deadline]
             )
-            if ref is None:
+            if popped is None:
                 return None
+            ref, added = popped
             job_id, task_id, attempt, _ = ref.decode().split("|")
             payload = await self.scripts.lease(
                 keys=[k.job(job_id)], args=[task_id, attempt, worker_id, repr(now)]
             )
             if payload is not None:
                 return bytes(payload)
-            await self.redis.zrem(k.leases(task_type), ref)
+            if added:  # else the lease entry was there before: maybe a live delivery's
+                await self.redis.zrem(k.leases(task_type), ref)
 
     async def restore_hint(self, task_type: str, ref: str, priority: int, origin: str) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:

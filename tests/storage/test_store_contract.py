@@ -184,6 +184,38 @@ async def test_a_ref_of_a_terminal_job_is_not_delivered(store: RedisStore) -> No
     assert loaded is not None and loaded.rev == 2
 
 
+async def test_a_duplicate_hint_leaves_the_live_lease_alone(store: RedisStore) -> None:
+    job = await stored(store, "j1")
+    assert job.task is not None
+    ref = job.task.ref
+    await store.claim(TYPE, "w1", 30.0)
+    deadline = await store.redis.zscore(store.keys.leases(TYPE), ref)
+    # A second process made the same transition (the same result sent twice) and lost the
+    # race; its queue hint, written before its job write, names the delivery w1 now holds.
+    assert await store.commit(job, Effects(enqueue=[(TYPE, ref, 0)])) is False
+
+    assert await store.claim(TYPE, "w2", 30.0) is None
+
+    assert await store.redis.zscore(store.keys.leases(TYPE), ref) == deadline
+    loaded = await store.load("j1")
+    assert loaded is not None and loaded.task is not None and loaded.task.worker == "w1"
+
+
+async def test_a_losing_commit_leaves_the_queues_alone(store: RedisStore) -> None:
+    job = await stored(store, "j1")
+    assert job.task is not None
+    cancelled, effects = machine.cancel(job, time.time())  # decided on rev 1: task queued
+    await store.claim(TYPE, "w1", 30.0)  # meanwhile a worker took it: rev 2
+    assert effects.drop == [(TYPE, job.task.ref)]
+
+    assert await store.commit(cancelled.evolve(rev=2), effects) is False
+
+    assert await members(store, store.keys.leases(TYPE)) == [job.task.ref]
+    loaded = await store.load("j1")
+    assert loaded is not None and loaded.task is not None
+    assert loaded.task.status == TaskStatus.LEASED
+
+
 async def test_a_lease_is_due_only_after_its_deadline_and_taken_once(store: RedisStore) -> None:
     job = await stored(store, "j1")
     assert job.task is not None
