@@ -38,7 +38,7 @@ def _ensure_env() -> None:
     print("[dev] installing the project and its dev tools into .venv", flush=True)
     pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[dev,fast]"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[dev,fast,s3]"], check=True)
     stamp.write_text(want)
 
 

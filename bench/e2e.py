@@ -79,9 +79,21 @@ class Bench:
         config = self.tmp / "bench.yaml"
         config.write_text(CONFIG)
         orch = self.spawn(
-            ["-m", "orchestrator", "serve", "--port", str(self.port), "--redis-url",
-             self.redis_url, "--prefix", "bench", "--config", str(config),
-             "--blueprints", "bench.blueprint"],
+            [
+                "-m",
+                "orchestrator",
+                "serve",
+                "--port",
+                str(self.port),
+                "--redis-url",
+                self.redis_url,
+                "--prefix",
+                "bench",
+                "--config",
+                str(config),
+                "--blueprints",
+                "bench.blueprint",
+            ],
             "orchestrator",
         )
         async with aiohttp.ClientSession() as s:
@@ -97,9 +109,22 @@ class Bench:
                 raise SystemExit("orchestrator did not start; see " + str(self.tmp))
         for i in range(self.args.workers):
             self.spawn(
-                ["-m", "worker_sdk", "run", "examples.echo_worker:worker", "--url", self.base,
-                 "--token", WORKER, "--worker-id", f"bench-{i}", "--capacity",
-                 str(self.args.capacity), "--log-level", "WARNING"],
+                [
+                    "-m",
+                    "worker_sdk",
+                    "run",
+                    "examples.echo_worker:worker",
+                    "--url",
+                    self.base,
+                    "--token",
+                    WORKER,
+                    "--worker-id",
+                    f"bench-{i}",
+                    "--capacity",
+                    str(self.args.capacity),
+                    "--log-level",
+                    "WARNING",
+                ],
                 f"worker-{i}",
             )
         return orch
@@ -158,12 +183,18 @@ class Bench:
         client_reads = 2 * polls[0]  # each waiting status GET reads the job twice
         print(f"throughput: {n} jobs, {conc} in flight, {self.args.workers} workers")
         print(f"  jobs/s end to end        {n / wall:8.0f}")
-        print(f"  latency ms p50/p95/p99   {pct(lat, .5):6.1f} / {pct(lat, .95):6.1f} / "
-              f"{pct(lat, .99):6.1f}  (created_at → finished_at)")
-        print(f"  orchestrator CPU per job {1e6 * (cpu1 - cpu0) / n:8.0f} µs "
-              f"(incl. serving {polls[0] / n:.1f} waiting status GETs per job)")
-        print(f"  Redis commands per job   {(total - client_reads) / n:8.2f} "
-              f"(engine; {total / n:.2f} with the client's status reads)")
+        print(
+            f"  latency ms p50/p95/p99   {pct(lat, 0.5):6.1f} / {pct(lat, 0.95):6.1f} / "
+            f"{pct(lat, 0.99):6.1f}  (created_at → finished_at)"
+        )
+        print(
+            f"  orchestrator CPU per job {1e6 * (cpu1 - cpu0) / n:8.0f} µs "
+            f"(incl. serving {polls[0] / n:.1f} waiting status GETs per job)"
+        )
+        print(
+            f"  Redis commands per job   {(total - client_reads) / n:8.2f} "
+            f"(engine; {total / n:.2f} with the client's status reads)"
+        )
 
     async def paced(self) -> None:
         rate, n = self.args.rate, self.args.paced_jobs
@@ -180,8 +211,10 @@ class Bench:
             done = await asyncio.gather(*tasks)
             lat = await self.latencies(s, list(done))
         print(f"latency at {rate:.0f} jobs/s ({n} jobs, open loop)")
-        print(f"  latency ms p50/p95/p99   {pct(lat, .5):6.1f} / {pct(lat, .95):6.1f} / "
-              f"{pct(lat, .99):6.1f}   mean {statistics.mean(lat):.1f}")
+        print(
+            f"  latency ms p50/p95/p99   {pct(lat, 0.5):6.1f} / {pct(lat, 0.95):6.1f} / "
+            f"{pct(lat, 0.99):6.1f}   mean {statistics.mean(lat):.1f}"
+        )
 
     async def idle(self, r: aioredis.Redis) -> None:
         k = self.args.idle_workers
@@ -191,8 +224,10 @@ class Bench:
         timeout = aiohttp.ClientTimeout(total=120)
         async with aiohttp.ClientSession(headers=headers, connector=conn, timeout=timeout) as s:
             for i in range(k):
-                async with s.post(f"{self.base}/_worker/workers/register",
-                                  json={"worker_id": f"idle-{i}", "supported_skills": ["idle"]}):
+                async with s.post(
+                    f"{self.base}/_worker/workers/register",
+                    json={"worker_id": f"idle-{i}", "supported_skills": ["idle"]},
+                ):
                     pass
 
             async def park(i: int) -> int:
@@ -211,8 +246,10 @@ class Bench:
             during = (await r.info("clients"))["connected_clients"]
             statuses = await asyncio.gather(*polls)
         print(f"idle workers: {parked} long-polls parked at once")
-        print(f"  Redis connections        {before} before, {during} while parked "
-              f"(all answered {sorted(set(statuses))})")
+        print(
+            f"  Redis connections        {before} before, {during} while parked "
+            f"(all answered {sorted(set(statuses))})"
+        )
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -249,6 +286,9 @@ if __name__ == "__main__":
     p.add_argument("--rate", type=float, default=200.0)
     p.add_argument("--paced-jobs", type=int, default=2000)
     p.add_argument("--idle-workers", type=int, default=1000)
-    p.add_argument("--redis-url", help="use this Redis instead of starting one (it must be idle "
-                   "for the command counts to mean anything)")
+    p.add_argument(
+        "--redis-url",
+        help="use this Redis instead of starting one (it must be idle "
+        "for the command counts to mean anything)",
+    )
     asyncio.run(main(p.parse_args()))

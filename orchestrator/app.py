@@ -10,18 +10,35 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from orchestrator.api import catalog, jobs, public, workers, ws
+from orchestrator import duties
+from orchestrator.api import (
+    catalog,
+    dashboard,
+    debug,
+    events,
+    files,
+    jobs,
+    observe,
+    public,
+    workers,
+    ws,
+)
+from orchestrator.api.bodysize import body_size
 from orchestrator.api.middleware import auth, errors
+from orchestrator.api.observe import http_metrics
+from orchestrator.api.ratelimit import rate_limit
 from orchestrator.api.sockets import SocketTable
 from orchestrator.appkeys import (
     BUS,
     DISPATCHER,
     JOB_WAITERS,
     LOOPS,
+    METRICS,
     REGISTRY,
     RUNNER,
     SETTINGS,
     SOCKETS,
+    STATS,
     STORE,
 )
 from orchestrator.blueprint.registry import BlueprintRegistry
@@ -31,8 +48,11 @@ from orchestrator.dispatch.job_waiters import JobWaiters
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.loops.supervisor import run_every
 from orchestrator.loops.sweeper import Sweeper
+from orchestrator.loops.telemetry import telemetry
+from orchestrator.metrics import Metrics
 from orchestrator.runner import JobRunner
 from orchestrator.storage.redis_store import RedisStore
+from orchestrator.storage.stats import JobStats
 
 log = logging.getLogger("orchestrator")
 
@@ -42,10 +62,11 @@ RECHECK_S = 2.0
 def create_app(
     settings: Settings, store: RedisStore, registry: BlueprintRegistry
 ) -> web.Application:
-    app = web.Application(middlewares=[errors, auth], client_max_size=settings.max_body_bytes)
+    middlewares = [http_metrics, errors, body_size, auth, rate_limit(settings, store)]
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     origin = f"{socket.gethostname()}-{os.getpid()}-{id(app):x}"
     bus = Bus(store.redis)
-    dispatcher = Dispatcher(lambda task_type, worker_id: runner.claim(task_type, worker_id))
+    dispatcher = Dispatcher(lambda task_type, worker_id: duties.claim(runner, task_type, worker_id))
     runner = JobRunner(store, registry, settings, origin=origin, wake=dispatcher.wake)
     app[SETTINGS] = settings
     app[STORE] = store
@@ -57,9 +78,31 @@ def create_app(
     app[JOB_WAITERS] = JobWaiters()
     app[workers.SKILLS] = {}
     app[LOOPS] = []
-    for table in (public.routes, catalog.routes, jobs.routes, workers.routes, ws.routes):
+    stats = JobStats(store)
+    app[STATS] = stats
+    app[METRICS] = Metrics(store, stats, worker_ttl_s=settings.worker_ttl_s)
+    runner.observers += [app[METRICS].observe, stats.observe]
+    # files before jobs: jobs ends with the catch-all POST /api/{version}/{endpoint:.+}
+    tables = (
+        public.routes,
+        observe.routes,
+        catalog.routes,
+        dashboard.routes,
+        files.routes,
+        events.routes,
+        jobs.routes,
+        workers.routes,
+        ws.routes,
+    )
+    for table in tables:
         app.add_routes(table)
+    if settings.dev_mode:  # elsewhere the route does not exist: 404 like any unknown path
+        app.add_routes(debug.routes)
     app.cleanup_ctx.append(_background)
+    # after _background, so it exits first: its last flush needs the store still open
+    app.cleanup_ctx.append(telemetry(app[METRICS], stats, origin))
+    if settings.s3_bucket:
+        app.cleanup_ctx.append(files.s3_context)
     app.on_shutdown.append(_shutdown)
     return app
 
@@ -77,9 +120,11 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
     await bus.subscribe(store.keys.wake_channel, on_wake)
     await bus.subscribe(store.keys.ended_channel, app[JOB_WAITERS].ended)
+    await bus.subscribe(store.keys.changed_channel, app[JOB_WAITERS].ended)
     bus.on_reconnect = dispatcher.wake_all
     bus.start()
     sweeper = Sweeper(runner, dispatcher)
+    runner.after_commit.append(sweeper.fire_due_now)
     loops = app[LOOPS]
     loops.append(
         asyncio.create_task(run_every("sweeper", settings.sweep_interval_s, sweeper.sweep))

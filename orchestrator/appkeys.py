@@ -12,8 +12,10 @@ from orchestrator.config import Settings
 from orchestrator.dispatch.bus import Bus
 from orchestrator.dispatch.job_waiters import JobWaiters
 from orchestrator.dispatch.waiters import Dispatcher
+from orchestrator.metrics import Metrics
 from orchestrator.runner import JobRunner
 from orchestrator.storage.redis_store import RedisStore
+from orchestrator.storage.stats import JobStats
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", RedisStore)
@@ -24,3 +26,5 @@ BUS = web.AppKey("bus", Bus)
 SOCKETS = web.AppKey("sockets", SocketTable)
 JOB_WAITERS = web.AppKey("job_waiters", JobWaiters)
 LOOPS = web.AppKey("loops", list[asyncio.Task[None]])
+METRICS = web.AppKey("metrics", Metrics)
+STATS = web.AppKey("stats", JobStats)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Coroutine
@@ -59,6 +58,9 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="development mode: tokens dev-client-token / dev-worker-token unless configured",
     )
     p.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR (default INFO)")
+    p.add_argument(
+        "--log-format", choices=["text", "json"], help="json: one object a line (default text)"
+    )
 
 
 def _client_args(p: argparse.ArgumentParser) -> None:
@@ -122,6 +124,7 @@ def _split(values: list[str] | None) -> tuple[str, ...] | None:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    from orchestrator.logs import configure_logging
     from orchestrator.server import build_app, serve
 
     settings = load_settings(
@@ -134,10 +137,9 @@ def _run_serve(args: argparse.Namespace) -> int:
         key_prefix=args.key_prefix,
         dev_mode=args.dev_mode,
         log_level=args.log_level.upper() if args.log_level else None,
+        log_format=args.log_format,
     )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     app = build_app(settings)
     run(serve(app, settings.host, settings.port, settings.shutdown_timeout_s))
     return 0

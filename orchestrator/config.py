@@ -7,6 +7,8 @@ environment (``ORCH_*``), command-line flags. ``docs/configuration.md`` lists ev
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +24,20 @@ DEV_WORKER_TOKEN = "dev-worker-token"
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """A token bucket: ``burst`` requests at once, refilled at ``rate_per_s``."""
+
+    rate_per_s: float
+    burst: int
+
+
+@dataclass(frozen=True)
 class ClientToken:
     name: str
     """Who the client is: jobs belong to it, and other clients never see them."""
-    token: str
+    token: str = field(repr=False)  # settings get printed while debugging; tokens must not
+    rate_limit: RateLimit | None = None
+    """This client's own /api limit; None takes ``client_rate_per_s`` / ``client_burst``."""
 
 
 @dataclass(frozen=True)
@@ -38,9 +50,9 @@ class Settings:
     blueprints: tuple[str, ...] = ()
     """Modules (``pkg.mod`` or ``pkg.mod:attr``) whose blueprints are served."""
     clients: tuple[ClientToken, ...] = ()
-    worker_token: str | None = None
+    worker_token: str | None = field(default=None, repr=False)
     """Token any worker may use."""
-    worker_tokens: Mapping[str, str] = field(default_factory=dict)
+    worker_tokens: Mapping[str, str] = field(default_factory=dict, repr=False)
     """worker id → token bound to that worker id only."""
     dev_mode: bool = False
     """Development mode: dev tokens when none are configured."""
@@ -55,6 +67,35 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     shutdown_timeout_s: float = 1.5
     log_level: str = "INFO"
+    approval_secret: str = field(default="", repr=False)
+    """Key of the per-job approval tokens; every process must share it. Empty: derived from
+    the configured tokens (set it explicitly in production)."""
+    log_format: str = "text"
+    """``text`` for people, ``json`` (one object a line) for log collectors."""
+    rate_limits_enabled: bool = True
+    client_rate_per_s: float = 5000.0
+    """/api requests a second per client, over time (defaults: ``docs/operations.md``)."""
+    client_burst: int = 10000
+    ip_rate_per_s: float = 10000.0
+    """/api requests a second per client IP, over time."""
+    ip_burst: int = 20000
+    trusted_proxies: tuple[str, ...] = ()
+    """Peers (IPs or CIDR networks) whose ``X-Forwarded-For`` names the client's IP."""
+    s3_bucket: str | None = None
+    """Bucket for job files; unset turns the files endpoints off (501). ``docs/files.md``."""
+    s3_endpoint_url: str | None = None
+    """An S3-compatible server (MinIO, moto...); unset means AWS."""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    """Unset: botocore's usual chain (``AWS_*`` variables, profile, instance role)."""
+    s3_secret_access_key: str | None = field(default=None, repr=False)
+    s3_key_prefix: str = "jobs"
+    """Object keys are ``{s3_key_prefix}/{job_id}/{filename}``."""
+    s3_presign_expires_s: int = 3600
+    s3_max_expires_s: int = 7 * 24 * 3600
+    """Longest link validity a client may ask for; SigV4 signatures last 7 days at most."""
+    s3_max_upload_bytes: int = 5 * 1024**3
+    """Largest body the streaming upload accepts; it bypasses ``max_body_bytes``."""
 
     def with_dev_defaults(self) -> Settings:
         if not self.dev_mode:
@@ -82,9 +123,61 @@ class Settings:
             problems.append(str(exc))
         if self.heartbeat_interval_s >= self.lease_s:
             problems.append("heartbeat_interval_s must be shorter than lease_s")
+        problems.extend(_ops_problems(self))
+        problems.extend(_s3_problems(self))
         if problems:
             raise ConfigError("bad configuration:\n" + "\n".join(f"  - {p}" for p in problems))
         return self
+
+
+SIGV4_LONGEST_S = 7 * 24 * 3600
+
+
+def _s3_problems(s: Settings) -> list[str]:
+    if not s.s3_bucket:
+        return []
+    problems = []
+    if (s.s3_access_key_id is None) != (s.s3_secret_access_key is None):
+        problems.append("s3_access_key_id and s3_secret_access_key must be set together")
+    if s.s3_endpoint_url is not None and not s.s3_endpoint_url.startswith(("http://", "https://")):
+        problems.append("s3_endpoint_url must be an http(s) URL")
+    prefix = s.s3_key_prefix
+    if not prefix or prefix.startswith("/") or prefix.endswith("/") or "//" in prefix:
+        problems.append("s3_key_prefix must be non-empty, without leading/trailing or double /")
+    elif ".." in prefix.split("/"):
+        problems.append("s3_key_prefix must not hold '..'")
+    if not 1 <= s.s3_max_expires_s <= SIGV4_LONGEST_S:
+        problems.append(f"s3_max_expires_s must be between 1 and {SIGV4_LONGEST_S}")
+    if not 1 <= s.s3_presign_expires_s <= s.s3_max_expires_s:
+        problems.append("s3_presign_expires_s must be between 1 and s3_max_expires_s")
+    if s.s3_max_upload_bytes < 1:
+        problems.append("s3_max_upload_bytes must be >= 1")
+    return problems
+
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _ops_problems(s: Settings) -> list[str]:
+    problems = []
+    limits = [("client", RateLimit(s.client_rate_per_s, s.client_burst))]
+    limits.append(("ip", RateLimit(s.ip_rate_per_s, s.ip_burst)))
+    limits += [(f"client {c.name!r}", c.rate_limit) for c in s.clients if c.rate_limit]
+    for who, limit in limits:
+        # NaN and infinity would reach the Lua script as text it cannot read
+        if not (math.isfinite(limit.rate_per_s) and limit.rate_per_s > 0 and limit.burst >= 1):
+            problems.append(f"rate limit of {who}: rate must be > 0 and burst >= 1")
+    for proxy in s.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            problems.append(f"trusted_proxies: {proxy!r} is not an IP address or network")
+    if s.log_format not in LOG_FORMATS:
+        problems.append(f"log_format must be one of {', '.join(LOG_FORMATS)}")
+    if s.log_level not in LOG_LEVELS:
+        problems.append(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+    return problems
 
 
 def _as_bool(value: object) -> bool:
@@ -115,6 +208,23 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "max_body_bytes": int,
     "shutdown_timeout_s": float,
     "log_level": str.upper,
+    "approval_secret": str,
+    "log_format": str.lower,
+    "rate_limits_enabled": _as_bool,
+    "client_rate_per_s": float,
+    "client_burst": int,
+    "ip_rate_per_s": float,
+    "ip_burst": int,
+    "trusted_proxies": lambda v: tuple(p.strip() for p in v.split(",") if p.strip()),
+    "s3_bucket": str,
+    "s3_endpoint_url": str,
+    "s3_region": str,
+    "s3_access_key_id": str,
+    "s3_secret_access_key": str,
+    "s3_key_prefix": str,
+    "s3_presign_expires_s": int,
+    "s3_max_expires_s": int,
+    "s3_max_upload_bytes": int,
 }
 
 ENV_VARS = {f"ORCH_{name.upper()}": name for name in _CASTS}
@@ -153,6 +263,8 @@ def from_file(path: Path) -> dict[str, Any]:
             found["clients"] = _clients(value, problems)
         elif key == "workers":
             _workers(value, found, problems)
+        elif key == "rate_limits":
+            _rate_limits(value, found, problems)
         elif key in _CASTS:
             try:
                 found[key] = _CASTS[key](value if not isinstance(value, list) else ",".join(value))
@@ -174,8 +286,42 @@ def _clients(value: Any, problems: list[str]) -> tuple[ClientToken, ...]:
         if not isinstance(item, dict) or not item.get("name") or not item.get("token"):
             problems.append(f"clients[{i}]: needs a name and a token")
             continue
-        clients.append(ClientToken(str(item["name"]), str(item["token"])))
+        limit = None
+        if item.get("rate_limit") is not None:
+            limit = _rate_limit(f"clients[{i}].rate_limit", item["rate_limit"], problems)
+        clients.append(ClientToken(str(item["name"]), str(item["token"]), limit))
     return tuple(clients)
+
+
+def _rate_limit(where: str, value: Any, problems: list[str]) -> RateLimit | None:
+    if not isinstance(value, dict) or "rate" not in value or "burst" not in value:
+        problems.append(f"{where}: must be {{rate: requests a second, burst: requests}}")
+        return None
+    try:
+        return RateLimit(float(value["rate"]), int(value["burst"]))
+    except (TypeError, ValueError) as exc:
+        problems.append(f"{where}: {exc}")
+        return None
+
+
+def _rate_limits(value: Any, found: dict[str, Any], problems: list[str]) -> None:
+    """``rate_limits: {enabled, client: {rate, burst}, ip: {rate, burst}}``."""
+    if not isinstance(value, dict):
+        problems.append("rate_limits: must be a mapping with 'enabled', 'client' and/or 'ip'")
+        return
+    for key, item in value.items():
+        if key == "enabled":
+            try:
+                found["rate_limits_enabled"] = _as_bool(item)
+            except ValueError as exc:
+                problems.append(f"rate_limits.enabled: {exc}")
+        elif key in ("client", "ip"):
+            limit = _rate_limit(f"rate_limits.{key}", item, problems)
+            if limit is not None:
+                found[f"{key}_rate_per_s"] = limit.rate_per_s
+                found[f"{key}_burst"] = limit.burst
+        else:
+            problems.append(f"unknown setting rate_limits.{key}")
 
 
 def _workers(value: Any, found: dict[str, Any], problems: list[str]) -> None:
@@ -200,4 +346,18 @@ def load_settings(
         values.update(from_file(path))
     values.update(from_env(environ))
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values).with_dev_defaults().check()
+    return _with_approval_secret(Settings(**values).with_dev_defaults().check())
+
+
+def _with_approval_secret(settings: Settings) -> Settings:
+    if settings.approval_secret:
+        return settings
+    import hashlib
+
+    material = "|".join(
+        [c.token for c in settings.clients]
+        + [settings.worker_token or ""]
+        + sorted(settings.worker_tokens.values())
+    )
+    derived = hashlib.sha256(f"approval:{material}".encode()).hexdigest()
+    return dataclasses.replace(settings, approval_secret=derived)

@@ -9,6 +9,7 @@ The tree::
      ├─ NotFound (404 JOB_NOT_FOUND, BLUEPRINT_NOT_FOUND, WORKER_NOT_REGISTERED, NOT_FOUND)
      ├─ Conflict (409 TASK_NOT_HELD, JOB_ALREADY_TERMINAL)
      ├─ PayloadTooLarge (413 PAYLOAD_TOO_LARGE)
+     ├─ RateLimited (429 RATE_LIMITED; the response carries Retry-After)
      └─ Unavailable (503 STORAGE_UNAVAILABLE, SHUTTING_DOWN)
 
 ``BlueprintError`` is raised at load time for a broken blueprint; it never reaches HTTP.
@@ -66,6 +67,11 @@ class Conflict(OrchestratorError):
 class PayloadTooLarge(OrchestratorError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"
+
+
+class RateLimited(OrchestratorError):
+    status = 429
+    code = "RATE_LIMITED"
 
 
 class Unavailable(OrchestratorError):

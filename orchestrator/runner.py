@@ -4,25 +4,30 @@ Every operation is: load the job, let the engine decide (running handlers when t
 state), store the result in one guarded step. When another process changed the job meanwhile
 the guard fails and the operation starts over from a fresh read, so a job never moves twice.
 Handlers may therefore run more than once for one transition: they decide, they do not act.
+
+A job whose status is ``running`` after a step has entered a state whose handler must run
+now; ``_advance`` runs handlers until the job waits (worker, human, child, branches) or ends.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.config import Settings
-from orchestrator.engine import machine
-from orchestrator.engine.actions import ActionError, Actions, Fail, Finish, GoTo
+from orchestrator.engine import machine, waits
+from orchestrator.engine.actions import ActionError, Actions, Fail, Finish
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.inject import MissingArgument, handler_kwargs
-from orchestrator.engine.model import JSON, Job, JobStatus, TaskStatus
-from orchestrator.errors import Conflict, NotFound, Unavailable
+from orchestrator.engine.model import JSON, Job, JobStatus
+from orchestrator.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from orchestrator.storage.redis_store import RedisStore
 
 log = logging.getLogger("orchestrator.runner")
@@ -33,6 +38,8 @@ MAX_CONFLICTS = 20
 
 Observer = Callable[[Job, Job, Effects], None]
 """Called with (before, after, effects) after each stored transition; must not block."""
+
+Step = Callable[[Job, float], Job | tuple[Job, Effects] | None]
 
 
 @dataclass(frozen=True)
@@ -59,13 +66,23 @@ class JobRunner:
         self.origin = origin
         self._wake = wake
         self.observers: list[Observer] = []
+        self.after_commit: list[Callable[[Job, Effects], Awaitable[None]]] = []
 
     # -- clients --------------------------------------------------------------------------
 
-    async def create(self, bp: Blueprint, client: str, new: NewJob) -> Job:
+    async def create(
+        self,
+        bp: Blueprint,
+        client: str,
+        new: NewJob,
+        *,
+        job_id: str | None = None,
+        parent: JSON | None = None,
+    ) -> tuple[Job, bool]:
+        """Create and start a job; returns (job, False) when ``job_id`` already existed."""
         now = time.time()
         job = Job(
-            id=str(uuid.uuid4()),
+            id=job_id or str(uuid.uuid4()),
             blueprint=bp.name,
             blueprint_version=bp.version,
             client=client,
@@ -77,14 +94,17 @@ class JobRunner:
             webhook_url=new.webhook_url,
             dispatch_timeout_s=new.dispatch_timeout_s,
             result_timeout_s=new.result_timeout_s,
+            parent=parent,
         )
         started, effects = machine.start(job, now)
-        advanced, more = await self._advance(bp, started, now)
+        advanced, more = await self.advance(bp, started, now)
         effects.merge(more)
-        written, _ = await self._commit(job, advanced, effects, index=True)
-        if not written:  # a fresh uuid4 cannot exist already
+        if await self.commit(job, advanced, effects, index=True):
+            return advanced.evolve(rev=1), True
+        existing = await self.store.load(job.id)
+        if existing is None:
             raise Unavailable("could not store the new job", code="STORAGE_CONFLICT")
-        return advanced.evolve(rev=1)
+        return existing, False
 
     async def get(self, job_id: str, client: str) -> Job:
         job = await self.store.load(job_id)
@@ -92,9 +112,10 @@ class JobRunner:
             raise NotFound(f"no job {job_id}", code="JOB_NOT_FOUND")
         return job
 
-    async def cancel(self, job_id: str, client: str) -> str:
+    async def cancel(self, job_id: str, client: str | None) -> str:
+        """Cancel a job (``client`` None: an internal cancel, e.g. of a child)."""
         for _ in range(MAX_CONFLICTS):
-            job = await self.get(job_id, client)
+            job = await self._load(job_id, client)
             if job.terminal:
                 raise Conflict(
                     f"job {job_id} is already {job.status.value}",
@@ -102,152 +123,133 @@ class JobRunner:
                     details={"status": job.status.value},
                 )
             cancelled, effects = machine.cancel(job, time.time())
-            written, reached = await self._commit(job, cancelled, effects)
+            written, reached = await self.commit_counting(job, cancelled, effects)
             if written:
                 if reached:
                     return "cancellation_request_sent"
                 return "cancellation_request_accepted"
-        raise _contention(job_id)
+        raise contention(job_id)
 
-    # -- workers --------------------------------------------------------------------------
-
-    async def claim(self, task_type: str, worker_id: str) -> bytes | None:
-        return await self.store.claim(task_type, worker_id, self.settings.lease_s)
-
-    async def submit_result(self, worker_id: str, body: JSON) -> str:
-        job_id, task_id = body["job_id"], body["task_id"]
+    async def retry(self, job_id: str, client: str) -> Job:
+        """Resume a failed or quarantined job from the state that failed."""
         for _ in range(MAX_CONFLICTS):
-            job = await self.store.load(job_id)
-            task = job.task if job else None
-            held = (
-                task is not None
-                and task.task_id == task_id
-                and task.status == TaskStatus.LEASED
-                and task.worker == worker_id
-                and body.get("attempt") in (None, task.attempt)
-            )
-            if job is None or not held:
-                last = job.last_task if job else None
-                if last and last["task_id"] == task_id and last["worker"] == worker_id:
-                    return str(last["answer"])
+            job = await self._load(job_id, client)
+            if job.status not in (JobStatus.FAILED, JobStatus.QUARANTINED):
                 raise Conflict(
-                    f"worker {worker_id} does not hold task {task_id}",
-                    code="TASK_NOT_HELD",
-                    details={"job_status": job.status.value if job else None},
+                    f"only failed or quarantined jobs can be retried; job {job_id} is "
+                    f"{job.status.value}",
+                    code="JOB_NOT_RETRYABLE",
+                    details={"status": job.status.value},
                 )
-            now = time.time()
-            bp = self._blueprint_of(job)
+            bp = self.blueprint_of(job)
             if bp is None:
-                moved, effects = self._blueprint_changed(job, now)
-                answer = "result_ignored"
-            else:
-                out = machine.on_result(
-                    job,
-                    status=body["status"],
-                    data=body.get("data"),
-                    err=body.get("error"),
-                    now=now,
+                raise Conflict(
+                    f"blueprint {job.blueprint} version {job.blueprint_version} is not served "
+                    "here any more",
+                    code="BLUEPRINT_CHANGED",
                 )
-                moved, effects, answer = out.job, out.effects, out.answer
-                if out.moved:
-                    moved, more = await self._advance(bp, moved, now)
-                    effects.merge(more)
-            written, _ = await self._commit(job, moved, effects)
-            if written:
-                return answer
-        raise _contention(job_id)
-
-    # -- periodic duties ------------------------------------------------------------------
-
-    async def expire_lease(self, task_type: str, ref: str) -> None:
-        job_id, task_id, attempt, _ = ref.split("|")
-        for _ in range(MAX_CONFLICTS):
-            job = await self.store.load(job_id)
-            task = job.task if job else None
-            if (
-                job is None
-                or task is None
-                or task.task_id != task_id
-                or str(task.attempt) != attempt
-            ):
-                await self.store.drop_lease(task_type, ref)
-                return
             now = time.time()
-            if task.status == TaskStatus.QUEUED:
-                # Popped from the queue but never leased (a process died in between): the job
-                # still waits for this delivery, so its queue entry goes back.
-                await self.store.restore_hint(task_type, ref, task.priority, self.origin)
-                self._wake(task_type)
-                return
-            alive_until = await self._lease_alive_until(task.worker or "", task.leased_at or 0)
-            if alive_until > now:
-                await self.store.rearm_lease(task_type, ref, alive_until)
-                return
-            log.info("lease of %s expired (worker %s)", task.task_id, task.worker)
-            expired, effects = machine.lease_expired(job, now)
-            written, _ = await self._commit(job, expired, effects)
-            if written:
-                return
-        raise _contention(job_id)
+            resumed, effects = await self.advance(bp, machine.resume(job, now), now)
+            if await self.commit(job, resumed, effects):
+                return resumed
+        raise contention(job_id)
 
-    async def _lease_alive_until(self, worker_id: str, leased_at: float) -> float:
-        """When the lease runs out, counting the worker's heartbeats; 0 if it restarted."""
-        (seen,) = await self.store.workers_seen([worker_id])
-        info = await self.store.worker_info(worker_id)
-        if seen is None or info is None or info.get("registered_at", 0) > leased_at:
-            return 0.0
-        return max(seen, leased_at) + self.settings.lease_s
+    # -- humans ---------------------------------------------------------------------------
 
-    async def fire_timer(self, member: str) -> None:
-        kind, job_id, task_id, attempt = member.split("|")
+    def approval_token(self, job: Job) -> str | None:
+        """HMAC of the job and the wait it is in: valid for this wait only."""
+        if job.human is None:
+            return None
+        text = f"{job.id}:{job.human['state']}:{job.human['seq']}".encode()
+        return hmac.new(self.settings.approval_secret.encode(), text, hashlib.sha256).hexdigest()
+
+    async def approve(self, job_id: str, decision: object, token: str) -> Job:
         for _ in range(MAX_CONFLICTS):
             job = await self.store.load(job_id)
-            if job is None or job.terminal:
-                break
-            task = job.task
-            if kind == "dispatch" and (
-                task is None
-                or task.task_id != task_id
-                or str(task.attempt) != attempt
-                or task.status != TaskStatus.QUEUED
-            ):
-                break
-            failed, effects = machine.timed_out(job, kind, time.time())
-            written, _ = await self._commit(job, failed, effects)
-            if written:
-                break
-        await self.store.drop_timer(member)
+            if job is None:
+                raise NotFound(f"no job {job_id}", code="JOB_NOT_FOUND")
+            expected = self.approval_token(job)
+            if job.status != JobStatus.WAITING_FOR_HUMAN or expected is None:
+                raise Conflict(
+                    f"job {job_id} is not waiting for a human decision; it is {job.status.value}",
+                    code="NOT_WAITING_FOR_HUMAN",
+                    details={"status": job.status.value, "state": job.state},
+                )
+            if not token or not hmac.compare_digest(token.encode(), expected.encode()):
+                raise Forbidden(
+                    "missing or wrong approval token for this step", code="INVALID_APPROVAL_TOKEN"
+                )
+            allowed = sorted(job.human["decisions"]) if job.human else []
+            if not isinstance(decision, str) or decision not in allowed:
+                raise BadRequest(
+                    f"decision must be one of: {', '.join(allowed)}",
+                    code="INVALID_DECISION",
+                    details={"allowed": allowed, "field": "decision"},
+                )
+            if await self.step(job, lambda j, now: waits.decide(j, decision, now)):
+                return job
+        raise contention(job_id)
 
-    # -- internals ------------------------------------------------------------------------
+    # -- the shared machinery ---------------------------------------------------------------
 
-    def _blueprint_of(self, job: Job) -> Blueprint | None:
+    async def step(self, job: Job, change: Step) -> bool:
+        """Apply one engine step to ``job`` as read; run handlers if it entered a state.
+
+        Returns False when the job changed meanwhile (the caller reads it again), True when
+        stored or when ``change`` decided there is nothing to do (returned None).
+        """
+        now = time.time()
+        out = change(job, now)
+        if out is None:
+            return True
+        after, effects = out if isinstance(out, tuple) else (out, Effects())
+        if after.status == JobStatus.RUNNING:
+            bp = self.blueprint_of(after)
+            if bp is None:
+                after = self.blueprint_changed(after, now)
+            else:
+                after, more = await self.advance(bp, after, now)
+                effects.merge(more)
+        return await self.commit(job, after, effects)
+
+    async def _load(self, job_id: str, client: str | None) -> Job:
+        if client is not None:
+            return await self.get(job_id, client)
+        job = await self.store.load(job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id}", code="JOB_NOT_FOUND")
+        return job
+
+    def blueprint_of(self, job: Job) -> Blueprint | None:
         bp = self.registry.get(job.blueprint)
         if bp is None or bp.version != job.blueprint_version:
             return None
         return bp
 
-    def _blueprint_changed(self, job: Job, now: float) -> tuple[Job, Effects]:
+    def blueprint_changed(self, job: Job, now: float) -> Job:
         bp = self.registry.get(job.blueprint)
         found = f"version {bp.version}" if bp else "no such blueprint"
-        failed = machine.fail(
+        return machine.fail(
             job,
             "BLUEPRINT_CHANGED",
             f"job started on {job.blueprint} version {job.blueprint_version}; this "
             f"orchestrator has {found}",
             now,
         )
-        return failed, Effects()
 
-    async def _advance(self, bp: Blueprint, job: Job, now: float) -> tuple[Job, Effects]:
-        """Run handlers from the job's state until one waits (task) or ends the job."""
+    async def advance(self, bp: Blueprint, job: Job, now: float) -> tuple[Job, Effects]:
+        """Run handlers from the job's state until it waits or ends."""
         effects = Effects()
         names = frozenset(bp.states)
         for _ in range(MAX_HOPS):
+            if job.status != JobStatus.RUNNING:
+                return job, effects
             state = bp.states[job.state]
             actions = Actions()
             try:
-                kwargs = handler_kwargs(state.name, state.params, job, actions)
-                returned = await state.handler(**kwargs)
+                handler = state.pick(job)
+                kwargs = handler_kwargs(state.name, handler.params, job, actions)
+                returned = await handler.func(**kwargs)
             except (ActionError, MissingArgument) as exc:
                 code = exc.code if isinstance(exc, ActionError) else "HANDLER_ARGUMENT_MISSING"
                 return machine.fail(job, code, str(exc), now), effects
@@ -264,20 +266,33 @@ class JobRunner:
                 msg = f"end state {state.name!r} may only finish or fail the job"
                 return machine.fail(job, "INVALID_TRANSITION", msg, now), effects
             job, more = machine.enter(job, names, action, now)
+            for _, name, _ in more.children:
+                if self.registry.get(name) is None:
+                    msg = f"no blueprint {name!r} to run as a child"
+                    return machine.fail(job, "UNKNOWN_BLUEPRINT", msg, now), effects
             effects.merge(more)
-            if not isinstance(action, GoTo) or job.terminal:
-                return job, effects
-        return machine.fail(
-            job, "TRANSITION_LOOP", f"more than {MAX_HOPS} go_to steps", now
-        ), effects
+        loop = f"more than {MAX_HOPS} go_to steps"
+        return machine.fail(job, "TRANSITION_LOOP", loop, now), effects
 
-    async def _commit(
+    async def commit(
+        self, before: Job, after: Job, effects: Effects, *, index: bool = False
+    ) -> bool:
+        """Store ``after`` if the job is still as ``before`` was."""
+        written, _ = await self.commit_counting(before, after, effects, index=index)
+        return written
+
+    async def commit_counting(
         self, before: Job, after: Job, effects: Effects, *, index: bool = False
     ) -> tuple[bool, int]:
-        """Store ``after`` if the job is still as ``before`` was; returns (written, workers
-        that got a cancel over a WebSocket)."""
+        """``commit``, also returning how many workers a cancel reached over a WebSocket."""
         after = after.evolve(rev=before.rev + 1)
-        ttl = self.settings.retention_s if after.terminal else 0
+        if after.terminal and not before.terminal and after.parent:
+            # Tell the parent, durably: the timer fires even if we die right after.
+            member = machine.timer_member("child", after.parent["job_id"], after.id)
+            effects.timers.append((member, time.time()))
+        for child_id, name, data in effects.children:
+            await self._create_child(after, child_id, name, data)
+        ttl = self.settings.retention_s if after.terminal else (-1 if before.terminal else 0)
         written = await self.store.commit(
             after, effects, ttl_s=ttl, wake_origin=self.origin, index=index
         )
@@ -293,8 +308,16 @@ class JobRunner:
         reached = 0
         if effects.cancel:
             reached = await self.store.send_cancels(effects.cancel, int(self.settings.worker_ttl_s))
+        for hook in self.after_commit:
+            await hook(after, effects)
         return True, reached
 
+    async def _create_child(self, parent: Job, child_id: str, name: str, data: JSON) -> None:
+        bp = self.registry.get(name)
+        assert bp is not None  # checked in advance()
+        link = {"job_id": parent.id}
+        await self.create(bp, parent.client, NewJob(data), job_id=child_id, parent=link)
 
-def _contention(job_id: str) -> Unavailable:
+
+def contention(job_id: str) -> Unavailable:
     return Unavailable(f"job {job_id} is changing too fast; try again", code="CONTENTION")

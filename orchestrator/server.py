@@ -9,6 +9,7 @@ import signal
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from orchestrator.api.access import AccessLogger
 from orchestrator.app import create_app
 from orchestrator.blueprint.registry import BlueprintRegistry, load_blueprints
 from orchestrator.config import Settings
@@ -39,7 +40,12 @@ def build_app(settings: Settings, registry: BlueprintRegistry | None = None) -> 
 async def serve(app: web.Application, host: str, port: int, shutdown_timeout_s: float) -> None:
     """Serve until SIGTERM/SIGINT, then stop taking requests, answer parked long-polls,
     let in-flight requests finish (up to ``shutdown_timeout_s``) and return."""
-    runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout_s, handle_signals=False)
+    runner = web.AppRunner(
+        app,
+        shutdown_timeout=shutdown_timeout_s,
+        handle_signals=False,
+        access_log_class=AccessLogger,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -40,6 +40,7 @@ def dispatch(
     retry_policy: RetryPolicy | None = None,
     dispatch_timeout: float | None = None,
     params: dict[str, Any] | None = None,
+    **more: Any,
 ) -> DispatchTask:
     actions = Actions()
     actions.dispatch_task(
@@ -50,6 +51,7 @@ def dispatch(
         retries=retries,
         retry_policy=retry_policy,
         dispatch_timeout=dispatch_timeout,
+        **more,
     )
     chosen = actions.chosen
     assert isinstance(chosen, DispatchTask)

@@ -20,10 +20,12 @@ test without an orchestrator.
 from .config import WorkerSettings
 from .context import TaskContext
 from .errors import RetryLater, TaskError
+from .files import JobFiles
 from .results import TaskResult
 from .worker import Worker
 
 __all__ = [
+    "JobFiles",
     "RetryLater",
     "TaskContext",
     "TaskError",

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import uuid
+from typing import Any
 
+import orjson
 from aiohttp import web
 
 from orchestrator.api import schemas
 from orchestrator.api.middleware import CLIENT, read_json
 from orchestrator.api.render import job_view, json_response
-from orchestrator.appkeys import JOB_WAITERS, REGISTRY, RUNNER, STORE
-from orchestrator.engine.model import JobStatus
-from orchestrator.errors import BadRequest, NotFound
+from orchestrator.appkeys import JOB_WAITERS, REGISTRY, RUNNER, SETTINGS, STORE
+from orchestrator.engine.model import Job, JobStatus
+from orchestrator.errors import BadRequest, Conflict, NotFound
 
 routes = web.RouteTableDef()
 
@@ -29,7 +33,11 @@ async def list_jobs(request: web.Request) -> web.Response:
     status = q.get("status") or None
     if status is not None and status not in JobStatus.__members__.values():
         allowed = ", ".join(s.value for s in JobStatus)
-        raise BadRequest(f"status: unknown status (allowed: {allowed})", code="VALIDATION_ERROR")
+        raise BadRequest(
+            f"status: unknown status (allowed: {allowed})",
+            code="VALIDATION_ERROR",
+            details={"field": "status"},
+        )
     store = request.app[STORE]
     found: list[dict[str, object]] = []
     position, scanned = offset, 0
@@ -69,7 +77,7 @@ async def get_job(request: web.Request) -> web.Response:
     job_id, runner = request.match_info["job_id"], request.app[RUNNER]
     wait_s = schemas.seconds_query(request.query.get("wait"), "wait", MAX_WAIT_S)
     if not wait_s:
-        return json_response(job_view(await runner.get(job_id, request[CLIENT])))
+        return json_response(_view(request, await runner.get(job_id, request[CLIENT])))
     waiters = request.app[JOB_WAITERS]
     ended = waiters.register(job_id)
     try:
@@ -82,7 +90,7 @@ async def get_job(request: web.Request) -> web.Response:
             job = await runner.get(job_id, request[CLIENT])
     finally:
         waiters.forget(job_id, ended)
-    return json_response(job_view(job))
+    return json_response(_view(request, job))
 
 
 @routes.post("/api/v1/jobs/{job_id}/cancel")
@@ -99,6 +107,56 @@ async def create_job(request: web.Request) -> web.Response:
         raise NotFound(
             f"no blueprint answers /api/{version}/{endpoint}", code="BLUEPRINT_NOT_FOUND"
         )
-    new = schemas.new_job(await read_json(request, required=False))
-    job = await request.app[RUNNER].create(bp, request[CLIENT], new)
+    body = await read_json(request, required=False)
+    new = schemas.new_job(body)
+    runner, client = request.app[RUNNER], request[CLIENT]
+    key = request.headers.get("Idempotency-Key")
+    job_id = str(uuid.uuid4())
+    if key is not None:
+        job_id = await _idempotent_job_id(request, key, f"{version}/{endpoint}", body, job_id)
+        existing = await request.app[STORE].load(job_id)
+        if existing is not None:
+            return json_response(_view(request, existing), status=200)
+    job, created = await runner.create(bp, client, new, job_id=job_id)
+    if not created:
+        return json_response(_view(request, job), status=200)
     return json_response({"status": "accepted", "job_id": job.id}, status=202)
+
+
+async def _idempotent_job_id(
+    request: web.Request, key: str, route: str, body: object, job_id: str
+) -> str:
+    """The job id this client's ``Idempotency-Key`` stands for: a new one, or the earlier."""
+    if not 1 <= len(key) <= 255 or not key.isprintable():
+        raise BadRequest(
+            "Idempotency-Key must be 1-255 printable characters",
+            code="VALIDATION_ERROR",
+            details={"field": "Idempotency-Key"},
+        )
+    canonical = orjson.dumps({"route": route, "body": body}, option=orjson.OPT_SORT_KEYS)
+    fingerprint = hashlib.sha256(canonical).hexdigest()[:32]
+    hashed = hashlib.sha256(key.encode()).hexdigest()
+    settings = request.app[SETTINGS]
+    earlier = await request.app[STORE].idempotency_claim(
+        request[CLIENT], hashed, f"{job_id}|{fingerprint}", settings.retention_s
+    )
+    if earlier is None:
+        return job_id
+    earlier_id, _, earlier_fingerprint = earlier.partition("|")
+    if earlier_fingerprint != fingerprint:
+        raise Conflict(
+            "this Idempotency-Key was used with a different request body",
+            code="IDEMPOTENCY_KEY_REUSED",
+            details={"job_id": earlier_id},
+        )
+    return earlier_id
+
+
+def _view(request: web.Request, job: Job) -> dict[str, Any]:
+    return job_view(job, request.app[RUNNER].approval_token(job))
+
+
+@routes.post("/api/v1/jobs/{job_id}/retry")
+async def retry_job(request: web.Request) -> web.Response:
+    job = await request.app[RUNNER].retry(request.match_info["job_id"], request[CLIENT])
+    return json_response(_view(request, job))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -12,7 +13,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from orchestrator.api.render import json_response
-from orchestrator.appkeys import SETTINGS
+from orchestrator.appkeys import REGISTRY, SETTINGS
 from orchestrator.errors import (
     BadRequest,
     Forbidden,
@@ -21,6 +22,7 @@ from orchestrator.errors import (
     Unauthorized,
     Unavailable,
 )
+from orchestrator.logs import REQUEST_ID
 
 log = logging.getLogger("orchestrator.api")
 
@@ -31,11 +33,15 @@ WORKER_BINDING = web.RequestKey("worker_binding", str)
 """The worker id a per-worker token is bound to; "" for the global token."""
 
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
 
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+    given = request.headers.get("X-Request-Id", "")
+    # A caller's id is kept only when short and plain: it is echoed and goes in every log line.
+    request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
+    REQUEST_ID.set(request_id)  # every record logged while serving this request carries it
     try:
         response = await handler(request)
     except OrchestratorError as exc:
@@ -43,10 +49,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        code = _HTTP_CODES.get(exc.status, f"HTTP_{exc.status}")
-        message = exc.reason if exc.status != 404 else f"no route {request.method} {request.path}"
+        status = 404 if _only_job_creation(request, exc) else exc.status
+        code = _HTTP_CODES.get(status, f"HTTP_{status}")
+        message = exc.reason if status != 404 else f"no route {request.method} {request.path}"
         body = {"error": {"code": code, "message": message, "details": {}}}
-        response = json_response(body, status=exc.status)
+        response = json_response(body, status=status)
     except RedisError as exc:
         log.error("storage error on %s %s [%s]: %s", request.method, request.path, request_id, exc)
         err = Unavailable("storage is not answering; try again", code="STORAGE_UNAVAILABLE")
@@ -66,8 +73,20 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
+def _only_job_creation(request: web.Request, exc: web.HTTPException) -> bool:
+    """A 405 only because ``POST /api/{version}/{endpoint}`` matches every /api path: unless
+    a blueprint answers that path, the path does not exist, which is a 404."""
+    if not isinstance(exc, web.HTTPMethodNotAllowed) or exc.allowed_methods != {"POST"}:
+        return False
+    parts = request.path.split("/", 3)
+    if len(parts) < 4 or parts[1] != "api":
+        return False
+    return request.app[REGISTRY].for_route(parts[2], parts[3]) is None
+
+
 def _matches(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
+    # aiohttp hands over header bytes that are not UTF-8 as surrogate escapes
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
 
 
 @web.middleware

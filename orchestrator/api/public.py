@@ -5,8 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from orchestrator.api.middleware import read_json
 from orchestrator.api.render import json_response
-from orchestrator.appkeys import DISPATCHER, STORE
+from orchestrator.appkeys import DISPATCHER, RUNNER, STORE
+from orchestrator.errors import BadRequest
 
 routes = web.RouteTableDef()
 
@@ -18,7 +20,20 @@ async def status(request: web.Request) -> web.Response:
     except (RedisError, OSError) as exc:
         body = {
             "status": "unavailable",
-            "error": {"code": "STORAGE_UNAVAILABLE", "message": str(exc)},
+            "error": {"code": "STORAGE_UNAVAILABLE", "message": str(exc), "details": {}},
         }
         return json_response(body, status=503)
     return json_response({"status": "ok", "parked_polls": request.app[DISPATCHER].waiting})
+
+
+@routes.post("/_public/webhooks/approval/{job_id}")
+async def approval(request: web.Request) -> web.Response:
+    """A person's decision on a job waiting for one. The job's approval token (from its
+    status or its ``waiting_for_human`` webhook) comes as ``X-Approval-Token`` or ``token``."""
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", code="VALIDATION_ERROR")
+    token = request.headers.get("X-Approval-Token") or body.get("token") or ""
+    job_id = request.match_info["job_id"]
+    await request.app[RUNNER].approve(job_id, body.get("decision"), str(token))
+    return json_response({"status": "approval_received", "job_id": job_id})

@@ -21,7 +21,7 @@ def json_response(body: Any, status: int = 200, **kwargs: Any) -> web.Response:
     )
 
 
-def job_view(job: Job) -> dict[str, Any]:
+def job_view(job: Job, approval_token: str | None = None) -> dict[str, Any]:
     view: dict[str, Any] = {
         "job_id": job.id,
         "blueprint": job.blueprint,
@@ -42,4 +42,27 @@ def job_view(job: Job) -> dict[str, Any]:
             "attempt": job.task.attempt,
             "worker_id": job.task.worker,
         }
+    if job.human is not None:
+        deadline = job.human.get("deadline")
+        view["approval"] = {
+            "state": job.human["state"],
+            "decisions": sorted(job.human["decisions"]),
+            "token": approval_token,
+            "expires_at": iso(deadline) if deadline else None,
+            "url": f"/_public/webhooks/approval/{job.id}",
+        }
+    if job.parallel is not None:
+        view["parallel"] = {
+            "total": len(job.parallel["order"]),
+            "pending": len(job.branches),
+            "aggregate_into": job.parallel["aggregate_into"],
+        }
+    if job.child is not None:
+        view["child_job_id"] = job.child["job_id"]
+    if job.parent is not None:
+        view["parent_job_id"] = job.parent["job_id"]
     return view
+
+
+def event_view(event: dict[str, Any]) -> dict[str, Any]:
+    return {**event, "timestamp": iso(event["at"])}

@@ -70,16 +70,7 @@ def new_job(body: object) -> NewJob:
 def registration(body: object) -> dict[str, Any]:
     data = _object(body, "the body")
     worker_id = _string(data, "worker_id", name=True)
-    skills = data.get("supported_skills")
-    if not isinstance(skills, list) or not skills:
-        raise _invalid("supported_skills", "must be a non-empty list of task types")
-    for skill in skills:
-        if not isinstance(skill, str):
-            raise _invalid("supported_skills", "must hold strings")
-        try:
-            check_name("task type", skill)
-        except ValueError as exc:
-            raise _invalid("supported_skills", str(exc)) from exc
+    skills = _skills(data.get("supported_skills"))
     capacity = data.get("capacity", 1)
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
         raise _invalid("capacity", "must be an integer >= 1")
@@ -90,10 +81,23 @@ def registration(body: object) -> dict[str, Any]:
     return {
         **extra,
         "worker_id": worker_id,
-        "supported_skills": sorted(set(skills)),
+        "supported_skills": skills,
         "capacity": capacity,
         "tags": tags,
     }
+
+
+def _skills(skills: object) -> list[str]:
+    if not isinstance(skills, list) or not skills:
+        raise _invalid("supported_skills", "must be a non-empty list of task types")
+    for skill in skills:
+        if not isinstance(skill, str):
+            raise _invalid("supported_skills", "must hold strings")
+        try:
+            check_name("task type", skill)
+        except ValueError as exc:
+            raise _invalid("supported_skills", str(exc)) from exc
+    return sorted(set(skills))
 
 
 def heartbeat(body: object) -> dict[str, Any] | None:
@@ -106,6 +110,8 @@ def heartbeat(body: object) -> dict[str, Any] | None:
     running = data.get("running_tasks", [])
     if not isinstance(running, list) or not all(isinstance(t, str) for t in running):
         raise _invalid("running_tasks", "must be a list of task ids")
+    if "supported_skills" in data:
+        data = {**data, "supported_skills": _skills(data["supported_skills"])}
     return data
 
 

@@ -6,6 +6,7 @@ import time
 
 from aiohttp import web
 
+from orchestrator import reports
 from orchestrator.api import schemas
 from orchestrator.api.middleware import read_json, require_worker
 from orchestrator.api.render import json_response
@@ -95,5 +96,5 @@ async def next_task(request: web.Request) -> web.StreamResponse:
 async def result(request: web.Request) -> web.Response:
     body = schemas.task_result(await read_json(request))
     require_worker(request, body["worker_id"])
-    answer = await request.app[RUNNER].submit_result(body["worker_id"], body)
+    answer = await reports.submit_result(request.app[RUNNER], body["worker_id"], body)
     return json_response({"status": answer})

@@ -12,6 +12,9 @@ Example::
     @bp.handler(end=True)
     async def done(greeting):
         return {"greeting": greeting}
+
+A state may have several handlers guarded by ``when=`` conditions (see ``conditions.py``):
+the first whose condition matches runs, else the one without ``when``.
 """
 
 from __future__ import annotations
@@ -19,26 +22,64 @@ from __future__ import annotations
 import hashlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from orchestrator.blueprint.analyze import find_targets, handler_source
+import orjson
 
-Handler = Callable[..., Awaitable[Any]]
-H = TypeVar("H", bound=Handler)
+from orchestrator.blueprint.analyze import find_targets, handler_source
+from orchestrator.blueprint.conditions import Condition
+from orchestrator.engine.actions import ActionError
+from orchestrator.engine.model import Job
+
+HandlerFunc = Callable[..., Awaitable[Any]]
+H = TypeVar("H", bound=HandlerFunc)
+
+
+@dataclass(frozen=True)
+class Handler:
+    func: HandlerFunc
+    params: tuple[inspect.Parameter, ...]
+    when: Condition | None
+    source: str
+    """What the blueprint's version hashes: the code, or the YAML that generated it."""
 
 
 @dataclass(frozen=True)
 class State:
     name: str
-    handler: Handler
+    handlers: tuple[Handler, ...]
+    """Guarded handlers first, in the order declared; the default (no ``when``) last."""
     start: bool
     end: bool
     targets: frozenset[str]
     """States this one can move to (found in its source, plus ``goes_to``)."""
     dynamic: bool
     """A target is computed at run time and was not declared with ``goes_to``."""
-    params: tuple[inspect.Parameter, ...]
+
+    @property
+    def handler(self) -> HandlerFunc:
+        return self.handlers[-1].func
+
+    @property
+    def params(self) -> tuple[inspect.Parameter, ...]:
+        return self.handlers[-1].params
+
+    def pick(self, job: Job) -> Handler:
+        """The first handler whose guard matches the job's data, else the default."""
+        if len(self.handlers) == 1 and self.handlers[0].when is None:
+            return self.handlers[0]
+        data = {
+            "initial_data": job.initial_data,
+            "results": job.results,
+            "context": job.context,
+            "state_history": job.state_history,
+            "job_id": job.id,
+        }
+        for handler in self.handlers:
+            if handler.when is None or handler.when.test(data):
+                return handler
+        raise ActionError("NO_MATCHING_GUARD", f"no handler of {self.name!r} matches the job")
 
 
 class Blueprint:
@@ -62,31 +103,79 @@ class Blueprint:
         start: bool = False,
         end: bool = False,
         goes_to: Iterable[str] = (),
+        when: Condition | None = None,
     ) -> Callable[[H], H]:
-        """Register ``func`` as the handler of ``state`` (default: the function's name)."""
+        """Register ``func`` as a handler of ``state`` (default: the function's name)."""
 
         def register(func: H) -> H:
-            name = state or func.__name__
-            if name in self.states:
-                raise ValueError(f"blueprint {self.name!r}: state {name!r} is defined twice")
             checked: Any = func  # a TypeGuard would narrow ``func`` away from H
+            name = state or func.__name__
             if not inspect.iscoroutinefunction(checked):
                 raise TypeError(f"blueprint {self.name!r}: handler {name!r} must be async def")
             found = find_targets(func)
-            declared = set(goes_to)
-            self.states[name] = State(
-                name=name,
-                handler=func,
+            self.add_state(
+                name,
+                func,
                 start=start,
                 end=end,
-                targets=frozenset(found.states | declared),
-                dynamic=found.dynamic and not declared,
-                params=tuple(inspect.signature(func).parameters.values()),
+                targets=found.states | set(goes_to),
+                dynamic=found.dynamic and not goes_to,
+                when=when,
+                source=handler_source(func),
             )
-            self._version = None
             return func
 
         return register
+
+    def add_state(
+        self,
+        name: str,
+        func: HandlerFunc,
+        *,
+        start: bool,
+        end: bool,
+        targets: Iterable[str],
+        dynamic: bool,
+        when: Condition | None,
+        source: str,
+    ) -> None:
+        """Add a handler to the graph; the decorator and the YAML loader both end here."""
+        handler = Handler(func, tuple(inspect.signature(func).parameters.values()), when, source)
+        existing = self.states.get(name)
+        if existing is None:
+            self.states[name] = State(name, (handler,), start, end, frozenset(targets), dynamic)
+        else:
+            self.states[name] = self._merge(existing, handler, start, end, targets, dynamic)
+        self._version = None
+
+    def _merge(
+        self,
+        st: State,
+        handler: Handler,
+        start: bool,
+        end: bool,
+        targets: Iterable[str],
+        dynamic: bool,
+    ) -> State:
+        defaults = [h for h in st.handlers if h.when is None]
+        if handler.when is None and defaults:
+            raise ValueError(
+                f"blueprint {self.name!r}: state {st.name!r} is defined twice "
+                "(give the extra handlers a when= condition)"
+            )
+        guarded = [h for h in st.handlers if h.when is not None]
+        if handler.when is not None:
+            guarded.append(handler)
+        else:
+            defaults = [handler]
+        return replace(
+            st,
+            handlers=(*guarded, *defaults),
+            start=st.start or start,
+            end=st.end or end,
+            targets=st.targets | frozenset(targets),
+            dynamic=st.dynamic or dynamic,
+        )
 
     @property
     def start_state(self) -> str:
@@ -102,7 +191,9 @@ class Blueprint:
             digest = hashlib.sha256(self.name.encode())
             for st in sorted(self.states.values(), key=lambda s: s.name):
                 digest.update(f"\0{st.name}|{st.start}|{st.end}|{sorted(st.targets)}".encode())
-                digest.update(handler_source(st.handler).encode())
+                for h in st.handlers:
+                    guard = orjson.dumps(h.when.to_json()) if h.when else b"-"
+                    digest.update(guard + h.source.encode())
             self._version = digest.hexdigest()[:12]
         return self._version
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from orchestrator.errors import BlueprintError
 
 if TYPE_CHECKING:
-    from orchestrator.blueprint.dsl import Blueprint
-
-_RESERVED_PARAMS = {"job_id", "initial_data", "state_history", "actions", "results", "context"}
+    from orchestrator.blueprint.dsl import Blueprint, State
 
 
 def problems(bp: Blueprint) -> list[str]:
@@ -26,20 +25,38 @@ def problems(bp: Blueprint) -> list[str]:
     if not ends:
         found.append("no end state (mark at least one handler with end=True)")
     for st in states.values():
-        if st.start and st.end:
-            found.append(f"state {st.name!r} is both start and end")
-        unknown = sorted(st.targets - states.keys())
-        if unknown:
-            found.append(f"state {st.name!r} moves to unknown state(s): {', '.join(unknown)}")
-        if st.end and st.targets:
-            found.append(f"end state {st.name!r} has outgoing transitions")
-        if not st.end and not st.targets and not st.dynamic:
-            found.append(f"state {st.name!r} is not an end state and moves nowhere")
+        found += _state_problems(st, states)
     if len(starts) == 1:
         reachable = _reachable(bp, starts[0])
         unreachable = sorted(states.keys() - reachable)
-        if unreachable and not any(s.dynamic for s in states.values()):
+        if unreachable:
             found.append(f"unreachable state(s) from {starts[0]!r}: {', '.join(unreachable)}")
+    return found
+
+
+def _state_problems(st: State, states: Mapping[str, State]) -> list[str]:
+    found: list[str] = []
+    if st.start and st.end:
+        found.append(f"state {st.name!r} is both start and end")
+    unknown = sorted(st.targets - states.keys())
+    if unknown:
+        found.append(f"state {st.name!r} moves to unknown state(s): {', '.join(unknown)}")
+    if st.end and st.targets:
+        found.append(f"end state {st.name!r} has outgoing transitions")
+    if st.dynamic:
+        found.append(
+            f"state {st.name!r} computes a target at run time; declare the states it may "
+            "move to with goes_to=[...]"
+        )
+    elif not st.end and not st.targets:
+        found.append(f"state {st.name!r} is not an end state and moves nowhere")
+    for handler in st.handlers:
+        for path in sorted(handler.when.paths() if handler.when else ()):
+            parts = path.split(".")
+            if parts[0] == "results" and len(parts) > 1 and parts[1] not in states:
+                found.append(
+                    f"state {st.name!r} has a condition on missing state {parts[1]!r} ({path})"
+                )
     return found
 
 

@@ -11,8 +11,11 @@ from collections import defaultdict
 
 
 class JobWaiters:
+    """Also woken by changes of watched jobs (live event streams), not only by ends."""
+
     def __init__(self) -> None:
         self._waiting: defaultdict[str, set[asyncio.Future[None]]] = defaultdict(set)
+        self.closed = False
 
     def __len__(self) -> int:
         return sum(len(f) for f in self._waiting.values())
@@ -36,6 +39,7 @@ class JobWaiters:
                 future.set_result(None)
 
     def close(self) -> None:
+        self.closed = True
         for futures in self._waiting.values():
             for future in futures:
                 if not future.done():

@@ -8,6 +8,7 @@ checking the job) and removed *after* it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -24,6 +25,8 @@ class Effects:
     """(timer member, due at)."""
     cancel: list[tuple[str, str, str]] = field(default_factory=list)
     """(worker id, job id, task id): tell the worker to stop the task."""
+    children: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    """(child job id, blueprint, initial data): child jobs to create before the parent moves."""
 
     def merge(self, other: Effects) -> None:
         self.enqueue += other.enqueue
@@ -32,3 +35,4 @@ class Effects:
         self.release += other.release
         self.timers += other.timers
         self.cancel += other.cancel
+        self.children += other.children

@@ -1,7 +1,8 @@
 """The state machine: every change of a job's status is decided here, without I/O.
 
-Each function takes a job and an event and returns the new job plus the effects to apply on
-other keys. The runner stores both in one atomic step guarded by the job's revision.
+Each function takes a job and what happened, and returns the new job (with its history
+events) plus the effects on other keys. The runner stores both in one atomic step guarded by
+the job's revision.
 """
 
 from __future__ import annotations
@@ -10,27 +11,55 @@ import random
 from dataclasses import dataclass, replace
 from typing import Any
 
-from orchestrator.engine.actions import Action, DispatchTask, Fail, Finish, GoTo
+from orchestrator.engine.actions import (
+    Action,
+    AwaitHuman,
+    DispatchParallel,
+    DispatchTask,
+    Fail,
+    Finish,
+    GoTo,
+    RunBlueprint,
+)
 from orchestrator.engine.effects import Effects
+from orchestrator.engine.events import TERMINAL_EVENT, record
 from orchestrator.engine.model import JSON, Job, JobStatus, Task, TaskStatus
 from orchestrator.engine.retry import backoff_s, can_retry
+from orchestrator.engine.schema import violations
 
 
 def error(code: str, message: str, **details: Any) -> JSON:
     return {"code": code, "message": message, "details": details}
 
 
-def _moved(job: Job, state: str, now: float, **changes: Any) -> Job:
+def moved(job: Job, state: str, now: float, **changes: Any) -> Job:
     history = [*job.state_history, {"state": state, "entered_at": now}]
-    return job.evolve(state=state, state_history=history, updated_at=now, **changes)
+    job = job.evolve(
+        state=state, state_history=history, updated_at=now, status=JobStatus.RUNNING, **changes
+    )
+    return record(job, now, "state_entered", state=state)
 
 
 def end(job: Job, status: JobStatus, now: float, **changes: Any) -> Job:
-    return job.evolve(status=status, updated_at=now, finished_at=now, task=None, **changes)
+    ended = job.evolve(
+        status=status,
+        updated_at=now,
+        finished_at=now,
+        task=None,
+        branches={},
+        human=None,
+        **changes,
+    )
+    details = {"error": ended.error} if status != JobStatus.FINISHED else {}
+    return record(ended, now, TERMINAL_EVENT[status], **details)
 
 
 def fail(job: Job, code: str, message: str, now: float, **details: Any) -> Job:
     return end(job, JobStatus.FAILED, now, error=error(code, message, **details))
+
+
+def timer_member(kind: str, job_id: str, task_id: str = "", attempt: int = 0) -> str:
+    return f"{kind}|{job_id}|{task_id}|{attempt}"
 
 
 def start(job: Job, now: float) -> tuple[Job, Effects]:
@@ -38,36 +67,55 @@ def start(job: Job, now: float) -> tuple[Job, Effects]:
     effects = Effects()
     if job.result_deadline is not None:
         effects.timers.append((timer_member("result", job.id), job.result_deadline))
-    return _moved(job, job.state, now, status=JobStatus.RUNNING), effects
-
-
-def timer_member(kind: str, job_id: str, task_id: str = "", attempt: int = 0) -> str:
-    return f"{kind}|{job_id}|{task_id}|{attempt}"
+    created = record(
+        job, now, "job_created", blueprint=job.blueprint, version=job.blueprint_version
+    )
+    return moved(created, job.state, now), effects
 
 
 def enter(job: Job, states: frozenset[str], action: Action, now: float) -> tuple[Job, Effects]:
     """Apply the action a handler chose; ``states`` are the blueprint's state names."""
+    from orchestrator.engine import parallel, waits
+
     effects = Effects()
+    unknown = sorted(_targets(action) - states)
+    if unknown:
+        return fail(job, "INVALID_TRANSITION", f"no state(s) {', '.join(unknown)}", now), effects
     if isinstance(action, GoTo):
-        if action.state not in states:
-            return fail(job, "INVALID_TRANSITION", f"no state {action.state!r}", now), effects
-        return _moved(job, action.state, now, status=JobStatus.RUNNING), effects
+        return moved(job, action.state, now), effects
     if isinstance(action, Finish):
         return end(job, JobStatus.FINISHED, now, result=action.result), effects
     if isinstance(action, Fail):
         return fail(job, action.code, action.message, now), effects
-    return _dispatch(job, states, action, now, effects)
-
-
-def _dispatch(
-    job: Job, states: frozenset[str], action: DispatchTask, now: float, effects: Effects
-) -> tuple[Job, Effects]:
-    unknown = sorted(set(action.transitions.values()) - states)
-    if unknown:
-        return fail(job, "INVALID_TRANSITION", f"no state(s) {', '.join(unknown)}", now), effects
+    if isinstance(action, DispatchParallel):
+        return parallel.fan_out(job, action, now)
+    if isinstance(action, AwaitHuman):
+        return waits.await_human(job, action, now)
+    if isinstance(action, RunBlueprint):
+        return waits.run_child(job, action, now)
     seq = job.task_seq + 1
+    task = new_task(job, f"{job.id}.{seq}", action, now, effects)
+    job = job.evolve(status=JobStatus.WAITING_FOR_WORKER, task=task, task_seq=seq, updated_at=now)
+    return queued(job, task, now), effects
+
+
+def _targets(action: Action) -> set[str]:
+    if isinstance(action, GoTo):
+        return {action.state}
+    if isinstance(action, DispatchTask):
+        return set(action.transitions.values()) | set(action.catch.values())
+    if isinstance(action, DispatchParallel):
+        return {action.aggregate_into} | {s for t in action.tasks for s in t.catch.values()}
+    if isinstance(action, AwaitHuman):
+        return set(action.decisions.values()) | ({action.on_timeout} - {None})  # type: ignore[operator]
+    if isinstance(action, RunBlueprint):
+        return set(action.transitions.values())
+    return set()
+
+
+def new_task(job: Job, task_id: str, action: DispatchTask, now: float, effects: Effects) -> Task:
     task = Task(
-        task_id=f"{job.id}.{seq}",
+        task_id=task_id,
         task_type=action.task_type,
         params=action.params,
         transitions=action.transitions,
@@ -77,15 +125,26 @@ def _dispatch(
         timeout_s=action.timeout_s,
         dispatch_timeout_s=action.dispatch_timeout_s or job.dispatch_timeout_s,
         queued_at=now,
+        catch=action.catch,
+        result_schema=action.result_schema,
     )
     effects.enqueue.append((task.task_type, task.ref, task.priority))
-    _arm_dispatch_timer(task, now, effects)
-    return job.evolve(
-        status=JobStatus.WAITING_FOR_WORKER, task=task, task_seq=seq, updated_at=now
-    ), effects
+    arm_dispatch_timer(task, now, effects)
+    return task
 
 
-def _arm_dispatch_timer(task: Task, queued_at: float, effects: Effects) -> None:
+def queued(job: Job, task: Task, now: float) -> Job:
+    return record(
+        job,
+        now,
+        "task_queued",
+        task_id=task.task_id,
+        task_type=task.task_type,
+        attempt=task.attempt,
+    )
+
+
+def arm_dispatch_timer(task: Task, queued_at: float, effects: Effects) -> None:
     if task.dispatch_timeout_s:
         member = timer_member("dispatch", task.job_id, task.task_id, task.attempt)
         effects.timers.append((member, queued_at + task.dispatch_timeout_s))
@@ -114,31 +173,52 @@ def on_result(
     task = job.task
     assert task is not None and task.status == TaskStatus.LEASED
     effects = Effects(release=[(task.task_type, task.ref)])
-    retryable = bool(err and err.get("retryable"))
+    job = record(
+        job,
+        now,
+        "task_result",
+        task_id=task.task_id,
+        attempt=task.attempt,
+        worker=task.worker,
+        status=status,
+        **({"error": err} if err else {}),
+    )
+    code = str((err or {}).get("code") or "TASK_FAILED")
+    failure = bool(err) or status == "failure"
+    retryable = bool(err and err.get("retryable")) and code not in task.retry.non_retryable
     if retryable and can_retry(task.retry, task.attempt):
-        requeued = _requeue(task, now, rng, effects)
-        job = job.evolve(task=requeued, updated_at=now)
-        return ResultOutcome(job, effects, "result_accepted_retrying", False)
+        answer = "result_accepted_retrying"
+        job = job.evolve(
+            last_task={"task_id": task.task_id, "worker": task.worker, "answer": answer}
+        )
+        job = requeue(job, task, now, rng, effects, reason=code)
+        return ResultOutcome(job, effects, answer, False)
     answer = f"result_accepted_{status}"
-    last = {"task_id": task.task_id, "worker": task.worker, "answer": answer}
+    base = job.evolve(task=None, last_task=_last(task, answer))
     target = task.transitions.get(status)
-    base = job.evolve(task=None, last_task=last)
+    if failure and code in task.catch:
+        target = task.catch[code]
     if target is not None:
         payload = dict(data or {})
-        moved = _moved(
+        broken = violations(payload, task.result_schema) if task.result_schema else []
+        if broken and not failure:
+            reason = error("RESULT_SCHEMA_VIOLATION", "; ".join(broken), task_type=task.task_type)
+            quarantined = end(base, JobStatus.QUARANTINED, now, error=reason)
+            return ResultOutcome(quarantined, effects, answer, False)
+        entered = moved(
             base,
             target,
             now,
-            status=JobStatus.RUNNING,
             results={**job.results, job.state: payload},
             context={**job.context, **payload},
         )
-        return ResultOutcome(moved, effects, answer, True)
-    if status == "failure" or err:
-        code = str((err or {}).get("code") or "TASK_FAILED")
+        return ResultOutcome(entered, effects, answer, True)
+    if failure:
         message = str((err or {}).get("message") or f"task {task.task_type} failed")
         if retryable:
-            failed = fail(base, "RETRIES_EXHAUSTED", message, now, last_error=code)
+            failed = fail(
+                base, "RETRIES_EXHAUSTED", message, now, last_error=code, attempts=task.attempt
+            )
         else:
             failed = fail(base, code, message, now, task_type=task.task_type)
         return ResultOutcome(failed, effects, answer, False)
@@ -147,13 +227,27 @@ def on_result(
         f"task {task.task_type} reported status {status!r}, which state {job.state!r} "
         f"does not map (it maps {sorted(task.transitions)})",
     )
-    quarantined = end(base, JobStatus.QUARANTINED, now, error=reason)
-    return ResultOutcome(quarantined, effects, answer, False)
+    return ResultOutcome(
+        end(base, JobStatus.QUARANTINED, now, error=reason), effects, answer, False
+    )
 
 
-def _requeue(task: Task, now: float, rng: random.Random | None, effects: Effects) -> Task:
+def _last(task: Task, answer: str) -> JSON:
+    """Kept so that the same result sent again gets the same answer."""
+    return {
+        "task_id": task.task_id,
+        "worker": task.worker,
+        "attempt": task.attempt,
+        "answer": answer,
+    }
+
+
+def requeue(
+    job: Job, task: Task, now: float, rng: random.Random | None, effects: Effects, *, reason: str
+) -> Job:
+    """Put ``task`` back for another attempt after a backoff."""
     delay = backoff_s(task.retry, task.attempt, rng)
-    requeued = replace(
+    again = replace(
         task,
         attempt=task.attempt + 1,
         status=TaskStatus.QUEUED,
@@ -161,50 +255,111 @@ def _requeue(task: Task, now: float, rng: random.Random | None, effects: Effects
         leased_at=None,
         queued_at=now + delay,
     )
-    effects.delay.append((task.task_type, requeued.ref, now + delay))
-    _arm_dispatch_timer(requeued, now + delay, effects)
-    return requeued
-
-
-def lease_expired(job: Job, now: float, rng: random.Random | None = None) -> tuple[Job, Effects]:
-    """The worker holding the task stopped heartbeating (or restarted)."""
-    task = job.task
-    assert task is not None
-    effects = Effects(release=[(task.task_type, task.ref)])
-    if can_retry(task.retry, task.attempt):
-        return job.evolve(task=_requeue(task, now, rng, effects), updated_at=now), effects
-    failed = fail(
+    effects.delay.append((task.task_type, again.ref, now + delay))
+    arm_dispatch_timer(again, now + delay, effects)
+    if task.branch:
+        job = job.evolve(branches={**job.branches, task.task_id: again}, updated_at=now)
+    else:
+        job = job.evolve(task=again, updated_at=now)
+    return record(
         job,
-        "RETRIES_EXHAUSTED",
-        f"task {task.task_type} lost its lease on all {task.attempt} attempt(s)",
         now,
-        last_error="LEASE_EXPIRED",
-        task_type=task.task_type,
+        "task_requeued",
+        task_id=task.task_id,
+        attempt=again.attempt,
+        delay_s=round(delay, 3),
+        reason=reason,
     )
-    return failed, effects
 
 
-def _stop_task(job: Job, effects: Effects) -> None:
-    task = job.task
-    if task is None:
-        return
-    effects.drop.append((task.task_type, task.ref))
-    if task.status == TaskStatus.LEASED and task.worker:
+def task_failed_for_good(
+    job: Job, task: Task, code: str, message: str, now: float, effects: Effects
+) -> Job:
+    """A task ends without a result (timeouts, lost leases): catch it, or fail the job.
+
+    A branch under the ``collect`` policy instead counts as a failed branch.
+    """
+    from orchestrator.engine import parallel
+
+    if task.branch and not parallel.fail_fast(job):
+        result = parallel.outcome(task, "failure", None, error(code, message), now)
+        job, last = parallel.branch_done(job, task, result, now)
+        return parallel.aggregate(job, now) if last else job
+    target = task.catch.get(code)
+    if target is not None and not task.branch:
+        failure = {"error": error(code, message)}
+        return moved(
+            job.evolve(task=None), target, now, results={**job.results, job.state: failure}
+        )
+    stop_tasks(job, effects)
+    return fail(job, code, message, now, task_type=task.task_type, attempts=task.attempt)
+
+
+def lease_expired(
+    job: Job, task: Task, now: float, rng: random.Random | None = None
+) -> tuple[Job, Effects]:
+    """The worker holding ``task`` stopped heartbeating (or restarted)."""
+    effects = Effects(release=[(task.task_type, task.ref)])
+    job = record(
+        job, now, "lease_expired", task_id=task.task_id, attempt=task.attempt, worker=task.worker
+    )
+    job = record(job, now, "timeout", kind="heartbeat", task_id=task.task_id)
+    if can_retry(task.retry, task.attempt):
+        return requeue(job, task, now, rng, effects, reason="HEARTBEAT_TIMEOUT"), effects
+    message = f"task {task.task_type} lost its lease on all {task.attempt} attempt(s)"
+    return task_failed_for_good(job, task, "HEARTBEAT_TIMEOUT", message, now, effects), effects
+
+
+def execution_timed_out(
+    job: Job, task: Task, now: float, rng: random.Random | None = None
+) -> tuple[Job, Effects]:
+    """An attempt ran longer than its ``timeout``: stop it, and retry or give up."""
+    effects = Effects(release=[(task.task_type, task.ref)])
+    if task.worker:
         effects.cancel.append((task.worker, job.id, task.task_id))
+    job = record(job, now, "timeout", kind="execution", task_id=task.task_id, attempt=task.attempt)
+    if can_retry(task.retry, task.attempt):
+        return requeue(job, task, now, rng, effects, reason="EXECUTION_TIMEOUT"), effects
+    message = f"task {task.task_type} ran past its {task.timeout_s}s timeout"
+    return task_failed_for_good(job, task, "EXECUTION_TIMEOUT", message, now, effects), effects
+
+
+def stop_tasks(job: Job, effects: Effects) -> None:
+    tasks = [job.task] if job.task else []
+    for task in [*tasks, *job.branches.values()]:
+        effects.drop.append((task.task_type, task.ref))
+        if task.status == TaskStatus.LEASED and task.worker:
+            effects.cancel.append((task.worker, job.id, task.task_id))
 
 
 def cancel(job: Job, now: float) -> tuple[Job, Effects]:
     effects = Effects()
-    _stop_task(job, effects)
+    stop_tasks(job, effects)
+    if job.child is not None:
+        effects.timers.append((timer_member("cancel", job.child["job_id"]), now))
     cancelled = end(job, JobStatus.CANCELLED, now, error=error("CANCELLED", "cancelled"))
     return cancelled, effects
 
 
-def timed_out(job: Job, kind: str, now: float) -> tuple[Job, Effects]:
+def dispatch_timed_out(job: Job, task: Task, now: float) -> tuple[Job, Effects]:
+    effects = Effects(drop=[(task.task_type, task.ref)])
+    job = record(job, now, "timeout", kind="dispatch", task_id=task.task_id)
+    message = f"no worker took task {task.task_type} within {task.dispatch_timeout_s}s"
+    return task_failed_for_good(job, task, "DISPATCH_TIMEOUT", message, now, effects), effects
+
+
+def result_timed_out(job: Job, now: float) -> tuple[Job, Effects]:
     effects = Effects()
-    _stop_task(job, effects)
-    if kind == "dispatch":
-        code, message = "DISPATCH_TIMEOUT", "no worker took the task in time"
-    else:
-        code, message = "RESULT_TIMEOUT", "the job did not finish before its result_timeout"
-    return fail(job, code, message, now), effects
+    stop_tasks(job, effects)
+    if job.child is not None:
+        effects.timers.append((timer_member("cancel", job.child["job_id"]), now))
+    job = record(job, now, "timeout", kind="result")
+    message = f"the job did not end within its result_timeout of {job.result_timeout_s}s"
+    return fail(job, "RESULT_TIMEOUT", message, now), effects
+
+
+def resume(job: Job, now: float) -> Job:
+    """``POST .../retry``: a failed or quarantined job runs the state that failed again."""
+    resumed = job.evolve(finished_at=None, error=None, result=None)
+    resumed = record(resumed, now, "job_retried", state=job.state, previous_error=job.error)
+    return moved(resumed, job.state, now)

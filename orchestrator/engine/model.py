@@ -52,6 +52,8 @@ class RetryPolicy:
     max_interval_s: float = 60.0
     jitter: float = 0.1
     """Fraction of the delay added or removed at random."""
+    non_retryable: tuple[str, ...] = ()
+    """Error codes that end the task at once, even when the worker said retryable."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,15 @@ class Task:
     status: TaskStatus = TaskStatus.QUEUED
     worker: str | None = None
     leased_at: float | None = None
+    catch: dict[str, str] = field(default_factory=dict)
+    """Final error code → state, taken instead of failing the job."""
+    result_schema: JSON | None = None
+    """Shape a success result must have; a result that breaks it quarantines the job."""
+
+    @property
+    def branch(self) -> bool:
+        """A branch of a parallel fan-out (ids ``job.seq.i``) rather than the job's one task."""
+        return self.task_id.count(".") == 2
 
     @property
     def ref(self) -> str:
@@ -79,7 +90,7 @@ class Task:
 
     @property
     def job_id(self) -> str:
-        return self.task_id.rsplit(".", 1)[0]
+        return self.task_id.split(".", 1)[0]
 
     def payload(self) -> JSON:
         """What a worker receives."""
@@ -121,6 +132,18 @@ class Job:
     webhook_url: str | None = None
     dispatch_timeout_s: float | None = None
     result_timeout_s: float | None = None
+    history: list[JSON] = field(default_factory=list)
+    """Every event of the job, oldest first; ids count from 1."""
+    branches: dict[str, Task] = field(default_factory=dict)
+    """Parallel branches still out (task id → task)."""
+    parallel: JSON | None = None
+    """The fan-out being waited on: aggregate_into, failure_policy, order, results."""
+    human: JSON | None = None
+    """The human decision being waited on: state, decisions, deadline, on_timeout, seq."""
+    child: JSON | None = None
+    """The child job being waited on: job_id, blueprint, transitions."""
+    parent: JSON | None = None
+    """For a child job: the parent's job id."""
 
     @property
     def terminal(self) -> bool:

@@ -26,4 +26,8 @@ async def run_every(name: str, interval_s: float, duty: Callable[[], Awaitable[N
                 log.exception("%s failed", name)
             elif failures % 20 == 0:
                 log.error("%s still failing (%d times): %s", name, failures, exc)
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            # redis-py can swallow a CancelledError mid-command; honour the request anyway.
+            raise asyncio.CancelledError
         await asyncio.sleep(interval_s)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
+from orchestrator import duties
 from orchestrator.dispatch.waiters import Dispatcher
+from orchestrator.engine.effects import Effects
+from orchestrator.engine.model import Job
 from orchestrator.runner import JobRunner
 
 log = logging.getLogger("orchestrator.sweeper")
 
 BATCH = 200
-TYPES_REFRESH_S = 5.0
 
 
 class Sweeper:
@@ -20,14 +23,13 @@ class Sweeper:
         self.store = runner.store
         self.dispatcher = dispatcher
         self._types: set[str] = set()
+        self._background: set[asyncio.Task[None]] = set()
         self._types_at = 0.0
 
     async def _task_types(self) -> set[str]:
-        now = time.monotonic()
-        if now - self._types_at > TYPES_REFRESH_S:
-            self._types = await self.store.task_types()
-            self._types_at = now
-        return self._types
+        # Read every sweep (one SMEMBERS): a type first queued by another process must get
+        # its backoffs and lease expiries handled on time too.
+        return await self.store.task_types()
 
     async def sweep(self) -> None:
         for task_type in sorted(await self._task_types()):
@@ -45,11 +47,21 @@ class Sweeper:
         # delays an expiry by at most that much.
         hold = self.runner.settings.lease_s
         for ref in await self.store.take_due_leases(task_type, BATCH, hold):
-            await self.runner.expire_lease(task_type, ref)
+            await duties.expire_lease(self.runner, task_type, ref)
 
     async def fire_timers(self) -> None:
         for member in await self.store.take_due_timers(BATCH, 30.0):
-            await self.runner.fire_timer(member)
+            await duties.fire_timer(self.runner, member)
+
+    async def fire_due_now(self, job: Job, effects: Effects) -> None:
+        """Timers a commit armed for "now" (a child ended, a child must be cancelled) fire at
+        once instead of at the next sweep; the sweep still covers a crash in between."""
+        now = time.time()
+        for member, at in effects.timers:
+            if at <= now:
+                task = asyncio.create_task(duties.fire_timer(self.runner, member))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
 
     async def recheck_waiters(self) -> None:
         """Wake-ups can be lost (pub/sub reconnect); parked polls re-check now and then."""

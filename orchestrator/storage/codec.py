@@ -1,7 +1,8 @@
 """Job records to and from the fields of the job hash.
 
-Fields the Lua scripts read or write stay scalar (``rev``, ``t_*``); the rest is one orjson
-document, decoded in Python only.
+Fields the Lua scripts read or write stay scalar: ``rev``, ``status``, the one task's ``t_*``,
+each parallel branch's ``b:<task id>:*``, ``pending`` (branches still out), ``history`` (a JSON
+array the scripts append to) and ``hlen``. The rest is one orjson document, decoded in Python.
 """
 
 from __future__ import annotations
@@ -10,65 +11,126 @@ from typing import Any
 
 import orjson
 
-from orchestrator.engine.model import Job, JobStatus, RetryPolicy, Task, TaskStatus
+from orchestrator.engine.model import JSON, Job, JobStatus, RetryPolicy, Task, TaskStatus
+
+_DOC_FIELDS = (
+    "blueprint",
+    "blueprint_version",
+    "client",
+    "state",
+    "created_at",
+    "updated_at",
+    "finished_at",
+    "initial_data",
+    "results",
+    "context",
+    "state_history",
+    "task_seq",
+    "last_task",
+    "result",
+    "error",
+    "webhook_url",
+    "dispatch_timeout_s",
+    "result_timeout_s",
+    "parallel",
+    "human",
+    "child",
+    "parent",
+)
 
 
 def _task_doc(task: Task) -> dict[str, Any]:
+    r = task.retry
     return {
         "id": task.task_id,
         "type": task.task_type,
         "params": task.params,
         "transitions": task.transitions,
         "priority": task.priority,
-        "attempt": task.attempt,
         "retry": [
-            task.retry.max_attempts,
-            task.retry.initial_interval_s,
-            task.retry.backoff_coefficient,
-            task.retry.max_interval_s,
-            task.retry.jitter,
+            r.max_attempts,
+            r.initial_interval_s,
+            r.backoff_coefficient,
+            r.max_interval_s,
+            r.jitter,
+            list(r.non_retryable),
         ],
         "timeout_s": task.timeout_s,
         "dispatch_timeout_s": task.dispatch_timeout_s,
         "queued_at": task.queued_at,
+        "catch": task.catch,
+        "result_schema": task.result_schema,
     }
+
+
+def _task_fields(prefix: str, task: Task) -> dict[str, str | bytes]:
+    return {
+        f"{prefix}att": str(task.attempt),
+        f"{prefix}status": task.status.value,
+        f"{prefix}worker": task.worker or "",
+        f"{prefix}leased": repr(task.leased_at) if task.leased_at else "",
+        f"{prefix}payload": orjson.dumps(task.payload()),
+    }
+
+
+def branch_prefix(task_id: str) -> str:
+    return f"b:{task_id}:"
 
 
 def encode(job: Job) -> dict[str, str | bytes]:
-    doc = {
-        "blueprint": job.blueprint,
-        "blueprint_version": job.blueprint_version,
-        "client": job.client,
-        "state": job.state,
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-        "finished_at": job.finished_at,
-        "initial_data": job.initial_data,
-        "results": job.results,
-        "context": job.context,
-        "state_history": job.state_history,
-        "task": _task_doc(job.task) if job.task else None,
-        "task_seq": job.task_seq,
-        "last_task": job.last_task,
-        "result": job.result,
-        "error": job.error,
-        "webhook_url": job.webhook_url,
-        "dispatch_timeout_s": job.dispatch_timeout_s,
-        "result_timeout_s": job.result_timeout_s,
-    }
-    task = job.task
-    return {
+    doc: dict[str, Any] = {name: getattr(job, name) for name in _DOC_FIELDS}
+    doc["task"] = _task_doc(job.task) if job.task else None
+    doc["branches"] = [_task_doc(t) for t in job.branches.values()]
+    fields: dict[str, str | bytes] = {
         "id": job.id,
         "rev": str(job.rev),
         "status": job.status.value,
         "doc": orjson.dumps(doc),
-        "t_id": task.task_id if task else "",
-        "t_att": str(task.attempt) if task else "",
-        "t_status": task.status.value if task else "",
-        "t_worker": (task.worker or "") if task else "",
-        "t_leased": repr(task.leased_at) if task and task.leased_at else "",
-        "t_payload": orjson.dumps(task.payload()) if task else "",
+        "history": orjson.dumps(job.history),
+        "hlen": str(len(job.history)),
+        "pending": str(len(job.branches)),
+        "t_id": job.task.task_id if job.task else "",
     }
+    if job.task is not None:
+        fields.update(_task_fields("t_", job.task))
+    else:
+        fields.update({"t_status": "", "t_payload": ""})
+    for task in job.branches.values():
+        fields.update(_task_fields(branch_prefix(task.task_id), task))
+    if job.parallel:
+        for task_id in job.parallel["results"]:
+            fields[f"{branch_prefix(task_id)}status"] = "done"
+    return fields
+
+
+def _retry(values: list[Any]) -> RetryPolicy:
+    attempts, initial, coefficient, longest, jitter, non_retryable = values
+    return RetryPolicy(attempts, initial, coefficient, longest, jitter, tuple(non_retryable))
+
+
+def _text(fields: dict[bytes, bytes], name: str) -> str:
+    return (fields.get(name.encode()) or b"").decode()
+
+
+def _task(t: JSON, fields: dict[bytes, bytes], prefix: str) -> Task:
+    leased = _text(fields, f"{prefix}leased")
+    return Task(
+        task_id=t["id"],
+        task_type=t["type"],
+        params=t["params"],
+        transitions=t["transitions"],
+        priority=t["priority"],
+        attempt=int(_text(fields, f"{prefix}att")),
+        retry=_retry(t["retry"]),
+        timeout_s=t["timeout_s"],
+        dispatch_timeout_s=t["dispatch_timeout_s"],
+        queued_at=t["queued_at"],
+        status=TaskStatus(_text(fields, f"{prefix}status")),
+        worker=_text(fields, f"{prefix}worker") or None,
+        leased_at=float(leased) if leased else None,
+        catch=t["catch"],
+        result_schema=t["result_schema"],
+    )
 
 
 def decode(fields: dict[bytes, bytes]) -> Job | None:
@@ -77,44 +139,26 @@ def decode(fields: dict[bytes, bytes]) -> Job | None:
     doc = orjson.loads(fields[b"doc"])
     task = None
     if doc["task"] is not None and fields.get(b"t_id"):
-        t = doc["task"]
-        leased = fields.get(b"t_leased") or b""
-        task = Task(
-            task_id=t["id"],
-            task_type=t["type"],
-            params=t["params"],
-            transitions=t["transitions"],
-            priority=t["priority"],
-            attempt=int(fields[b"t_att"]),
-            retry=RetryPolicy(*t["retry"]),
-            timeout_s=t["timeout_s"],
-            dispatch_timeout_s=t["dispatch_timeout_s"],
-            queued_at=t["queued_at"],
-            status=TaskStatus(fields[b"t_status"].decode()),
-            worker=(fields.get(b"t_worker") or b"").decode() or None,
-            leased_at=float(leased) if leased else None,
-        )
+        task = _task(doc["task"], fields, "t_")
+    branches: dict[str, Task] = {}
+    parallel = doc["parallel"]
+    for t in doc["branches"]:
+        prefix = branch_prefix(t["id"])
+        if _text(fields, f"{prefix}status") == "done":
+            # Reported through the branch script since the document was last written.
+            assert parallel is not None
+            result = orjson.loads(fields[f"{prefix}result".encode()])
+            parallel = {**parallel, "results": {**parallel["results"], t["id"]: result}}
+        else:
+            branches[t["id"]] = _task(t, fields, prefix)
+    values = {name: doc[name] for name in _DOC_FIELDS}
+    values["parallel"] = parallel
     return Job(
         id=fields[b"id"].decode(),
-        blueprint=doc["blueprint"],
-        blueprint_version=doc["blueprint_version"],
-        client=doc["client"],
         status=JobStatus(fields[b"status"].decode()),
-        state=doc["state"],
-        created_at=doc["created_at"],
-        updated_at=doc["updated_at"],
-        initial_data=doc["initial_data"],
         rev=int(fields[b"rev"]),
-        finished_at=doc["finished_at"],
-        results=doc["results"],
-        context=doc["context"],
-        state_history=doc["state_history"],
         task=task,
-        task_seq=doc["task_seq"],
-        last_task=doc["last_task"],
-        result=doc["result"],
-        error=doc["error"],
-        webhook_url=doc["webhook_url"],
-        dispatch_timeout_s=doc["dispatch_timeout_s"],
-        result_timeout_s=doc["result_timeout_s"],
+        branches=branches,
+        history=orjson.loads(fields[b"history"]) if fields.get(b"history") else [],
+        **values,
     )

@@ -27,6 +27,10 @@ class Keys:
         self.workers_seen = f"{p}:{{w}}:seen"
         self.wake_channel = f"{p}:wake"
         self.ended_channel = f"{p}:ended"
+        self.changed_channel = f"{p}:changed"
+        self.stats_jobs = f"{p}:{{stats}}:jobs"
+        """Non-terminal jobs by ``blueprint|status`` (see ``storage/stats.py``)."""
+        self.stats_recount_lock = f"{p}:{{stats}}:recount"
 
     def job(self, job_id: str) -> str:
         return f"{self.prefix}:{{{job_id}}}:job"
@@ -40,6 +44,9 @@ class Keys:
     def leases(self, task_type: str) -> str:
         return f"{self.prefix}:{{q:{task_type}}}:leases"
 
+    def idempotency(self, client: str, key: str) -> str:
+        return f"{self.prefix}:{{c:{client}}}:idem:{key}"
+
     def client_jobs(self, client: str) -> str:
         return f"{self.prefix}:{{c:{client}}}:jobs"
 
@@ -48,6 +55,20 @@ class Keys:
 
     def command_channel(self, worker_id: str) -> str:
         return f"{self.prefix}:cmd:{worker_id}"
+
+    def stats_finished(self, bucket: int) -> str:
+        """Jobs finished in the stats bucket starting at epoch second ``bucket``."""
+        return f"{self.prefix}:{{stats}}:finished:{bucket}"
+
+    def job_pattern(self) -> str:
+        """SCAN pattern for job hashes only: no other key ends in ``}:job`` (names after a
+        hash tag are fixed words, and ids inside keys cannot hold braces)."""
+        return f"{self.prefix}:{{*}}:job"
+
+    def rate_bucket(self, kind: str, identity: str) -> str:
+        """A token bucket; each in a slot of its own (``identity``: a checked client name or
+        a normalised IP address, so never a brace)."""
+        return f"{self.prefix}:{{rl:{kind}:{identity}}}:bucket"
 
     def all_pattern(self) -> str:
         return f"{self.prefix}:*"

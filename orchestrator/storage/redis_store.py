@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from orchestrator.engine.effects import Effects
-from orchestrator.engine.model import Job
+from orchestrator.engine.model import Job, Task
 from orchestrator.storage import codec
 from orchestrator.storage.keys import Keys
 from orchestrator.storage.scripts import Scripts
@@ -42,6 +42,21 @@ class RedisStore:
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
+
+    async def delete_all(self, batch: int = 500) -> int:
+        """Deletes every key under this deployment's prefix, never another's (SCAN + UNLINK
+        in batches: no FLUSHDB, and Redis is never blocked long). For dev mode only: work in
+        flight is lost. Returns how many keys were deleted."""
+        deleted, keys = 0, []
+        async for key in self.redis.scan_iter(match=self.keys.all_pattern(), count=batch):
+            keys.append(key)
+            if len(keys) >= batch:
+                deleted += await self.redis.unlink(*keys)
+                keys = []
+        if keys:
+            deleted += await self.redis.unlink(*keys)
+        self._known_types.clear()  # the task type index is gone: enqueues must add it again
+        return int(deleted)
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -72,7 +87,7 @@ class RedisStore:
         claimed.
         """
         fields = codec.encode(job)
-        argv: list[Any] = [str(job.rev - 1), ttl_s]
+        argv: list[Any] = [str(job.rev - 1), ttl_s, self.keys.changed_channel, job.id]
         for name, value in fields.items():
             argv += [name, value]
         for _ in range(2):
@@ -140,6 +155,50 @@ class RedisStore:
             # Clients waiting on this job (GET ...?wait=) may be parked in any process.
             pipe.publish(k.ended_channel, job.id)
 
+    async def branch_result(
+        self, task: Task, worker_id: str, outcome: dict[str, Any], event: dict[str, Any]
+    ) -> int:
+        """Record a parallel branch's outcome; returns the branches still out, -1 if the
+        worker does not hold it. A timer is armed first: should this process die right after
+        the last branch, the timer runs the aggregator."""
+        k = self.keys
+        job_id = task.job_id
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(k.timers, {f"aggregate|{job_id}||0": int((time.time() + 30) * _MS)})
+            pipe.evalsha(
+                self.scripts.branch_result.sha,
+                1,
+                k.job(job_id),
+                task.task_id,
+                str(task.attempt),
+                worker_id,
+                orjson.dumps(outcome),
+                orjson.dumps(event),
+                k.changed_channel,
+                job_id,
+            )
+            pipe.zrem(k.leases(task.task_type), task.ref)
+            _, remaining, _ = await pipe.execute(raise_on_error=False)
+        if isinstance(remaining, NoScriptError):
+            await self.scripts.load(self.redis)
+            return await self.branch_result(task, worker_id, outcome, event)
+        if isinstance(remaining, Exception):
+            raise remaining
+        return int(remaining)
+
+    async def watch(self, job_id: str) -> bool:
+        """From now on every change of the job is published (for live event streams)."""
+        return bool(await self.scripts.watch(keys=[self.keys.job(job_id)]))
+
+    async def idempotency_claim(self, client: str, key: str, value: str, ttl_s: int) -> str | None:
+        """Take ``key`` for ``value`` (job id + body hash); returns the earlier value if taken."""
+        name = self.keys.idempotency(client, key)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(name, value, nx=True, ex=ttl_s)
+            pipe.get(name)
+            taken, current = await pipe.execute()
+        return None if taken else (current or b"").decode()
+
     async def send_cancels(self, cancels: Iterable[tuple[str, str, str]], ttl_s: int) -> int:
         """Publishes ``cancel_task`` to each worker's channel and leaves a flag its next
         heartbeat collects. Returns how many workers had a WebSocket open somewhere."""
@@ -183,8 +242,26 @@ class RedisStore:
                 return None
             ref, added = popped
             job_id, task_id, attempt, _ = ref.decode().split("|")
+            prefix = codec.branch_prefix(task_id) if task_id.count(".") == 2 else "t_"
+            event = {
+                "type": "task_leased",
+                "at": now,
+                "task_id": task_id,
+                "attempt": int(attempt),
+                "worker": worker_id,
+            }
             payload = await self.scripts.lease(
-                keys=[k.job(job_id)], args=[task_id, attempt, worker_id, repr(now)]
+                keys=[k.job(job_id)],
+                args=[
+                    prefix,
+                    task_id,
+                    attempt,
+                    worker_id,
+                    repr(now),
+                    orjson.dumps(event),
+                    k.changed_channel,
+                    job_id,
+                ],
             )
             if payload is not None:
                 return bytes(payload)
@@ -232,6 +309,9 @@ class RedisStore:
 
     async def take_due_timers(self, limit: int, hold_s: float) -> list[str]:
         return await self._take_due(self.keys.timers, limit, hold_s)
+
+    async def add_timer(self, member: str, at: float) -> None:
+        await self.redis.zadd(self.keys.timers, {member: int(at * _MS)})
 
     async def drop_timer(self, member: str) -> None:
         await self.redis.zrem(self.keys.timers, member)

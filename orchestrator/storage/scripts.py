@@ -21,6 +21,9 @@ class Scripts:
     claim: AsyncScript
     take_due: AsyncScript
     promote: AsyncScript
+    branch_result: AsyncScript
+    watch: AsyncScript
+    rate_limit: AsyncScript
 
     @classmethod
     def register(cls, redis: Any) -> Scripts:

@@ -3,6 +3,7 @@ driven through aiohttp's test client, plus small helpers that speak the HTTP con
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,6 @@ from aiohttp.test_utils import TestClient
 
 from orchestrator import BlueprintRegistry, Settings, create_app
 from orchestrator.config import ClientToken
-from orchestrator.loops import sweeper
 from orchestrator.storage.embedded import embedded_store
 from orchestrator.storage.redis_store import RedisStore
 from tests.api.blueprints import ALL
@@ -62,7 +62,7 @@ async def assert_error(resp: ClientResponse, status: int, code: str) -> dict[str
     assert resp.status == status, f"expected {status} {code}, got {resp.status}: {text}"
     assert resp.content_type == "application/json", text
     body = await resp.json()
-    assert set(body) == {"error"}, body
+    assert isinstance(body, dict) and isinstance(body.get("error"), dict), body
     err = body["error"]
     assert set(err) == {"code", "message", "details"}, err
     assert err["code"] == code, err
@@ -114,7 +114,10 @@ class Api:
             last = await self.job(job_id)
             return predicate(last)
 
-        await wait_for(check, timeout, what=f"job {job_id} to match (last seen: see below)")
+        try:
+            await wait_for(check, timeout, what=f"job {job_id} to match")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the job was last seen as {last}") from None
         return last
 
     async def wait_status(self, job_id: str, status: str, timeout: float = 5.0) -> dict[str, Any]:
@@ -201,18 +204,12 @@ async def make_api(
     request: pytest.FixtureRequest,
     prefix: str,
     store_kind: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[MakeApi]:
     """Builds the app (settings overridable) and starts it behind a test client.
 
     After the test: the app is shut down, the prefix's keys are deleted, and no request of
     the test may have been answered 500 (unless the test is an expected failure).
     """
-    # The sweeper re-reads the set of task types only every 5 s, so a type first queued after
-    # start-up would see its leases and backoffs handled late (reported as a bug; the xfail
-    # test_backoff_honoured_for_a_task_type_new_since_startup shows it). Other tests must not
-    # depend on that delay.
-    monkeypatch.setattr(sweeper, "TYPES_REFRESH_S", 0.0)
     built: list[tuple[Api, str | None]] = []
 
     async def make(
@@ -239,7 +236,10 @@ async def make_api(
     yield make
 
     for api, url in built:
-        await api.client.close()
+        try:
+            await asyncio.wait_for(api.client.close(), 10)
+        except TimeoutError:
+            pytest.fail("the app did not shut down within 10 s")
         if url is not None:
             await delete_prefix(url, prefix)
     if request.node.get_closest_marker("xfail") is None:

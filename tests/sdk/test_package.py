@@ -6,7 +6,15 @@ from pathlib import Path
 
 import worker_sdk
 
-PUBLIC = ["RetryLater", "TaskContext", "TaskError", "TaskResult", "Worker", "WorkerSettings"]
+PUBLIC = [
+    "JobFiles",
+    "RetryLater",
+    "TaskContext",
+    "TaskError",
+    "TaskResult",
+    "Worker",
+    "WorkerSettings",
+]
 
 
 def test_public_api_is_listed_and_sorted() -> None:

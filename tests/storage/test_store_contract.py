@@ -127,7 +127,11 @@ async def test_claim_leases_the_job_to_the_worker(store: RedisStore) -> None:
     assert loaded.task.worker == "worker-7"
     assert loaded.task.leased_at is not None and before <= loaded.task.leased_at <= after
     assert loaded.rev == 2
-    assert loaded.evolve(task=job.task, rev=1) == job  # nothing else changed
+    event = loaded.history[-1]
+    assert (event["type"], event["task_id"], event["worker"]) == ("task_leased", "j1.1", "worker-7")
+    assert event["id"] == len(job.history) + 1
+    # nothing else changed
+    assert loaded.evolve(task=job.task, rev=1, history=loaded.history[:-1]) == job
 
 
 async def test_claim_moves_the_ref_from_ready_to_leases(store: RedisStore) -> None:

@@ -80,7 +80,7 @@ def test_invalid_transition_names_the_missing_state() -> None:
     job, _ = machine.enter(started, STATES, GoTo("nowhere"), NOW)
 
     assert job.error is not None
-    assert "'nowhere'" in job.error["message"]
+    assert job.error["message"] == "no state(s) nowhere"
 
 
 def test_dispatch_task_queues_a_task_and_waits_for_a_worker() -> None:
@@ -162,6 +162,7 @@ def test_mapped_result_moves_and_stores_results_and_context() -> None:
     assert out.job.last_task == {
         "task_id": "j1.1",
         "worker": "worker-1",
+        "attempt": 1,
         "answer": "result_accepted_success",
     }
     assert [h["state"] for h in out.job.state_history] == ["start", "done"]
@@ -232,7 +233,7 @@ def test_retryable_error_on_the_last_attempt_exhausts_retries() -> None:
     assert out.job.error == {
         "code": "RETRIES_EXHAUSTED",
         "message": "try later",
-        "details": {"last_error": "BUSY"},
+        "details": {"last_error": "BUSY", "attempts": 2},
     }
     assert out.job.task is None
     assert out.effects.delay == []
@@ -275,6 +276,46 @@ def test_unmapped_custom_status_quarantines_the_job() -> None:
     assert out.moved is False
 
 
+def test_a_non_retryable_code_is_not_retried() -> None:
+    policy = RetryPolicy(max_attempts=5, non_retryable=("BAD_INPUT",))
+    job, _ = waiting_job(action=dispatch(retry_policy=policy, transitions={"success": "done"}))
+    err = {"code": "BAD_INPUT", "message": "no", "retryable": True}
+
+    out = machine.on_result(leased(job), status="failure", data=None, err=err, now=LATER)
+
+    assert out.job.status == JobStatus.FAILED
+    assert out.job.error is not None
+    assert out.job.error["code"] == "BAD_INPUT"
+    assert out.effects.delay == []
+
+
+def test_a_caught_error_code_moves_instead_of_failing() -> None:
+    action = dispatch(transitions={"success": "done"}, catch={"NOT_FOUND": "rejected"})
+    job, _ = waiting_job(action=action)
+    err = {"code": "NOT_FOUND", "message": "no audit"}
+
+    out = machine.on_result(leased(job), status="failure", data=None, err=err, now=LATER)
+
+    assert out.moved is True
+    assert out.job.status == JobStatus.RUNNING
+    assert out.job.state == "rejected"
+
+
+def test_a_result_that_breaks_its_schema_quarantines_the_job() -> None:
+    schema = {"type": "object", "required": ["score"], "properties": {"score": {"type": "number"}}}
+    job, _ = waiting_job(action=dispatch(result_schema=schema))
+
+    out = machine.on_result(
+        leased(job), status="success", data={"score": "high"}, err=None, now=LATER
+    )
+
+    assert out.job.status == JobStatus.QUARANTINED
+    assert out.job.error is not None
+    assert out.job.error["code"] == "RESULT_SCHEMA_VIOLATION"
+    assert "data.score" in out.job.error["message"]
+    assert out.job.context == {}
+
+
 def test_on_result_requires_a_leased_task() -> None:
     job, _ = waiting_job()
 
@@ -288,7 +329,10 @@ def test_on_result_requires_a_leased_task() -> None:
 def test_lost_lease_requeues_the_next_attempt() -> None:
     job, _ = waiting_job("j1", action=dispatch(retry_policy=NO_JITTER))
 
-    after, effects = machine.lease_expired(leased(job), LATER)
+    held = leased(job)
+    assert held.task is not None
+
+    after, effects = machine.lease_expired(held, held.task, LATER)
 
     assert after.status == JobStatus.WAITING_FOR_WORKER
     assert after.task is not None
@@ -297,15 +341,18 @@ def test_lost_lease_requeues_the_next_attempt() -> None:
     assert effects.delay == [("echo", "j1|j1.1|2|0", LATER + 2.0)]
 
 
-def test_lost_lease_on_the_last_attempt_exhausts_retries() -> None:
+def test_lost_lease_on_the_last_attempt_fails_the_job() -> None:
     job, _ = waiting_job("j1", action=dispatch(retries=0))
+    held = leased(job)
+    assert held.task is not None
 
-    after, effects = machine.lease_expired(leased(job), LATER)
+    after, effects = machine.lease_expired(held, held.task, LATER)
 
     assert after.status == JobStatus.FAILED
     assert after.error is not None
-    assert after.error["code"] == "RETRIES_EXHAUSTED"
-    assert after.error["details"] == {"last_error": "LEASE_EXPIRED", "task_type": "echo"}
+    assert after.error["code"] == "HEARTBEAT_TIMEOUT"
+    assert after.error["details"] == {"task_type": "echo", "attempts": 1}
+    assert after.task is None
     assert effects.release == [("echo", "j1|j1.1|1|0")]
     assert effects.delay == []
 
@@ -343,26 +390,43 @@ def test_cancel_without_a_task_has_no_effects() -> None:
     assert effects == Effects()
 
 
-@pytest.mark.parametrize(
-    ("kind", "code"), [("dispatch", "DISPATCH_TIMEOUT"), ("result", "RESULT_TIMEOUT")]
-)
-def test_timeouts_fail_the_job_with_their_code(kind: str, code: str) -> None:
-    job, _ = waiting_job("j1")
+def test_a_dispatch_timeout_fails_the_job() -> None:
+    job, _ = waiting_job("j1", action=dispatch(dispatch_timeout=3.0))
+    assert job.task is not None
 
-    after, effects = machine.timed_out(job, kind, LATER)
+    after, effects = machine.dispatch_timed_out(job, job.task, LATER)
 
     assert after.status == JobStatus.FAILED
     assert after.error is not None
-    assert after.error["code"] == code
+    assert after.error["code"] == "DISPATCH_TIMEOUT"
+    assert after.task is None
+    assert set(effects.drop) == {("echo", "j1|j1.1|1|0")}  # (listed twice today: harmless)
+    assert effects.cancel == []
+
+
+@pytest.mark.parametrize("held", [False, True], ids=["queued", "leased"])
+def test_a_result_timeout_fails_the_job_and_stops_its_task(held: bool) -> None:
+    job, _ = waiting_job("j1", result_timeout_s=60.0)
+    job = leased(job, "w3") if held else job
+
+    after, effects = machine.result_timed_out(job, LATER)
+
+    assert after.status == JobStatus.FAILED
+    assert after.error is not None
+    assert after.error["code"] == "RESULT_TIMEOUT"
     assert after.task is None
     assert effects.drop == [("echo", "j1|j1.1|1|0")]
+    assert effects.cancel == ([("w3", "j1", "j1.1")] if held else [])
 
 
 def test_requeue_jitter_comes_from_the_given_rng() -> None:
     policy = RetryPolicy(max_attempts=3, initial_interval_s=10.0, jitter=0.5)
     job, _ = waiting_job(action=dispatch(retry_policy=policy))
 
-    _, effects = machine.lease_expired(leased(job), NOW, rng=random.Random(42))
+    held = leased(job)
+    assert held.task is not None
+
+    _, effects = machine.lease_expired(held, held.task, NOW, rng=random.Random(42))
 
     assert effects.delay[0][2] == NOW + backoff_s(policy, 1, random.Random(42))
     assert effects.delay[0][2] != NOW + 10.0

@@ -1,0 +1,52 @@
+"""/api: live workers and the dashboard's aggregated numbers (the whole deployment)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from orchestrator.api.render import iso, json_response
+from orchestrator.appkeys import METRICS, SETTINGS, STATS, STORE
+
+routes = web.RouteTableDef()
+
+
+def worker_view(info: dict[str, Any], seen: float) -> dict[str, Any]:
+    registered = info.get("registered_at")
+    return {
+        "worker_id": info.get("worker_id"),
+        "supported_skills": info.get("supported_skills", []),
+        "capacity": info.get("capacity", 1),
+        "load": info.get("load", 0),
+        "tags": info.get("tags", []),
+        "registered_at": iso(registered) if registered else None,
+        "last_heartbeat": iso(seen),
+    }
+
+
+@routes.get("/api/v1/workers")
+async def list_workers(request: web.Request) -> web.Response:
+    """Workers seen within ``worker_ttl_s``; the store forgets older ones on the way."""
+    live = await request.app[STORE].live_workers(request.app[SETTINGS].worker_ttl_s)
+    views = sorted((worker_view(info, seen) for info, seen in live), key=lambda w: w["worker_id"])
+    return json_response(views)
+
+
+@routes.get("/api/v1/dashboard")
+async def dashboard(request: web.Request) -> web.Response:
+    """Reads counters that every process keeps up to date in Redis: no job is scanned."""
+    snap = await request.app[METRICS].cluster.read()
+    last_minute, last_hour = await request.app[STATS].finished_recently()
+    jobs = {
+        blueprint: {status: n for status, n in sorted(by_status.items()) if n}
+        for blueprint, by_status in sorted(snap.jobs.items())
+    }
+    return json_response(
+        {
+            "jobs": {blueprint: counts for blueprint, counts in jobs.items() if counts},
+            "queues": dict(sorted(snap.queues.items())),
+            "workers": {"active": snap.workers_active, "busy": snap.workers_busy},
+            "finished": {"last_minute": last_minute, "last_hour": last_hour},
+        }
+    )

@@ -1,0 +1,22 @@
+"""/_public/debug: routes that exist only in dev mode (``create_app`` adds them)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from orchestrator.api.render import json_response
+from orchestrator.appkeys import STORE
+
+log = logging.getLogger("orchestrator.api")
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/_public/debug/flush_db")
+async def flush_db(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    deleted = await store.delete_all()
+    log.warning("dev mode: deleted %d keys under prefix %r", deleted, store.keys.prefix)
+    return json_response({"status": "db_flushed", "deleted": deleted})

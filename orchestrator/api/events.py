@@ -1,0 +1,76 @@
+"""/api: a job's history, and the same events live as Server-Sent Events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import orjson
+from aiohttp import web
+
+from orchestrator.api.middleware import CLIENT
+from orchestrator.api.render import event_view, json_response
+from orchestrator.appkeys import JOB_WAITERS, RUNNER, STORE
+from orchestrator.errors import BadRequest
+
+routes = web.RouteTableDef()
+
+KEEPALIVE_S = 15.0
+
+
+@routes.get("/api/v1/jobs/{job_id}/history")
+async def history(request: web.Request) -> web.Response:
+    job = await request.app[RUNNER].get(request.match_info["job_id"], request[CLIENT])
+    return json_response([event_view(e) for e in job.history])
+
+
+def _last_event_id(request: web.Request) -> int:
+    raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id") or "0"
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        raise BadRequest(
+            "Last-Event-ID must be an event id (an integer)",
+            code="VALIDATION_ERROR",
+            details={"field": "Last-Event-ID"},
+        ) from None
+
+
+@routes.get("/api/v1/jobs/{job_id}/events")
+async def events(request: web.Request) -> web.StreamResponse:
+    """Every event after ``Last-Event-ID`` (default: from the first), then new ones as they
+    happen; the stream ends after the job's terminal event."""
+    job_id, runner = request.match_info["job_id"], request.app[RUNNER]
+    job = await runner.get(job_id, request[CLIENT])
+    sent = _last_event_id(request)
+    await request.app[STORE].watch(job_id)
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",  # tell proxies not to buffer the stream
+        }
+    )
+    await response.prepare(request)
+    waiters = request.app[JOB_WAITERS]
+    while True:
+        changed = waiters.register(job_id)
+        try:
+            job = await runner.get(job_id, request[CLIENT])
+            for event in job.history[sent:]:
+                body = orjson.dumps(event_view(event)).decode()
+                await response.write(
+                    f"id: {event['id']}\nevent: {event['type']}\ndata: {body}\n\n".encode()
+                )
+                sent = event["id"]
+            if job.terminal or waiters.closed:
+                break
+            try:
+                await asyncio.wait_for(asyncio.shield(changed), KEEPALIVE_S)
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")
+        finally:
+            waiters.forget(job_id, changed)
+    with contextlib.suppress(ConnectionError):
+        await response.write_eof()
+    return response

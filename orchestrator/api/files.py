@@ -1,0 +1,244 @@
+"""Job files in S3, for clients (``/api``) and for the worker holding the job's task
+(``/_worker``). ``docs/files.md`` is the user guide.
+
+Each group has a presigned link to upload straight to S3, a streaming upload through this
+process, and a stable download link that redirects to a fresh presigned GET. With no bucket
+configured every route answers 501 ``S3_NOT_CONFIGURED``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from aiohttp import hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from orchestrator.api import schemas
+from orchestrator.api.bodysize import streams_body
+from orchestrator.api.middleware import CLIENT, require_worker
+from orchestrator.api.render import json_response
+from orchestrator.appkeys import RUNNER, SETTINGS, STORE
+from orchestrator.engine.model import TaskStatus
+from orchestrator.errors import (
+    BadRequest,
+    ConfigError,
+    Conflict,
+    NotFound,
+    OrchestratorError,
+    PayloadTooLarge,
+)
+
+if TYPE_CHECKING:
+    from orchestrator.s3 import S3Files
+
+routes = web.RouteTableDef()
+
+S3_FILES: web.AppKey[S3Files] = web.AppKey("s3_files")
+"""Set at startup only when a bucket is configured."""
+
+MAX_FILENAME_BYTES = 255
+"""What most file systems allow, so that a worker can save the file under its own name."""
+READ_CHUNK = 256 * 1024
+
+
+class S3NotConfigured(OrchestratorError):
+    status = 501
+    code = "S3_NOT_CONFIGURED"
+
+
+def check_filename(name: str | None) -> str:
+    """``name`` when it is a plain file name, which keeps every key inside its job's prefix.
+
+    Raises:
+        ValueError: Saying what is wrong with it.
+    """
+    if not name:
+        raise ValueError("a file name is required")
+    if "/" in name or "\\" in name:
+        raise ValueError("a file name cannot hold '/' or '\\'")
+    if ".." in name or name == ".":
+        raise ValueError("a file name cannot be '.' or hold '..'")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise ValueError("a file name cannot hold control characters")
+    if len(name.encode()) > MAX_FILENAME_BYTES:
+        raise ValueError(f"a file name is at most {MAX_FILENAME_BYTES} bytes (UTF-8)")
+    return name
+
+
+async def s3_context(app: web.Application) -> AsyncIterator[None]:
+    """``cleanup_ctx`` hook: one S3 client for the life of the app."""
+    try:
+        from orchestrator.s3 import S3Files
+    except ImportError as exc:
+        raise ConfigError(
+            "s3_bucket is set but aioboto3 is not installed: "
+            "pip install 'blueprint-orchestrator[s3]'"
+        ) from exc
+    async with S3Files.open(app[SETTINGS]) as files:
+        app[S3_FILES] = files
+        yield
+
+
+# -- /api: the client's own jobs ------------------------------------------------------------
+
+
+@routes.get("/api/v1/jobs/{job_id}/files")
+async def list_files(request: web.Request) -> web.Response:
+    s3 = _s3(request)
+    job_id = await _client_job(request)
+    files, truncated = await s3.listing(job_id)
+    listed = [
+        {
+            "filename": f.filename,
+            "size": f.size,
+            "last_modified": f.last_modified,
+            "download_url": f"/api/v1/jobs/{job_id}/files/download/{quote(f.filename)}",
+        }
+        for f in files
+    ]
+    return json_response({"job_id": job_id, "files": listed, "truncated": truncated})
+
+
+@routes.get("/api/v1/jobs/{job_id}/files/upload")
+async def upload_url(request: web.Request) -> web.Response:
+    s3 = _s3(request)
+    filename = _filename(request.query.get("filename"))
+    expires_s = _expires(request)
+    key = s3.key(await _client_job(request), filename)
+    url = await s3.presign("put_object", key, expires_s)
+    return json_response(
+        {"url": url, "expires_in": expires_s, "method": "PUT", "s3_uri": s3.uri(key)}
+    )
+
+
+@routes.put("/api/v1/jobs/{job_id}/files/content/{filename}")
+@streams_body  # s3_max_upload_bytes, not max_body_bytes
+async def upload(request: web.Request) -> web.Response:
+    s3 = _s3(request)
+    filename = _filename(request.match_info["filename"])
+    return await _receive(request, s3, await _client_job(request), filename)
+
+
+@routes.get("/api/v1/jobs/{job_id}/files/download/{filename}")
+async def download(request: web.Request) -> web.Response:
+    s3 = _s3(request)
+    filename = _filename(request.match_info["filename"])
+    return await _redirect(request, s3, await _client_job(request), filename)
+
+
+# -- /_worker: the worker holding the job's task ----------------------------------------------
+
+
+@routes.put("/_worker/jobs/{job_id}/files/content/{filename}")
+@streams_body  # s3_max_upload_bytes, not max_body_bytes
+async def worker_upload(request: web.Request) -> web.Response:
+    s3 = _s3(request)
+    filename = _filename(request.match_info["filename"])
+    return await _receive(request, s3, await _worker_job(request), filename)
+
+
+@routes.get("/_worker/jobs/{job_id}/files/download/{filename}")
+async def worker_download(request: web.Request) -> web.Response:
+    s3 = _s3(request)
+    filename = _filename(request.match_info["filename"])
+    return await _redirect(request, s3, await _worker_job(request), filename)
+
+
+# -- shared steps ----------------------------------------------------------------------------
+
+
+def _s3(request: web.Request) -> S3Files:
+    s3 = request.app.get(S3_FILES)
+    if s3 is None:
+        raise S3NotConfigured("file storage (S3) is not configured on this orchestrator")
+    return s3
+
+
+def _filename(raw: str | None) -> str:
+    try:
+        return check_filename(raw)
+    except ValueError as exc:
+        raise BadRequest(str(exc), code="INVALID_FILENAME", details={"filename": raw}) from exc
+
+
+def _expires(request: web.Request) -> int:
+    settings = request.app[SETTINGS]
+    return schemas.int_query(
+        request.query.get("expires_in"),
+        "expires_in",
+        settings.s3_presign_expires_s,
+        1,
+        settings.s3_max_expires_s,
+    )
+
+
+async def _client_job(request: web.Request) -> str:
+    """The job id, once it is known to belong to the caller (404 otherwise, as for status)."""
+    job = await request.app[RUNNER].get(request.match_info["job_id"], request[CLIENT])
+    return job.id
+
+
+async def _worker_job(request: web.Request) -> str:
+    """The job id, once the calling worker is known to hold the job's task."""
+    job_id = request.match_info["job_id"]
+    worker_id = request.headers.get("X-Worker-Id") or request.query.get("worker_id")
+    if not worker_id:
+        raise BadRequest(
+            "the X-Worker-Id header (or worker_id query parameter) is required",
+            code="VALIDATION_ERROR",
+            details={"field": "X-Worker-Id"},
+        )
+    require_worker(request, worker_id)
+    job = await request.app[STORE].load(job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}", code="JOB_NOT_FOUND")
+    task = job.task
+    if task is None or task.status != TaskStatus.LEASED or task.worker != worker_id:
+        raise Conflict(f"worker {worker_id} holds no task of job {job_id}", code="TASK_NOT_HELD")
+    return job.id
+
+
+async def _receive(request: web.Request, s3: S3Files, job_id: str, filename: str) -> web.Response:
+    # request.content is not bound by client_max_size (only read()/post() are), so the body
+    # streams through in chunks and the upload enforces its own limit.
+    limit = request.app[SETTINGS].s3_max_upload_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"file larger than {limit} bytes", details={"max_bytes": limit})
+    key = s3.key(job_id, filename)
+    uploaded = await s3.upload(
+        key,
+        _body(request),
+        max_bytes=limit,
+        content_type=request.headers.get(hdrs.CONTENT_TYPE),
+    )
+    return json_response(
+        {
+            "status": "uploaded",
+            "s3_uri": s3.uri(key),
+            "filename": filename,
+            "size": uploaded.size,
+            "sha256": uploaded.sha256,
+        }
+    )
+
+
+async def _body(request: web.Request) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in request.content.iter_chunked(READ_CHUNK):
+            yield chunk
+    except (ConnectionResetError, HttpProcessingError) as exc:
+        raise BadRequest(
+            "the upload ended before the whole body arrived", code="UPLOAD_INCOMPLETE"
+        ) from exc
+
+
+async def _redirect(request: web.Request, s3: S3Files, job_id: str, filename: str) -> web.Response:
+    key = s3.key(job_id, filename)
+    if not await s3.exists(key):
+        raise NotFound(f"job {job_id} has no file {filename!r}", code="FILE_NOT_FOUND")
+    url = await s3.presign("get_object", key, _expires(request))
+    # The link is fresh on every request: no cache may keep an expired one.
+    return web.Response(status=302, headers={hdrs.LOCATION: url, hdrs.CACHE_CONTROL: "no-store"})

@@ -1,0 +1,138 @@
+"""Rate limits on /api requests that create or change work (job creation, cancel, retry,
+uploads): a token bucket per client and per client IP, kept in Redis so that every
+orchestrator process draws from the same buckets. Reads are not limited.
+
+/_worker is not limited (workers hold a token we trust, and their long-polls are paced by the
+server), nor is /_public. Unauthenticated requests are refused by ``auth`` before they get
+here, without a Redis call. When Redis does not answer, requests go through: the limiter
+protects the service, it must not be the thing that takes it down.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import time
+from collections.abc import Sequence
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from redis.exceptions import RedisError
+
+from orchestrator.api.middleware import CLIENT, Handler
+from orchestrator.api.render import json_response
+from orchestrator.config import RateLimit, Settings
+from orchestrator.errors import RateLimited
+from orchestrator.storage.buckets import Bucket, take
+from orchestrator.storage.redis_store import RedisStore
+
+log = logging.getLogger("orchestrator.api.ratelimit")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Reads are not limited: each check costs Redis commands, and reads create no work."""
+
+WARN_EVERY_S = 10.0
+"""With Redis down every request fails open; one warning per this many seconds is enough."""
+
+
+class RateLimiter:
+    def __init__(self, settings: Settings, store: RedisStore) -> None:
+        self.enabled = settings.rate_limits_enabled
+        self._store = store
+        self._default = RateLimit(settings.client_rate_per_s, settings.client_burst)
+        self._clients = {c.name: c.rate_limit for c in settings.clients if c.rate_limit}
+        self._ip = RateLimit(settings.ip_rate_per_s, settings.ip_burst)
+        self._proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+        self._warned_at = -math.inf
+
+    async def check(self, client: str, ip: str) -> web.Response | None:
+        """None when the request may go on, else the 429 to answer."""
+        c, i = self._clients.get(client, self._default), self._ip
+        buckets = [
+            Bucket("client", client, c.rate_per_s, c.burst),
+            Bucket("ip", ip, i.rate_per_s, i.burst),
+        ]
+        try:
+            waits = await take(self._store, buckets, int(time.time() * 1000))
+        except (RedisError, OSError) as exc:
+            self._warn(exc)
+            return None
+        return _refusal(buckets, waits)
+
+    def client_ip(self, request: web.Request) -> str:
+        """The peer's address, or the client's address in ``X-Forwarded-For`` when the peer
+        is a trusted proxy. IPv6 clients are counted per /64, what one host usually holds."""
+        ip = _address(request.remote or "")
+        if ip is None:
+            return "unknown"
+        if self._proxies and self._trusted(ip):
+            ip = self._forwarded_for(request, ip)
+        if ip.version == 6:
+            return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+        return str(ip)
+
+    def _forwarded_for(self, request: web.Request, peer: Address) -> Address:
+        hops = [h for v in request.headers.getall("X-Forwarded-For", ()) for h in v.split(",")]
+        # From the nearest hop back: the first one that is not our proxy is the client; hops
+        # further left are whatever the client chose to send.
+        ip = peer
+        for hop in reversed(hops):
+            found = _address(hop.strip())
+            if found is None:
+                break
+            ip = found
+            if not self._trusted(found):
+                break
+        return ip
+
+    def _trusted(self, ip: Address) -> bool:
+        return any(ip in net for net in self._proxies)
+
+    def _warn(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY_S:
+            self._warned_at = now
+            log.warning("rate limiter cannot reach storage, letting requests through: %s", exc)
+
+
+def _refusal(buckets: Sequence[Bucket], waits: Sequence[int]) -> web.Response | None:
+    refused = [(wait, b.kind) for b, wait in zip(buckets, waits, strict=True) if wait]
+    if not refused:
+        return None
+    wait_ms, kind = max(refused)
+    retry_after_s = max(1, math.ceil(wait_ms / 1000))  # Retry-After counts whole seconds
+    err = RateLimited(
+        f"{kind} rate limit exceeded; retry after {retry_after_s} s",
+        details={"retry_after_s": retry_after_s, "limit": kind},
+    )
+    return json_response(err.to_body(), status=429, headers={"Retry-After": str(retry_after_s)})
+
+
+def _address(text: str) -> Address | None:
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped  # a dual-stack socket's view of an IPv4 client
+    return ip
+
+
+def rate_limit(settings: Settings, store: RedisStore) -> Middleware:
+    """The middleware; it must run after ``auth``, which names the client."""
+    limiter = RateLimiter(settings, store)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        limited = request.method not in _READS and request.path.startswith("/api/")
+        if limiter.enabled and limited:
+            refusal = await limiter.check(request[CLIENT], limiter.client_ip(request))
+            if refusal is not None:
+                return refusal
+        return await handler(request)
+
+    return middleware

@@ -1,0 +1,26 @@
+"""History events: what happened to a job, in order, with wall-clock times."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.engine.model import JSON, Job, JobStatus
+
+TERMINAL_EVENT = {
+    JobStatus.FINISHED: "job_finished",
+    JobStatus.FAILED: "job_failed",
+    JobStatus.CANCELLED: "job_cancelled",
+    JobStatus.QUARANTINED: "job_quarantined",
+    JobStatus.ERROR: "job_error",
+}
+
+
+def record(job: Job, now: float, event_type: str, /, **data: Any) -> Job:
+    """``job`` with one more event; its id is its position in the history, from 1."""
+    event: JSON = {"id": len(job.history) + 1, "type": event_type, "at": now, **data}
+    return job.evolve(history=[*job.history, event])
+
+
+def event_without_id(event_type: str, now: float, /, **data: Any) -> JSON:
+    """An event a Lua script appends; the script gives it its id."""
+    return {"type": event_type, "at": now, **data}

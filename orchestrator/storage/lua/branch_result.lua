@@ -1,0 +1,30 @@
+-- Records one parallel branch's result in its own fields and counts the branches still out,
+-- so branches reporting at once never contend for the job document.
+-- KEYS[1] job hash
+-- ARGV[1] task id, ARGV[2] attempt, ARGV[3] worker id, ARGV[4] outcome JSON
+-- ARGV[5] the task_result history event as JSON without its id, ARGV[6] change channel
+-- ARGV[7] job id
+-- Returns the number of branches still out (0: the caller runs the aggregator), -1 when the
+-- worker does not hold this branch.
+local p = 'b:' .. ARGV[1] .. ':'
+local f = redis.call('HMGET', KEYS[1], p .. 'att', p .. 'status', p .. 'worker', 'rev',
+  'pending', 'history', 'hlen', 'watched')
+if f[1] ~= ARGV[2] or f[2] ~= 'leased' or f[3] ~= ARGV[3] then
+  return -1
+end
+local pending = tonumber(f[5]) - 1
+local n = tonumber(f[7] or '0') + 1
+local event = '{"id":' .. n .. ',' .. string.sub(ARGV[5], 2)
+local history = f[6]
+if not history or history == '' or history == '[]' then
+  history = '[' .. event .. ']'
+else
+  history = string.sub(history, 1, -2) .. ',' .. event .. ']'
+end
+redis.call('HSET', KEYS[1], p .. 'status', 'done', p .. 'result', ARGV[4], 'pending',
+  tostring(pending), 'rev', tostring(tonumber(f[4]) + 1), 'history', history,
+  'hlen', tostring(n))
+if f[8] == '1' then
+  redis.call('PUBLISH', ARGV[6], ARGV[7])
+end
+return pending

@@ -1,0 +1,29 @@
+-- Token bucket: takes ARGV[4] tokens if the bucket holds them; a refusal takes none.
+-- KEYS[1] bucket hash (fields: tokens, ts)
+-- ARGV[1] now (epoch ms), ARGV[2] rate (tokens a second), ARGV[3] burst (bucket size),
+-- ARGV[4] cost
+-- Returns {1 if allowed else 0, ms until ARGV[4] tokens are there (0 when allowed)}.
+local now = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4])
+local f = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(f[1]) or burst
+local ts = tonumber(f[2]) or now
+-- Processes' clocks differ a little: a caller behind the last one refills nothing, and the
+-- bucket's clock never goes back.
+if now > ts then
+  tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
+  ts = now
+end
+local allowed, wait = 0, 0
+if tokens >= cost then
+  tokens = tokens - cost
+  allowed = 1
+else
+  wait = math.ceil((cost - tokens) * 1000 / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))
+-- Once full again an idle bucket is the same as no bucket: let it go.
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
+return {allowed, wait}
