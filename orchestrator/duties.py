@@ -30,6 +30,23 @@ async def claim(runner: JobRunner, task_type: str, worker_id: str) -> bytes | No
     return payload
 
 
+async def release(runner: JobRunner, payload: bytes, worker_id: str) -> None:
+    """Put a task that was leased but never delivered back in its queue, same attempt."""
+    task_info = orjson.loads(payload)
+    job_id, task_id, attempt = task_info["job_id"], task_info["task_id"], str(task_info["attempt"])
+    for _ in range(MAX_CONFLICTS):
+        job = await runner.store.load(job_id)
+        task = _current(job, task_id, attempt)
+        if job is None or task is None or task.worker != worker_id or job.terminal:
+            return
+        if await runner.step(job, functools.partial(_release, task)):
+            return
+
+
+def _release(task: Task, job: Job, now: float) -> tuple[Job, Effects]:
+    return machine.released(job, task, now)
+
+
 def _current(job: Job | None, task_id: str, attempt: str) -> Task | None:
     if job is None:
         return None

@@ -11,7 +11,7 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not worker.settings.token:
         logger.warning("no worker token set (ORCH_WORKER_TOKEN or --token)")
     try:
-        asyncio.run(worker.run(handle_signals=True))
+        _run(worker.run(handle_signals=True))
     except AuthError:
         return 1  # already logged with the orchestrator's message
     except OrchestratorError as exc:
@@ -184,3 +184,13 @@ def _positive_int(text: str) -> int:
 def _usage_error(message: str) -> int:
     print(f"worker: error: {message}", file=sys.stderr)
     return 2
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run``, on uvloop when installed (the ``fast`` extra): less CPU per task."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)

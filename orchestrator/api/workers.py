@@ -6,7 +6,7 @@ import time
 
 from aiohttp import web
 
-from orchestrator import reports
+from orchestrator import duties, reports
 from orchestrator.api import schemas
 from orchestrator.api.middleware import read_json, require_worker
 from orchestrator.api.render import json_response
@@ -88,6 +88,11 @@ async def next_task(request: web.Request) -> web.StreamResponse:
     skills = await _skills(request.app, worker_id)
     payload = await request.app[DISPATCHER].next_task(worker_id, skills, wait_s)
     if payload is None:
+        return web.Response(status=204)
+    if request.transport is None or request.transport.is_closing():
+        # The worker hung up while it waited (it is stopping): give the task straight back
+        # rather than let it sit until its lease runs out.
+        await duties.release(request.app[RUNNER], payload, worker_id)
         return web.Response(status=204)
     return web.Response(body=payload, content_type="application/json")
 

@@ -272,6 +272,18 @@ def requeue(
     )
 
 
+def released(job: Job, task: Task, now: float) -> tuple[Job, Effects]:
+    """A leased task was never delivered (the worker hung up): same attempt, queued again."""
+    effects = Effects(release=[(task.task_type, task.ref)])
+    again = replace(task, status=TaskStatus.QUEUED, worker=None, leased_at=None)
+    effects.enqueue.append((task.task_type, again.ref, again.priority))
+    if task.branch:
+        job = job.evolve(branches={**job.branches, task.task_id: again})
+    else:
+        job = job.evolve(task=again)
+    return record(job, now, "task_released", task_id=task.task_id, attempt=task.attempt), effects
+
+
 def task_failed_for_good(
     job: Job, task: Task, code: str, message: str, now: float, effects: Effects
 ) -> Job:

@@ -18,7 +18,8 @@ def test_a_new_job_that_ends_at_once_is_created_and_finished() -> None:
     ev = events(before, after)
 
     assert (ev.created, ev.finished, ev.duration_s) == (True, "failed", 2.0)
-    assert ev.queue_waits == ev.executions == ev.retries == ev.timeouts == []
+    assert ev.queue_waits == ev.executions == []
+    assert ev.retries == ev.timeouts == []
 
 
 def test_a_result_ends_the_delivery_with_wait_and_execution_times() -> None:
@@ -70,7 +71,8 @@ def test_a_cancelled_leased_task_has_a_queue_wait_but_no_execution() -> None:
     ev = events(before, after)
     assert ev.finished == "cancelled"
     assert ev.queue_waits == [("echo", 2.0)]
-    assert ev.executions == ev.timeouts == []
+    assert ev.executions == []
+    assert ev.timeouts == []
 
 
 def test_a_dispatch_timeout_counts_by_kind_and_has_no_queue_wait() -> None:
