@@ -19,6 +19,7 @@ from orchestrator.api import (
     files,
     jobs,
     observe,
+    openapi,
     public,
     workers,
     ws,
@@ -53,6 +54,7 @@ from orchestrator.metrics import Metrics
 from orchestrator.runner import JobRunner
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.storage.stats import JobStats
+from orchestrator.webhooks.sender import webhook_sender
 
 log = logging.getLogger("orchestrator")
 
@@ -85,6 +87,7 @@ def create_app(
     # files before jobs: jobs ends with the catch-all POST /api/{version}/{endpoint:.+}
     tables = (
         public.routes,
+        openapi.routes,
         observe.routes,
         catalog.routes,
         dashboard.routes,
@@ -101,6 +104,7 @@ def create_app(
     app.cleanup_ctx.append(_background)
     # after _background, so it exits first: its last flush needs the store still open
     app.cleanup_ctx.append(telemetry(app[METRICS], stats, origin))
+    app.cleanup_ctx.append(webhook_sender(runner, app[METRICS]))  # also exits before _background
     if settings.s3_bucket:
         app.cleanup_ctx.append(files.s3_context)
     app.on_shutdown.append(_shutdown)

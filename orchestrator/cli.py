@@ -25,6 +25,7 @@ Blueprint orchestrator: runs jobs through state-machine blueprints, hands tasks 
   orchestrator serve --redis-url redis://localhost:6379/0 --config orchestrator.yaml
   orchestrator jobs start v1/greeting --data '{"name": "Ada"}' --wait
   orchestrator graph greeting --blueprints examples.greeting
+  orchestrator graph greeting --blueprints examples/greeting.yaml   # a YAML blueprint
   orchestrator demo                                           # the whole thing, end to end
 """
 
@@ -47,7 +48,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "--blueprints",
         action="append",
-        help="module (or module:attr) holding blueprints; repeat or comma-separate",
+        help="module (or module:attr) holding blueprints, or a YAML blueprint file or "
+        "directory; repeat or comma-separate",
     )
     p.add_argument("--prefix", dest="key_prefix", help="Redis key prefix (default orch)")
     p.add_argument(
@@ -104,7 +106,10 @@ def parser() -> argparse.ArgumentParser:
     graph = sub.add_parser("graph", help="print a blueprint's graph as DOT")
     graph.add_argument("blueprint", help="blueprint name")
     graph.add_argument(
-        "--blueprints", action="append", required=True, help="module holding the blueprint"
+        "--blueprints",
+        action="append",
+        required=True,
+        help="module, module:attr, YAML file or directory holding the blueprint",
     )
     demo = sub.add_parser(
         "demo",

@@ -21,6 +21,7 @@ from orchestrator.storage.keys import check_name
 
 DEV_CLIENT_TOKEN = "dev-client-token"
 DEV_WORKER_TOKEN = "dev-worker-token"
+DEV_WEBHOOK_SECRET = "dev-webhook-secret"
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,15 @@ class Settings:
     """Longest link validity a client may ask for; SigV4 signatures last 7 days at most."""
     s3_max_upload_bytes: int = 5 * 1024**3
     """Largest body the streaming upload accepts; it bypasses ``max_body_bytes``."""
+    webhook_secret: str = field(default="", repr=False)
+    """Key of the webhook signatures (``docs/webhooks.md``); empty turns webhooks off."""
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    """Hosts a ``webhook_url`` may name (``*.example.com``: its subdomains); empty: any."""
+    webhook_timeout_s: float = 10.0
+    webhook_max_attempts: int = 10
+    webhook_backoff_s: float = 1.0
+    """Delay before the second attempt; it doubles each time, up to ``webhook_backoff_max_s``."""
+    webhook_backoff_max_s: float = 300.0
 
     def with_dev_defaults(self) -> Settings:
         if not self.dev_mode:
@@ -104,7 +114,10 @@ class Settings:
         worker_token = self.worker_token
         if worker_token is None and not self.worker_tokens:
             worker_token = DEV_WORKER_TOKEN
-        return dataclasses.replace(self, clients=clients, worker_token=worker_token)
+        secret = self.webhook_secret or DEV_WEBHOOK_SECRET
+        return dataclasses.replace(
+            self, clients=clients, worker_token=worker_token, webhook_secret=secret
+        )
 
     def check(self) -> Settings:
         problems: list[str] = []
@@ -177,6 +190,12 @@ def _ops_problems(s: Settings) -> list[str]:
         problems.append(f"log_format must be one of {', '.join(LOG_FORMATS)}")
     if s.log_level not in LOG_LEVELS:
         problems.append(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+    if not (0 < s.webhook_timeout_s < math.inf and s.webhook_backoff_s > 0):
+        problems.append("webhook_timeout_s and webhook_backoff_s must be finite and > 0")
+    if s.webhook_max_attempts < 1:
+        problems.append("webhook_max_attempts must be >= 1")
+    if not s.webhook_backoff_s <= s.webhook_backoff_max_s < math.inf:
+        problems.append("webhook_backoff_max_s must be finite and >= webhook_backoff_s")
     return problems
 
 
@@ -225,6 +244,12 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "s3_presign_expires_s": int,
     "s3_max_expires_s": int,
     "s3_max_upload_bytes": int,
+    "webhook_secret": str,
+    "webhook_allowed_hosts": lambda v: tuple(h.strip().lower() for h in v.split(",") if h.strip()),
+    "webhook_timeout_s": float,
+    "webhook_max_attempts": int,
+    "webhook_backoff_s": float,
+    "webhook_backoff_max_s": float,
 }
 
 ENV_VARS = {f"ORCH_{name.upper()}": name for name in _CASTS}

@@ -29,6 +29,7 @@ from orchestrator.engine.inject import MissingArgument, handler_kwargs
 from orchestrator.engine.model import JSON, Job, JobStatus
 from orchestrator.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from orchestrator.storage.redis_store import RedisStore
+from orchestrator.webhooks import outbox
 
 log = logging.getLogger("orchestrator.runner")
 
@@ -290,6 +291,9 @@ class JobRunner:
             # Tell the parent, durably: the timer fires even if we die right after.
             member = machine.timer_member("child", after.parent["job_id"], after.id)
             effects.timers.append((member, time.time()))
+        entry = outbox.entry_for(before, after)
+        if entry is not None:  # stored before the job write: an owed delivery survives a crash
+            effects.webhooks.append((entry.member(), time.time()))
         for child_id, name, data in effects.children:
             await self._create_child(after, child_id, name, data)
         ttl = self.settings.retention_s if after.terminal else (-1 if before.terminal else 0)

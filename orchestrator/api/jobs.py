@@ -108,7 +108,7 @@ async def create_job(request: web.Request) -> web.Response:
             f"no blueprint answers /api/{version}/{endpoint}", code="BLUEPRINT_NOT_FOUND"
         )
     body = await read_json(request, required=False)
-    new = schemas.new_job(body)
+    new = schemas.new_job(body, request.app[SETTINGS])
     runner, client = request.app[RUNNER], request[CLIENT]
     key = request.headers.get("Idempotency-Key")
     job_id = str(uuid.uuid4())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from orchestrator.config import Settings
 from orchestrator.errors import BadRequest
 from orchestrator.runner import NewJob
 from orchestrator.storage.keys import check_name
@@ -20,12 +21,18 @@ def _object(body: object, what: str) -> dict[str, Any]:
     return body
 
 
+MAX_TIMEOUT_S = 10 * 365 * 24 * 3600
+"""Longest job timeout: the deadline must stay a time the timers can hold."""
+
+
 def _positive_number(body: dict[str, Any], field: str) -> float | None:
     value = body.get(field)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise _invalid(field, "must be a positive number of seconds")
+    if not 0 < value <= MAX_TIMEOUT_S:
+        raise _invalid(field, f"must be a positive number of seconds, at most {MAX_TIMEOUT_S}")
     return float(value)
 
 
@@ -41,10 +48,11 @@ def _string(body: dict[str, Any], field: str, *, name: bool = False) -> str:
     return value
 
 
+MAX_URL_LENGTH = 2048
 CREATE_FIELDS = {"initial_data", "webhook_url", "dispatch_timeout", "result_timeout"}
 
 
-def new_job(body: object) -> NewJob:
+def new_job(body: object, settings: Settings) -> NewJob:
     data = _object(body if body is not None else {}, "the body")
     unknown = sorted(set(data) - CREATE_FIELDS)
     if unknown:
@@ -54,17 +62,50 @@ def new_job(body: object) -> NewJob:
         initial = {}
     if not isinstance(initial, dict):
         raise _invalid("initial_data", "must be an object")
-    webhook = data.get("webhook_url")
-    if webhook is not None:
-        parts = urlsplit(webhook) if isinstance(webhook, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise _invalid("webhook_url", "must be an http(s) URL with a host")
     return NewJob(
         initial_data=initial,
-        webhook_url=webhook,
+        webhook_url=_webhook_url(data.get("webhook_url"), settings),
         dispatch_timeout_s=_positive_number(data, "dispatch_timeout"),
         result_timeout_s=_positive_number(data, "result_timeout"),
     )
+
+
+def _webhook_url(url: object, settings: Settings) -> str | None:
+    if url is None:
+        return None
+    host = _http_host(url)
+    if host is None:
+        problem = f"must be an http(s) URL with a host, {MAX_URL_LENGTH} characters at most"
+        raise _invalid("webhook_url", problem)
+    if not settings.webhook_secret:
+        raise _invalid("webhook_url", "webhooks are off on this server (no webhook_secret set)")
+    allowed = settings.webhook_allowed_hosts
+    if allowed and not host_allowed(host, allowed):
+        raise _invalid("webhook_url", f"host {host!r} is not among the allowed webhook hosts")
+    return str(url)
+
+
+def _http_host(url: object) -> str | None:
+    """The host of an http(s) URL without spaces or control characters, else None."""
+    if not isinstance(url, str) or len(url) > MAX_URL_LENGTH or any(c <= " " for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises on a bad port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https"):
+        return None
+    return parts.hostname or None
+
+
+def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    """``host`` is listed, or is a subdomain of a listed ``*.domain``."""
+    host = host.lower().rstrip(".")
+    for entry in (a.lower() for a in allowed):
+        if host == entry or (entry.startswith("*.") and host.endswith(entry[1:])):
+            return True
+    return False
 
 
 def registration(body: object) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Finds the states a handler can move to by reading its source.
 
-Targets written as string literals (``actions.go_to("x")``, ``transitions={"success": "y"}``)
-are found here, so the graph can be checked when the blueprint loads. A target that is computed
-at run time cannot be seen; such handlers declare it with ``goes_to=[...]``.
+Targets written as string literals (``actions.go_to("x")``, ``transitions={"success": "y"}``,
+``decisions=``, ``catch=``, ``aggregate_into="z"``, ``on_timeout="t"``) are found here, so the
+graph can be checked when the blueprint loads. A target that is computed at run time cannot be
+seen; such handlers declare it with ``goes_to=[...]``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-_TRANSITION_KWARGS = {"transitions", "decisions"}
+_TRANSITION_KWARGS = {"transitions", "decisions", "catch"}
+"""Keyword arguments whose value is a ``{outcome: state}`` dict."""
+_TARGET_KWARGS = {"aggregate_into", "on_timeout"}
+"""Keyword arguments whose value is one state."""
 
 
 @dataclass
@@ -44,12 +48,16 @@ def find_targets(func: Callable[..., Any]) -> Targets:
             arg = node.args[0] if node.args else _kwarg(node, "state")
             _add(found, arg)
         for kw in node.keywords:
+            if isinstance(kw.value, ast.Constant) and kw.value.value is None:
+                continue  # catch=None, on_timeout=None: no target
             if kw.arg in _TRANSITION_KWARGS:
                 if isinstance(kw.value, ast.Dict):
                     for value in kw.value.values:
                         _add(found, value)
                 else:
                     found.dynamic = True
+            elif kw.arg in _TARGET_KWARGS:
+                _add(found, kw.value)
     return found
 
 

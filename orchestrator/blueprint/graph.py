@@ -11,7 +11,9 @@ if TYPE_CHECKING:
 
 
 def to_dot(bp: Blueprint) -> str:
-    dot = graphviz.Digraph(name=bp.name, comment=f"{bp.name} {bp.version}")
+    # The comment holds the name only: the version hashes handler code, and two blueprints with
+    # the same graph (a YAML one and its Python twin) must give the same DOT text.
+    dot = graphviz.Digraph(name=bp.name, comment=bp.name)
     dot.attr(rankdir="LR")
     for st in sorted(bp.states.values(), key=lambda s: (not s.start, s.end, s.name)):
         shape = "doublecircle" if st.end else ("circle" if st.start else "box")

@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Iterable
 
 from orchestrator.blueprint.dsl import Blueprint
+from orchestrator.blueprint.yaml_loader import is_path_spec, load_path_spec
 
 
 class BlueprintRegistry:
@@ -42,10 +43,14 @@ class BlueprintRegistry:
 def load_blueprints(specs: Iterable[str]) -> list[Blueprint]:
     """Import ``module`` or ``module:attr`` specs and collect the blueprints they hold.
 
-    A bare module contributes every ``Blueprint`` at its top level.
+    A bare module contributes every ``Blueprint`` at its top level. A spec ending in ``.yaml``
+    or ``.yml``, or holding a ``/``, is a YAML blueprint file or a directory of them.
     """
     found: list[Blueprint] = []
     for spec in specs:
+        if is_path_spec(spec):
+            found.extend(load_path_spec(spec))
+            continue
         module_name, _, attr = spec.partition(":")
         try:
             module = importlib.import_module(module_name)

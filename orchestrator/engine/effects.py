@@ -27,6 +27,8 @@ class Effects:
     """(worker id, job id, task id): tell the worker to stop the task."""
     children: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     """(child job id, blueprint, initial data): child jobs to create before the parent moves."""
+    webhooks: list[tuple[str, float]] = field(default_factory=list)
+    """(outbox entry, due at): webhook deliveries this transition owes (``webhooks/outbox.py``)."""
 
     def merge(self, other: Effects) -> None:
         self.enqueue += other.enqueue
@@ -36,3 +38,4 @@ class Effects:
         self.timers += other.timers
         self.cancel += other.cancel
         self.children += other.children
+        self.webhooks += other.webhooks

@@ -31,6 +31,8 @@ class Keys:
         self.stats_jobs = f"{p}:{{stats}}:jobs"
         """Non-terminal jobs by ``blueprint|status`` (see ``storage/stats.py``)."""
         self.stats_recount_lock = f"{p}:{{stats}}:recount"
+        self.webhook_outbox = f"{p}:{{webhooks}}:outbox"
+        """Webhook deliveries owed, by due time (see ``webhooks/outbox.py``)."""
 
     def job(self, job_id: str) -> str:
         return f"{self.prefix}:{{{job_id}}}:job"

@@ -129,7 +129,7 @@ class RedisStore:
         return bool(written)
 
     def _queue_hints(self, pipe: Any, effects: Effects, new_types: set[str]) -> int:
-        """Queue entries and timers go first; returns how many commands were queued."""
+        """Queue entries, timers and webhook entries go first; returns how many commands."""
         k, now = self.keys, time.time()
         for task_type, ref, priority in effects.enqueue:
             pipe.zadd(k.ready(task_type), {ref: ready_score(priority, now)})
@@ -137,9 +137,12 @@ class RedisStore:
             pipe.zadd(k.delayed(task_type), {ref: int(at * _MS)})
         for member, at in effects.timers:
             pipe.zadd(k.timers, {member: int(at * _MS)})
+        for member, at in effects.webhooks:
+            pipe.zadd(k.webhook_outbox, {member: int(at * _MS)})
         if new_types:
             pipe.sadd(k.task_types, *new_types)
-        return len(effects.enqueue) + len(effects.delay) + len(effects.timers) + bool(new_types)
+        hints = len(effects.enqueue) + len(effects.delay) + len(effects.timers)
+        return hints + len(effects.webhooks) + bool(new_types)
 
     def _clean_up_and_wake(self, pipe: Any, job: Job, effects: Effects, origin: str) -> None:
         k = self.keys

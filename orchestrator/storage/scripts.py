@@ -24,6 +24,7 @@ class Scripts:
     branch_result: AsyncScript
     watch: AsyncScript
     rate_limit: AsyncScript
+    reschedule: AsyncScript
 
     @classmethod
     def register(cls, redis: Any) -> Scripts:

@@ -53,7 +53,9 @@ class Cluster:
     marks: Path
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    async def orchestrator(self, **env: str) -> Orchestrator:
+    async def orchestrator(
+        self, *, blueprints: str = "tests.e2e.blueprints", **env: str
+    ) -> Orchestrator:
         port = free_port()
         config = self.tmp / "orchestrator.yaml"
         config.write_text(CONFIG)
@@ -72,7 +74,7 @@ class Cluster:
                 "--config",
                 str(config),
                 "--blueprints",
-                "tests.e2e.blueprints",
+                blueprints,
             ],
             log,
             **env,
@@ -93,7 +95,13 @@ class Cluster:
         return orch
 
     def worker(
-        self, orch: Orchestrator, worker_id: str, capacity: int = 1
+        self,
+        orch: Orchestrator,
+        worker_id: str,
+        capacity: int = 1,
+        *,
+        target: str = "tests.e2e.workers:worker",
+        **env: str,
     ) -> subprocess.Popen[bytes]:
         log = self.tmp / f"worker-{worker_id}.log"
         proc = spawn(
@@ -101,7 +109,7 @@ class Cluster:
                 "-m",
                 "worker_sdk",
                 "run",
-                "tests.e2e.workers:worker",
+                target,
                 "--url",
                 orch.url,
                 "--token",
@@ -114,6 +122,7 @@ class Cluster:
             log,
             E2E_MARKS=str(self.marks),
             WORKER_ID=worker_id,
+            **env,
         )
         self.procs.append(proc)
         return proc

@@ -1,0 +1,360 @@
+"""YAML blueprints: the states, actions, conditions and transitions of the Python DSL, as data.
+
+Example (``examples/greeting.yaml``, the twin of ``examples/greeting.py``)::
+
+    blueprint: greeting
+    api_version: v1               # default v1
+    api_endpoint: greeting        # default: the blueprint's name
+    states:
+      validate:
+        start: true
+        handlers:                 # guarded handlers, tried in order; the last may have no
+          - when: {path: initial_data.name, op: matches, value: '\\S'}     # when (the default)
+            action:
+              dispatch_task:
+                task_type: greet
+                params: {name: "{{ initial_data.name }}"}
+                transitions: {success: done, failure: failed}
+                timeout: 30
+          - action: {fail: {code: MISSING_FIELDS, message: initial_data.name is required}}
+      done:
+        end: true
+        result: {greeting: "{{ context.greeting }}", job_id: "{{ job_id }}"}
+      failed:
+        end: true
+        action: {fail: {code: GREETING_FAILED, message: the greet task failed}}
+
+A state has ``start``/``end`` flags, an optional ``description``, and one of: ``action``,
+``result`` (short for ``action: {finish: {result: ...}}``) or ``handlers`` (a list of
+``{when, action | result}``). An end state with none of them finishes with no result.
+
+Actions take the arguments of the ``Actions`` methods, by the same names::
+
+    go_to: state
+    dispatch_task: {task_type, params, transitions, timeout, retries, priority,
+                    dispatch_timeout, retry_policy: {max_attempts, initial_interval_s, ...},
+                    catch: {ERROR_CODE: state}, result_schema}
+    dispatch_parallel: {tasks: [{task_type, params, timeout, retries, priority,
+                                 retry_policy}], aggregate_into: state,
+                        failure_policy: fail_fast | collect}
+    await_human: {decisions: {decision: state}, timeout, on_timeout: state}
+    run_blueprint: {name, initial_data, transitions: {status: state}}
+    fail: {code, message}
+    finish: {result}
+
+Conditions are the JSON form of ``conditions.py``: ``{path, op, value}``, ``{all: [...]}``,
+``{any: [...]}``, ``{not: {...}}``. Values may hold ``{{ path }}`` placeholders (see
+``templates.py``). Each state compiles to generated handlers registered with
+``Blueprint.add_state``, so a YAML blueprint is the same object as a Python one; its version
+hashes a canonical JSON dump of each state. Every mistake is reported as ``file:line: state
+'name': problem``, all states at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from orchestrator.blueprint.conditions import All, AnyOf, Condition, Not, from_json
+from orchestrator.blueprint.dsl import Blueprint, HandlerFunc
+from orchestrator.blueprint.validate import problems
+from orchestrator.blueprint.yaml_actions import ActionCompiler, Plan
+from orchestrator.blueprint.yaml_nodes import Problem, Reader, line_of
+from orchestrator.engine.actions import Actions
+from orchestrator.errors import BlueprintError
+
+SUFFIXES = (".yaml", ".yml")
+TOP_KEYS = ("api_version", "api_endpoint", "description")
+STATE_KEYS = ("start", "end", "description", "action", "result", "handlers")
+_NAMED_STATE = re.compile(r"\bstate '([^']+)'")
+
+
+def load_yaml(source: str | os.PathLike[str]) -> Blueprint:
+    """Compile a YAML blueprint; ``BlueprintError`` lists every problem with its line.
+
+    ``source`` is a path (a ``PathLike``, or a one-line string ending in ``.yaml``/``.yml``)
+    or the YAML text itself.
+    """
+    if isinstance(source, str) and ("\n" in source or not source.endswith(SUFFIXES)):
+        return _Compiler(source, "<yaml>").build()
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read blueprint file {path}: {exc}") from exc
+    return _Compiler(text, str(path)).build()
+
+
+def is_path_spec(spec: str) -> bool:
+    """Whether a ``--blueprints`` entry names YAML files rather than a Python module."""
+    return spec.endswith(SUFFIXES) or "/" in spec or os.sep in spec
+
+
+def load_path_spec(spec: str) -> list[Blueprint]:
+    """The blueprint of a YAML file, or of every YAML file in a directory (by name)."""
+    path = Path(spec)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES)
+        if not files:
+            raise ValueError(f"no .yaml or .yml file in {spec}")
+        return [load_yaml(f) for f in files]
+    if path.suffix not in SUFFIXES:
+        raise ValueError(
+            f"{spec!r} is neither a .yaml/.yml file nor a directory of them "
+            "(Python blueprints are given as a module: pkg.module or pkg.module:attr)"
+        )
+    return [load_yaml(path)]
+
+
+@dataclass(frozen=True)
+class _Handler:
+    plan: Plan
+    when: Condition | None
+    targets: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _State:
+    name: str
+    start: bool
+    end: bool
+    handlers: list[_Handler]
+    source: str
+    """Canonical JSON of the state's YAML: what the blueprint's version hashes."""
+
+
+def _generated(state: str, plan: Plan) -> HandlerFunc:
+    """The handler a YAML state runs: gives the job's data to its plan."""
+
+    async def handler(
+        job_id: str,
+        initial_data: dict[str, Any],
+        results: dict[str, Any],
+        context: dict[str, Any],
+        state_history: list[Any],
+        actions: Actions,
+    ) -> None:
+        data = {
+            "initial_data": initial_data,
+            "results": results,
+            "context": context,
+            "state_history": state_history,
+            "job_id": job_id,
+        }
+        plan(data, actions)
+
+    handler.__name__ = handler.__qualname__ = state  # what logs and tracebacks show
+    return handler
+
+
+class _Compiler:
+    def __init__(self, text: str, filename: str) -> None:
+        self.text = text
+        self.filename = filename
+        self.name = Path(filename).stem
+        self.lines: dict[str, int] = {}
+        """State name → line of its key."""
+        self.states_line = 1
+
+    def where(self, line: int, message: str, state: str | None = None) -> str:
+        place = f"state {state!r}: " if state else ""
+        return f"{self.filename}:{line}: {place}{message}"
+
+    def build(self) -> Blueprint:
+        loader = yaml.SafeLoader(self.text)
+        try:
+            try:
+                return self._build(loader)
+            except Problem as exc:
+                raise BlueprintError(self.name, [self.where(exc.line, exc.message)]) from None
+        finally:
+            loader.dispose()
+
+    def _build(self, loader: yaml.SafeLoader) -> Blueprint:
+        root = self._compose(loader)
+        reader = Reader(loader)
+        top = reader.fields(root, "a blueprint file", ("blueprint", "states"), TOP_KEYS)
+        self.name = reader.string(top["blueprint"], "blueprint")
+        version = reader.string(top["api_version"], "api_version") if "api_version" in top else "v1"
+        endpoint = (
+            reader.string(top["api_endpoint"], "api_endpoint") if "api_endpoint" in top else None
+        )
+        if "description" in top:
+            reader.string(top["description"], "description")
+        try:
+            bp = Blueprint(self.name, api_version=version, api_endpoint=endpoint)
+        except ValueError as exc:
+            raise Problem(line_of(top["blueprint"]), str(exc)) from None
+        self.states_line = line_of(reader.mapping(root, "a blueprint file")["states"][0])
+        states = reader.mapping(top["states"], "states")
+        if not states:
+            raise Problem(self.states_line, "states must not be empty")
+        reader.states = frozenset(states)
+        self.lines = {name: line_of(key) for name, (key, _) in states.items()}
+        self._compile_states(bp, reader, {name: node for name, (_, node) in states.items()})
+        found = problems(bp)
+        if found:
+            raise BlueprintError(self.name, [self._locate(p) for p in found])
+        return bp
+
+    def _compose(self, loader: yaml.SafeLoader) -> yaml.Node:
+        try:
+            root = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark is not None else 1
+            raise Problem(line, f"invalid YAML: {exc.problem or exc.context}") from None
+        except yaml.YAMLError as exc:
+            raise Problem(1, f"invalid YAML: {exc}") from None
+        if root is None:
+            raise Problem(1, "the file is empty")
+        return root
+
+    def _compile_states(self, bp: Blueprint, reader: Reader, states: dict[str, yaml.Node]) -> None:
+        found: list[str] = []
+        compiled: list[_State] = []
+        for name, node in states.items():
+            try:
+                compiled.append(self._state(reader, name, node))
+            except Problem as exc:
+                found.append(self.where(exc.line, exc.message, name))
+        if not found:  # a state that did not compile may be the start or an end
+            found = self._flag_problems(compiled)
+        if found:
+            raise BlueprintError(self.name, found)
+        for st in compiled:
+            for h in st.handlers:
+                bp.add_state(
+                    st.name,
+                    _generated(st.name, h.plan),
+                    start=st.start,
+                    end=st.end,
+                    targets=h.targets,
+                    dynamic=False,
+                    when=h.when,
+                    source=st.source,
+                )
+
+    def _flag_problems(self, compiled: list[_State]) -> list[str]:
+        starts = [st.name for st in compiled if st.start]
+        found: list[str] = []
+        if not starts:
+            found.append(
+                self.where(self.states_line, "no start state (mark one with 'start: true')")
+            )
+        elif len(starts) > 1:
+            listed = ", ".join(f"{s!r} (line {self.lines[s]})" for s in starts)
+            found.append(self.where(self.lines[starts[1]], f"more than one start state: {listed}"))
+        if compiled and not any(st.end for st in compiled):
+            found.append(self.where(self.states_line, "no end state (mark one with 'end: true')"))
+        return found
+
+    def _state(self, reader: Reader, name: str, node: yaml.Node) -> _State:
+        fields = reader.fields(node, "the state", optional=STATE_KEYS)
+        start = reader.boolean(fields["start"], "start") if "start" in fields else False
+        end = reader.boolean(fields["end"], "end") if "end" in fields else False
+        if "description" in fields:
+            reader.string(fields["description"], "description")
+        given = [k for k in ("action", "result", "handlers") if k in fields]
+        if len(given) > 1:
+            both = " and ".join(given)
+            raise Problem(self.lines[name], f"give one of action, result or handlers, not {both}")
+        compiler = ActionCompiler(reader)
+        if not given:
+            if not end:
+                raise Problem(
+                    self.lines[name], "needs an action, a result or handlers (or end: true)"
+                )
+            handlers = [_Handler(compiler.compile(_finish_node(node)), None, frozenset())]
+        elif given[0] == "handlers":
+            handlers = self._handlers(reader, compiler, fields["handlers"])
+        else:
+            handlers = [self._handler(reader, compiler, node, fields)]
+        source = orjson.dumps(reader.value(node, "the state"), option=orjson.OPT_SORT_KEYS)
+        return _State(name, start, end, handlers, source.decode())
+
+    def _handlers(
+        self, reader: Reader, compiler: ActionCompiler, node: yaml.Node
+    ) -> list[_Handler]:
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            raise Problem(line_of(node), "handlers must be a non-empty list of {when, action}")
+        out = []
+        for i, item in enumerate(node.value):
+            fields = reader.fields(item, f"handlers[{i}]", optional=("when", "action", "result"))
+            handler = self._handler(reader, compiler, item, fields)
+            if handler.when is None and i != len(node.value) - 1:
+                raise Problem(
+                    line_of(item),
+                    f"handlers[{i}] has no 'when'; only the last handler may (it is the default)",
+                )
+            out.append(handler)
+        return out
+
+    def _handler(
+        self,
+        reader: Reader,
+        compiler: ActionCompiler,
+        node: yaml.Node,
+        fields: dict[str, yaml.Node],
+    ) -> _Handler:
+        when = self._condition(reader, fields["when"], "when") if "when" in fields else None
+        if ("action" in fields) == ("result" in fields):
+            raise Problem(line_of(node), "give either an action or a result")
+        if "action" in fields:
+            plan = compiler.compile(fields["action"])
+        else:
+            plan = compiler.compile(_finish_node(node, fields["result"]))
+        return _Handler(plan, when, frozenset(compiler.targets))
+
+    def _condition(self, reader: Reader, node: yaml.Node, what: str) -> Condition:
+        """The JSON form of ``conditions.from_json``, read part by part to name each line."""
+        items = reader.mapping(node, what)
+        combinators = [k for k in ("all", "any", "not") if k in items]
+        if combinators:
+            if len(items) != 1:
+                raise Problem(
+                    line_of(node), f"{what}: {combinators[0]!r} stands alone in its mapping"
+                )
+            key = combinators[0]
+            sub = items[key][1]
+            if key == "not":
+                return Not(self._condition(reader, sub, f"{what}.not"))
+            if not isinstance(sub, yaml.SequenceNode) or not sub.value:
+                raise Problem(line_of(sub), f"{what}.{key} needs a non-empty list of conditions")
+            parts = tuple(
+                self._condition(reader, p, f"{what}.{key}[{i}]") for i, p in enumerate(sub.value)
+            )
+            return All(parts) if key == "all" else AnyOf(parts)
+        reader.fields(node, what, ("path", "op"), ("value",))
+        raw = reader.value(node, what)
+        try:
+            cond = from_json(raw)
+        except (ValueError, re.error) as exc:
+            raise Problem(line_of(node), f"bad condition: {exc}") from None
+        reader.check_paths(node, cond.paths, "condition on")
+        return cond
+
+    def _locate(self, problem: str) -> str:
+        """A graph problem from ``validate``, at the line of the state it names."""
+        named = _NAMED_STATE.search(problem)
+        line = self.lines.get(named.group(1), self.states_line) if named else self.states_line
+        return f"{self.filename}:{line}: {problem}"
+
+
+def _finish_node(at: yaml.Node, result: yaml.Node | None = None) -> yaml.Node:
+    """``{finish: {result: ...}}`` as nodes, for the ``result:`` shorthand."""
+    key = yaml.ScalarNode("tag:yaml.org,2002:str", "finish", at.start_mark, at.end_mark)
+    args: list[tuple[yaml.Node, yaml.Node]] = []
+    if result is not None:
+        result_key = yaml.ScalarNode(
+            "tag:yaml.org,2002:str", "result", result.start_mark, result.end_mark
+        )
+        args.append((result_key, result))
+    value = yaml.MappingNode("tag:yaml.org,2002:map", args, at.start_mark, at.end_mark)
+    return yaml.MappingNode("tag:yaml.org,2002:map", [(key, value)], at.start_mark, at.end_mark)
