@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.blueprint.conditions import where
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.config import Settings
@@ -24,6 +25,7 @@ __all__ = [
     "RetryPolicy",
     "Settings",
     "create_app",
+    "where",
 ]
 
 

@@ -15,15 +15,11 @@ from typing import Any
 
 from aiohttp import web
 
-from orchestrator.api.openapi_paths import (
-    CLIENTS,
-    PUBLIC,
-    WORKERS,
-    client_paths,
-    public_paths,
-    worker_paths,
-)
-from orchestrator.api.openapi_schemas import COMPONENTS, ref
+from orchestrator.api.openapi_answers import ANSWERS
+from orchestrator.api.openapi_operations import CLIENTS, PUBLIC, WORKERS
+from orchestrator.api.openapi_paths import client_paths, public_paths
+from orchestrator.api.openapi_schemas import REQUESTS, ref
+from orchestrator.api.openapi_worker_paths import worker_paths
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import REGISTRY, SETTINGS
 from orchestrator.blueprint.dsl import Blueprint
@@ -83,7 +79,7 @@ def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str,
             "title": "Blueprint orchestrator",
             "version": _version(),
             "description": "Jobs run blueprints (state machines); workers take their tasks. "
-            "Every error answers `{\"error\": {\"code\", \"message\", \"details\"}}`. "
+            'Every error answers `{"error": {"code", "message", "details"}}`. '
             "`docs/api.md` is the guide, with curl examples.",
         },
         "tags": [
@@ -93,7 +89,7 @@ def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str,
         ],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": COMPONENTS,
+            "schemas": {**REQUESTS, **ANSWERS},
             "responses": {str(status): _error_response(status) for status in _ERRORS},
             "securitySchemes": {
                 "ClientToken": {

@@ -1,109 +1,36 @@
-"""The operations of the OpenAPI document, route by route, with the statuses each handler (and
-the middlewares in front of it) really answers.
-
-Middlewares add answers to many routes: ``auth`` 401 on /api and /_worker, ``rate_limit``
-429 on /api writes, ``body_size`` 413 on routes that take a body, ``errors`` 503 when Redis
-does not answer. ``tests/openapi/test_routes_match.py`` keeps this list and the app's routes
-the same.
+"""The /_public and /api operations of the OpenAPI document (``openapi_worker_paths.py`` has
+/_worker), route by route, with the statuses each handler and the middlewares in front of it
+really answer: ``rate_limit`` 429 on /api writes, ``errors`` 503 when Redis does not answer.
+``tests/openapi/test_routes_match.py`` keeps these and the app's routes the same.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from orchestrator.api.openapi_operations import (
+    CLIENTS,
+    EXPIRES,
+    FILENAME,
+    JOB_ID,
+    JOB_VIEW,
+    PUBLIC,
+    Operation,
+    Paths,
+    body,
+    header,
+    json_body,
+    octets,
+    operation,
+    path_param,
+    query,
+    redirect,
+    text_body,
+)
 from orchestrator.api.openapi_schemas import ref
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.config import Settings
 from orchestrator.engine.model import JobStatus
-
-Operation = dict[str, Any]
-Paths = dict[str, dict[str, Operation]]
-
-PUBLIC, CLIENTS, WORKERS = "public", "clients", "workers"
-_SECURITY = {PUBLIC: [], CLIENTS: [{"ClientToken": []}], WORKERS: [{"WorkerToken": []}]}
-_GUARDS = {PUBLIC: (), CLIENTS: (401,), WORKERS: (401,)}
-
-JSON = "application/json"
-
-
-def _json(schema: Any, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": schema}}}
-
-
-def _text(media: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {media: {"schema": {"type": "string"}}}}
-
-
-def operation(
-    group: str,
-    op_id: str,
-    summary: str,
-    answers: dict[int, Any],
-    errors: tuple[int, ...] = (),
-    *,
-    params: tuple[dict[str, Any], ...] = (),
-    body: dict[str, Any] | None = None,
-    description: str | None = None,
-) -> Operation:
-    """One operation; ``errors`` are statuses answered with the error envelope."""
-    responses: dict[str, Any] = {str(status): answer for status, answer in answers.items()}
-    for status in sorted({*errors, *_GUARDS[group], *((413,) if body else ())}):
-        responses[str(status)] = {"$ref": f"#/components/responses/{status}"}
-    op: Operation = {
-        "operationId": op_id,
-        "summary": summary,
-        "tags": [group],
-        "security": _SECURITY[group],
-        "responses": responses,
-    }
-    if description:
-        op["description"] = description
-    if params:
-        op["parameters"] = list(params)
-    if body is not None:
-        op["requestBody"] = body
-    return op
-
-
-def path_param(name: str, description: str = "", **schema: Any) -> dict[str, Any]:
-    param = {"name": name, "in": "path", "required": True, "schema": {"type": "string", **schema}}
-    if description:
-        param["description"] = description
-    return param
-
-
-def query(name: str, schema: dict[str, Any], description: str, required: bool = False) -> Any:
-    return {
-        "name": name,
-        "in": "query",
-        "required": required,
-        "schema": schema,
-        "description": description,
-    }
-
-
-def header(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "header",
-        "required": False,
-        "schema": schema,
-        "description": description,
-    }
-
-
-def body(name: str, required: bool = True) -> dict[str, Any]:
-    return {"required": required, "content": {JSON: {"schema": ref(name)}}}
-
-
-JOB_ID = path_param("job_id", "The id `POST /api/{version}/{endpoint}` answered.")
-WORKER_ID = path_param("worker_id", "The id the worker registered with.")
-FILENAME = path_param("filename", "A plain file name: no `/`, `\\`, `..` or control characters.")
-EXPIRES = query("expires_in", {"type": "integer", "minimum": 1}, "Link validity in seconds.")
-X_WORKER_ID = header(
-    "X-Worker-Id", {"type": "string"}, "The worker holding the job's task (or `?worker_id=`)."
-)
-JOB_VIEW = _json(ref("Job"), "The job.")
 
 
 def public_paths(settings: Settings) -> Paths:
@@ -114,8 +41,8 @@ def public_paths(settings: Settings) -> Paths:
                 "status",
                 "Liveness, including storage",
                 {
-                    200: _json(ref("StatusOk"), "Up, and storage answers."),
-                    503: _json(ref("StatusDown"), "Storage does not answer."),
+                    200: json_body(ref("StatusOk"), "Up, and storage answers."),
+                    503: json_body(ref("StatusDown"), "Storage does not answer."),
                 },
             )
         },
@@ -124,7 +51,7 @@ def public_paths(settings: Settings) -> Paths:
                 PUBLIC,
                 "metrics",
                 "Prometheus metrics",
-                {200: _text("text/plain", "Prometheus text exposition format.")},
+                {200: text_body("text/plain", "Prometheus text exposition format.")},
             )
         },
         "/_public/webhooks/approval/{job_id}": {
@@ -132,7 +59,7 @@ def public_paths(settings: Settings) -> Paths:
                 PUBLIC,
                 "approve",
                 "A person's decision on a job waiting for one",
-                {200: _json(ref("ApprovalReceived"), "Decision taken; the job moves on.")},
+                {200: json_body(ref("ApprovalReceived"), "Decision taken; the job moves on.")},
                 (400, 403, 404, 409, 503),
                 params=(
                     JOB_ID,
@@ -150,7 +77,10 @@ def public_paths(settings: Settings) -> Paths:
         },
         "/_public/openapi.json": {
             "get": operation(
-                PUBLIC, "openapi", "This document", {200: _json({"type": "object"}, "OpenAPI 3.1")}
+                PUBLIC,
+                "openapi",
+                "This document",
+                {200: json_body({"type": "object"}, "OpenAPI 3.1")},
             )
         },
         "/_public/docs": {
@@ -158,7 +88,7 @@ def public_paths(settings: Settings) -> Paths:
                 PUBLIC,
                 "docs",
                 "Interactive documentation (works offline)",
-                {200: _text("text/html", "An HTML page that reads this document.")},
+                {200: text_body("text/html", "An HTML page that reads this document.")},
             )
         },
     }
@@ -168,7 +98,7 @@ def public_paths(settings: Settings) -> Paths:
                 PUBLIC,
                 "flush_db",
                 "Delete this deployment's keys (dev mode only)",
-                {200: _json(ref("Flushed"), "Keys under this deployment's prefix deleted.")},
+                {200: json_body(ref("Flushed"), "Keys under this deployment's prefix deleted.")},
                 (503,),
                 description="Exists only when the server runs in dev mode (404 otherwise).",
             )
@@ -184,7 +114,7 @@ def client_paths(blueprints: list[Blueprint]) -> Paths:
                 CLIENTS,
                 "list_jobs",
                 "This client's jobs, newest first",
-                {200: _json(ref("JobPage"), "One page of jobs.")},
+                {200: json_body(ref("JobPage"), "One page of jobs.")},
                 (400, 503),
                 params=(
                     query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "Page size"),
@@ -221,7 +151,7 @@ def client_paths(blueprints: list[Blueprint]) -> Paths:
                 CLIENTS,
                 "cancel_job",
                 "Cancel a job",
-                {200: _json(ref("Cancelled"), "The job is cancelled.")},
+                {200: json_body(ref("Cancelled"), "The job is cancelled.")},
                 (404, 409, 429, 503),
                 params=(JOB_ID,),
                 description="`cancellation_request_sent`: the worker holding the task got a "
@@ -244,7 +174,7 @@ def client_paths(blueprints: list[Blueprint]) -> Paths:
                 CLIENTS,
                 "job_history",
                 "A job's events, in order",
-                {200: _json({"type": "array", "items": ref("Event")}, "Every event so far.")},
+                {200: json_body({"type": "array", "items": ref("Event")}, "Every event so far.")},
                 (404, 503),
                 params=(JOB_ID,),
             )
@@ -277,7 +207,7 @@ def client_paths(blueprints: list[Blueprint]) -> Paths:
                 CLIENTS,
                 "list_blueprints",
                 "Blueprints served here",
-                {200: _json({"type": "array", "items": ref("Blueprint")}, "Every blueprint.")},
+                {200: json_body({"type": "array", "items": ref("Blueprint")}, "Every blueprint.")},
             )
         },
         "/api/v1/blueprints/{name}/graph": {
@@ -285,7 +215,7 @@ def client_paths(blueprints: list[Blueprint]) -> Paths:
                 CLIENTS,
                 "blueprint_graph",
                 "A blueprint's states and transitions as DOT",
-                {200: _text("text/vnd.graphviz", "Graphviz DOT source.")},
+                {200: text_body("text/vnd.graphviz", "Graphviz DOT source.")},
                 (404,),
                 params=(path_param("name", "The blueprint's name."),),
             )
@@ -295,7 +225,7 @@ def client_paths(blueprints: list[Blueprint]) -> Paths:
                 CLIENTS,
                 "list_workers",
                 "Live workers",
-                {200: _json({"type": "array", "items": ref("Worker")}, "Workers seen lately.")},
+                {200: json_body({"type": "array", "items": ref("Worker")}, "Workers seen lately.")},
                 (503,),
             )
         },
@@ -304,15 +234,15 @@ def client_paths(blueprints: list[Blueprint]) -> Paths:
                 CLIENTS,
                 "dashboard",
                 "Aggregated statistics of the deployment",
-                {200: _json(ref("Dashboard"), "Counts read from Redis; no job is scanned.")},
+                {200: json_body(ref("Dashboard"), "Counts read from Redis; no job is scanned.")},
                 (503,),
             )
         },
         **client_file_paths(),
     }
     for bp in blueprints:
-        paths.setdefault(f"/api/{bp.api_version}/{bp.api_endpoint}", {})["post"] = (
-            create_operation(bp)
+        paths.setdefault(f"/api/{bp.api_version}/{bp.api_endpoint}", {})["post"] = create_operation(
+            bp
         )
     return paths
 
@@ -322,8 +252,9 @@ def create_operation(bp: Blueprint | None) -> Operation:
     params: tuple[dict[str, Any], ...] = (
         header(
             "Idempotency-Key",
-            {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
-            "Same key and body from the same client: the same job, never a second one.",
+            {"type": "string", "minLength": 1, "maxLength": 255},
+            "1-255 printable characters. The same key and body from the same client: the same "
+            "job, never a second one.",
         ),
     )
     if bp is None:
@@ -340,8 +271,8 @@ def create_operation(bp: Blueprint | None) -> Operation:
         op_id,
         summary,
         {
-            202: _json(ref("Accepted"), "The job is created and started."),
-            200: _json(ref("Job"), "An `Idempotency-Key` seen before: the earlier job."),
+            202: json_body(ref("Accepted"), "The job is created and started."),
+            200: json_body(ref("Job"), "An `Idempotency-Key` seen before: the earlier job."),
         },
         (400, 404, 409, 429, 503),
         params=params,
@@ -363,7 +294,7 @@ def client_file_paths() -> Paths:
                 CLIENTS,
                 "list_files",
                 "A job's files",
-                {200: _json(ref("FileList"), "Files stored for the job.")},
+                {200: json_body(ref("FileList"), "Files stored for the job.")},
                 s3,
                 params=(JOB_ID,),
             )
@@ -373,7 +304,7 @@ def client_file_paths() -> Paths:
                 CLIENTS,
                 "upload_url",
                 "A presigned S3 PUT link",
-                {200: _json(ref("UploadLink"), "PUT the file's bytes to `url`.")},
+                {200: json_body(ref("UploadLink"), "PUT the file's bytes to `url`.")},
                 (400, *s3),
                 params=(
                     JOB_ID,
@@ -387,10 +318,10 @@ def client_file_paths() -> Paths:
                 CLIENTS,
                 "upload_file",
                 "Upload a file, streamed to S3",
-                {200: _json(ref("Uploaded"), "Stored.")},
+                {200: json_body(ref("Uploaded"), "Stored.")},
                 (400, 413, 429, *s3),
                 params=(JOB_ID, FILENAME),
-                body=_octets(),
+                body=octets(),
             )
         },
         f"{files}/download/{{filename}}": {
@@ -398,118 +329,9 @@ def client_file_paths() -> Paths:
                 CLIENTS,
                 "download_file",
                 "Redirect to a fresh presigned S3 GET link",
-                {302: _redirect()},
+                {302: redirect()},
                 (400, *s3),
                 params=(JOB_ID, FILENAME, EXPIRES),
             )
         },
     }
-
-
-def _octets() -> dict[str, Any]:
-    return {
-        "required": True,
-        "content": {
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-        },
-    }
-
-
-def _redirect() -> dict[str, Any]:
-    return {
-        "description": "`Location` is a presigned GET link.",
-        "headers": {"Location": {"schema": {"type": "string"}, "required": True}},
-    }
-
-
-def worker_paths() -> Paths:
-    held = (X_WORKER_ID, query("worker_id", {"type": "string"}, "As `X-Worker-Id`."))
-    files = "/_worker/jobs/{job_id}/files"
-    return {
-        "/_worker/workers/register": {
-            "post": operation(
-                WORKERS,
-                "register_worker",
-                "Register a worker and its skills",
-                {200: _json(ref("Registered"), "Registered; the answer has the timings.")},
-                (400, 403, 503),
-                body=body("Registration"),
-            )
-        },
-        "/_worker/workers/{worker_id}": {
-            "patch": operation(
-                WORKERS,
-                "heartbeat",
-                "Heartbeat: refresh the TTL, optionally update load or skills",
-                {200: _json(ref("HeartbeatAnswer"), "TTL refreshed.")},
-                (400, 403, 404, 503),
-                params=(WORKER_ID,),
-                body=body("Heartbeat", required=False),
-                description="404 `WORKER_NOT_REGISTERED`: register again.",
-            )
-        },
-        "/_worker/workers/{worker_id}/tasks/next": {
-            "get": operation(
-                WORKERS,
-                "next_task",
-                "Long-poll for the next task",
-                {
-                    200: _json(ref("Task"), "A task, leased to this worker."),
-                    204: {"description": "The wait ended with no task."},
-                },
-                (400, 403, 404, 503),
-                params=(
-                    WORKER_ID,
-                    query(
-                        "timeout",
-                        {"type": "number", "minimum": 0},
-                        "Longest wait in seconds (capped by the server's poll timeout).",
-                    ),
-                ),
-            )
-        },
-        "/_worker/tasks/result": {
-            "post": operation(
-                WORKERS,
-                "task_result",
-                "Report a task's result",
-                {200: _json(ref("ResultAnswer"), "Accepted (a repeat gets the same answer).")},
-                (400, 403, 409, 503),
-                body=body("TaskResult"),
-                description="409 `TASK_NOT_HELD` when the worker does not hold the task.",
-            )
-        },
-        "/_worker/ws/{worker_id}": {
-            "get": operation(
-                WORKERS,
-                "commands",
-                "WebSocket of commands to the worker (`cancel_task`)",
-                {101: {"description": "Switching to the WebSocket protocol."}},
-                (400, 403),
-                params=(WORKER_ID,),
-                description="A plain GET, without the WebSocket upgrade, is refused with 400.",
-            )
-        },
-        f"{files}/content/{{filename}}": {
-            "put": operation(
-                WORKERS,
-                "worker_upload_file",
-                "Upload an output file of the job whose task this worker holds",
-                {200: _json(ref("Uploaded"), "Stored.")},
-                (400, 403, 404, 409, 413, 501, 503),
-                params=(JOB_ID, FILENAME, *held),
-                body=_octets(),
-            )
-        },
-        f"{files}/download/{{filename}}": {
-            "get": operation(
-                WORKERS,
-                "worker_download_file",
-                "Redirect to a fresh presigned S3 GET link of one of the job's files",
-                {302: _redirect()},
-                (400, 403, 404, 409, 501, 503),
-                params=(JOB_ID, FILENAME, *held, EXPIRES),
-            )
-        },
-    }
-

@@ -112,12 +112,8 @@ def registration(body: object) -> dict[str, Any]:
     data = _object(body, "the body")
     worker_id = _string(data, "worker_id", name=True)
     skills = _skills(data.get("supported_skills"))
-    capacity = data.get("capacity", 1)
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-        raise _invalid("capacity", "must be an integer >= 1")
-    tags = data.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise _invalid("tags", "must be a list of strings")
+    capacity = _capacity(data.get("capacity", 1))
+    tags = _tags(data.get("tags", []))
     extra = {k: v for k, v in data.items() if k not in {"worker_id", "supported_skills"}}
     return {
         **extra,
@@ -126,6 +122,22 @@ def registration(body: object) -> dict[str, Any]:
         "capacity": capacity,
         "tags": tags,
     }
+
+
+def _capacity(capacity: object) -> int:
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+        raise _invalid("capacity", "must be an integer >= 1")
+    return capacity
+
+
+def _tags(tags: object) -> list[str]:
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise _invalid("tags", "must be a list of strings")
+    return tags
+
+
+_SERVER_OWNED = ("worker_id", "registered_at")
+"""Fields of a worker's record that a heartbeat cannot rewrite."""
 
 
 def _skills(skills: object) -> list[str]:
@@ -153,7 +165,11 @@ def heartbeat(body: object) -> dict[str, Any] | None:
         raise _invalid("running_tasks", "must be a list of task ids")
     if "supported_skills" in data:
         data = {**data, "supported_skills": _skills(data["supported_skills"])}
-    return data
+    if "capacity" in data:
+        _capacity(data["capacity"])
+    if "tags" in data:
+        _tags(data["tags"])
+    return {k: v for k, v in data.items() if k not in _SERVER_OWNED}
 
 
 def task_result(body: object) -> dict[str, Any]:

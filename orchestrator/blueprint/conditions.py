@@ -2,7 +2,9 @@
 
     from orchestrator import where
 
-    @bp.handler("route", when=(where("initial_data.amount") > 1000) & ~where("context.vip"))
+    big_and_new = (where("initial_data.amount") > 1000) & ~where("context.vip").exists()
+
+    @bp.handler("route", when=big_and_new)
     async def big(actions): ...
 
     @bp.handler("route")            # the default: runs when no guard matched

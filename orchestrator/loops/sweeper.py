@@ -55,13 +55,15 @@ class Sweeper:
 
     async def fire_due_now(self, job: Job, effects: Effects) -> None:
         """Timers a commit armed for "now" (a child ended, a child must be cancelled) fire at
-        once instead of at the next sweep; the sweep still covers a crash in between."""
+        once instead of at the next sweep; the sweep still covers a crash in between.
+
+        They are taken as a sweep takes them: firing the member straight away would race
+        with a sweep (of any process) taking it too, and run the parent's handler twice."""
         now = time.time()
-        for member, at in effects.timers:
-            if at <= now:
-                task = asyncio.create_task(duties.fire_timer(self.runner, member))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
+        if any(at <= now for _, at in effects.timers):
+            task = asyncio.create_task(self.fire_timers())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def recheck_waiters(self) -> None:
         """Wake-ups can be lost (pub/sub reconnect); parked polls re-check now and then."""

@@ -16,7 +16,8 @@ import aiohttp
 import pytest
 
 from examples import cookbook_tasks, cookbook_worker, greeting_worker
-from orchestrator import Blueprint, BlueprintRegistry, Settings, create_app
+from orchestrator import Actions, Blueprint, BlueprintError, BlueprintRegistry, Settings, create_app
+from orchestrator.blueprint.conditions import where
 from orchestrator.blueprint.registry import load_blueprints
 from orchestrator.config import ClientToken
 from orchestrator.storage.embedded import embedded_store
@@ -89,6 +90,38 @@ def test_orchestrator_graph_prints_dot(blueprint: str, module: str) -> None:
     assert f"digraph {blueprint} {{" in done.stdout
 
 
+def test_the_broken_blueprint_of_the_docs_lists_its_problems() -> None:
+    """The example in docs/blueprints.md, "What is checked when the blueprint loads"."""
+    broken = Blueprint("broken")
+
+    @broken.handler(start=True)
+    async def begin(actions: Actions) -> None:
+        actions.dispatch_task("check", transitions={"success": "done", "failure": "oops"})
+
+    @broken.handler("review", when=where("results.nowhere.score") > 3)
+    async def review(actions: Actions) -> None:
+        actions.go_to("done")
+
+    @broken.handler()
+    async def pick(initial_data: dict[str, Any], actions: Actions) -> None:
+        actions.go_to(initial_data["next"])
+
+    @broken.handler(end=True)
+    async def done() -> dict[str, Any]:
+        return {}
+
+    with pytest.raises(BlueprintError) as caught:
+        broken.validate()
+    assert str(caught.value) == (
+        "Invalid blueprint 'broken' (4 problems):\n"
+        "  - state 'begin' moves to unknown state(s): oops\n"
+        "  - state 'review' has a condition on missing state 'nowhere' (results.nowhere.score)\n"
+        "  - state 'pick' computes a target at run time; declare the states it may move to "
+        "with goes_to=[...]\n"
+        "  - unreachable state(s) from 'begin': pick, review"
+    )
+
+
 # -- the unit-test snippets of docs/worker-sdk.md -------------------------------------------
 
 
@@ -121,6 +154,7 @@ async def test_charge_is_retried_then_idempotent() -> None:
 # -- the cookbook, end to end ----------------------------------------------------------------
 
 CLIENT_TOKEN, WORKER_TOKEN = "docs-client", "docs-worker"
+BUSY = {"waiting_for_worker", "waiting_for_parallel", "waiting_for_child"}
 
 
 class Cookbook:
@@ -129,9 +163,13 @@ class Cookbook:
         self.http = http
 
     async def run(self, endpoint: str, initial_data: dict[str, Any]) -> dict[str, Any]:
-        """Start a job and wait for it to end (or to wait for a person)."""
+        """Start a job and wait until it ends or waits for a person."""
         job_id = await self.start(endpoint, initial_data)
-        return await self.job(job_id, wait=10)
+        for _ in range(100):
+            job = await self.job(job_id, wait=0.1)
+            if job["status"] not in BUSY:
+                return job
+        raise AssertionError(f"job {job_id} still busy: {job}")
 
     async def start(self, endpoint: str, initial_data: dict[str, Any]) -> str:
         body = {"initial_data": initial_data}
@@ -186,7 +224,7 @@ async def cookbook(aiohttp_server: Any) -> AsyncIterator[Cookbook]:
         yield served
 
 
-RUNS = [
+RUNS: list[tuple[str, dict[str, Any], str, str]] = [
     ("invoice", {"customer_id": "c-1", "amount": 120}, "finished", "paid"),
     ("invoice", {"customer_id": "c-1", "amount": 5000}, "finished", "paid"),
     ("invoice", {"customer_id": "c-2", "amount": 10}, "finished", "declined"),

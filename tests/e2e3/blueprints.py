@@ -174,7 +174,7 @@ async def timeouts_done() -> dict[str, Any]:
 
 # -- a retry policy --------------------------------------------------------------------------
 
-BACKOFF = {"initial_interval_s": 0.2, "backoff_coefficient": 2.0, "max_interval_s": 10.0}
+INITIAL_S, COEFFICIENT = 0.2, 2.0
 
 retrying = Blueprint("retrying", api_endpoint="retrying")
 
@@ -186,7 +186,12 @@ async def try_flaky(initial_data: dict[str, Any], actions: Actions) -> None:
         "flaky",
         {"fail_times": fails},
         transitions={"success": "retried"},
-        retry_policy=RetryPolicy(max_attempts=fails + 1, jitter=0, **BACKOFF),
+        retry_policy=RetryPolicy(
+            max_attempts=fails + 1,
+            initial_interval_s=INITIAL_S,
+            backoff_coefficient=COEFFICIENT,
+            jitter=0,
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -47,16 +48,16 @@ class E3Cluster:
 
     async def timers(self) -> list[str]:
         """Due timers (``kind|job|task|attempt``) not yet acted on."""
-        members = await self.redis.zrange(Keys(self.cluster.prefix).timers, 0, -1)
+        members: Any = await self.redis.zrange(Keys(self.cluster.prefix).timers, 0, -1)
         return [m.decode() for m in members]
 
     async def push(self, name: str, job_id: str) -> None:
         await self.redis.rpush(key(self.cluster.prefix, name, job_id), "go")
 
 
-@pytest.fixture
-async def e3(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[E3Cluster]:
-    cluster = Cluster(redis_url, prefix, tmp_path, tmp_path / "marks")
+@contextlib.asynccontextmanager
+async def e3_cluster(redis_url: str, prefix: str, tmp: Path) -> AsyncIterator[E3Cluster]:
+    cluster = Cluster(redis_url, prefix, tmp, tmp / "marks")
     redis = aioredis.Redis.from_url(redis_url)
     try:
         yield E3Cluster(cluster, redis)
@@ -64,6 +65,12 @@ async def e3(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[E3Clu
         cluster.stop_all()
         await redis.aclose()
         await delete_prefix(redis_url, prefix)
+
+
+@pytest.fixture
+async def e3(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[E3Cluster]:
+    async with e3_cluster(redis_url, prefix, tmp_path) as cluster:
+        yield cluster
 
 
 @pytest.fixture

@@ -29,22 +29,27 @@ async def test_approval_refuses_bad_tokens_bad_decisions_and_a_second_answer(
     assert body["error"]["details"]["allowed"] == ["approve", "reject"]
     assert (await api.job(job_id))["status"] == "waiting_for_human"  # refusals change nothing
 
-    # the token is checked by the other process: every process shares the approval secret
-    assert await other.approve(job_id, "approve", token) == (
-        200,
-        {"status": "approval_received", "job_id": job_id},
+    # two answers at once, one to each process (both share the approval secret): one wins
+    answers = await asyncio.gather(
+        api.approve(job_id, "approve", token), other.approve(job_id, "reject", token)
     )
+    assert sorted(status for status, _ in answers) == [200, 409], answers
+    decided = dict(zip(("approve", "reject"), answers, strict=True))
+    ((won, (_, accepted)),) = [(d, a) for d, a in decided.items() if a[0] == 200]
+    assert accepted == {"status": "approval_received", "job_id": job_id}
+    ((_, refused),) = [a for a in answers if a[0] == 409]
+    assert refused["error"]["code"] == "NOT_WAITING_FOR_HUMAN"
     job = await api.wait_status(job_id, "finished")
-    assert job["result"] == {"decision": "approve"}
+    assert job["result"] == {"decision": won}
 
-    status, body = await api.approve(job_id, "reject", token)
+    status, body = await api.approve(job_id, "reject", token)  # and once more, later
     assert (status, body["error"]["code"]) == (409, "NOT_WAITING_FOR_HUMAN")
     assert body["error"]["details"]["status"] == "finished"
     assert "finished" in body["error"]["message"]
 
     history = await api.history(job_id)
-    assert [e["decision"] for e in of_type(history, "approval")] == ["approve"]
-    assert states(history) == ["review", "approved"]
+    assert [e["decision"] for e in of_type(history, "approval")] == [won]
+    assert states(history) == ["review", {"approve": "approved", "reject": "rejected"}[won]]
 
     status, body = await api.approve("no-such-job", "approve", token)
     assert (status, body["error"]["code"]) == (404, "JOB_NOT_FOUND")

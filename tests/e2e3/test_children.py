@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 
 from tests.e2e3.conftest import Client, E3Cluster, of_type, states
 from tests.helpers import wait_for
 
+PARENTS = 10
+
 
 async def test_a_child_resumes_its_parent_once_with_its_result(
     e3: E3Cluster, http: aiohttp.ClientSession
 ) -> None:
-    orch = await e3.orchestrator()
-    e3.worker(orch, "w-double")
-    api = Client(http, orch)
+    first, second = await asyncio.gather(e3.orchestrator(), e3.orchestrator())
+    e3.worker(second, "w-double", capacity=PARENTS)  # children's results reach the other one
+    api = Client(http, first)
 
-    job_id = await api.start("parent", {"x": 21})
+    job_ids = await asyncio.gather(*(api.start("parent", {"x": x}) for x in range(PARENTS)))
+    for x, job_id in enumerate(job_ids):
+        await _resumed_once(e3, api, job_id, x)
+
+
+async def _resumed_once(e3: E3Cluster, api: Client, job_id: str, x: int) -> None:
     job = await api.wait_ended(job_id)
-
     assert job["status"] == "finished", job
     parent_history = await api.history(job_id)
     (started,) = of_type(parent_history, "child_started")
@@ -27,11 +35,11 @@ async def test_a_child_resumes_its_parent_once_with_its_result(
         (child_id, "finished")
     ]
     assert job["result"] == {
-        "doubled": 42,
-        "child": {"status": "finished", "result": {"doubled": 42}, "error": None},
+        "doubled": 2 * x,
+        "child": {"status": "finished", "result": {"doubled": 2 * x}, "error": None},
         "runs": 1,
     }
-    assert await e3.counter("resumed", job_id) == 1
+    assert await e3.counter("resumed", job_id) == 1  # the parent's handler ran once
     assert states(parent_history) == ["spawn_child", "resumed"]
 
     child = await api.job(child_id)

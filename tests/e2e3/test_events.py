@@ -65,9 +65,7 @@ async def test_events_stream_live_and_resume_after_last_event_id(
     assert [(e["id"], e["event"]) for e in received] == [(h["id"], h["type"]) for h in history]
 
     resume_after = received[live_from]["id"]
-    async with http.get(
-        url, headers={**watcher.headers, "Last-Event-ID": str(resume_after)}
-    ) as r:
+    async with http.get(url, headers={**watcher.headers, "Last-Event-ID": str(resume_after)}) as r:
         assert r.status == 200
         again = [e async for e in sse(r)]
     assert [e["id"] for e in again] == [e["id"] for e in received if e["id"] > resume_after]

@@ -37,7 +37,9 @@ async def test_fan_in_from_two_processes_runs_the_aggregator_once(
     assert [e["branches"] for e in of_type(history, "parallel_joined")] == [BRANCHES]
     reported = of_type(history, "task_result")
     assert len(reported) == BRANCHES
-    assert {e["task_id"] for e in reported} == {e["task_id"] for e in of_type(history, "task_queued")}
+    assert {e["task_id"] for e in reported} == {
+        e["task_id"] for e in of_type(history, "task_queued")
+    }
     assert states(history) == ["spread", "join"]
     assert [e["type"] for e in history][-3:] == ["parallel_joined", "state_entered", "job_finished"]
     assert [e["id"] for e in history] == list(range(1, len(history) + 1))

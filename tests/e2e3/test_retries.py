@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from tests.e2e3.blueprints import BACKOFF
+from tests.e2e3.blueprints import COEFFICIENT, INITIAL_S
 from tests.e2e3.conftest import Client, E3Cluster, of_type, states
 
 FAILS = 3
@@ -35,8 +35,7 @@ async def test_a_retry_policy_shows_attempts_and_growing_backoff_in_the_history(
     assert [e["attempt"] for e in requeued] == [2, 3, 4]
     assert {e["reason"] for e in requeued} == {"FLAKY"}
 
-    initial, coefficient = BACKOFF["initial_interval_s"], BACKOFF["backoff_coefficient"]
-    expected = [round(initial * coefficient**n, 3) for n in range(FAILS)]
+    expected = [round(INITIAL_S * COEFFICIENT**n, 3) for n in range(FAILS)]
     assert [e["delay_s"] for e in requeued] == expected == [0.2, 0.4, 0.8]
     gaps = [nxt["at"] - req["at"] for req, nxt in zip(requeued, leased[1:], strict=True)]
     for gap, delay in zip(gaps, expected, strict=True):

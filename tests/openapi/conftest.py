@@ -21,15 +21,29 @@ from aiohttp import web
 from orchestrator import BlueprintRegistry, create_app
 from orchestrator.config import Settings
 from orchestrator.storage.redis_store import RedisStore
-from tests.api.conftest import CLIENT_TOKEN, OTHER_CLIENT_TOKEN, WORKER_TOKEN, make_settings
+from tests.api.conftest import (
+    CLIENT_TOKEN,
+    OTHER_CLIENT_TOKEN,
+    WORKER_TOKEN,
+    api,
+    make_api,
+    make_settings,
+    store_kind,
+)
 from tests.conftest import delete_prefix
 from tests.files.conftest import BUCKET, KEY_ID, REGION, SECRET, s3, s3_url
 from tests.helpers import free_port
 from tests.openapi.blueprints import ALL
 
-__all__ = ["s3", "s3_url"]  # fixtures shared with tests/files: moto's S3 server
+# fixtures shared with tests/api (the app behind a test client) and tests/files (moto's S3)
+__all__ = ["api", "make_api", "s3", "s3_url", "store_kind"]
 
 FUZZ_WORKER = "fuzz-worker"
+"""Registered; its heartbeats are fuzzed (which may change its skills)."""
+POLLER = "fuzz-poller"
+"""Registered; polls for tasks, and holds one from the start."""
+FILENAME = "report.txt"
+"""A file stored for the job of the held task."""
 
 
 class ServedApp:
@@ -98,6 +112,8 @@ class Seeded:
     other_clients_job: str = ""
     approval_tokens: dict[str, str] = field(default_factory=dict)
     """Job waiting for a person → its approval token."""
+    held: dict[str, str] = field(default_factory=dict)
+    """``job_id``, ``task_id`` and ``worker_id`` of a task leased to ``POLLER``."""
 
     @property
     def jobs(self) -> list[str]:
@@ -109,33 +125,33 @@ def seed(url: str) -> Seeded:
     session.headers["X-Client-Token"] = CLIENT_TOKEN
     worker = {"X-Worker-Token": WORKER_TOKEN}
 
-    def post(path: str, body: Any = None, **kwargs: Any) -> Any:
-        resp = session.post(f"{url}{path}", json=body, timeout=10, **kwargs)
+    def call(method: str, path: str, **kwargs: Any) -> Any:
+        resp = session.request(method, f"{url}{path}", timeout=10, **kwargs)
         assert resp.ok, (path, resp.status_code, resp.text)
         return resp.json()
 
     def create(endpoint: str, data: dict[str, Any], **kwargs: Any) -> str:
-        return str(post(f"/api/v1/{endpoint}", {"initial_data": data}, **kwargs)["job_id"])
+        body = {"initial_data": data}
+        return str(call("POST", f"/api/v1/{endpoint}", json=body, **kwargs)["job_id"])
 
-    post(
-        "/_worker/workers/register",
-        {"worker_id": FUZZ_WORKER, "supported_skills": ["greet", "flaky", "review"]},
-        headers=worker,
-    )
+    for worker_id in (FUZZ_WORKER, POLLER):
+        body = {"worker_id": worker_id, "supported_skills": ["greet", "review"]}
+        call("POST", "/_worker/workers/register", json=body, headers=worker)
     seeded = Seeded()
-    seeded.live_jobs += [create("greeting", {"name": "Ada"}) for _ in range(2)]
+    seeded.live_jobs += [create("greeting", {"name": "Ada"}) for _ in range(3)]
+    task = call("GET", f"/_worker/workers/{POLLER}/tasks/next?timeout=1", headers=worker)
+    seeded.held = {"job_id": task["job_id"], "task_id": task["task_id"], "worker_id": POLLER}
+    call("PUT", f"/api/v1/jobs/{task['job_id']}/files/content/{FILENAME}", data=b"seeded")
     seeded.ended_jobs.append(create("greeting", {}))  # fails at once: MISSING_FIELDS
     cancelled = create("review", {})
-    post(f"/api/v1/jobs/{cancelled}/cancel")
+    call("POST", f"/api/v1/jobs/{cancelled}/cancel")
     seeded.ended_jobs.append(cancelled)
     for _ in range(3):
         job_id = create("approval", {})
-        view = session.get(f"{url}/api/v1/jobs/{job_id}", timeout=10).json()
-        seeded.approval_tokens[job_id] = view["approval"]["token"]
+        seeded.approval_tokens[job_id] = call("GET", f"/api/v1/jobs/{job_id}")["approval"]["token"]
         seeded.live_jobs.append(job_id)
-    seeded.other_clients_job = create(
-        "greeting", {"name": "Bob"}, headers={"X-Client-Token": OTHER_CLIENT_TOKEN}
-    )
+    bob = {"X-Client-Token": OTHER_CLIENT_TOKEN}
+    seeded.other_clients_job = create("greeting", {"name": "Bob"}, headers=bob)
     return seeded
 
 
@@ -144,6 +160,7 @@ def served(redis_url: str, s3: Any, s3_url: str) -> Iterator[ServedApp]:
     prefix = f"t{uuid.uuid4().hex[:10]}"
     settings = make_settings(
         poll_timeout_s=0.2,
+        lease_s=300.0,  # the seeded task stays held through the run
         max_body_bytes=64 * 1024,
         s3_bucket=BUCKET,
         s3_endpoint_url=s3_url,

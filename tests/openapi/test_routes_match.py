@@ -13,9 +13,11 @@ from openapi_spec_validator import validate
 
 from orchestrator import BlueprintRegistry, create_app
 from orchestrator.api.openapi import build_document, docs_page
+from orchestrator.appkeys import REGISTRY, SETTINGS
 from orchestrator.storage.embedded import embedded_store
 from tests.api.blueprints import ALL
 from tests.api.conftest import CLIENT_TOKEN, make_settings
+from tests.helpers import ROOT
 
 METHODS = {"get", "put", "post", "patch", "delete", "options"}
 CREATE = ("POST", "/api/{version}/{endpoint}")
@@ -52,8 +54,6 @@ def documented(doc: dict[str, Any]) -> tuple[set[tuple[str, str]], set[tuple[str
 
 
 def test_document_and_routes_match(app: web.Application) -> None:
-    from orchestrator.appkeys import REGISTRY, SETTINGS
-
     doc = build_document(app[SETTINGS], app[REGISTRY].all())
     routes, blueprints = documented(doc)
     served = app_routes(app)
@@ -65,8 +65,6 @@ def test_document_and_routes_match(app: web.Application) -> None:
 
 
 def test_document_is_valid_openapi_31(app: web.Application) -> None:
-    from orchestrator.appkeys import REGISTRY, SETTINGS
-
     doc = build_document(app[SETTINGS], app[REGISTRY].all())
     assert doc["openapi"].startswith("3.1")
     validate(doc)  # picks the 3.1 validator from the document's version
@@ -115,3 +113,12 @@ def test_docs_page_needs_nothing_from_the_network() -> None:
     assert "@import" not in page and "url(" not in page
     fetched = re.findall(r"""fetch\(\s*["'`]([^"'`]*)""", page)
     assert fetched == ["openapi.json"]
+
+
+def test_the_api_guide_lists_every_route() -> None:
+    """docs/api.md's table of endpoints is the document's operations, no more, no fewer."""
+    doc = build_document(make_settings(dev_mode=True), ALL)
+    routes, _ = documented(doc)
+    guide = (ROOT / "docs" / "api.md").read_text()
+    listed = set(re.findall(r"^\| `(GET|POST|PUT|PATCH|DELETE) (/[^`]*)` \|", guide, re.M))
+    assert listed == routes

@@ -139,6 +139,22 @@ async def human_decisions(actions: Any) -> None:
     actions.await_human(decisions={"approve": "yes", "reject": "no"})
 
 
+async def fan_out(actions: Any) -> None:
+    actions.dispatch_parallel([{"task_type": "t"}], aggregate_into="join")
+
+
+async def human_with_timeout(actions: Any) -> None:
+    actions.await_human(decisions={"ok": "yes"}, timeout=5, on_timeout="late")
+
+
+async def caught(actions: Any) -> None:
+    actions.dispatch_task("t", transitions={"success": "ok"}, catch={"GONE": "lost"})
+
+
+async def no_timeout_target(actions: Any) -> None:
+    actions.await_human(decisions={"ok": "yes"}, on_timeout=None, catch=None)
+
+
 async def dynamic_go_to(actions: Any, context: Any) -> None:
     actions.go_to(context["next"])
 
@@ -158,6 +174,10 @@ async def mixed(actions: Any, context: Any) -> None:
         (literal_go_to, {"left", "right"}, False),
         (literal_transitions, {"ok", "bad"}, False),
         (human_decisions, {"yes", "no"}, False),
+        (fan_out, {"join"}, False),
+        (human_with_timeout, {"yes", "late"}, False),
+        (caught, {"ok", "lost"}, False),
+        (no_timeout_target, {"yes"}, False),
         (dynamic_go_to, set(), True),
         (dynamic_transitions, set(), True),
         (mixed, {"known"}, True),

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from orchestrator import BlueprintRegistry, create_app
+from orchestrator.storage.embedded import embedded_store
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.webhooks.outbox import Entry, Outbox
 from orchestrator.webhooks.signing import (
@@ -131,8 +132,11 @@ async def make_app(aiohttp_client: Any, redis_url: str, prefix: str) -> AsyncIte
     (overridable). Several apps of one test share the prefix: a restart is a new app."""
     built: list[Api] = []
 
-    async def make(**overrides: Any) -> Api:
-        store = RedisStore(aioredis.Redis.from_url(redis_url), prefix)
+    async def make(*, embedded: bool = False, **overrides: Any) -> Api:
+        if embedded:
+            store = embedded_store(prefix)
+        else:
+            store = RedisStore(aioredis.Redis.from_url(redis_url), prefix)
         settings = make_settings(**{**FAST_WEBHOOKS, **overrides})
         app = create_app(settings, store, BlueprintRegistry([*ALL, approval]))
         api = Api(client=None, app=app, store=store)  # type: ignore[arg-type]

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
+
+from examples.webhooks.receiver import SEEN, create_receiver
 from tests.api.conftest import Api, client_headers
-from tests.helpers import wait_for
+from tests.helpers import free_port, wait_for
 from tests.webhooks.conftest import (
+    SECRET,
     Delivery,
+    MakeApp,
     Receiver,
     history_event,
     outbox_entries,
@@ -177,3 +182,29 @@ async def test_jobs_without_a_webhook_url_write_no_outbox_entry(
 
 async def _empty(api: Api) -> bool:
     return await outbox_entries(api) == []
+
+
+async def test_the_embedded_store_delivers_too(make_app: MakeApp, receiver: Receiver) -> None:
+    api = await make_app(embedded=True)
+    job_id = await run_greeting(api, webhook_url=receiver.url)
+
+    [delivery] = await receiver.wait_delivered(1)
+
+    assert delivery.body == await expected(api, job_id, "finished", "job_finished")
+    assert delivery.verified
+
+
+async def test_the_example_receiver_accepts_a_real_delivery(api: Api) -> None:
+    app = create_receiver(SECRET)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        job_id = await api.create({"name": ""}, webhook_url=f"http://127.0.0.1:{port}/hooks")
+        await wait_for(lambda: app[SEEN], what="the example receiver to get the delivery")
+    finally:
+        await runner.cleanup()
+
+    [webhook_id] = app[SEEN]
+    assert webhook_id.startswith(f"{job_id}:")

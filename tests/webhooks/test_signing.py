@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from orchestrator.config import DEV_WEBHOOK_SECRET, Settings, from_env, load_settings
+from orchestrator.config import DEV_WEBHOOK_SECRET, Settings, from_env, from_file, load_settings
 from orchestrator.errors import ConfigError
 from orchestrator.webhooks.signing import signature, verify
 
@@ -85,6 +86,16 @@ def test_webhook_settings_come_from_the_environment() -> None:
         "webhook_backoff_s": 0.5,
         "webhook_backoff_max_s": 60.0,
     }
+
+
+def test_allowed_hosts_are_a_list_in_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "orchestrator.yaml"
+    path.write_text('webhook_allowed_hosts: ["A.example", "*.b.example"]\nwebhook_secret: x\n')
+
+    found = from_file(path)
+
+    assert found["webhook_allowed_hosts"] == ("a.example", "*.b.example")
+    assert found["webhook_secret"] == "x"
 
 
 def test_dev_mode_has_a_dev_webhook_secret_unless_one_is_set() -> None:

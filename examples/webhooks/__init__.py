@@ -1,0 +1,1 @@
+"""Examples for the webhook receiver side (see ``docs/webhooks.md``)."""

@@ -1,0 +1,116 @@
+"""Building blocks of the OpenAPI operations: one operation with the answers its group's
+middlewares add (``auth`` 401 on /api and /_worker, ``body_size`` 413 on routes that take a
+body), and the parameters several routes share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.api.openapi_schemas import ref
+
+Operation = dict[str, Any]
+Paths = dict[str, dict[str, Operation]]
+
+PUBLIC, CLIENTS, WORKERS = "public", "clients", "workers"
+_SECURITY: dict[str, list[dict[str, list[str]]]] = {
+    PUBLIC: [],
+    CLIENTS: [{"ClientToken": []}],
+    WORKERS: [{"WorkerToken": []}],
+}
+_GUARDS = {PUBLIC: (), CLIENTS: (401,), WORKERS: (401,)}
+
+JSON = "application/json"
+
+
+def json_body(schema: Any, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def text_body(media: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {media: {"schema": {"type": "string"}}}}
+
+
+def operation(
+    group: str,
+    op_id: str,
+    summary: str,
+    answers: dict[int, Any],
+    errors: tuple[int, ...] = (),
+    *,
+    params: tuple[dict[str, Any], ...] = (),
+    body: dict[str, Any] | None = None,
+    description: str | None = None,
+) -> Operation:
+    """One operation; ``errors`` are statuses answered with the error envelope."""
+    responses: dict[str, Any] = {str(status): answer for status, answer in answers.items()}
+    for status in sorted({*errors, *_GUARDS[group], *((413,) if body else ())}):
+        responses[str(status)] = {"$ref": f"#/components/responses/{status}"}
+    op: Operation = {
+        "operationId": op_id,
+        "summary": summary,
+        "tags": [group],
+        "security": _SECURITY[group],
+        "responses": responses,
+    }
+    if description:
+        op["description"] = description
+    if params:
+        op["parameters"] = list(params)
+    if body is not None:
+        op["requestBody"] = body
+    return op
+
+
+def path_param(name: str, description: str = "", **schema: Any) -> dict[str, Any]:
+    param = {"name": name, "in": "path", "required": True, "schema": {"type": "string", **schema}}
+    if description:
+        param["description"] = description
+    return param
+
+
+def query(name: str, schema: dict[str, Any], description: str, required: bool = False) -> Any:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def header(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def body(name: str, required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {JSON: {"schema": ref(name)}}}
+
+
+JOB_ID = path_param("job_id", "The id `POST /api/{version}/{endpoint}` answered.")
+WORKER_ID = path_param("worker_id", "The id the worker registered with.")
+FILENAME = path_param("filename", "A plain file name: no `/`, `\\`, `..` or control characters.")
+EXPIRES = query("expires_in", {"type": "integer", "minimum": 1}, "Link validity in seconds.")
+X_WORKER_ID = header(
+    "X-Worker-Id", {"type": "string"}, "The worker holding the job's task (or `?worker_id=`)."
+)
+JOB_VIEW = json_body(ref("Job"), "The job.")
+
+
+def octets() -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+
+
+def redirect() -> dict[str, Any]:
+    return {
+        "description": "`Location` is a presigned GET link.",
+        "headers": {"Location": {"schema": {"type": "string"}, "required": True}},
+    }

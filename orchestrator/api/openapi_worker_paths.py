@@ -1,0 +1,112 @@
+"""The /_worker operations of the OpenAPI document (``openapi_paths.py`` has the others)."""
+
+from __future__ import annotations
+
+from orchestrator.api.openapi_operations import (
+    EXPIRES,
+    FILENAME,
+    JOB_ID,
+    WORKER_ID,
+    WORKERS,
+    X_WORKER_ID,
+    Paths,
+    body,
+    json_body,
+    octets,
+    operation,
+    query,
+    redirect,
+)
+from orchestrator.api.openapi_schemas import ref
+
+
+def worker_paths() -> Paths:
+    held = (X_WORKER_ID, query("worker_id", {"type": "string"}, "As `X-Worker-Id`."))
+    files = "/_worker/jobs/{job_id}/files"
+    return {
+        "/_worker/workers/register": {
+            "post": operation(
+                WORKERS,
+                "register_worker",
+                "Register a worker and its skills",
+                {200: json_body(ref("Registered"), "Registered; the answer has the timings.")},
+                (400, 403, 503),
+                body=body("Registration"),
+            )
+        },
+        "/_worker/workers/{worker_id}": {
+            "patch": operation(
+                WORKERS,
+                "heartbeat",
+                "Heartbeat: refresh the TTL, optionally update load or skills",
+                {200: json_body(ref("HeartbeatAnswer"), "TTL refreshed.")},
+                (400, 403, 404, 503),
+                params=(WORKER_ID,),
+                body=body("Heartbeat", required=False),
+                description="404 `WORKER_NOT_REGISTERED`: register again.",
+            )
+        },
+        "/_worker/workers/{worker_id}/tasks/next": {
+            "get": operation(
+                WORKERS,
+                "next_task",
+                "Long-poll for the next task",
+                {
+                    200: json_body(ref("Task"), "A task, leased to this worker."),
+                    204: {"description": "The wait ended with no task."},
+                },
+                (400, 403, 404, 503),
+                params=(
+                    WORKER_ID,
+                    query(
+                        "timeout",
+                        {"type": "number", "minimum": 0},
+                        "Longest wait in seconds (capped by the server's poll timeout).",
+                    ),
+                ),
+            )
+        },
+        "/_worker/tasks/result": {
+            "post": operation(
+                WORKERS,
+                "task_result",
+                "Report a task's result",
+                {200: json_body(ref("ResultAnswer"), "Accepted (a repeat gets the same answer).")},
+                (400, 403, 409, 503),
+                body=body("TaskResult"),
+                description="409 `TASK_NOT_HELD` when the worker does not hold the task.",
+            )
+        },
+        "/_worker/ws/{worker_id}": {
+            "get": operation(
+                WORKERS,
+                "commands",
+                "WebSocket of commands to the worker (`cancel_task`)",
+                {101: {"description": "Switching to the WebSocket protocol."}},
+                (400, 403),
+                params=(WORKER_ID,),
+                description="A plain GET, without the WebSocket upgrade, is refused with 400.",
+            )
+        },
+        f"{files}/content/{{filename}}": {
+            "put": operation(
+                WORKERS,
+                "worker_upload_file",
+                "Upload an output file of the job whose task this worker holds",
+                {200: json_body(ref("Uploaded"), "Stored.")},
+                (400, 403, 404, 409, 413, 501, 503),
+                params=(JOB_ID, FILENAME, *held),
+                body=octets(),
+            )
+        },
+        f"{files}/download/{{filename}}": {
+            "get": operation(
+                WORKERS,
+                "worker_download_file",
+                "Redirect to a fresh presigned S3 GET link of one of the job's files",
+                {302: redirect()},
+                (400, 403, 404, 409, 501, 503),
+                params=(JOB_ID, FILENAME, *held, EXPIRES),
+            )
+        },
+    }
