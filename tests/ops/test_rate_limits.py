@@ -166,3 +166,14 @@ async def test_the_limiter_fails_open_when_redis_is_down(
         assert "letting requests through" in caplog.text
     finally:
         server.stop()
+
+
+async def test_tokens_come_from_redis_in_batches(make_api: MakeApi) -> None:
+    api = await make_api(client_rate_per_s=1000, client_burst=2000)
+    for _ in range(5):
+        assert (await list_jobs(api)).status == 404
+
+    key = api.store.keys.rate_bucket("client", "alice")
+    tokens = float(await api.store.redis.hget(key, "tokens"))
+    # one batch of 20 (a fiftieth of the rate) served all five requests
+    assert 1980 <= tokens < 1981
