@@ -81,10 +81,11 @@ class RedisStore:
     ) -> bool:
         """Store ``job`` (its ``rev`` already bumped) if its stored rev is ``job.rev - 1``.
 
-        Queue hints go first with the guarded job write (one round trip); clean-ups and wake-ups
-        follow in a second one, only when the write won. Returns False when another writer got
-        there first; nothing of this commit then matters, as stale hints are discarded when
-        claimed.
+        One round trip: queue hints, the guarded job write, then lease releases and wake-ups.
+        Removals of entries that may have become live meanwhile (``effects.drop``: a cancel or
+        a timeout racing a claim) follow in a second round trip, only when the write won.
+        Returns False when another writer got there first; nothing of this commit then
+        matters, as stale hints are discarded when claimed.
         """
         fields = codec.encode(job)
         argv: list[Any] = [str(job.rev - 1), ttl_s, self.keys.changed_channel, job.id]
@@ -112,6 +113,7 @@ class RedisStore:
             # evalsha straight on the pipeline: going through the Script object would add a
             # SCRIPT EXISTS round trip to every commit.
             pipe.evalsha(self.scripts.apply.sha, 1, k.job(job.id), *argv)
+            self._release_and_wake(pipe, job, effects, wake_origin)
             results = await pipe.execute(raise_on_error=False)
         written = results[before]
         if isinstance(written, NoScriptError):
@@ -120,11 +122,14 @@ class RedisStore:
             if isinstance(result, Exception):
                 raise result
         self._known_types |= new_types
-        if written:
-            # Only the writer that won may remove queue entries: a loser decided on an old
-            # view of the job, and the refs it names may belong to a live delivery.
+        if written and effects.drop:
+            # Only the writer that won may drop queue entries: a loser decided on an old view
+            # of the job, and a ref it names may have been claimed since (a live delivery).
             async with self.redis.pipeline(transaction=False) as pipe:
-                self._clean_up_and_wake(pipe, job, effects, wake_origin)
+                for task_type, ref in effects.drop:
+                    pipe.zrem(k.ready(task_type), ref)
+                    pipe.zrem(k.delayed(task_type), ref)
+                    pipe.zrem(k.leases(task_type), ref)
                 await pipe.execute()
         return bool(written)
 
@@ -144,13 +149,12 @@ class RedisStore:
         hints = len(effects.enqueue) + len(effects.delay) + len(effects.timers)
         return hints + len(effects.webhooks) + bool(new_types)
 
-    def _clean_up_and_wake(self, pipe: Any, job: Job, effects: Effects, origin: str) -> None:
+    def _release_and_wake(self, pipe: Any, job: Job, effects: Effects, origin: str) -> None:
+        """Safe even when the write loses: a released lease is the one of the delivery this
+        step finished (done in every outcome of the race), and a spurious wake-up costs one
+        empty claim."""
         k = self.keys
         for task_type, ref in effects.release:
-            pipe.zrem(k.leases(task_type), ref)
-        for task_type, ref in effects.drop:
-            pipe.zrem(k.ready(task_type), ref)
-            pipe.zrem(k.delayed(task_type), ref)
             pipe.zrem(k.leases(task_type), ref)
         for task_type, _, _ in effects.enqueue:
             pipe.publish(k.wake_channel, f"{task_type}|{origin}")

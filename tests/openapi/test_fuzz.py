@@ -11,6 +11,7 @@ and the server's poll timeout is 0.2 s.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -59,8 +60,9 @@ CHECKS = [
     invalid_body_or_path_refused,
 ]
 
-MAX_EXAMPLES = 25
-"""Per operation; the whole run stays well under a minute."""
+MAX_EXAMPLES = int(os.environ.get("ORCH_FUZZ_EXAMPLES", "25"))
+"""Per operation: the CI run stays well under a minute. Set ``ORCH_FUZZ_EXAMPLES=500`` for a
+deeper hunt."""
 
 SHORTENED = ("wait", "timeout")
 """Query parameters that hold a request open: always 0 here."""
