@@ -16,7 +16,7 @@ WATCH_INTERVAL_S = 0.2
 
 
 class ApiError(Exception):
-    pass
+    """The orchestrator answered with an error, or could not be reached."""
 
 
 async def _call(

@@ -67,7 +67,7 @@ deeper hunt."""
 SHORTENED = ("wait", "timeout")
 """Query parameters that hold a request open: always 0 here."""
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(max(120, MAX_EXAMPLES))
 
 
 @pytest.fixture
