@@ -144,6 +144,32 @@ async def read_json(request: web.Request, *, required: bool = True) -> object:
             raise BadRequest("a JSON body is required", code="INVALID_JSON")
         return None
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"body is not valid JSON: {exc}", code="INVALID_JSON") from exc
+    if _too_deep(body, MAX_JSON_DEPTH):
+        raise BadRequest(
+            f"body nests objects or arrays deeper than {MAX_JSON_DEPTH} levels",
+            code="INVALID_JSON",
+            details={"max_depth": MAX_JSON_DEPTH},
+        )
+    return body
+
+
+MAX_JSON_DEPTH = 64
+"""orjson reads far deeper JSON than it can write back (254 levels): refuse it at the door."""
+
+
+def _too_deep(value: object, limit: int) -> bool:
+    todo: list[tuple[object, int]] = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                todo.append((child, depth + 1))
+    return False

@@ -226,12 +226,6 @@ def nested(depth: int) -> bytes:
     return b'{"a": ' * depth + b"1" + b"}" * depth
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: JSON nested ~300 deep is parsed (orjson.loads allows 1024 levels) but cannot "
-    "be stored (orjson.dumps stops at 254): orchestrator/storage/codec.py encode raises "
-    "TypeError -> 500. Refuse deep nesting in read_json (orchestrator/api/middleware.py)",
-)
 async def test_create_with_deeply_nested_data_is_400(api: Api) -> None:
     raw = b'{"initial_data": {"name": "Ada", "deep": ' + nested(300) + b"}}"
     resp = await api.client.post(

@@ -283,12 +283,6 @@ DEEP = b'{"a": ' * 300 + b"1" + b"}" * 300
 """Valid JSON nested 300 deep: orjson parses it but cannot write it back."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: JSON nested ~300 deep is parsed (orjson.loads allows 1024 levels) but cannot "
-    "be stored (orjson.dumps stops at 254): 500 from codec.encode / store.register_worker / "
-    "store.heartbeat. Refuse deep nesting in read_json (orchestrator/api/middleware.py)",
-)
 @pytest.mark.parametrize("route", ["register", "heartbeat", "result"])
 async def test_deeply_nested_worker_bodies_are_400(api: Api, route: str) -> None:
     await api.register("deep")
