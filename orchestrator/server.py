@@ -8,6 +8,10 @@ import signal
 
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from orchestrator.api.access import AccessLogger
 from orchestrator.app import create_app
@@ -26,7 +30,14 @@ def build_store(settings: Settings) -> RedisStore:
     if settings.redis_url is None:
         return embedded_store(settings.key_prefix)
     pool = BlockingConnectionPool.from_url(
-        settings.redis_url, max_connections=REDIS_POOL_SIZE, timeout=10
+        settings.redis_url,
+        max_connections=REDIS_POOL_SIZE,
+        timeout=10,
+        # After Redis restarts, every pooled connection is dead: retry once more on a fresh
+        # one instead of failing the request. Safe to repeat: a job write is a compare-and-
+        # set, and a claim repeated after a lost reply leaves an entry the sweeper restores.
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), 3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
     return RedisStore(Redis(connection_pool=pool), settings.key_prefix)
 

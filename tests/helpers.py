@@ -86,6 +86,9 @@ class RedisProcess:
             "",
             "--appendonly",
             "yes" if self.appendonly else "no",
+            # every write on disk before the reply: a SIGKILL then loses nothing
+            "--appendfsync",
+            "always",
         ]
         if self.dir is not None:
             args += ["--dir", str(self.dir)]

@@ -15,8 +15,12 @@ from orchestrator.errors import NotFound
 
 routes = web.RouteTableDef()
 
-SKILLS = web.AppKey("worker_skills", dict[str, tuple[str, ...]])
-"""worker id → skills, so a long-poll costs no Redis read; filled on register/heartbeat."""
+SKILLS = web.AppKey("worker_skills", dict[str, tuple[tuple[str, ...], float]])
+"""worker id → (skills, when cached), so a long-poll costs no Redis read; filled on
+register/heartbeat, and read again after ``SKILLS_TTL_S`` in case a heartbeat to another
+process changed them."""
+
+SKILLS_TTL_S = 10.0
 
 
 def _not_registered(worker_id: str) -> NotFound:
@@ -34,7 +38,7 @@ async def register(request: web.Request) -> web.Response:
     now = time.time()
     info.update(registered_at=now, load=0)
     await request.app[STORE].register_worker(worker_id, info)
-    request.app[SKILLS][worker_id] = tuple(info["supported_skills"])
+    request.app[SKILLS][worker_id] = (tuple(info["supported_skills"]), time.monotonic())
     settings = request.app[SETTINGS]
     return json_response(
         {
@@ -59,7 +63,7 @@ async def heartbeat(request: web.Request) -> web.Response:
             raise _not_registered(worker_id)
         info.update(update)
         if "supported_skills" in update:
-            request.app[SKILLS][worker_id] = tuple(info["supported_skills"])
+            request.app[SKILLS][worker_id] = (tuple(info["supported_skills"]), time.monotonic())
     known, cancelled = await store.heartbeat(worker_id, info)
     if not known:
         raise _not_registered(worker_id)
@@ -67,13 +71,14 @@ async def heartbeat(request: web.Request) -> web.Response:
 
 
 async def _skills(app: web.Application, worker_id: str) -> tuple[str, ...]:
-    skills = app[SKILLS].get(worker_id)
-    if skills is None:
-        info = await app[STORE].worker_info(worker_id)
-        if info is None:
-            raise _not_registered(worker_id)
-        skills = tuple(info["supported_skills"])
-        app[SKILLS][worker_id] = skills
+    cached = app[SKILLS].get(worker_id)
+    if cached is not None and time.monotonic() - cached[1] < SKILLS_TTL_S:
+        return cached[0]
+    info = await app[STORE].worker_info(worker_id)
+    if info is None:
+        raise _not_registered(worker_id)
+    skills = tuple(info["supported_skills"])
+    app[SKILLS][worker_id] = (skills, time.monotonic())
     return skills
 
 

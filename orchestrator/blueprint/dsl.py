@@ -19,6 +19,7 @@ the first whose condition matches runs, else the one without ``when``.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
@@ -82,6 +83,16 @@ class State:
         raise ActionError("NO_MATCHING_GUARD", f"no handler of {self.name!r} matches the job")
 
 
+def _code_of(func: HandlerFunc) -> str:
+    """What a handler's version covers: its syntax tree, so comments and layout don't count
+    (a cosmetic edit must not fail running jobs with BLUEPRINT_CHANGED)."""
+    source = handler_source(func)
+    try:
+        return ast.dump(ast.parse(source))
+    except SyntaxError:
+        return source
+
+
 class Blueprint:
     """A named state machine; each state is an async handler that chooses one action."""
 
@@ -121,7 +132,7 @@ class Blueprint:
                 targets=found.states | set(goes_to),
                 dynamic=found.dynamic and not goes_to,
                 when=when,
-                source=handler_source(func),
+                source=_code_of(func),
             )
             return func
 
