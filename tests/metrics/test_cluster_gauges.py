@@ -34,10 +34,15 @@ async def test_jobs_leave_the_gauge_when_they_end(api: Api) -> None:
 
     await api.result(task, "w1", data={"greeting": "hi"})
     await api.wait_status(job_id, "finished")
-    m = await scrape(api)
 
-    assert m.value("orchestrator_jobs", blueprint="greeting", status="waiting_for_worker") == 0
-    assert m.value("orchestrator_queue_depth", task_type="greet") == 0
+    # The job is readable as finished a moment before the transition's observer has counted
+    # it (the observer runs once the write returns): wait for the count, don't race it.
+    async def left() -> bool:
+        m = await scrape(api)
+        waiting = m.value("orchestrator_jobs", blueprint="greeting", status="waiting_for_worker")
+        return waiting == 0 and m.value("orchestrator_queue_depth", task_type="greet") == 0
+
+    await wait_for(left, timeout=5.0, what="the job to leave the gauge")
 
 
 async def test_another_process_sees_the_counts_after_the_flush_loop(make_api: MakeApi) -> None:
