@@ -7,7 +7,7 @@ import time
 
 from orchestrator.engine import machine, parallel
 from orchestrator.engine.effects import Effects
-from orchestrator.engine.events import event_without_id
+from orchestrator.engine.events import event_without_id, task_result_fields
 from orchestrator.engine.model import JSON, Job, Task, TaskStatus
 from orchestrator.errors import Conflict
 from orchestrator.runner import MAX_CONFLICTS, JobRunner, contention
@@ -103,15 +103,7 @@ async def _branch_result(
 
         return f"result_accepted_{status}" if await runner.step(job, fail_fast) else None
     outcome = parallel.outcome(task, status, data, err, now)
-    event = event_without_id(
-        "task_result",
-        now,
-        task_id=task.task_id,
-        attempt=task.attempt,
-        worker=worker_id,
-        status=status,
-        **({"error": err} if err else {}),
-    )
+    event = event_without_id("task_result", now, **task_result_fields(task, status, err))
     remaining = await runner.store.branch_result(task, worker_id, outcome, event)
     if remaining < 0:
         return None  # the job moved under us (cancel, expiry): the next read tells

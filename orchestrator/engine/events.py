@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.engine.model import JSON, Job, JobStatus
+from orchestrator.engine.model import JSON, Job, JobStatus, Task
 
 TERMINAL_EVENT = {
     JobStatus.FINISHED: "job_finished",
@@ -24,3 +24,16 @@ def record(job: Job, now: float, event_type: str, /, **data: Any) -> Job:
 def event_without_id(event_type: str, now: float, /, **data: Any) -> JSON:
     """An event a Lua script appends; the script gives it its id."""
     return {"type": event_type, "at": now, **data}
+
+
+def task_result_fields(task: Task, status: str, err: JSON | None) -> JSON:
+    """What a ``task_result`` event says, whichever path recorded the result."""
+    fields: JSON = {
+        "task_id": task.task_id,
+        "attempt": task.attempt,
+        "worker": task.worker,
+        "status": status,
+    }
+    if err:
+        fields["error"] = err
+    return fields

@@ -22,7 +22,7 @@ from orchestrator.engine.actions import (
     RunBlueprint,
 )
 from orchestrator.engine.effects import Effects
-from orchestrator.engine.events import TERMINAL_EVENT, record
+from orchestrator.engine.events import TERMINAL_EVENT, record, task_result_fields
 from orchestrator.engine.model import JSON, Job, JobStatus, Task, TaskStatus
 from orchestrator.engine.retry import backoff_s, can_retry
 from orchestrator.engine.schema import violations
@@ -173,16 +173,7 @@ def on_result(
     task = job.task
     assert task is not None and task.status == TaskStatus.LEASED
     effects = Effects(release=[(task.task_type, task.ref)])
-    job = record(
-        job,
-        now,
-        "task_result",
-        task_id=task.task_id,
-        attempt=task.attempt,
-        worker=task.worker,
-        status=status,
-        **({"error": err} if err else {}),
-    )
+    job = record(job, now, "task_result", **task_result_fields(task, status, err))
     code = str((err or {}).get("code") or "TASK_FAILED")
     failure = bool(err) or status == "failure"
     retryable = bool(err and err.get("retryable")) and code not in task.retry.non_retryable

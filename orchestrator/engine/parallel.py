@@ -12,7 +12,7 @@ from typing import Any
 
 from orchestrator.engine.actions import DispatchParallel
 from orchestrator.engine.effects import Effects
-from orchestrator.engine.events import record
+from orchestrator.engine.events import record, task_result_fields
 from orchestrator.engine.model import JSON, Job, JobStatus, Task
 
 
@@ -65,16 +65,8 @@ def branch_done(job: Job, task: Task, result: JSON, now: float) -> tuple[Job, bo
     parallel = {**job.parallel, "results": {**job.parallel["results"], task.task_id: result}}
     branches = {tid: t for tid, t in job.branches.items() if tid != task.task_id}
     job = job.evolve(parallel=parallel, branches=branches, updated_at=now)
-    job = record(
-        job,
-        now,
-        "task_result",
-        task_id=task.task_id,
-        attempt=task.attempt,
-        worker=task.worker,
-        status=result["status"],
-        **({"error": result["error"]} if result["error"] else {}),
-    )
+    fields = task_result_fields(task, result["status"], result["error"])
+    job = record(job, now, "task_result", **fields)
     return job, not branches
 
 
