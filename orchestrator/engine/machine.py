@@ -330,7 +330,9 @@ def execution_timed_out(
 def stop_tasks(job: Job, effects: Effects) -> None:
     tasks = [job.task] if job.task else []
     for task in [*tasks, *job.branches.values()]:
-        effects.drop.append((task.task_type, task.ref))
+        entry = (task.task_type, task.ref)
+        if entry not in effects.drop:  # a timeout already dropped the task it is about
+            effects.drop.append(entry)
         if task.status == TaskStatus.LEASED and task.worker:
             effects.cancel.append((task.worker, job.id, task.task_id))
 
