@@ -2,12 +2,12 @@
 #
 #   docker build -t blueprint-orchestrator .
 #   docker run --rm -p 8080:8080 blueprint-orchestrator orchestrator serve --host 0.0.0.0 --dev \
-#       --blueprints examples.greeting
+#       --blueprints orchestrator.examples.greeting
 #
 # The default command serves on 0.0.0.0:8080 and takes everything else (Redis URL, tokens,
 # blueprints) from ORCH_* variables and the YAML file named by ORCH_CONFIG; see
 # docker-compose.yml and docs/deployment.md. The same image runs workers:
-#   docker run ... blueprint-orchestrator worker run examples.greeting_worker:worker
+#   docker run ... blueprint-orchestrator worker run orchestrator.examples.greeting_worker:worker
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

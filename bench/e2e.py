@@ -113,7 +113,7 @@ class Bench:
                     "-m",
                     "worker_sdk",
                     "run",
-                    "examples.echo_worker:worker",
+                    "orchestrator.examples.echo_worker:worker",
                     "--url",
                     self.base,
                     "--token",

@@ -21,12 +21,12 @@ T = TypeVar("T")
 DESCRIPTION = """\
 Blueprint orchestrator: runs jobs through state-machine blueprints, hands tasks to workers.
 
-  orchestrator serve --dev --blueprints examples.greeting     # embedded store, dev tokens
+  orchestrator serve --dev --blueprints orchestrator.examples.greeting  # embedded store, dev tokens
   orchestrator serve --redis-url redis://localhost:6379/0 --config orchestrator.yaml
   orchestrator jobs start v1/greeting --data '{"name": "Ada"}' --wait
-  orchestrator graph greeting --blueprints examples.greeting
-  orchestrator graph greeting --blueprints examples/greeting.yaml   # a YAML blueprint
-  orchestrator demo                                           # the whole thing, end to end
+  orchestrator graph greeting --blueprints orchestrator.examples.greeting
+  orchestrator graph greeting --blueprints orchestrator/examples/greeting.yaml  # YAML blueprint
+  orchestrator demo                                     # the whole thing, end to end
 """
 
 

@@ -35,7 +35,12 @@ async def run_demo(name: str) -> int:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     settings = load_settings(
-        {}, None, port=port, dev_mode=True, blueprints=("examples.greeting",), poll_timeout_s=5.0
+        {},
+        None,
+        port=port,
+        dev_mode=True,
+        blueprints=("orchestrator.examples.greeting",),
+        poll_timeout_s=5.0,
     )
     runner = web.AppRunner(build_app(settings), shutdown_timeout=1.0, handle_signals=False)
     await runner.setup()
@@ -46,7 +51,7 @@ async def run_demo(name: str) -> int:
         "-m",
         "worker_sdk",
         "run",
-        "examples.greeting_worker:worker",
+        "orchestrator.examples.greeting_worker:worker",
         "--url",
         base,
         "--token",

@@ -39,7 +39,7 @@ DESCRIPTION = """\
 Run a worker_sdk Worker: register with the orchestrator, long-poll for tasks, run them with
 the handlers registered on the worker, and send back their results.
 
-  worker run examples.echo_worker:worker --url http://localhost:8080
+  worker run orchestrator.examples.echo_worker:worker --url http://localhost:8080
 
 The target is `module:attribute`, where the attribute is a worker_sdk.Worker. The module is
 imported with the current directory on sys.path. Settings come from the worker object, then
@@ -133,7 +133,9 @@ def load_worker(target: str) -> Worker:
     """
     module_name, sep, attr = target.partition(":")
     if not sep or not module_name or not attr:
-        raise CliError(f"expected module:attr (e.g. examples.echo_worker:worker), got {target!r}")
+        raise CliError(
+            f"expected module:attr (e.g. orchestrator.examples.echo_worker:worker), got {target!r}"
+        )
     # The `worker` console script does not put the current directory on sys.path.
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())

@@ -1,6 +1,6 @@
 """YAML blueprints: the states, actions, conditions and transitions of the Python DSL, as data.
 
-Example (``examples/greeting.yaml``, the twin of ``examples/greeting.py``)::
+Example (``orchestrator/examples/greeting.yaml``, the twin of ``greeting.py`` beside it)::
 
     blueprint: greeting
     api_version: v1               # default v1

@@ -1,6 +1,7 @@
 """Small blueprints for the HTTP API tests, each on its own task type so queues never mix.
 
-- ``examples.greeting`` (task type ``greet``): the example, with a ``failure`` transition.
+- ``orchestrator.examples.greeting`` (task type ``greet``): the example, with a ``failure``
+  transition.
 - ``flaky`` (task type ``flaky``): two attempts with a 50 ms backoff and no jitter, and only a
   ``success`` transition, so a failure ends the job with the worker's code or with
   ``RETRIES_EXHAUSTED``.
@@ -11,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from examples.greeting import blueprint as greeting
 from orchestrator import Actions, Blueprint, RetryPolicy
+from orchestrator.examples.greeting import blueprint as greeting
 
 FAST_RETRY = RetryPolicy(max_attempts=2, initial_interval_s=0.05, jitter=0)
 

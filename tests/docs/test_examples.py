@@ -1,6 +1,6 @@
-"""The docs' examples, run by CI: every ``examples/*.py`` module imports, every blueprint in
-them is valid and draws, the cookbook (``docs/blueprints.md``) runs end to end on the embedded
-store with its worker, and the unit-test snippets of ``docs/worker-sdk.md`` pass."""
+"""The docs' examples, run by CI: every ``orchestrator/examples/*.py`` module imports, every
+blueprint in them is valid and draws, the cookbook (``docs/blueprints.md``) runs end to end on the
+embedded store with its worker, and the unit-test snippets of ``docs/worker-sdk.md`` pass."""
 
 from __future__ import annotations
 
@@ -15,22 +15,24 @@ from typing import Any
 import aiohttp
 import pytest
 
-from examples import cookbook_tasks, cookbook_worker, greeting_worker
 from orchestrator import Actions, Blueprint, BlueprintError, BlueprintRegistry, Settings, create_app
 from orchestrator.blueprint.conditions import where
 from orchestrator.blueprint.registry import load_blueprints
 from orchestrator.config import ClientToken
+from orchestrator.examples import cookbook_tasks, cookbook_worker, greeting_worker
 from orchestrator.storage.embedded import embedded_store
 from tests.helpers import ROOT, child_env
 from worker_sdk import Worker
 from worker_sdk.testing import run_task
 
-EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py") if p.stem != "__init__")
+EXAMPLES = sorted(
+    p.stem for p in (ROOT / "orchestrator" / "examples").glob("*.py") if p.stem != "__init__"
+)
 COOKBOOK = [name for name in EXAMPLES if name.startswith("cookbook_") and name != "cookbook_worker"]
 
 
 def _module(name: str) -> ModuleType:
-    return importlib.import_module(f"examples.{name}")
+    return importlib.import_module(f"orchestrator.examples.{name}")
 
 
 def _blueprints(module: ModuleType) -> list[Blueprint]:
@@ -42,24 +44,32 @@ def test_example_imports_and_its_blueprints_are_valid(name: str) -> None:
     module = _module(name)
     blueprints = _blueprints(module)
     if blueprints:
-        assert load_blueprints([f"examples.{name}"]) == blueprints
+        assert load_blueprints([f"orchestrator.examples.{name}"]) == blueprints
     for bp in blueprints:
         bp.validate()
     workers = [v for v in vars(module).values() if isinstance(v, Worker)]
-    assert blueprints or workers, f"examples/{name}.py defines no Blueprint and no Worker"
+    assert blueprints or workers, (
+        f"orchestrator/examples/{name}.py defines no Blueprint and no Worker"
+    )
     for worker in workers:
-        assert worker.task_types, f"the worker in examples/{name}.py has no task handler"
+        assert worker.task_types, (
+            f"the worker in orchestrator/examples/{name}.py has no task handler"
+        )
 
 
 def test_every_example_blueprint_can_be_served_together() -> None:
     """Names and routes do not clash, so one orchestrator can serve all the examples."""
-    blueprints = load_blueprints([f"examples.{name}" for name in EXAMPLES if name in COOKBOOK])
+    blueprints = load_blueprints(
+        [f"orchestrator.examples.{name}" for name in EXAMPLES if name in COOKBOOK]
+    )
     registry = BlueprintRegistry([*blueprints, *_blueprints(_module("greeting"))])
     assert len(registry) == len(blueprints) + 1
 
 
 def test_the_cookbook_worker_knows_every_task_the_cookbook_dispatches() -> None:
-    source = "\n".join((ROOT / "examples" / f"{name}.py").read_text() for name in COOKBOOK)
+    source = "\n".join(
+        (ROOT / "orchestrator" / "examples" / f"{name}.py").read_text() for name in COOKBOOK
+    )
     for task_type in cookbook_worker.worker.task_types:
         assert f'"{task_type}"' in source, f"{task_type} is not used by any cookbook recipe"
 
@@ -77,7 +87,7 @@ def test_orchestrator_graph_prints_dot(blueprint: str, module: str) -> None:
             "graph",
             blueprint,
             "--blueprints",
-            f"examples.{module}",
+            f"orchestrator.examples.{module}",
         ],
         capture_output=True,
         text=True,
@@ -202,7 +212,9 @@ SETTINGS = Settings(
 async def serve_cookbook(aiohttp_server: Any, *, with_worker: bool) -> AsyncIterator[Cookbook]:
     """An orchestrator on the embedded store serving every example blueprint, and (unless
     told otherwise) a worker with the cookbook worker's handlers."""
-    specs = [f"examples.{name}" for name in COOKBOOK] + ["examples.greeting"]
+    specs = [f"orchestrator.examples.{name}" for name in COOKBOOK] + [
+        "orchestrator.examples.greeting"
+    ]
     registry = BlueprintRegistry(load_blueprints(specs))
     server = await aiohttp_server(create_app(SETTINGS, embedded_store("docs"), registry))
     base = str(server.make_url("")).rstrip("/")

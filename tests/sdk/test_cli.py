@@ -21,8 +21,8 @@ def test_help_describes_the_environment(capsys: pytest.CaptureFixture[str]) -> N
     [
         ("no_colon", "expected module:attr"),
         ("no_such_module_xyz:worker", "cannot import module 'no_such_module_xyz'"),
-        ("examples.echo_worker:missing", "has no attribute 'missing'"),
-        ("examples.echo_worker:echo", "not a worker_sdk.Worker"),
+        ("orchestrator.examples.echo_worker:missing", "has no attribute 'missing'"),
+        ("orchestrator.examples.echo_worker:echo", "not a worker_sdk.Worker"),
     ],
 )
 def test_bad_target_is_one_line_and_exit_2(
@@ -39,5 +39,5 @@ def test_bad_environment_is_exit_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("WORKER_CAPACITY", "zero")
-    assert main(["run", "examples.echo_worker:worker"]) == 2
+    assert main(["run", "orchestrator.examples.echo_worker:worker"]) == 2
     assert "WORKER_CAPACITY" in capsys.readouterr().err

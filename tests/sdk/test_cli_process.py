@@ -21,7 +21,7 @@ async def _spawn(url: str, token: str) -> asyncio.subprocess.Process:
         "-m",
         "worker_sdk",
         "run",
-        "examples.echo_worker:worker",
+        "orchestrator.examples.echo_worker:worker",
         "--capacity",
         "3",
         cwd=ROOT,

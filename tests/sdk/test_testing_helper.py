@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from examples.echo_worker import worker as echo_worker
+from orchestrator.examples.echo_worker import worker as echo_worker
 from worker_sdk import RetryLater, TaskContext, TaskResult, Worker
 from worker_sdk.context import current_context
 from worker_sdk.testing import run_task

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from examples.webhooks.receiver import SEEN, create_receiver
+from orchestrator.examples.webhooks.receiver import SEEN, create_receiver
 from tests.api.conftest import Api, client_headers
 from tests.helpers import free_port, wait_for
 from tests.webhooks.conftest import (

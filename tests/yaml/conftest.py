@@ -19,13 +19,13 @@ from tests.conftest import delete_prefix
 from tests.helpers import ROOT
 
 HERE = Path(__file__).resolve().parent
-GREETING_YAML = ROOT / "examples" / "greeting.yaml"
+GREETING_YAML = ROOT / "orchestrator" / "examples" / "greeting.yaml"
 ROUTING_YAML = HERE / "routing.yaml"
 
 
 @pytest.fixture
 async def yaml_api(aiohttp_client: Any, redis_url: str, prefix: str) -> AsyncIterator[Api]:
-    """The app serving ``examples/greeting.yaml`` and ``tests/yaml/routing.yaml``."""
+    """The app serving ``orchestrator/examples/greeting.yaml`` and ``tests/yaml/routing.yaml``."""
     registry = BlueprintRegistry([load_yaml(GREETING_YAML), load_yaml(ROUTING_YAML)])
     store = RedisStore(aioredis.Redis.from_url(redis_url), prefix)
     app = create_app(make_settings(), store, registry)

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from examples.greeting import blueprint as greeting_py
+from orchestrator.examples.greeting import blueprint as greeting_py
 from tests.helpers import ROOT, child_env, free_port, spawn, wait_for
 from tests.yaml.conftest import GREETING_YAML
 

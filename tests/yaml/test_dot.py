@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from examples.greeting import blueprint as greeting_py
 from orchestrator.blueprint import Blueprint
 from orchestrator.blueprint.registry import load_blueprints
 from orchestrator.blueprint.yaml_loader import load_yaml
+from orchestrator.examples.greeting import blueprint as greeting_py
 from tests.yaml.conftest import GREETING_YAML, ROUTING_YAML
 
 
@@ -58,7 +58,7 @@ def test_load_blueprints_takes_yaml_files_and_directories(tmp_path: Path) -> Non
     (tmp_path / "b.yml").write_text(ROUTING_YAML.read_text())
     (tmp_path / "notes.txt").write_text("not a blueprint")
 
-    from_file = load_blueprints([str(GREETING_YAML), "examples.greeting:blueprint"])
+    from_file = load_blueprints([str(GREETING_YAML), "orchestrator.examples.greeting:blueprint"])
     from_dir = load_blueprints([str(tmp_path)])
 
     assert [bp.name for bp in from_file] == ["greeting", "greeting"]
@@ -69,7 +69,7 @@ def test_load_blueprints_takes_yaml_files_and_directories(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("examples/greeting.py", "neither a .yaml/.yml file nor a directory"),
+        ("orchestrator/examples/greeting.py", "neither a .yaml/.yml file nor a directory"),
         ("no/such/file.yaml", "cannot read blueprint file"),
     ],
 )

@@ -1,6 +1,6 @@
-"""The example worker for ``examples.greeting``: it knows the ``greet`` task.
+"""The example worker for ``orchestrator.examples.greeting``: it knows the ``greet`` task.
 
-worker run examples.greeting_worker:worker --token dev-worker-token
+worker run orchestrator.examples.greeting_worker:worker --token dev-worker-token
 """
 
 from __future__ import annotations

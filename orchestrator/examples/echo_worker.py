@@ -3,7 +3,7 @@
 Run it against an orchestrator::
 
     ORCH_URL=http://127.0.0.1:8080 ORCH_WORKER_TOKEN=... python -m worker_sdk run \\
-        examples.echo_worker:worker
+        orchestrator.examples.echo_worker:worker
 
 The end-to-end tests use ``sleep`` to check that cancelling a job stops its running task.
 """

@@ -3,8 +3,8 @@
 Run it next to an orchestrator started with ``--dev`` (its webhook secret is
 ``dev-webhook-secret``), then give jobs ``"webhook_url": "http://127.0.0.1:9000/hooks"``::
 
-    python -m examples.webhooks.receiver
-    orchestrator serve --dev --blueprints examples.greeting
+    python -m orchestrator.examples.webhooks.receiver
+    orchestrator serve --dev --blueprints orchestrator.examples.greeting
 
 ``verify`` comes from ``orchestrator/webhooks/signing.py``, which uses the standard library
 only: a receiver without the orchestrator installed can copy that file.

@@ -1,6 +1,6 @@
-"""The worker for the cookbook blueprints (``examples/cookbook_*.py``)::
+"""The worker for the cookbook blueprints (``orchestrator/examples/cookbook_*.py``)::
 
-    worker run examples.cookbook_worker:worker --token dev-worker-token
+    worker run orchestrator.examples.cookbook_worker:worker --token dev-worker-token
 
 Its handlers are toys that decide from their params, so that every path of the cookbook can be
 tried by hand: ``docs/blueprints.md`` says which input takes which path. They also show the SDK's

@@ -4,8 +4,8 @@
 transition chosen by the child's final status. Both blueprints must be served by the same
 orchestrator. Run it::
 
-    orchestrator serve --dev --blueprints examples.cookbook_child
-    worker run examples.cookbook_worker:worker --token dev-worker-token
+    orchestrator serve --dev --blueprints orchestrator.examples.cookbook_child
+    worker run orchestrator.examples.cookbook_worker:worker --token dev-worker-token
     orchestrator jobs start v1/onboarding --data '{"user": "ada", "document": "P-123"}' --wait
 
 ``docs/blueprints.md`` walks through it.

@@ -2,8 +2,8 @@
 
 Run it with ``orchestrator demo``, or serve it and start the worker yourself::
 
-    orchestrator serve --dev --blueprints examples.greeting
-    worker run examples.greeting_worker:worker --token dev-worker-token
+    orchestrator serve --dev --blueprints orchestrator.examples.greeting
+    worker run orchestrator.examples.greeting_worker:worker --token dev-worker-token
     orchestrator jobs start v1/greeting --data '{"name": "Ada"}' --wait
 """
 

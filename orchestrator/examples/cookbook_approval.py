@@ -4,7 +4,7 @@ An expense up to 100 is approved at once; a larger one waits for the manager, an
 director when the manager does not answer in time. Decisions arrive on the approval webhook,
 with the job's approval token. Run it::
 
-    orchestrator serve --dev --blueprints examples.cookbook_approval
+    orchestrator serve --dev --blueprints orchestrator.examples.cookbook_approval
     orchestrator jobs start v1/expenses --data '{"amount": 450}'
     # then POST /_public/webhooks/approval/{job_id}: see docs/blueprints.md
 

@@ -3,8 +3,8 @@
 One ``resize`` task per thumbnail size runs in parallel; the aggregator runs once, after every
 branch has reported, with every branch's result. Run it::
 
-    orchestrator serve --dev --blueprints examples.cookbook_parallel
-    worker run examples.cookbook_worker:worker --token dev-worker-token
+    orchestrator serve --dev --blueprints orchestrator.examples.cookbook_parallel
+    worker run orchestrator.examples.cookbook_worker:worker --token dev-worker-token
     orchestrator jobs start v1/thumbnails --data '{"image": "cat.png"}' --wait
 
 ``docs/blueprints.md`` walks through it.

@@ -2,8 +2,8 @@
 
 An invoice: validate the input, look the customer up, charge the card, finish. Run it::
 
-    orchestrator serve --dev --blueprints examples.cookbook_tasks
-    worker run examples.cookbook_worker:worker --token dev-worker-token
+    orchestrator serve --dev --blueprints orchestrator.examples.cookbook_tasks
+    worker run orchestrator.examples.cookbook_worker:worker --token dev-worker-token
     orchestrator jobs start v1/invoice --data '{"customer_id": "c-1", "amount": 120}' --wait
 
 ``docs/blueprints.md`` walks through it.

@@ -4,8 +4,8 @@ An order is scored by a worker, then routed: blocked, sent to manual review, or 
 The state ``route`` has three handlers; the first whose guard matches the job's data runs, and
 the one without ``when=`` runs when none does. Run it::
 
-    orchestrator serve --dev --blueprints examples.cookbook_conditions
-    worker run examples.cookbook_worker:worker --token dev-worker-token
+    orchestrator serve --dev --blueprints orchestrator.examples.cookbook_conditions
+    worker run orchestrator.examples.cookbook_worker:worker --token dev-worker-token
     orchestrator jobs start v1/orders --data '{"amount": 2500, "country": "FR"}' --wait
 
 ``docs/blueprints.md`` walks through it.
