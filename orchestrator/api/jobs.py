@@ -79,17 +79,23 @@ async def get_job(request: web.Request) -> web.Response:
     if not wait_s:
         return json_response(_view(request, await runner.get(job_id, request[CLIENT])))
     waiters = request.app[JOB_WAITERS]
-    ended = waiters.register(job_id)
-    try:
-        job = await runner.get(job_id, request[CLIENT])
-        if not job.terminal:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    while True:
+        # A wake-up means "read the job again" (it ended, or messages may have been lost in
+        # a pub/sub reconnect), so wait again until it is terminal or the time is up.
+        woken = waiters.register(job_id)
+        try:
+            job = await runner.get(job_id, request[CLIENT])
+            left = deadline - loop.time()
+            if job.terminal or left <= 0 or waiters.closed:
+                break
             try:
-                await asyncio.wait_for(ended, wait_s)
+                await asyncio.wait_for(woken, left)
             except TimeoutError:
                 pass
-            job = await runner.get(job_id, request[CLIENT])
-    finally:
-        waiters.forget(job_id, ended)
+        finally:
+            waiters.forget(job_id, woken)
     return json_response(_view(request, job))
 
 

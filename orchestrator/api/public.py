@@ -5,10 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from orchestrator.api import human_bodies
 from orchestrator.api.middleware import read_json
 from orchestrator.api.render import json_response
-from orchestrator.appkeys import DISPATCHER, RUNNER, STORE
+from orchestrator.appkeys import DISPATCHER, JOB_WAITERS, RUNNER, STORE
 from orchestrator.errors import BadRequest
+from orchestrator.human import desk
 
 routes = web.RouteTableDef()
 
@@ -23,7 +25,13 @@ async def status(request: web.Request) -> web.Response:
             "error": {"code": "STORAGE_UNAVAILABLE", "message": str(exc), "details": {}},
         }
         return json_response(body, status=503)
-    return json_response({"status": "ok", "parked_polls": request.app[DISPATCHER].waiting})
+    return json_response(
+        {
+            "status": "ok",
+            "parked_polls": request.app[DISPATCHER].waiting,
+            "parked_job_waits": len(request.app[JOB_WAITERS]),
+        }
+    )
 
 
 @routes.post("/_public/webhooks/approval/{job_id}")
@@ -35,5 +43,6 @@ async def approval(request: web.Request) -> web.Response:
         raise BadRequest("the body must be a JSON object", code="VALIDATION_ERROR")
     token = request.headers.get("X-Approval-Token") or body.get("token") or ""
     job_id = request.match_info["job_id"]
-    await request.app[RUNNER].approve(job_id, body.get("decision"), str(token))
+    decision = human_bodies.decision(body, webhook=True)  # optional actor, notes, data
+    await desk.decide(request.app[RUNNER], job_id, decision, client=None, token=str(token))
     return json_response({"status": "approval_received", "job_id": job_id})

@@ -1,7 +1,11 @@
 """One pub/sub connection per process, fanned out to in-process callbacks.
 
-It carries two kinds of messages: wake-ups (a task of some type was queued, by any process)
+It carries wake-ups (a task of some type was queued, by any process), job ends and changes,
 and commands for workers whose WebSocket is connected to this process.
+
+Messages published while the connection is down, or reconnected but not yet subscribed again,
+are lost for good. So once the connection is back *and* its subscriptions are active again,
+``on_reconnect`` runs: whoever parks on a message re-checks the stored state then.
 """
 
 from __future__ import annotations
@@ -18,6 +22,13 @@ log = logging.getLogger("orchestrator.bus")
 
 Handler = Callable[[bytes], Awaitable[None] | None]
 
+RETRY_MAX_S = 0.5
+"""Longest pause between reconnect attempts: whatever ends in the meantime is heard only
+when the connection is back, so this bounds how late a waiter learns of it. An attempt
+against a Redis that is down costs one refused connect."""
+
+_PROBE = b"orchestrator-bus-resubscribed"
+
 
 class Bus:
     def __init__(self, redis: Redis) -> None:
@@ -25,11 +36,14 @@ class Bus:
         self._handlers: dict[str, Handler] = {}
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._watched: Any = None
+        self._reconnected = False
         self.on_reconnect: Callable[[], None] | None = None
 
     async def subscribe(self, channel: str, handler: Handler) -> None:
         self._handlers[channel] = handler
         await self._pubsub.subscribe(channel)
+        self._watch_connection()
 
     async def unsubscribe(self, channel: str) -> None:
         self._handlers.pop(channel, None)
@@ -37,6 +51,18 @@ class Bus:
             await self._pubsub.unsubscribe(channel)
         except RedisError as exc:
             log.warning("unsubscribe %s failed: %s", channel, exc)
+
+    def _watch_connection(self) -> None:
+        # redis-py reconnects the pub/sub connection on its own, often inside one call that
+        # then succeeds, so an error is not a reliable sign: a connect callback is. It runs
+        # after redis-py's own, which re-sends the SUBSCRIBE commands.
+        connection = self._pubsub.connection
+        if connection is not None and connection is not self._watched:
+            connection.register_connect_callback(self._connected)
+            self._watched = connection
+
+    def _connected(self, _connection: object) -> None:
+        self._reconnected = True
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="bus")
@@ -55,27 +81,45 @@ class Bus:
 
     async def _listen(self) -> None:
         delay = 0.1
+        down = False
         while True:
             try:
+                if self._reconnected:
+                    # The SUBSCRIBE commands were sent, not yet confirmed; Redis answers in
+                    # order, so our PING's reply means the subscriptions are active again.
+                    self._reconnected = False
+                    await self._pubsub.ping(_PROBE)
                 message = await self._pubsub.get_message(timeout=1.0)
                 delay = 0.1
             except (RedisError, OSError) as exc:
-                log.warning("pub/sub connection lost (%s); reconnecting in %.1fs", exc, delay)
+                if not down:
+                    log.warning("pub/sub connection lost (%s); reconnecting", exc)
+                    down = True
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                if self.on_reconnect is not None:
-                    # Messages published while we were away are gone: let waiters re-check.
-                    self.on_reconnect()
+                delay = min(delay * 2, RETRY_MAX_S)
                 continue
-            if message is None or message.get("type") != "message":
+            if message is None:
                 continue
-            channel = message["channel"].decode()
-            handler = self._handlers.get(channel)
-            if handler is None:
+            if message.get("type") == "pong":
+                if message.get("data") == _PROBE:
+                    if down:
+                        log.info("pub/sub connection back; re-checking parked waiters")
+                        down = False
+                    if self.on_reconnect is not None:
+                        self.on_reconnect()
                 continue
-            try:
-                result = handler(message["data"])
-                if result is not None:
-                    await result
-            except Exception:
-                log.exception("bus handler for %s failed", channel)
+            await self._dispatch(message)
+
+    async def _dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type") != "message":
+            return
+        channel = message["channel"].decode()
+        handler = self._handlers.get(channel)
+        if handler is None:
+            return
+        try:
+            result = handler(message["data"])
+            if result is not None:
+                await result
+        except Exception:
+            log.exception("bus handler for %s failed", channel)

@@ -1,7 +1,8 @@
 """Clients waiting for a job to end (``GET /api/v1/jobs/{id}?wait=``), parked in memory.
 
 Every process hears every job's end on one channel; only processes with a waiter for that
-job do anything with it.
+job do anything with it. A wake-up means "re-read the job", not "it ended": waiters are also
+woken after a pub/sub reconnect (``wake_all``), when messages may have been lost.
 """
 
 from __future__ import annotations
@@ -37,6 +38,15 @@ class JobWaiters:
         for future in self._waiting.pop(message.decode(), ()):
             if not future.done():
                 future.set_result(None)
+
+    def wake_all(self) -> None:
+        """Every parked client re-reads its job: messages may have been lost (a pub/sub
+        reconnect). A client whose job has not ended registers and waits again."""
+        waiting, self._waiting = self._waiting, defaultdict(set)
+        for futures in waiting.values():
+            for future in futures:
+                if not future.done():
+                    future.set_result(None)
 
     def close(self) -> None:
         self.closed = True
