@@ -125,7 +125,15 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     await bus.subscribe(store.keys.wake_channel, on_wake)
     await bus.subscribe(store.keys.ended_channel, app[JOB_WAITERS].ended)
     await bus.subscribe(store.keys.changed_channel, app[JOB_WAITERS].ended)
-    bus.on_reconnect = dispatcher.wake_all
+    job_waiters = app[JOB_WAITERS]
+
+    def on_reconnect() -> None:
+        # Wake-ups, ends and changes published while the bus was away are lost: every parked
+        # long-poll, job wait and event stream re-checks the stored state.
+        dispatcher.wake_all()
+        job_waiters.wake_all()
+
+    bus.on_reconnect = on_reconnect
     bus.start()
     sweeper = Sweeper(runner, dispatcher)
     runner.after_commit.append(sweeper.fire_due_now)
