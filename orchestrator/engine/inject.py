@@ -30,6 +30,8 @@ def handler_kwargs(
         "actions": actions,
         "results": job.results,
         "context": job.context,
+        # every event so far, for handlers that report on the whole run (a ticket's path)
+        "history": job.history,
         "task_result": last,
     }
     kwargs: dict[str, Any] = {}
