@@ -139,10 +139,15 @@ async def read_json(request: web.Request, *, required: bool = True) -> object:
         raise PayloadTooLarge(
             f"body larger than {limit} bytes", details={"max_bytes": limit}
         ) from exc
-    if not raw.strip():
+    if not raw:
         if required:
             raise BadRequest("a JSON body is required", code="INVALID_JSON")
         return None
+    if not raw.strip():
+        # Only a body of zero bytes means "no body": whitespace is JSON text that is missing
+        # its value, and taking it for `{}` would start a job nobody described.
+        what = "a JSON body is required" if required else "send JSON or no body at all"
+        raise BadRequest(f"body holds only whitespace: {what}", code="INVALID_JSON")
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.api.schemas import MAX_TIMEOUT_S
-from tests.api.conftest import Api, assert_error, client_headers
+from tests.api.conftest import Api, assert_error, client_headers, worker_headers
 
 
 @pytest.mark.parametrize("field", ["dispatch_timeout", "result_timeout"])
@@ -52,3 +52,31 @@ async def test_a_heartbeat_checks_capacity_and_tags_as_registration_does(
     assert err["details"] == {"field": field}
     resp = await api.client.get("/api/v1/workers", headers=client_headers())
     assert (await resp.json())[0]["capacity"] == 1
+
+
+@pytest.mark.parametrize("raw", [b" ", b"\n", b" \t\r\n "])
+async def test_a_whitespace_only_body_is_not_an_empty_one(api: Api, raw: bytes) -> None:
+    # hypothesis seed 313551776384277585456132209079087767752: `-d ' '` created a job as `{}`
+    resp = await api.client.post(
+        "/api/v1/greeting",
+        data=raw,
+        headers={**client_headers(), "Content-Type": "application/json"},
+    )
+    await assert_error(resp, 400, "INVALID_JSON")
+    listed = await api.client.get("/api/v1/jobs", headers=client_headers())
+    assert (await listed.json())["jobs"] == []
+
+
+async def test_a_whitespace_only_heartbeat_is_refused(api: Api) -> None:
+    await api.register("w9")
+    resp = await api.client.patch(
+        "/_worker/workers/w9",
+        data=b" ",
+        headers={**worker_headers(), "Content-Type": "application/json"},
+    )
+    await assert_error(resp, 400, "INVALID_JSON")
+
+
+async def test_no_body_at_all_still_starts_a_job(api: Api) -> None:
+    resp = await api.client.post("/api/v1/greeting", headers=client_headers())
+    assert resp.status == 202, await resp.text()
