@@ -17,6 +17,8 @@ from orchestrator.api import (
     debug,
     events,
     files,
+    human,
+    human_events,
     jobs,
     observe,
     openapi,
@@ -47,6 +49,7 @@ from orchestrator.config import Settings
 from orchestrator.dispatch.bus import Bus
 from orchestrator.dispatch.job_waiters import JobWaiters
 from orchestrator.dispatch.waiters import Dispatcher
+from orchestrator.human.metrics import HumanMetrics
 from orchestrator.loops.supervisor import run_every
 from orchestrator.loops.sweeper import Sweeper
 from orchestrator.loops.telemetry import telemetry
@@ -84,6 +87,11 @@ def create_app(
     app[STATS] = stats
     app[METRICS] = Metrics(store, stats, worker_ttl_s=settings.worker_ttl_s)
     runner.observers += [app[METRICS].observe, stats.observe]
+    clients = [c.name for c in settings.clients]
+    human_metrics = HumanMetrics(store, clients, app[METRICS].registry)
+    app[METRICS].refreshers.append(human_metrics.refresh)
+    runner.observers.append(human_metrics.observe)
+    app[human_events.INBOX_WAITERS] = JobWaiters()
     # files before jobs: jobs ends with the catch-all POST /api/{version}/{endpoint:.+}
     tables = (
         public.routes,
@@ -93,6 +101,8 @@ def create_app(
         dashboard.routes,
         files.routes,
         events.routes,
+        human.routes,  # before jobs: POST /api/v1/jobs/{id}/decision is not a create
+        human_events.routes,
         jobs.routes,
         workers.routes,
         ws.routes,
@@ -102,12 +112,14 @@ def create_app(
     if settings.dev_mode:  # elsewhere the route does not exist: 404 like any unknown path
         app.add_routes(debug.routes)
     app.cleanup_ctx.append(_background)
+    app.cleanup_ctx.append(human_events.inbox_context)  # needs the bus _background started
     # after _background, so it exits first: its last flush needs the store still open
     app.cleanup_ctx.append(telemetry(app[METRICS], stats, origin))
     app.cleanup_ctx.append(webhook_sender(runner, app[METRICS]))  # also exits before _background
     if settings.s3_bucket:
         app.cleanup_ctx.append(files.s3_context)
     app.on_shutdown.append(_shutdown)
+    app.on_shutdown.append(human_events.close_streams)
     return app
 
 

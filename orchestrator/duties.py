@@ -12,6 +12,7 @@ import time
 
 import orjson
 
+from orchestrator.engine import human as human_steps
 from orchestrator.engine import machine, waits
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job, JobStatus, Task, TaskStatus
@@ -128,6 +129,10 @@ async def _timer_step(
         return waits.human_timed_out
     if kind == "child":
         return await _child_step(runner, job, task_id)
+    if kind == "escalate":  # member: escalate|job|seq|level
+        if not human_steps.escalation_due(job, task_id, attempt):
+            return None
+        return lambda j, now: human_steps.escalate(j, int(attempt), now, reason="due")
     task = _current(job, task_id, attempt)
     if kind == "dispatch" and task is not None and task.status == TaskStatus.QUEUED:
         return lambda j, now: machine.dispatch_timed_out(j, task, now)

@@ -15,7 +15,7 @@ tests, do not clash.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -277,6 +277,8 @@ class Metrics:
             self.webhooks.labels(outcome)
         self.cluster = ClusterGauges(store, stats, worker_ttl_s)
         r.register(self.cluster)
+        self.refreshers: list[Callable[[], Awaitable[None]]] = []
+        """More collectors' reads before a scrape (e.g. ``human/metrics.py``)."""
 
     def observe(self, before: Job, after: Job, effects: Effects) -> None:
         """A ``JobRunner`` observer: turns a stored transition into counter increments."""
@@ -311,6 +313,8 @@ class Metrics:
 
     async def refresh(self) -> None:
         await self.cluster.refresh()
+        for more in self.refreshers:
+            await more()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

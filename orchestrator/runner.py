@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.config import Settings
-from orchestrator.engine import machine, waits
+from orchestrator.engine import machine
 from orchestrator.engine.actions import ActionError, Actions, Fail, Finish
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.inject import MissingArgument, handler_kwargs
 from orchestrator.engine.model import JSON, Job, JobStatus
-from orchestrator.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
+from orchestrator.errors import Conflict, NotFound, Unavailable
+from orchestrator.human import index as human_index
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.webhooks import outbox
 
@@ -164,33 +165,6 @@ class JobRunner:
         text = f"{job.id}:{job.human['state']}:{job.human['seq']}".encode()
         return hmac.new(self.settings.approval_secret.encode(), text, hashlib.sha256).hexdigest()
 
-    async def approve(self, job_id: str, decision: object, token: str) -> Job:
-        for _ in range(MAX_CONFLICTS):
-            job = await self.store.load(job_id)
-            if job is None:
-                raise NotFound(f"no job {job_id}", code="JOB_NOT_FOUND")
-            expected = self.approval_token(job)
-            if job.status != JobStatus.WAITING_FOR_HUMAN or expected is None:
-                raise Conflict(
-                    f"job {job_id} is not waiting for a human decision; it is {job.status.value}",
-                    code="NOT_WAITING_FOR_HUMAN",
-                    details={"status": job.status.value, "state": job.state},
-                )
-            if not token or not hmac.compare_digest(token.encode(), expected.encode()):
-                raise Forbidden(
-                    "missing or wrong approval token for this step", code="INVALID_APPROVAL_TOKEN"
-                )
-            allowed = sorted(job.human["decisions"]) if job.human else []
-            if not isinstance(decision, str) or decision not in allowed:
-                raise BadRequest(
-                    f"decision must be one of: {', '.join(allowed)}",
-                    code="INVALID_DECISION",
-                    details={"allowed": allowed, "field": "decision"},
-                )
-            if await self.step(job, lambda j, now: waits.decide(j, decision, now)):
-                return job
-        raise contention(job_id)
-
     # -- the shared machinery ---------------------------------------------------------------
 
     async def step(self, job: Job, change: Step) -> bool:
@@ -287,6 +261,8 @@ class JobRunner:
     ) -> tuple[bool, int]:
         """``commit``, also returning how many workers a cancel reached over a WebSocket."""
         after = after.evolve(rev=before.rev + 1)
+        keys = self.store.keys
+        after, inbox = human_index.change(keys.prefix, keys.timers, before, after)
         if after.terminal and not before.terminal and after.parent:
             # Tell the parent, durably: the timer fires even if we die right after.
             member = machine.timer_member("child", after.parent["job_id"], after.id)
@@ -298,7 +274,7 @@ class JobRunner:
             await self._create_child(after, child_id, name, data)
         ttl = self.settings.retention_s if after.terminal else (-1 if before.terminal else 0)
         written = await self.store.commit(
-            after, effects, ttl_s=ttl, wake_origin=self.origin, index=index
+            after, effects, ttl_s=ttl, wake_origin=self.origin, index=index, extra=inbox
         )
         if not written:
             return False, 0

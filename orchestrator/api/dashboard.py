@@ -8,6 +8,7 @@ from aiohttp import web
 
 from orchestrator.api.render import iso, json_response
 from orchestrator.appkeys import METRICS, SETTINGS, STATS, STORE
+from orchestrator.human import inbox
 
 routes = web.RouteTableDef()
 
@@ -48,5 +49,17 @@ async def dashboard(request: web.Request) -> web.Response:
             "queues": dict(sorted(snap.queues.items())),
             "workers": {"active": snap.workers_active, "busy": snap.workers_busy},
             "finished": {"last_minute": last_minute, "last_hour": last_hour},
+            "human_tasks": await _human_tasks(request),
         }
     )
+
+
+async def _human_tasks(request: web.Request) -> dict[str, Any]:
+    """Waiting and overdue human steps by role, from the inbox indexes (``human/inbox.py``)."""
+    clients = [c.name for c in request.app[SETTINGS].clients]
+    by_role = await inbox.counts(request.app[STORE], clients)
+    return {
+        "waiting": sum(n["waiting"] for n in by_role.values()),
+        "overdue": sum(n["overdue"] for n in by_role.values()),
+        "by_role": {role: n for role, n in sorted(by_role.items()) if n["waiting"]},
+    }

@@ -16,6 +16,8 @@ from typing import Any
 from aiohttp import web
 
 from orchestrator.api.openapi_answers import ANSWERS
+from orchestrator.api.openapi_human import SCHEMAS as HUMAN_SCHEMAS
+from orchestrator.api.openapi_human import human_paths
 from orchestrator.api.openapi_operations import CLIENTS, PUBLIC, WORKERS
 from orchestrator.api.openapi_paths import client_paths, public_paths
 from orchestrator.api.openapi_schemas import REQUESTS, ref
@@ -73,6 +75,7 @@ def _version() -> str:
 def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of an app built with ``settings`` serving ``blueprints``."""
     paths = {**public_paths(settings), **client_paths(blueprints), **worker_paths()}
+    paths.update(human_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -89,7 +92,7 @@ def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str,
         ],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": {**REQUESTS, **ANSWERS},
+            "schemas": {**REQUESTS, **ANSWERS, **HUMAN_SCHEMAS},
             "responses": {str(status): _error_response(status) for status in _ERRORS},
             "securitySchemes": {
                 "ClientToken": {

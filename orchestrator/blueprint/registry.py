@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Iterable
 
 from orchestrator.blueprint.dsl import Blueprint
+from orchestrator.blueprint.internal import INTERNAL
 from orchestrator.blueprint.yaml_loader import is_path_spec, load_path_spec
 
 
@@ -28,7 +29,7 @@ class BlueprintRegistry:
         self._by_route[route] = bp
 
     def get(self, name: str) -> Blueprint | None:
-        return self._by_name.get(name)
+        return self._by_name.get(name) or INTERNAL.get(name)
 
     def for_route(self, version: str, endpoint: str) -> Blueprint | None:
         return self._by_route.get((version, endpoint.strip("/")))

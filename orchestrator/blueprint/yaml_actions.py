@@ -28,13 +28,17 @@ Plan = Callable[[Mapping[str, Any], Actions], None]
 TASK_OPTIONS = ("params", "timeout", "retries", "priority", "retry_policy")
 """What a task of ``dispatch_parallel`` may set, as in ``Actions.dispatch_parallel``."""
 
+HUMAN_OPTIONS = ("role", "assignee", "title", "instructions", "fields", "due_in")
+HUMAN_OPTIONS += ("escalations", "summary")
+"""What ``await_human`` takes besides decisions and timeout; all but ``fields`` templated."""
+
 SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "dispatch_task": (
         ("task_type", "transitions"),
         (*TASK_OPTIONS, "dispatch_timeout", "catch", "result_schema"),
     ),
     "dispatch_parallel": (("tasks", "aggregate_into"), ("failure_policy",)),
-    "await_human": (("decisions",), ("timeout", "on_timeout")),
+    "await_human": (("decisions",), ("timeout", "on_timeout", *HUMAN_OPTIONS)),
     "run_blueprint": (("name", "transitions"), ("initial_data",)),
     "fail": (("code",), ("message",)),
     "finish": ((), ("result",)),
@@ -71,6 +75,8 @@ class ActionCompiler:
             "result_schema": self._schema,
             "failure_policy": lambda node, what: reader.choice(node, what, FAILURE_POLICIES),
             "tasks": self._tasks,
+            **{key: self._templated for key in HUMAN_OPTIONS},
+            "fields": self._schema,
         }
 
     def compile(self, node: yaml.Node, what: str = "action") -> Plan:
@@ -125,6 +131,11 @@ class ActionCompiler:
         if not isinstance(found, str):
             raise Problem(line_of(node), f"{what} must be a string")
         return found
+
+    def _templated(self, node: yaml.Node, what: str) -> Any:
+        """A value the handler would compute: rendered from the job's data when it runs;
+        ``Actions.await_human`` then checks it as it checks a Python handler's."""
+        return self.reader.value(node, what, templated=True)
 
     def _schema(self, node: yaml.Node, what: str) -> Any:
         found = self.reader.value(node, what)
@@ -183,7 +194,16 @@ def _dispatch_parallel(values: dict[str, Any]) -> Plan:
 def _await_human(values: dict[str, Any]) -> Plan:
     options = dict(values)
     decisions = options.pop("decisions")
-    return lambda data, actions: actions.await_human(decisions, **options)
+    fixed = {k: options.pop(k) for k in ("timeout", "on_timeout", "fields") if k in options}
+
+    def plan(data: Mapping[str, Any], actions: Actions) -> None:
+        human = {k: templates.render(v, data) for k, v in options.items()}
+        for key in ("title", "instructions"):  # text, even when a single placeholder
+            if isinstance(options.get(key), str):
+                human[key] = templates.render_text(options[key], data)
+        actions.await_human(decisions, **fixed, **human)
+
+    return plan
 
 
 def _run_blueprint(values: dict[str, Any]) -> Plan:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.engine.human_spec import HumanSpec, SpecError, build
 from orchestrator.engine.model import JSON, RetryPolicy
 
 
@@ -42,6 +43,8 @@ class AwaitHuman:
     decisions: dict[str, str]
     timeout_s: float | None
     on_timeout: str | None
+    spec: HumanSpec = field(default_factory=HumanSpec)
+    """Role, assignee, texts, fields, due time and escalations (``human_spec.py``)."""
 
 
 @dataclass(frozen=True)
@@ -183,13 +186,25 @@ class Actions:
         *,
         timeout: float | None = None,
         on_timeout: str | None = None,
+        **human: Any,
     ) -> None:
-        """Wait for a person's decision (through the approval webhook): decision → state."""
+        """Wait for a person's decision: decision → state (see ``docs/human-steps.md``).
+
+        ``human`` takes ``role``, ``assignee``, ``title``, ``instructions``, ``fields`` (name
+        → schema, with ``required`` and ``for``), ``due_in`` (seconds), ``escalations`` (a
+        list of ``{after, to_role, to_assignee, notify}``) and ``summary`` (what the inbox
+        shows of the job). A decision comes from ``POST /api/v1/jobs/{id}/decision`` or the
+        approval webhook.
+        """
         if not decisions:
             raise ActionError("INVALID_ACTION", "await_human needs decisions={decision: state}")
         if on_timeout is not None and timeout is None:
             raise ActionError("INVALID_ACTION", "on_timeout needs a timeout")
-        self._choose(AwaitHuman(dict(decisions), timeout, on_timeout))
+        try:
+            spec = build(decisions, **human)
+        except (SpecError, TypeError) as exc:
+            raise ActionError("INVALID_ACTION", f"await_human: {exc}") from None
+        self._choose(AwaitHuman(dict(decisions), timeout, on_timeout, spec))
 
     def run_blueprint(
         self,

@@ -1,80 +1,18 @@
-"""Waits that hold no worker: a human decision, a child job."""
+"""Waits that hold no worker: a child job here; a human decision in ``human.py``."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from orchestrator.engine.actions import AwaitHuman, RunBlueprint
+from orchestrator.engine.actions import RunBlueprint
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.events import record
+from orchestrator.engine.human import await_human, decide, human_timed_out
 from orchestrator.engine.model import Job, JobStatus
 
+__all__ = ["await_human", "child_ended", "child_id", "decide", "human_timed_out", "run_child"]
+
 _CHILD_IDS = uuid.UUID("6f1c2a52-3c1e-4c55-9a57-5a3bb6a1d0c7")
-
-
-def await_human(job: Job, action: AwaitHuman, now: float) -> tuple[Job, Effects]:
-    from orchestrator.engine.machine import timer_member
-
-    effects = Effects()
-    seq = job.task_seq + 1
-    deadline = now + action.timeout_s if action.timeout_s else None
-    human = {
-        "state": job.state,
-        "decisions": action.decisions,
-        "deadline": deadline,
-        "on_timeout": action.on_timeout,
-        "seq": seq,
-    }
-    if deadline is not None:
-        effects.timers.append((timer_member("human", job.id, job.state, seq), deadline))
-    job = job.evolve(status=JobStatus.WAITING_FOR_HUMAN, human=human, task_seq=seq, updated_at=now)
-    job = record(
-        job,
-        now,
-        "waiting_for_human",
-        state=job.state,
-        decisions=sorted(action.decisions),
-        deadline=deadline,
-    )
-    return job, effects
-
-
-def decide(job: Job, decision: str, now: float, **extra: Any) -> Job:
-    """A person decided; the caller checked the decision is one of ``job.human``'s."""
-    from orchestrator.engine.machine import moved
-
-    human = job.human
-    assert human is not None
-    target = human["decisions"][decision]
-    payload = {"decision": decision, **extra}
-    job = record(job, now, "approval", state=job.state, decision=decision)
-    return moved(
-        job.evolve(human=None),
-        target,
-        now,
-        results={**job.results, job.state: payload},
-        context={**job.context, **payload},
-    )
-
-
-def human_timed_out(job: Job, now: float) -> Job:
-    from orchestrator.engine.machine import fail, moved
-
-    human = job.human
-    assert human is not None
-    job = record(job, now, "timeout", kind="human", state=job.state)
-    target = human["on_timeout"]
-    if target is None:
-        return fail(job, "HUMAN_TIMEOUT", f"no decision on {job.state!r} in time", now)
-    payload = {"decision": None, "timed_out": True}
-    return moved(
-        job.evolve(human=None),
-        target,
-        now,
-        results={**job.results, job.state: payload},
-        context={**job.context, **payload},
-    )
 
 
 def child_id(parent_id: str, seq: int) -> str:

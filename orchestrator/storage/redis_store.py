@@ -16,6 +16,7 @@ from redis.exceptions import NoScriptError
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job, Task
 from orchestrator.storage import codec
+from orchestrator.storage.commit_extra import CommitExtra
 from orchestrator.storage.keys import Keys
 from orchestrator.storage.scripts import Scripts
 
@@ -78,6 +79,7 @@ class RedisStore:
         ttl_s: int = 0,
         wake_origin: str = "",
         index: bool = False,
+        extra: CommitExtra | None = None,
     ) -> bool:
         """Store ``job`` (its ``rev`` already bumped) if its stored rev is ``job.rev - 1``.
 
@@ -92,7 +94,7 @@ class RedisStore:
         for name, value in fields.items():
             argv += [name, value]
         for _ in range(2):
-            written = await self._commit_once(job, effects, argv, wake_origin, index)
+            written = await self._commit_once(job, effects, argv, wake_origin, index, extra)
             if written is not None:
                 return written
             # Redis lost its scripts (restarted without persistence): load them, go again.
@@ -100,7 +102,13 @@ class RedisStore:
         raise RuntimeError("Redis refuses to keep the orchestrator's Lua scripts")
 
     async def _commit_once(
-        self, job: Job, effects: Effects, argv: list[Any], wake_origin: str, index: bool
+        self,
+        job: Job,
+        effects: Effects,
+        argv: list[Any],
+        origin: str,
+        index: bool,
+        extra: CommitExtra | None,
     ) -> bool | None:
         k = self.keys
         new_types = {t for t, _, _ in effects.enqueue} | {t for t, _, _ in effects.delay}
@@ -110,10 +118,11 @@ class RedisStore:
             if index:
                 pipe.zadd(k.client_jobs(job.client), {job.id: int(job.created_at * _MS)})
                 before += 1
+            before += extra.before(pipe) if extra is not None else 0
             # evalsha straight on the pipeline: going through the Script object would add a
             # SCRIPT EXISTS round trip to every commit.
             pipe.evalsha(self.scripts.apply.sha, 1, k.job(job.id), *argv)
-            self._release_and_wake(pipe, job, effects, wake_origin)
+            self._release_and_wake(pipe, job, effects, origin)
             results = await pipe.execute(raise_on_error=False)
         written = results[before]
         if isinstance(written, NoScriptError):
@@ -122,7 +131,7 @@ class RedisStore:
             if isinstance(result, Exception):
                 raise result
         self._known_types |= new_types
-        if written and effects.drop:
+        if written and (effects.drop or extra is not None):
             # Only the writer that won may drop queue entries: a loser decided on an old view
             # of the job, and a ref it names may have been claimed since (a live delivery).
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -130,6 +139,8 @@ class RedisStore:
                     pipe.zrem(k.ready(task_type), ref)
                     pipe.zrem(k.delayed(task_type), ref)
                     pipe.zrem(k.leases(task_type), ref)
+                if extra is not None:
+                    extra.after(pipe)
                 await pipe.execute()
         return bool(written)
 

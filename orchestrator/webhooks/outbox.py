@@ -24,7 +24,7 @@ from orchestrator.engine.model import JSON, Job, JobStatus
 from orchestrator.storage.redis_store import RedisStore
 
 NOTIFIED: dict[JobStatus, str] = {
-    JobStatus.WAITING_FOR_HUMAN: "waiting_for_human",
+    JobStatus.WAITING_FOR_HUMAN: "human_waiting",
     JobStatus.FINISHED: "job_finished",
     JobStatus.FAILED: "job_failed",
     JobStatus.CANCELLED: "job_cancelled",

@@ -48,7 +48,7 @@ async def test_approval_refuses_bad_tokens_bad_decisions_and_a_second_answer(
     assert "finished" in body["error"]["message"]
 
     history = await api.history(job_id)
-    assert [e["decision"] for e in of_type(history, "approval")] == [won]
+    assert [e["decision"] for e in of_type(history, "human_decided")] == [won]
     assert states(history) == ["review", {"approve": "approved", "reject": "rejected"}[won]]
 
     status, body = await api.approve("no-such-job", "approve", token)
@@ -72,4 +72,4 @@ async def test_approval_after_the_timeout_moved_the_job_on_is_refused(
     status, body = await api.approve(job_id, "approve", token)
     assert (status, body["error"]["code"]) == (409, "NOT_WAITING_FOR_HUMAN")
     assert body["error"]["details"]["status"] == "finished"
-    assert of_type(await api.history(job_id), "approval") == []
+    assert of_type(await api.history(job_id), "human_decided") == []

@@ -119,7 +119,7 @@ async def test_human_waits_are_delivered_with_a_token_that_approves(
 
     [first] = await receiver.wait_delivered(1)
     job = await api.job(job_id)
-    event = await history_event(api, job_id, "waiting_for_human")
+    event = await history_event(api, job_id, "human_waiting")
     assert first.body == {
         "event": "job.waiting_for_human",
         "webhook_id": f"{job_id}:{event['id']}",

@@ -1,0 +1,61 @@
+"""/api: human steps of the calling client's jobs: decide, reassign, escalate, the inbox."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from orchestrator.api import human_bodies, schemas
+from orchestrator.api.middleware import CLIENT, read_json
+from orchestrator.api.render import json_response
+from orchestrator.appkeys import RUNNER, STORE
+from orchestrator.human import desk, inbox
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/v1/jobs/{job_id}/decision")
+async def decision(request: web.Request) -> web.Response:
+    """The owning client decides for one of its people (``actor``), with their roles."""
+    body = human_bodies.decision(await read_json(request))
+    job_id = request.match_info["job_id"]
+    await desk.decide(request.app[RUNNER], job_id, body, client=request[CLIENT], token=None)
+    return json_response(
+        {"status": "decision_recorded", "job_id": job_id, "decision": body.decision}
+    )
+
+
+@routes.post("/api/v1/jobs/{job_id}/assignment")
+async def assignment(request: web.Request) -> web.Response:
+    role, assignee, actor, notes = human_bodies.assignment(await read_json(request))
+    job_id = request.match_info["job_id"]
+    await desk.reassign(
+        request.app[RUNNER],
+        job_id,
+        request[CLIENT],
+        role=role,
+        assignee=assignee,
+        actor=actor,
+        notes=notes,
+    )
+    return json_response({"status": "reassigned", "job_id": job_id})
+
+
+@routes.post("/api/v1/jobs/{job_id}/escalation")
+async def escalation(request: web.Request) -> web.Response:
+    actor, reason = human_bodies.escalation(await read_json(request, required=False))
+    job_id = request.match_info["job_id"]
+    level = await desk.escalate_now(
+        request.app[RUNNER], job_id, request[CLIENT], actor=actor, reason=reason
+    )
+    return json_response({"status": "escalated", "job_id": job_id, "level": level})
+
+
+@routes.get("/api/v1/human-tasks")
+async def human_tasks(request: web.Request) -> web.Response:
+    """Waiting human steps of this client's jobs, by due time then age, from the indexes."""
+    filters, cursor = human_bodies.filters(request.query)
+    limit = schemas.int_query(request.query.get("limit"), "limit", 50, 1, 500)
+    items, next_cursor = await inbox.page(
+        request.app[STORE], request[CLIENT], filters, limit, cursor
+    )
+    return json_response({"items": items, "limit": limit, "next_cursor": next_cursor})

@@ -1,0 +1,122 @@
+"""/api: the calling client's inbox changes as Server-Sent Events, resumable.
+
+Every commit that changes a client's inbox appends an entry to the client's Redis stream
+(``human/index.py``) and publishes the client's name on the ``inbox`` channel. Open streams
+are parked in memory per client (no Redis connection each); a message wakes them and each
+reads the stream after the last id it sent. The SSE ``id`` is the stream entry id, so a UI
+that reconnects with ``Last-Event-ID`` misses nothing the stream still holds; when its id is
+older than the stream's first entry (trimmed), it gets a ``reset`` event and should reload
+the inbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from orchestrator.api.middleware import CLIENT
+from orchestrator.appkeys import BUS, STORE
+from orchestrator.dispatch.job_waiters import JobWaiters
+from orchestrator.engine.human_spec import SpecError, name
+from orchestrator.errors import BadRequest
+from orchestrator.human.index import InboxKeys
+
+routes = web.RouteTableDef()
+
+INBOX_WAITERS = web.AppKey("inbox_waiters", JobWaiters)
+KEEPALIVE_S = 15.0
+BATCH = 200
+_STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+
+
+def _bad(field: str, problem: str) -> BadRequest:
+    return BadRequest(f"{field}: {problem}", code="VALIDATION_ERROR", details={"field": field})
+
+
+def _resume_from(request: web.Request) -> str | None:
+    raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
+    if raw is None or raw == "":
+        return None
+    if not _STREAM_ID.fullmatch(raw):
+        raise _bad("Last-Event-ID", "must be an event id from this stream (like 1700000000000-0)")
+    return raw
+
+
+def _id(value: str) -> tuple[int, int]:
+    ms, _, seq = value.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _shown(event: dict[str, Any], role: str | None) -> bool:
+    return role is None or role in (event.get("role"), event.get("previous_role"))
+
+
+@routes.get("/api/v1/human-tasks/events")
+async def inbox_events(request: web.Request) -> web.StreamResponse:
+    client = request[CLIENT]
+    try:
+        role = name(request.query.get("role") or None, "role")
+    except SpecError as exc:
+        raise _bad("role", str(exc)) from None
+    since = _resume_from(request)
+    redis: Any = request.app[STORE].redis
+    key = InboxKeys(request.app[STORE].keys.prefix, client).events
+    reset = False
+    if since is None:  # from now on
+        newest = await redis.xrevrange(key, count=1)
+        since = newest[0][0].decode() if newest else "0-0"
+    else:
+        oldest = await redis.xrange(key, count=1)
+        reset = bool(oldest) and _id(oldest[0][0].decode()) > _id(since) and since != "0-0"
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    await response.prepare(request)
+    if reset:
+        await response.write(b"event: reset\ndata: {}\n\n")
+    waiters = request.app[INBOX_WAITERS]
+    while not waiters.closed:
+        changed = waiters.register(client)
+        try:
+            rows = await redis.xrange(key, min=f"({since}", count=BATCH)
+            for entry_id, fields in rows:
+                since = entry_id.decode()
+                event = orjson.loads(fields[b"data"])
+                if _shown(event, role):
+                    body = orjson.dumps(event).decode()
+                    await response.write(
+                        f"id: {since}\nevent: {event['type']}\ndata: {body}\n\n".encode()
+                    )
+            if len(rows) == BATCH:
+                continue
+            try:
+                await asyncio.wait_for(asyncio.shield(changed), KEEPALIVE_S)
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")
+        finally:
+            waiters.forget(client, changed)
+    with contextlib.suppress(ConnectionError):
+        await response.write_eof()
+    return response
+
+
+async def inbox_context(app: web.Application) -> AsyncIterator[None]:
+    """Wakes this process's inbox streams when any process changes a client's inbox."""
+    waiters = app[INBOX_WAITERS]
+    channel = InboxKeys(app[STORE].keys.prefix, "-").channel
+    await app[BUS].subscribe(channel, waiters.ended)
+    yield
+
+
+async def close_streams(app: web.Application) -> None:
+    app[INBOX_WAITERS].close()

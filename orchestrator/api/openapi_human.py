@@ -1,0 +1,217 @@
+"""The OpenAPI operations and schemas of human steps (``api/human.py``, ``human_events.py``)
+and the approval webhook's body, which takes the same optional ``actor``/``notes``/``data``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.api.openapi_operations import (
+    CLIENTS,
+    JOB_ID,
+    Paths,
+    body,
+    header,
+    json_body,
+    operation,
+    query,
+)
+from orchestrator.api.openapi_schemas import Schema, nullable, ref
+
+_TIME = {"type": "string", "format": "date-time"}
+_ACTOR = {"type": "string", "maxLength": 256, "description": "Who acted, as the client names them."}
+_NOTES = {"type": "string", "maxLength": 10000}
+_NAME = {"type": "string", "pattern": r"^[A-Za-z0-9_.:@+\-]{1,128}$"}
+
+DECISION: Schema = {
+    "type": "object",
+    "required": ["decision"],
+    "additionalProperties": False,
+    "properties": {
+        "decision": {"type": "string", "description": "One of the step's decisions."},
+        "actor": _ACTOR,
+        "actor_roles": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The actor's roles; without the step's role: 403 `ROLE_MISMATCH`.",
+        },
+        "notes": _NOTES,
+        "data": {"type": "object", "description": "Checked against the step's `fields`."},
+    },
+}
+
+APPROVAL: Schema = {
+    "type": "object",
+    "required": ["decision"],
+    "properties": {
+        "decision": {"type": "string", "description": "One of the job's `approval.decisions`."},
+        "token": {
+            "type": "string",
+            "description": "The job's `approval.token`, when not sent as `X-Approval-Token`.",
+        },
+        "actor": _ACTOR,
+        "actor_roles": DECISION["properties"]["actor_roles"],
+        "notes": _NOTES,
+        "data": DECISION["properties"]["data"],
+    },
+}
+
+ASSIGNMENT: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"role": _NAME, "assignee": _NAME, "actor": _ACTOR, "notes": _NOTES},
+    "description": "At least one of `role` and `assignee`.",
+}
+
+ESCALATION: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"actor": _ACTOR, "reason": _NOTES},
+}
+
+HUMAN_TASK: Schema = {
+    "type": "object",
+    "required": ["job_id", "blueprint", "state", "decisions", "created_at"],
+    "properties": {
+        "job_id": {"type": "string"},
+        "blueprint": {"type": "string"},
+        "state": {"type": "string"},
+        "title": nullable({"type": "string"}),
+        "instructions": nullable({"type": "string"}),
+        "role": nullable({"type": "string"}),
+        "assignee": nullable({"type": "string"}),
+        "decisions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"decision": {"type": "string"}, "fields": {"type": "object"}},
+            },
+        },
+        "created_at": _TIME,
+        "due_at": nullable(_TIME),
+        "overdue": {"type": "boolean"},
+        "escalation_level": {"type": "integer"},
+        "escalation_levels": {"type": "integer"},
+        "summary": {"type": ["object", "null"]},
+    },
+}
+
+SCHEMAS: dict[str, Schema] = {
+    "Decision": DECISION,
+    "Approval": APPROVAL,
+    "Assignment": ASSIGNMENT,
+    "Escalation": ESCALATION,
+    "HumanTask": HUMAN_TASK,
+    "HumanTaskPage": {
+        "type": "object",
+        "required": ["items", "limit", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": ref("HumanTask")},
+            "limit": {"type": "integer"},
+            "next_cursor": nullable({"type": "string"}),
+        },
+    },
+    "DecisionRecorded": {
+        "type": "object",
+        "required": ["status", "job_id", "decision"],
+        "properties": {
+            "status": {"const": "decision_recorded"},
+            "job_id": {"type": "string"},
+            "decision": {"type": "string"},
+        },
+    },
+    "Reassigned": {
+        "type": "object",
+        "required": ["status", "job_id"],
+        "properties": {"status": {"const": "reassigned"}, "job_id": {"type": "string"}},
+    },
+    "Escalated": {
+        "type": "object",
+        "required": ["status", "job_id", "level"],
+        "properties": {
+            "status": {"const": "escalated"},
+            "job_id": {"type": "string"},
+            "level": {"type": "integer"},
+        },
+    },
+}
+
+
+def _job_op(op_id: str, summary: str, answer: str, schema: str, description: str) -> Any:
+    return {
+        "post": operation(
+            CLIENTS,
+            op_id,
+            summary,
+            {200: json_body(ref(answer), "Done.")},
+            (400, 403, 404, 409, 429, 503),
+            params=(JOB_ID,),
+            body=body(schema, required=schema != "Escalation"),
+            description=description,
+        )
+    }
+
+
+def human_paths() -> Paths:
+    return {
+        "/api/v1/jobs/{job_id}/decision": _job_op(
+            "decide",
+            "Decide a waiting human step for one of the client's people",
+            "DecisionRecorded",
+            "Decision",
+            "400 `INVALID_DECISION` lists the allowed decisions, `VALIDATION_ERROR` names the "
+            "field; 403 `ROLE_MISMATCH`; 404 also for another client's job; 409 "
+            "`NOT_WAITING_FOR_HUMAN` (details: `status`, `state`, `decision` with who and "
+            "when) or `BLUEPRINT_CHANGED`.",
+        ),
+        "/api/v1/jobs/{job_id}/assignment": _job_op(
+            "reassign",
+            "Move a waiting human step to another role and/or person",
+            "Reassigned",
+            "Assignment",
+            "409 `NOT_WAITING_FOR_HUMAN` when the job waits for no person.",
+        ),
+        "/api/v1/jobs/{job_id}/escalation": _job_op(
+            "escalate",
+            "Go to the step's next escalation level now",
+            "Escalated",
+            "Escalation",
+            "409 `NO_ESCALATION_LEFT` or `NOT_WAITING_FOR_HUMAN`.",
+        ),
+        "/api/v1/human-tasks": {
+            "get": operation(
+                CLIENTS,
+                "human_tasks",
+                "The client's waiting human steps, by due time then age",
+                {200: json_body(ref("HumanTaskPage"), "One page; follow `next_cursor`.")},
+                (400, 503),
+                params=(
+                    query("role", _NAME, "Only steps for this role."),
+                    query("assignee", _NAME, "Only steps assigned to this person."),
+                    query("blueprint", {"type": "string"}, "Only steps of this blueprint."),
+                    query("overdue", {"type": "boolean"}, "Only steps past their due time."),
+                    query("cursor", {"type": "string"}, "`next_cursor` of the page before."),
+                    query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "Size"),
+                ),
+            )
+        },
+        "/api/v1/human-tasks/events": {
+            "get": operation(
+                CLIENTS,
+                "human_task_events",
+                "The client's inbox changes as Server-Sent Events",
+                {
+                    200: {
+                        "description": "`added`, `updated`, `removed` (and `reset` when the "
+                        "resume point is gone): `id` is the stream entry id.",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    }
+                },
+                (400, 503),
+                params=(
+                    query("role", _NAME, "Only changes of steps for (or leaving) this role."),
+                    header("Last-Event-ID", {"type": "string"}, "Resume after this event id."),
+                    query("last_event_id", {"type": "string"}, "As `Last-Event-ID`."),
+                ),
+            )
+        },
+    }
