@@ -98,8 +98,16 @@ def encode(job: Job) -> dict[str, str | bytes]:
     for task in job.branches.values():
         fields.update(_task_fields(branch_prefix(task.task_id), task))
     if job.parallel:
-        for task_id in job.parallel["results"]:
-            fields[f"{branch_prefix(task_id)}status"] = "done"
+        results = job.parallel["results"]
+        for task_id in job.parallel["order"]:
+            if task_id in results:
+                fields[f"{branch_prefix(task_id)}status"] = "done"
+            elif task_id not in job.branches:
+                # Stopped without a result: the job ended (fail_fast, cancel, timeout). Its
+                # stored status must not stay "queued" or "leased", or the lease and branch
+                # scripts, which read only these fields, would still hand it out or take its
+                # result after the job's end.
+                fields[f"{branch_prefix(task_id)}status"] = ""
     return fields
 
 

@@ -6,10 +6,12 @@
 -- ARGV[7] job id
 -- Returns the number of branches still out (0: the caller runs the aggregator), -1 when the
 -- worker does not hold this branch.
+-- A job that ended holds no branch any more: nothing may follow its terminal event.
+local ended = {finished = true, failed = true, cancelled = true, error = true, quarantined = true}
 local p = 'b:' .. ARGV[1] .. ':'
 local f = redis.call('HMGET', KEYS[1], p .. 'att', p .. 'status', p .. 'worker', 'rev',
-  'pending', 'history', 'hlen', 'watched')
-if f[1] ~= ARGV[2] or f[2] ~= 'leased' or f[3] ~= ARGV[3] then
+  'pending', 'history', 'hlen', 'watched', 'status')
+if f[1] ~= ARGV[2] or f[2] ~= 'leased' or f[3] ~= ARGV[3] or ended[f[9]] then
   return -1
 end
 local pending = tonumber(f[5]) - 1

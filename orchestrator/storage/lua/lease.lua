@@ -5,10 +5,13 @@
 -- ARGV[6] the task_leased history event as JSON without its id, ARGV[7] change channel
 -- ARGV[8] job id
 -- Returns the task payload (JSON) or false when the entry was stale.
+-- An ended job hands out nothing, whatever its task fields say: a claim in flight when the
+-- job's final write landed must not lease one of its branches after the terminal event.
+local ended = {finished = true, failed = true, cancelled = true, error = true, quarantined = true}
 local p = ARGV[1]
 local f = redis.call('HMGET', KEYS[1], p .. 'att', p .. 'status', 'rev', p .. 'payload',
-  'history', 'hlen', 'watched', 't_id')
-if f[1] ~= ARGV[3] or f[2] ~= 'queued' or (p == 't_' and f[8] ~= ARGV[2]) then
+  'history', 'hlen', 'watched', 't_id', 'status')
+if f[1] ~= ARGV[3] or f[2] ~= 'queued' or (p == 't_' and f[8] ~= ARGV[2]) or ended[f[9]] then
   return false
 end
 local n = tonumber(f[6] or '0') + 1
