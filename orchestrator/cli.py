@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Coroutine
@@ -122,6 +123,21 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+NO_BLUEPRINT = (
+    "serving no blueprint, so no job can start: give one with --blueprints my_flow "
+    "(my_flow.py in this directory; pkg.module, module:attr or a YAML file also work), "
+    "or ORCH_BLUEPRINTS"
+)
+
+
+def _import_from_cwd() -> None:
+    """Put the current directory on ``sys.path``, as ``python -m`` and ``worker run`` do: the
+    ``orchestrator`` console script does not, and ``--blueprints my_flow`` names my_flow.py
+    here."""
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+
+
 def _split(values: list[str] | None) -> tuple[str, ...] | None:
     if not values:
         return None
@@ -145,6 +161,8 @@ def _run_serve(args: argparse.Namespace) -> int:
         log_format=args.log_format,
     )
     configure_logging(settings)
+    if not settings.blueprints:
+        logging.getLogger("orchestrator").warning(NO_BLUEPRINT)
     app = build_app(settings)
     run(serve(app, settings.host, settings.port, settings.shutdown_timeout_s))
     return 0
@@ -162,6 +180,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command in ("serve", "graph"):
+        _import_from_cwd()
     try:
         if args.command == "serve":
             return _run_serve(args)

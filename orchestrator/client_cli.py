@@ -13,6 +13,8 @@ import orjson
 from orchestrator.engine.model import TERMINAL
 
 WATCH_INTERVAL_S = 0.2
+STALL_NOTICE_S = 3.0
+"""How long a job may wait on the same thing before ``--wait`` says what it waits for."""
 
 
 class ApiError(Exception):
@@ -39,20 +41,66 @@ async def _call(
 async def wait_for_end(
     session: aiohttp.ClientSession, base: str, job_id: str, *, echo: bool, timeout_s: float = 600
 ) -> dict[str, Any]:
-    last = None
+    shown: tuple[str, str] | None = None
+    waiting: tuple[Any, ...] | None = None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
+    since = loop.time()
+    noticed = False
     while True:
         job = await _call(session, "GET", f"{base}/api/v1/jobs/{job_id}")
-        seen = (job["status"], job["current_state"])
-        if echo and seen != last:
+        if echo and (job["status"], job["current_state"]) != shown:
+            shown = (job["status"], job["current_state"])
             print(f"{job['status']:<20} state={job['current_state']}", file=sys.stderr)
-            last = seen
+        task = job.get("task") or {}
+        # A new attempt, or a task leased then queued again, is a new wait: time it afresh.
+        now_waiting = (job["status"], job["current_state"], task.get("attempt"), task.get("status"))
+        if now_waiting != waiting:
+            waiting, since, noticed = now_waiting, loop.time(), False
         if job["status"] in TERMINAL:
             return job
+        if echo and not noticed and loop.time() - since >= STALL_NOTICE_S:
+            noticed = True
+            notice = await _stall_notice(session, base, job, loop.time() - since)
+            if notice:
+                print(f"notice: {notice}", file=sys.stderr)
         if loop.time() > deadline:
             raise ApiError(f"job {job_id} did not end within {timeout_s:.0f}s")
         await asyncio.sleep(WATCH_INTERVAL_S)
+
+
+async def _stall_notice(
+    session: aiohttp.ClientSession, base: str, job: dict[str, Any], waited_s: float
+) -> str | None:
+    """Why a job has not moved for a while, from what the API shows: a new user's job waits
+    silently for a worker nobody started, or for a person nobody told."""
+    where = f"job {job['job_id']} has waited {waited_s:.0f}s in state {job['current_state']!r}"
+    task = job.get("task")
+    if job["status"] == "waiting_for_worker" and task and task["status"] == "queued":
+        task_type = task["task_type"]
+        try:
+            workers = await _call(session, "GET", f"{base}/api/v1/workers")
+        except ApiError:
+            return f"{where} for a worker to take a {task_type!r} task"
+        serving = [
+            w for w in workers.get("value", []) if task_type in w.get("supported_skills", [])
+        ]
+        if not serving:
+            return (
+                f"{where} for a worker to take a {task_type!r} task, and no live worker serves "
+                f"{task_type!r}: start one (worker run module:worker --token ...)"
+            )
+        busy = sum(1 for w in serving if w.get("load", 0) >= w.get("capacity", 1))
+        return (
+            f"{where} for a worker to take a {task_type!r} task; {len(serving)} live "
+            f"worker(s) serve it, {busy} of them busy"
+        )
+    if job["status"] == "waiting_for_human":
+        approval = job.get("approval") or {}
+        decisions = ", ".join(approval.get("decisions", []))
+        how = f": POST {approval['url']} with the job's approval token" if "url" in approval else ""
+        return f"{where} for a person to decide ({decisions}){how}"
+    return None
 
 
 def _print(value: Any) -> None:

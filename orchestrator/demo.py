@@ -76,8 +76,18 @@ async def run_demo(name: str) -> int:
         return 1
     finally:
         if worker.returncode is None:
+            # The worker logs "SIGTERM received": say first that it is us, so the line reads
+            # as the demo tidying up, not as something going wrong.
+            _say("stopping the demo's worker (its 'SIGTERM received' line is this stop)")
             worker.terminate()
         await worker.wait()
         await runner.cleanup()
-    print(orjson.dumps(job, option=orjson.OPT_INDENT_2).decode())
-    return 0 if job["status"] == "finished" else 1
+    print(orjson.dumps(job, option=orjson.OPT_INDENT_2).decode(), flush=True)
+    if job["status"] != "finished":
+        _say(f"the job ended {job['status']}: {job.get('error')}")
+        return 1
+    _say(
+        f"success: job {job_id} finished (result above), and the demo stopped cleanly. "
+        "Next: README.md, 'Running it yourself'"
+    )
+    return 0

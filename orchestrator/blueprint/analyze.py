@@ -26,6 +26,21 @@ class Targets:
     states: set[str] = field(default_factory=set)
     dynamic: bool = False
     """Some target is not a literal, so the found set may be incomplete."""
+    edges: set[tuple[str, str]] = field(default_factory=set)
+    """``(state, label)`` of each literal target: what the graph writes on its arrow."""
+
+
+def edge_label(kind: str, key: str = "") -> str:
+    """The label of an arrow: the outcome that takes it (``success``, a decision, ...).
+
+    ``kind`` is the argument naming the target (``transitions``, ``decisions``, ``catch``,
+    ``aggregate_into``, ``on_timeout``, ``go_to``), ``key`` the outcome in its mapping.
+    """
+    if kind in ("transitions", "decisions"):
+        return key
+    if kind == "catch":
+        return f"catch {key}"
+    return {"aggregate_into": "aggregate", "on_timeout": "timeout"}.get(kind, "")
 
 
 def handler_source(func: Callable[..., Any]) -> str:
@@ -46,18 +61,19 @@ def find_targets(func: Callable[..., Any]) -> Targets:
             continue
         if node.func.attr == "go_to":
             arg = node.args[0] if node.args else _kwarg(node, "state")
-            _add(found, arg)
+            _add(found, arg, "")
         for kw in node.keywords:
             if isinstance(kw.value, ast.Constant) and kw.value.value is None:
                 continue  # catch=None, on_timeout=None: no target
             if kw.arg in _TRANSITION_KWARGS:
                 if isinstance(kw.value, ast.Dict):
-                    for value in kw.value.values:
-                        _add(found, value)
+                    for key, value in zip(kw.value.keys, kw.value.values, strict=True):
+                        outcome = key.value if isinstance(key, ast.Constant) else None
+                        _add(found, value, edge_label(kw.arg, str(outcome or "")))
                 else:
                     found.dynamic = True
             elif kw.arg in _TARGET_KWARGS:
-                _add(found, kw.value)
+                _add(found, kw.value, edge_label(kw.arg))
     return found
 
 
@@ -68,8 +84,9 @@ def _kwarg(node: ast.Call, name: str) -> ast.expr | None:
     return None
 
 
-def _add(found: Targets, node: ast.expr | None) -> None:
+def _add(found: Targets, node: ast.expr | None, label: str) -> None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         found.states.add(node.value)
+        found.edges.add((node.value, label))
     else:
         found.dynamic = True

@@ -44,6 +44,8 @@ class Handler:
     when: Condition | None
     source: str
     """What the blueprint's version hashes: the code, or the YAML that generated it."""
+    edges: frozenset[tuple[str, str]] = frozenset()
+    """``(state, label)`` of the arrows this handler draws (label: the outcome, or empty)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class Blueprint:
                 dynamic=found.dynamic and not goes_to,
                 when=when,
                 source=_code_of(func),
+                edges=found.edges,
             )
             return func
 
@@ -149,9 +152,13 @@ class Blueprint:
         dynamic: bool,
         when: Condition | None,
         source: str,
+        edges: Iterable[tuple[str, str]] = (),
     ) -> None:
-        """Add a handler to the graph; the decorator and the YAML loader both end here."""
-        handler = Handler(func, tuple(inspect.signature(func).parameters.values()), when, source)
+        """Add a handler to the graph; the decorator and the YAML loader both end here.
+
+        ``edges`` labels some of ``targets`` for the drawing; the others get a bare arrow."""
+        params = tuple(inspect.signature(func).parameters.values())
+        handler = Handler(func, params, when, source, frozenset(edges))
         existing = self.states.get(name)
         if existing is None:
             self.states[name] = State(name, (handler,), start, end, frozenset(targets), dynamic)

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from orchestrator.blueprint import templates
+from orchestrator.blueprint.analyze import edge_label
 from orchestrator.blueprint.yaml_nodes import Problem, Reader, line_of
 from orchestrator.engine.actions import FAILURE_POLICIES, ActionError, Actions
 from orchestrator.engine.model import RetryPolicy
@@ -49,11 +50,13 @@ ACTION_NAMES = ("go_to", *SHAPES)
 
 
 class ActionCompiler:
-    """Compiles action nodes of one file; ``targets`` collects the states the last one names."""
+    """Compiles action nodes of one file; ``targets`` collects the states the last one names,
+    ``edges`` the same states with the outcome that leads to each (as ``analyze`` finds them)."""
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
         self.targets: set[str] = set()
+        self.edges: set[tuple[str, str]] = set()
         self._fields: dict[str, Callable[[yaml.Node, str], Any]] = {
             "task_type": reader.string,
             "name": reader.string,
@@ -82,6 +85,7 @@ class ActionCompiler:
     def compile(self, node: yaml.Node, what: str = "action") -> Plan:
         """The plan of ``{name: arguments}``; the states it moves to are in ``targets``."""
         self.targets = set()
+        self.edges = set()
         items = self.reader.mapping(node, what)
         if len(items) != 1:
             raise Problem(
@@ -113,11 +117,14 @@ class ActionCompiler:
     def _state(self, node: yaml.Node, what: str) -> str:
         name = self.reader.state(node, what)
         self.targets.add(name)
+        self.edges.add((name, edge_label(what.rsplit(".", 1)[-1])))
         return name
 
     def _states(self, node: yaml.Node, what: str, *, empty: bool = False) -> dict[str, str]:
         found = self.reader.state_map(node, what, empty=empty)
         self.targets.update(found.values())
+        kind = what.rsplit(".", 1)[-1]
+        self.edges.update((state, edge_label(kind, key)) for key, state in found.items())
         return found
 
     def _payload(self, node: yaml.Node, what: str) -> Any:

@@ -117,6 +117,7 @@ class _Handler:
     plan: Plan
     when: Condition | None
     targets: frozenset[str]
+    edges: frozenset[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,7 @@ class _Compiler:
                     dynamic=False,
                     when=h.when,
                     source=st.source,
+                    edges=h.edges,
                 )
 
     def _flag_problems(self, compiled: list[_State]) -> list[str]:
@@ -271,7 +273,8 @@ class _Compiler:
                 raise Problem(
                     self.lines[name], "needs an action, a result or handlers (or end: true)"
                 )
-            handlers = [_Handler(compiler.compile(_finish_node(node)), None, frozenset())]
+            plan = compiler.compile(_finish_node(node))
+            handlers = [_Handler(plan, None, frozenset(), frozenset())]
         elif given[0] == "handlers":
             handlers = self._handlers(reader, compiler, fields["handlers"])
         else:
@@ -310,7 +313,7 @@ class _Compiler:
             plan = compiler.compile(fields["action"])
         else:
             plan = compiler.compile(_finish_node(node, fields["result"]))
-        return _Handler(plan, when, frozenset(compiler.targets))
+        return _Handler(plan, when, frozenset(compiler.targets), frozenset(compiler.edges))
 
     def _condition(self, reader: Reader, node: yaml.Node, what: str) -> Condition:
         """The JSON form of ``conditions.from_json``, read part by part to name each line."""

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
+import aiohttp
 import orjson
 
 from tests.e2e.conftest import CLIENT_TOKEN, Cluster
-from tests.helpers import child_env
+from tests.helpers import child_env, free_port, wait_for
 
 
 async def _run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -29,6 +34,12 @@ async def test_demo_runs_a_job_end_to_end_and_prints_its_result() -> None:
     job = orjson.loads(done.stdout)
     assert job["status"] == "finished"
     assert job["result"]["greeting"] == "Hello, Ada!"
+    # The run ends on a success line, and the worker's "SIGTERM received" is announced as the
+    # demo stopping its own worker, not left to read as an alarm.
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"[demo] success: job {job['job_id']} finished"), lines[-3:]
+    sigterm = next(i for i, line in enumerate(lines) if "worker_sdk: SIGTERM received" in line)
+    assert "stopping the demo's worker" in lines[sigterm - 1], done.stderr
 
 
 async def test_jobs_start_wait_get_and_watch(cluster: Cluster) -> None:
@@ -72,3 +83,187 @@ async def test_serve_with_a_bad_config_says_what_is_wrong(tmp_path: object) -> N
     done = await _run("serve", "--port", "0")
     assert done.returncode == 2
     assert "no client tokens" in done.stderr and "Traceback" not in done.stderr
+
+
+MY_FLOW = """
+from orchestrator import Actions, Blueprint
+
+blueprint = Blueprint("my_flow")
+
+
+@blueprint.handler(start=True)
+async def begin(actions: Actions) -> None:
+    actions.go_to("done")
+
+
+@blueprint.handler(end=True)
+async def done() -> dict:
+    return {"ok": True}
+"""
+
+
+def _console_script(name: str) -> str:
+    """The installed ``orchestrator`` command: unlike ``python -m``, it does not put the
+    current directory on ``sys.path`` by itself."""
+    script = Path(sys.executable).parent / name
+    assert script.exists(), f"{script} is missing: install the project (python3 dev.py test)"
+    return str(script)
+
+
+def _env_without_pythonpath() -> dict[str, str]:
+    # An empty PYTHONPATH entry means "the current directory": it would hide the bug.
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
+def _launch(
+    args: list[str], log: Path, env: dict[str, str], cwd: Path | None
+) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+
+
+def _text(log: Path) -> str:
+    return log.read_text()
+
+
+@asynccontextmanager
+async def _serving(
+    args: list[str], log: Path, env: dict[str, str], cwd: Path | None = None
+) -> AsyncIterator[str]:
+    """An ``orchestrator serve --dev`` process on a free port, up; killed on the way out."""
+    port = free_port()
+    proc = _launch([*args, "--port", str(port)], log, env, cwd)
+    url = f"http://127.0.0.1:{port}"
+
+    async def up() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"orchestrator exited:\n{_text(log)}")
+        try:
+            async with aiohttp.ClientSession() as s, s.get(f"{url}/_public/status") as r:
+                return r.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    try:
+        await wait_for(up, 20, "orchestrator to answer /_public/status")
+        yield url
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+async def test_graph_and_serve_import_a_blueprint_module_from_the_current_directory(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "my_flow.py").write_text(MY_FLOW)
+    orchestrator = _console_script("orchestrator")
+    env = _env_without_pythonpath()
+
+    graph = await asyncio.to_thread(
+        subprocess.run,
+        [orchestrator, "graph", "my_flow", "--blueprints", "my_flow"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert graph.returncode == 0, graph.stderr
+    assert "digraph my_flow {" in graph.stdout
+
+    args = [orchestrator, "serve", "--dev", "--blueprints", "my_flow"]
+    async with (
+        _serving(args, tmp_path / "serve.log", env, cwd=tmp_path) as url,
+        aiohttp.ClientSession(headers={"X-Client-Token": "dev-client-token"}) as http,
+        http.get(f"{url}/api/v1/blueprints") as resp,
+    ):
+        assert resp.status == 200
+        assert [bp["name"] for bp in await resp.json()] == ["my_flow"]
+
+
+async def test_serve_dev_without_blueprints_says_it_serves_none_and_how_to_give_one(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "serve.log"
+    args = [sys.executable, "-m", "orchestrator", "serve", "--dev"]
+    async with _serving(args, log, child_env()):
+        # Logged before the server listens, so it is in the log once the server answers.
+        text = _text(log)
+    assert "serving no blueprint" in text and "--blueprints my_flow" in text, text
+
+
+async def _stderr_until(proc: asyncio.subprocess.Process, needle: str, timeout: float) -> str:
+    """The process's stderr up to the first line holding ``needle``."""
+    assert proc.stderr is not None
+    seen: list[str] = []
+
+    async def read() -> str:
+        assert proc.stderr is not None
+        while line := (await proc.stderr.readline()).decode():
+            seen.append(line)
+            if needle in line:
+                return line
+        raise AssertionError(f"stderr ended without {needle!r}:\n{''.join(seen)}")
+
+    try:
+        return await asyncio.wait_for(read(), timeout)
+    except TimeoutError:
+        raise AssertionError(f"no {needle!r} within {timeout}s:\n{''.join(seen)}") from None
+
+
+async def _start_and_wait(url: str, route: str, data: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "orchestrator", "jobs", "start", route, "--data", data),
+        *("--wait", "--url", url, "--token", CLIENT_TOKEN),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        env=child_env(),
+    )
+
+
+async def test_jobs_start_wait_says_when_no_worker_serves_the_task(cluster: Cluster) -> None:
+    orch = await cluster.orchestrator()
+    proc = await _start_and_wait(orch.url, "v1/echo", '{"x": 1}')
+    try:
+        notice = await _stderr_until(proc, "notice:", 20)
+    finally:
+        proc.kill()
+        await proc.wait()
+    assert "for a worker to take a 'echo' task" in notice, notice
+    assert "no live worker serves 'echo'" in notice and "worker run" in notice, notice
+
+
+async def test_jobs_start_wait_counts_the_workers_of_a_task_it_waits_for(
+    cluster: Cluster,
+) -> None:
+    orch = await cluster.orchestrator()
+    cluster.worker(orch, "w-busy", capacity=1)
+    # The worker's one slot runs a task that hangs, so the echo task stays queued.
+    first = await _start_and_wait(orch.url, "v1/slow", '{"hang_s": 60}')
+    await wait_for(
+        lambda: cluster.marks.exists() and any(cluster.marks.glob("started-*")),
+        20,
+        "the worker to start the hanging task",
+    )
+    proc = await _start_and_wait(orch.url, "v1/echo", '{"x": 1}')
+    try:
+        notice = await _stderr_until(proc, "notice:", 20)
+    finally:
+        for p in (first, proc):
+            p.kill()
+            await p.wait()
+    assert "1 live worker(s) serve it, 1 of them busy" in notice, notice
+
+
+async def test_jobs_start_wait_says_when_a_job_waits_for_a_person(cluster: Cluster) -> None:
+    orch = await cluster.orchestrator(
+        blueprints="tests.e2e.blueprints,orchestrator.examples.cookbook_approval"
+    )
+    proc = await _start_and_wait(orch.url, "v1/expenses", '{"amount": 500}')
+    try:
+        notice = await _stderr_until(proc, "notice:", 20)
+    finally:
+        proc.kill()
+        await proc.wait()
+    assert "in state 'ask_manager' for a person to decide (approve, reject)" in notice, notice
+    assert "/_public/webhooks/approval/" in notice, notice

@@ -9,6 +9,7 @@ import pytest
 
 from orchestrator.blueprint import Blueprint
 from orchestrator.blueprint.analyze import find_targets
+from orchestrator.blueprint.conditions import where
 from orchestrator.blueprint.validate import problems
 from orchestrator.errors import BlueprintError
 
@@ -294,6 +295,46 @@ def test_dot_lists_every_state_and_edge() -> None:
     assert "done [label=done shape=doublecircle]" in dot
     edges = sorted(line.strip() for line in dot.splitlines() if "->" in line)
     assert edges == ["begin -> pay", "pay -> begin", "pay -> done"]
+
+
+def test_dot_arrows_carry_outcomes_decisions_catches_and_guards() -> None:
+    bp = Blueprint("labels")
+
+    @bp.handler(start=True)
+    async def pay(actions: Any) -> None:
+        actions.dispatch_task(
+            "charge",
+            {},
+            transitions={"success": "ask", "failure": "failed"},
+            catch={"CARD_DECLINED": "failed"},
+        )
+
+    @bp.handler("ask", when=where("initial_data.amount") > 100)
+    async def ask_big(actions: Any) -> None:
+        actions.await_human(
+            decisions={"approve": "done", "reject": "failed"}, timeout=60, on_timeout="failed"
+        )
+
+    @bp.handler("ask")
+    async def ask_small(actions: Any) -> None:
+        actions.go_to("done")
+
+    @bp.handler(end=True)
+    async def done() -> None: ...
+
+    @bp.handler(end=True)
+    async def failed() -> None: ...
+
+    arrows = sorted(line.strip() for line in bp.to_dot().splitlines() if "->" in line)
+    assert arrows == [
+        'ask -> done [label="[else]"]',
+        'ask -> done [label="approve [initial_data.amount > 100]"]',
+        'ask -> failed [label="reject [initial_data.amount > 100]"]',
+        'ask -> failed [label="timeout [initial_data.amount > 100]"]',
+        "pay -> ask [label=success]",
+        'pay -> failed [label="catch CARD_DECLINED"]',
+        "pay -> failed [label=failure]",
+    ]
 
 
 async def pay_v1(actions: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from orchestrator.examples.greeting import blueprint as greeting_py
+from orchestrator.blueprint.yaml_loader import load_yaml
 from tests.helpers import ROOT, child_env, free_port, spawn, wait_for
 from tests.yaml.conftest import GREETING_YAML
 
@@ -30,7 +30,7 @@ def test_graph_prints_the_dot_of_a_yaml_blueprint() -> None:
     done = orchestrator("graph", "greeting", "--blueprints", str(GREETING_YAML))
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout == greeting_py.to_dot() + "\n"
+    assert done.stdout == load_yaml(GREETING_YAML).to_dot() + "\n"
 
 
 def test_graph_of_a_broken_yaml_names_the_line_in_one_line(tmp_path: Path) -> None:

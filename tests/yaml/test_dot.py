@@ -1,4 +1,4 @@
-"""A YAML blueprint compiles to the same object as its Python twin: same graph, same DOT."""
+"""A YAML blueprint compiles to the same object as its Python twin: same graph, same arrows."""
 
 from __future__ import annotations
 
@@ -13,10 +13,39 @@ from orchestrator.examples.greeting import blueprint as greeting_py
 from tests.yaml.conftest import GREETING_YAML, ROUTING_YAML
 
 
-def test_the_yaml_twin_gives_the_same_dot_as_the_python_blueprint() -> None:
+def arrows(bp: Blueprint) -> set[tuple[str, str, str]]:
+    """Each arrow with the outcome that takes it, guards aside."""
+    return {
+        (s.name, t, label) for s in bp.states.values() for h in s.handlers for t, label in h.edges
+    }
+
+
+def test_the_yaml_twin_draws_the_same_arrows_as_the_python_blueprint() -> None:
     greeting_yaml = load_yaml(GREETING_YAML)
 
-    assert greeting_yaml.to_dot() == greeting_py.to_dot()
+    assert (
+        arrows(greeting_yaml)
+        == arrows(greeting_py)
+        == {
+            ("validate", "done", "success"),
+            ("validate", "failed", "failure"),
+        }
+    )
+    # The YAML twin's check is a guard, which its arrows show; the Python one's is an `if`.
+    guard = '[initial_data.name matches \\"\\\\S\\"]'
+    assert greeting_yaml.to_dot() == greeting_py.to_dot().replace(
+        "[label=success]", f'[label="success {guard}"]'
+    ).replace("[label=failure]", f'[label="failure {guard}"]')
+
+
+def test_yaml_arrows_carry_outcomes_guards_and_the_default() -> None:
+    dot = load_yaml(ROUTING_YAML).to_dot()
+    guard = "[initial_data.amount > 100 and not initial_data.customer.vip == true]"
+
+    assert f'route -> reviewed [label="success {guard}"]' in dot
+    assert f'route -> refused [label="rejected {guard}"]' in dot
+    assert 'route -> auto [label="[else]"]' in dot
+    assert "auto -> approved [label=success]" in dot
 
 
 def test_the_twins_have_the_same_states_flags_and_targets() -> None:
@@ -62,7 +91,7 @@ def test_load_blueprints_takes_yaml_files_and_directories(tmp_path: Path) -> Non
     from_dir = load_blueprints([str(tmp_path)])
 
     assert [bp.name for bp in from_file] == ["greeting", "greeting"]
-    assert from_file[0].to_dot() == from_file[1].to_dot()
+    assert arrows(from_file[0]) == arrows(from_file[1])
     assert [bp.name for bp in from_dir] == ["greeting", "yaml_routing"]
 
 
