@@ -23,6 +23,7 @@ from orchestrator.api import (
     observe,
     openapi,
     public,
+    registration,
     workers,
     ws,
 )
@@ -98,6 +99,7 @@ def create_app(
         openapi.routes,
         observe.routes,
         catalog.routes,
+        registration.routes,  # before jobs: POST /api/v1/blueprints is not a job creation
         dashboard.routes,
         files.routes,
         events.routes,
@@ -112,6 +114,7 @@ def create_app(
     if settings.dev_mode:  # elsewhere the route does not exist: 404 like any unknown path
         app.add_routes(debug.routes)
     app.cleanup_ctx.append(_background)
+    app.cleanup_ctx.append(registration.registered_context)  # needs the bus _background started
     app.cleanup_ctx.append(human_events.inbox_context)  # needs the bus _background started
     # after _background, so it exits first: its last flush needs the store still open
     app.cleanup_ctx.append(telemetry(app[METRICS], stats, origin))

@@ -39,6 +39,8 @@ class ClientToken:
     token: str = field(repr=False)  # settings get printed while debugging; tokens must not
     rate_limit: RateLimit | None = None
     """This client's own /api limit; None takes ``client_rate_per_s`` / ``client_burst``."""
+    can_manage_blueprints: bool = False
+    """May register, replace and retire blueprints over HTTP (``POST /api/v1/blueprints``)."""
 
 
 @dataclass(frozen=True)
@@ -314,7 +316,8 @@ def _clients(value: Any, problems: list[str]) -> tuple[ClientToken, ...]:
         limit = None
         if item.get("rate_limit") is not None:
             limit = _rate_limit(f"clients[{i}].rate_limit", item["rate_limit"], problems)
-        clients.append(ClientToken(str(item["name"]), str(item["token"]), limit))
+        manage = item.get("can_manage_blueprints") is True  # only an explicit true grants it
+        clients.append(ClientToken(str(item["name"]), str(item["token"]), limit, manage))
     return tuple(clients)
 
 

@@ -64,6 +64,11 @@ class Conflict(OrchestratorError):
     code = "CONFLICT"
 
 
+class Gone(OrchestratorError):
+    status = 410
+    code = "GONE"
+
+
 class PayloadTooLarge(OrchestratorError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"

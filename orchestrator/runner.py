@@ -143,7 +143,7 @@ class JobRunner:
                     code="JOB_NOT_RETRYABLE",
                     details={"status": job.status.value},
                 )
-            bp = self.blueprint_of(job)
+            bp = await self.registry.find_version(job.blueprint, job.blueprint_version)
             if bp is None:
                 raise Conflict(
                     f"blueprint {job.blueprint} version {job.blueprint_version} is not served "
@@ -179,7 +179,7 @@ class JobRunner:
             return True
         after, effects = out if isinstance(out, tuple) else (out, Effects())
         if after.status == JobStatus.RUNNING:
-            bp = self.blueprint_of(after)
+            bp = await self.registry.find_version(after.blueprint, after.blueprint_version)
             if bp is None:
                 after = self.blueprint_changed(after, now)
             else:
@@ -196,10 +196,8 @@ class JobRunner:
         return job
 
     def blueprint_of(self, job: Job) -> Blueprint | None:
-        bp = self.registry.get(job.blueprint)
-        if bp is None or bp.version != job.blueprint_version:
-            return None
-        return bp
+        # a registered blueprint's earlier versions stay served while jobs run on them
+        return self.registry.get_version(job.blueprint, job.blueprint_version)
 
     def blueprint_changed(self, job: Job, now: float) -> Job:
         bp = self.registry.get(job.blueprint)

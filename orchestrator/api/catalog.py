@@ -13,6 +13,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/v1/blueprints")
 async def list_blueprints(request: web.Request) -> web.Response:
+    registry = request.app[REGISTRY]
     body = [
         {
             "name": bp.name,
@@ -21,8 +22,10 @@ async def list_blueprints(request: web.Request) -> web.Response:
             "states": sorted(bp.states),
             "start": bp.start_state,
             "end": sorted(s.name for s in bp.states.values() if s.end),
+            "source": "registered" if registry.is_registered(bp.name) else "file",
+            "versions": registry.versions(bp.name),
         }
-        for bp in request.app[REGISTRY].all()
+        for bp in registry.all()
     ]
     return json_response(body)
 

@@ -15,7 +15,7 @@ from orchestrator.api.middleware import CLIENT, read_json
 from orchestrator.api.render import job_view, json_response
 from orchestrator.appkeys import JOB_WAITERS, REGISTRY, RUNNER, SETTINGS, STORE
 from orchestrator.engine.model import Job, JobStatus
-from orchestrator.errors import BadRequest, Conflict, NotFound
+from orchestrator.errors import BadRequest, Conflict, Gone, NotFound
 
 routes = web.RouteTableDef()
 
@@ -109,6 +109,12 @@ async def cancel_job(request: web.Request) -> web.Response:
 async def create_job(request: web.Request) -> web.Response:
     version, endpoint = request.match_info["version"], request.match_info["endpoint"]
     bp = request.app[REGISTRY].for_route(version, endpoint)
+    retired = request.app[REGISTRY].retired(version, endpoint) if bp is None else None
+    if retired is not None:
+        raise Gone(
+            f"blueprint {retired!r} is retired: it takes no new jobs (running ones finish)",
+            code="BLUEPRINT_RETIRED",
+        )
     if bp is None:
         raise NotFound(
             f"no blueprint answers /api/{version}/{endpoint}", code="BLUEPRINT_NOT_FOUND"

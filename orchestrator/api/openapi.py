@@ -16,6 +16,8 @@ from typing import Any
 from aiohttp import web
 
 from orchestrator.api.openapi_answers import ANSWERS
+from orchestrator.api.openapi_blueprints import SCHEMAS as BLUEPRINT_SCHEMAS
+from orchestrator.api.openapi_blueprints import blueprint_paths
 from orchestrator.api.openapi_human import SCHEMAS as HUMAN_SCHEMAS
 from orchestrator.api.openapi_human import human_paths
 from orchestrator.api.openapi_operations import CLIENTS, PUBLIC, WORKERS
@@ -75,6 +77,8 @@ def _version() -> str:
 def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of an app built with ``settings`` serving ``blueprints``."""
     paths = {**public_paths(settings), **client_paths(blueprints), **worker_paths()}
+    for path, operations in blueprint_paths().items():  # GET /api/v1/blueprints is there
+        paths.setdefault(path, {}).update(operations)
     paths.update(human_paths())
     return {
         "openapi": "3.1.0",
@@ -92,7 +96,7 @@ def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str,
         ],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": {**REQUESTS, **ANSWERS, **HUMAN_SCHEMAS},
+            "schemas": {**REQUESTS, **ANSWERS, **HUMAN_SCHEMAS, **BLUEPRINT_SCHEMAS},
             "responses": {str(status): _error_response(status) for status in _ERRORS},
             "securitySchemes": {
                 "ClientToken": {

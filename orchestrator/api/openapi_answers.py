@@ -164,6 +164,8 @@ BLUEPRINT: Schema = {
         "states": {"type": "array", "items": {"type": "string"}},
         "start": {"type": "string"},
         "end": {"type": "array", "items": {"type": "string"}},
+        "source": {"enum": ["file", "registered"]},
+        "versions": {"type": "array", "items": {"type": "string"}},
     },
 }
 

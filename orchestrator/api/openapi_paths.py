@@ -273,6 +273,7 @@ def create_operation(bp: Blueprint | None) -> Operation:
         {
             202: json_body(ref("Accepted"), "The job is created and started."),
             200: json_body(ref("Job"), "An `Idempotency-Key` seen before: the earlier job."),
+            410: json_body(ref("Error"), "`BLUEPRINT_RETIRED`: a retired blueprint's route."),
         },
         (400, 404, 409, 429, 503),
         params=params,

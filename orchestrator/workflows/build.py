@@ -37,9 +37,14 @@ class Built:
     blueprint: Blueprint
 
 
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # people read this text: every step spelled out, no &id001 anchors
+
+
 def document_text(document: dict[str, Any]) -> str:
     """The YAML text of a compiled document (what ``GET /api/v1/blueprints/{name}`` shows)."""
-    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
+    return str(yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100))
 
 
 def build(doc: object, *, taken: Collection[str] = ()) -> Built:

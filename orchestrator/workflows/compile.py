@@ -37,8 +37,15 @@ CLOSED = "closed"
 COMPLETE = "complete"
 """The one decision of an end node."""
 
-HUMAN_OPTIONS = ("role", "title", "instructions", "due_in", "escalations", "fields")
+HUMAN_OPTIONS = ("role", "title", "instructions", "due_in", "escalations", "fields", "summary")
 """What a compiled step sets, when the YAML ``await_human`` action takes it."""
+
+
+SUMMARY = {
+    key: f"{{{{ initial_data.{key} }}}}"
+    for key in ("subject", "priority", "category", "subcategory", "department", "employee")
+}
+"""What a step's inbox entry shows of its ticket."""
 
 
 def supported() -> frozenset[str]:
@@ -145,6 +152,8 @@ def _step(
         "role": node.role,
         "title": node.name,
         "instructions": node.instruction or f"{workflow.name}: {node.name}",
+        "fields": {"notes": {"type": "string"}},  # the seed's transition notes
+        "summary": SUMMARY,
     }
     base.update({k: v for k, v in extra.items() if k in usable})
     # The description carries what the graph does not show, so it counts in the version.
@@ -195,5 +204,5 @@ def _closed(workflow: Workflow) -> dict[str, Any]:
     return {
         "end": True,
         "description": "the ticket is closed; its result is the report of the path taken",
-        "result": {"workflow": about, "sla_s": slas, "ticket": "{{ initial_data }}"},
+        "result": {"workflow": about, "slas_s": slas, "ticket": "{{ initial_data }}"},
     }
