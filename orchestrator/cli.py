@@ -15,7 +15,7 @@ import orjson
 
 from orchestrator.blueprint.registry import load_blueprints
 from orchestrator.config import ENV_VARS, load_settings
-from orchestrator.errors import BlueprintError, ConfigError
+from orchestrator.errors import BlueprintError, ConfigError, StartupError
 
 T = TypeVar("T")
 
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             for bp in load_blueprints(specs):
                 if bp.name == args.blueprint:
                     bp.validate()
-                    print(bp.to_dot())
+                    print(bp.to_dot(), flush=True)  # a closed pipe fails here, inside the try
                     return 0
             print(f"error: no blueprint {args.blueprint!r} in {', '.join(specs)}", file=sys.stderr)
             return 2
@@ -205,6 +205,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, BlueprintError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader left (`orchestrator graph ... | head`): stop quietly. Point stdout at
+        # devnull first, or the interpreter's last flush at exit fails on the pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         return 130
     return 2

@@ -100,3 +100,8 @@ class BlueprintError(Exception):
 
 class ConfigError(Exception):
     """Bad configuration; the message lists every bad setting."""
+
+
+class StartupError(Exception):
+    """The server cannot start for a reason the operator must fix (Redis unreachable, port
+    taken); the message says what, where and what to do, in one line."""

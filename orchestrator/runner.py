@@ -29,6 +29,7 @@ from orchestrator.engine.inject import MissingArgument, handler_kwargs
 from orchestrator.engine.model import JSON, Job, JobStatus
 from orchestrator.errors import Conflict, NotFound, Unavailable
 from orchestrator.human import index as human_index
+from orchestrator.logs import JOB_ID
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.webhooks import outbox
 
@@ -212,6 +213,13 @@ class JobRunner:
 
     async def advance(self, bp: Blueprint, job: Job, now: float) -> tuple[Job, Effects]:
         """Run handlers from the job's state until it waits or ends."""
+        token = JOB_ID.set(job.id)  # what the handlers log carries the job's id as a field
+        try:
+            return await self._advance(bp, job, now)
+        finally:
+            JOB_ID.reset(token)
+
+    async def _advance(self, bp: Blueprint, job: Job, now: float) -> tuple[Job, Effects]:
         effects = Effects()
         names = frozenset(bp.states)
         for _ in range(MAX_HOPS):

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from orchestrator.api.access import AccessLogger
 from orchestrator.app import create_app
+from orchestrator.appkeys import SETTINGS
 from orchestrator.blueprint.registry import BlueprintRegistry, load_blueprints
 from orchestrator.config import Settings
+from orchestrator.errors import StartupError
 from orchestrator.storage.embedded import embedded_store
 from orchestrator.storage.redis_store import RedisStore
 
@@ -57,9 +63,25 @@ async def serve(app: web.Application, host: str, port: int, shutdown_timeout_s: 
         handle_signals=False,
         access_log_class=AccessLogger,
     )
-    await runner.setup()
+    try:
+        await runner.setup()  # connects to Redis: loads the scripts, subscribes
+    except (RedisError, OSError) as exc:
+        with contextlib.suppress(Exception):
+            await runner.cleanup()
+        where = redis_location(app[SETTINGS].redis_url)
+        raise StartupError(
+            f"cannot use Redis at {where}: {str(exc).rstrip('.')}. Start Redis there, or "
+            "point --redis-url (ORCH_REDIS_URL) at a running one"
+        ) from None
     site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise StartupError(
+            f"cannot listen on {host}:{port}: {_reason(exc)}. Stop what holds that "
+            "address, or choose another with --port (ORCH_PORT) / --host (ORCH_HOST)"
+        ) from None
     log.info("orchestrator listening on http://%s:%d", host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -71,3 +93,21 @@ async def serve(app: web.Application, host: str, port: int, shutdown_timeout_s: 
     finally:
         await runner.cleanup()
         log.info("stopped")
+
+
+def redis_location(url: str | None) -> str:
+    """``host:port/db`` of a Redis URL, without its credentials, for messages."""
+    if not url:
+        return "the embedded store"
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    try:
+        port = parts.port or 6379
+    except ValueError:
+        return host
+    return f"{host}:{port}{parts.path or '/0'}"
+
+
+def _reason(exc: OSError) -> str:
+    # asyncio's own text repeats the address: "error while attempting to bind on address ..."
+    return os.strerror(exc.errno).lower() if exc.errno else str(exc)

@@ -1,7 +1,8 @@
 """The access log: one line per request, at INFO, on logger ``orchestrator.access``.
 
 It names the method, path (without the query string), status, duration, request id, the
-client (when one was identified) and the peer address; never headers, tokens or bodies.
+client (when one was identified), the peer address and, for a request about one job, its
+``job_id``; never headers, tokens or bodies.
 Given to the runner as ``access_log_class`` (see ``server.py``), replacing aiohttp's default
 format, which logs the Referer and User-Agent headers.
 """
@@ -37,6 +38,10 @@ class AccessLogger(AbstractAccessLogger):
             "client": request.get(CLIENT, "-"),
             "remote": request.remote or "-",
         }
+        match_info = getattr(request, "match_info", None)  # a plain BaseRequest has none
+        job_id = match_info.get("job_id") if match_info is not None else None
+        if job_id:
+            fields["job_id"] = job_id  # a request about one job: findable by its id
         self.logger.info(
             "%(method)s %(path)s %(status)s %(duration_ms).1fms client=%(client)s",
             fields,

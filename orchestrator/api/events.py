@@ -40,8 +40,8 @@ def _last_event_id(request: web.Request) -> int:
 async def events(request: web.Request) -> web.StreamResponse:
     """Every event after ``Last-Event-ID`` (default: from the first), then new ones as they
     happen; the stream ends after the job's terminal event."""
-    job_id, runner = request.match_info["job_id"], request.app[RUNNER]
-    job = await runner.get(job_id, request[CLIENT])
+    job_id = request.match_info["job_id"]
+    await request.app[RUNNER].get(job_id, request[CLIENT])  # 404 unless the caller's job
     sent = _last_event_id(request)
     await request.app[STORE].watch(job_id)
     response = web.StreamResponse(
@@ -52,6 +52,22 @@ async def events(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
+    try:
+        await _stream(request, response, job_id, sent)
+    except ConnectionError:
+        # The client left (closed the tab, `curl | head`): normal, and the stream is over.
+        # aiohttp's ClientConnectionResetError is a ConnectionResetError.
+        return response
+    with contextlib.suppress(ConnectionError):
+        await response.write_eof()
+    return response
+
+
+async def _stream(
+    request: web.Request, response: web.StreamResponse, job_id: str, sent: int
+) -> None:
+    """Writes events after ``sent`` until the job's terminal event or shutdown."""
+    runner = request.app[RUNNER]
     waiters = request.app[JOB_WAITERS]
     while True:
         changed = waiters.register(job_id)
@@ -71,6 +87,3 @@ async def events(request: web.Request) -> web.StreamResponse:
                 await response.write(b": keep-alive\n\n")
         finally:
             waiters.forget(job_id, changed)
-    with contextlib.suppress(ConnectionError):
-        await response.write_eof()
-    return response
