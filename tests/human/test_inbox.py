@@ -6,8 +6,8 @@ import asyncio
 
 import aiohttp
 
-from tests.human.conftest import Desk, Humans, other_client
 from tests.helpers import wait_for
+from tests.human.conftest import Desk, Humans, other_client
 
 
 async def test_inbox_of_three_roles_filtered_paged_and_counted(
@@ -42,9 +42,10 @@ async def test_inbox_of_three_roles_filtered_paged_and_counted(
     alert_view = everything["items"][ids.index(compliance[0])]
     dismiss = next(d for d in alert_view["decisions"] if d["decision"] == "dismiss")
     assert dismiss["fields"]["notes"] == {"type": "string", "required": True}
-    assert "notes" not in next(
-        d for d in alert_view["decisions"] if d["decision"] == "acknowledge"
-    )["fields"]
+    assert (
+        "notes"
+        not in next(d for d in alert_view["decisions"] if d["decision"] == "acknowledge")["fields"]
+    )
     assert alert_view["due_at"] is not None and alert_view["overdue"] is False
     assert alert_view["summary"] == {"alert_id": "c0"}
 
