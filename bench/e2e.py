@@ -9,6 +9,13 @@ Prints figures; asserts nothing. Phases:
    commands per job (INFO commandstats delta / N, commands inside scripts included).
 2. latency at a fixed rate (default 200 jobs/s, open loop).
 3. idle workers: K long-polling workers parked at once; Redis connections before/while.
+
+Modes (--mode), how the client learns that a job is done:
+  poll     GET /api/v1/jobs/{id}?wait=30 until it is finished (the default);
+  webhook  each job has a webhook_url naming a receiver in this process, and the job is done
+           when its job.finished webhook arrives. Latencies are create → webhook received, as
+           the client sees them (from just before the POST). Adds a phase between 1 and 2:
+           --single-jobs jobs one at a time (create → webhook of a job alone).
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ from datetime import datetime
 from pathlib import Path
 
 import aiohttp
+import orjson
 import redis.asyncio as aioredis
+from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,6 +47,7 @@ CONFIG = f"""
 clients: [{{name: bench, token: {CLIENT}}}]
 workers: {{token: {WORKER}}}
 log_level: WARNING
+webhook_secret: bench-webhook-secret
 """
 
 
@@ -68,6 +78,64 @@ class Bench:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.hook_port = free_port()
+        self.hook_url = f"http://127.0.0.1:{self.hook_port}/hook"
+        self.arrived: dict[str, tuple[float, str]] = {}
+        """job id → (perf_counter at arrival, event) of webhooks nobody waits for yet."""
+        self.waiting: dict[str, asyncio.Future[tuple[float, str]]] = {}
+        self.refused = 0
+        """Creates answered 429 (rate limited) and sent again."""
+        self.lags: list[float] = []
+        """ms from each job's end (its event's timestamp) to its webhook's arrival."""
+
+    async def receive(self, request: web.Request) -> web.Response:
+        # The signature is not checked: it would add the receiver's CPU to a machine the
+        # orchestrator shares; the webhook tests check signatures.
+        at, wall = time.perf_counter(), time.time()
+        doc = orjson.loads(await request.read())
+        self.lags.append((wall - ts(doc["timestamp"])) * 1000)
+        job_id, event = str(doc["job_id"]), str(doc["event"])
+        waiter = self.waiting.pop(job_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result((at, event))
+        else:  # the webhook can come before the POST that created the job has its answer
+            self.arrived[job_id] = (at, event)
+        return web.Response()
+
+    async def start_receiver(self) -> web.AppRunner:
+        app = web.Application()
+        app.router.add_post("/hook", self.receive)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", self.hook_port).start()
+        return runner
+
+    async def run_job_hooked(self, s: aiohttp.ClientSession, n: int) -> float:
+        """One job, done when its webhook arrives; returns create → webhook in ms."""
+        body = {"initial_data": {"n": n}, "webhook_url": self.hook_url}
+        t0 = time.perf_counter()
+        while True:
+            async with s.post(f"{self.base}/api/v1/one_task", json=body) as r:
+                if r.status == 429:  # counted and printed; the wait is in the latency
+                    self.refused += 1
+                    await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
+                    continue
+                if r.status != 202:
+                    raise SystemExit(f"create answered {r.status}: {await r.text()}")
+                job_id = str((await r.json())["job_id"])
+                break
+        got = self.arrived.pop(job_id, None)
+        if got is None:
+            waiter: asyncio.Future[tuple[float, str]] = asyncio.get_running_loop().create_future()
+            self.waiting[job_id] = waiter
+            try:
+                got = await asyncio.wait_for(waiter, 120)
+            except TimeoutError:
+                raise SystemExit(f"no webhook for job {job_id} in 120 s") from None
+        at, event = got
+        if event != "job.finished":
+            raise SystemExit(f"job {job_id}: webhook {event}")
+        return (at - t0) * 1000
 
     def spawn(self, args: list[str], name: str) -> subprocess.Popen[bytes]:
         log = (self.tmp / f"{name}.log").open("ab")
@@ -216,6 +284,76 @@ class Bench:
             f"{pct(lat, 0.99):6.1f}   mean {statistics.mean(lat):.1f}"
         )
 
+    async def throughput_hooked(self, orch_pid: int, r: aioredis.Redis) -> None:
+        n, conc = self.args.jobs, self.args.in_flight
+        headers = {"X-Client-Token": CLIENT}
+        conn = aiohttp.TCPConnector(limit=conc + 10)
+        async with aiohttp.ClientSession(headers=headers, connector=conn) as s:
+            await asyncio.gather(*(self.run_job_hooked(s, i) for i in range(100)))
+            next_n = iter(range(n))
+            lat: list[float] = []
+
+            async def client() -> None:
+                for i in next_n:
+                    lat.append(await self.run_job_hooked(s, i))
+
+            self.lags.clear()
+            cmd0, cpu0, t0 = await command_count(r), cpu_seconds(orch_pid), time.perf_counter()
+            await asyncio.gather(*(client() for _ in range(conc)))
+            wall = time.perf_counter() - t0
+            cmd1, cpu1 = await command_count(r), cpu_seconds(orch_pid)
+        print(f"webhook throughput: {n} jobs, {conc} in flight, {self.args.workers} workers")
+        print(f"  jobs/s, done by webhook  {n / wall:8.0f}")
+        print(
+            f"  latency ms p50/p95/p99   {pct(lat, 0.5):6.1f} / {pct(lat, 0.95):6.1f} / "
+            f"{pct(lat, 0.99):6.1f}  (create → webhook received)"
+        )
+        print(f"  of which end → webhook   {self.lag()}")
+        print(f"  orchestrator CPU per job {1e6 * (cpu1 - cpu0) / n:8.0f} µs")
+        print(f"  Redis commands per job   {(cmd1 - cmd0 - 1) / n:8.2f}")
+
+    async def single_hooked(self) -> None:
+        n = self.args.single_jobs
+        headers = {"X-Client-Token": CLIENT}
+        async with aiohttp.ClientSession(headers=headers) as s:
+            self.lags.clear()
+            lat = [await self.run_job_hooked(s, i) for i in range(n)]
+        print(f"one job at a time ({n} jobs)")
+        print(
+            f"  create → webhook ms p50/p95/p99  {pct(lat, 0.5):6.1f} / {pct(lat, 0.95):6.1f} / "
+            f"{pct(lat, 0.99):6.1f}"
+        )
+        print(f"  of which end → webhook          {self.lag()}")
+
+    async def paced_hooked(self) -> None:
+        rate, n = self.args.rate, self.args.paced_jobs
+        headers = {"X-Client-Token": CLIENT}
+        async with aiohttp.ClientSession(headers=headers) as s:
+            tasks = []
+            self.lags.clear()
+            start = time.perf_counter()
+            for i in range(n):
+                wait = start + i / rate - time.perf_counter()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                tasks.append(asyncio.create_task(self.run_job_hooked(s, i)))
+            lat = list(await asyncio.gather(*tasks))
+        print(f"webhook latency at {rate:.0f} jobs/s ({n} jobs, open loop)")
+        print(
+            f"  create → webhook ms p50/p95/p99  {pct(lat, 0.5):6.1f} / {pct(lat, 0.95):6.1f} / "
+            f"{pct(lat, 0.99):6.1f}   mean {statistics.mean(lat):.1f}"
+        )
+        print(f"  of which end → webhook          {self.lag()}")
+
+    def lag(self) -> str:
+        lags, refused = self.lags, self.refused
+        self.refused = 0
+        return (
+            f"{pct(lags, 0.5):6.1f} / {pct(lags, 0.95):6.1f} / {pct(lags, 0.99):6.1f} ms "
+            "(the job's end event → webhook received; ms clock)"
+            + (f"\n  creates refused 429 and sent again: {refused}" if refused else "")
+        )
+
     async def idle(self, r: aioredis.Redis) -> None:
         k = self.args.idle_workers
         headers = {"X-Worker-Token": WORKER}
@@ -263,9 +401,20 @@ async def main(args: argparse.Namespace) -> None:
         r = aioredis.Redis.from_url(url)
         try:
             orch = await bench.start()
-            await bench.throughput(orch.pid, r)
-            if args.paced_jobs:
-                await bench.paced()
+            if args.mode == "webhook":
+                receiver = await bench.start_receiver()
+                try:
+                    await bench.throughput_hooked(orch.pid, r)
+                    if args.single_jobs:
+                        await bench.single_hooked()
+                    if args.paced_jobs:
+                        await bench.paced_hooked()
+                finally:
+                    await receiver.cleanup()
+            else:
+                await bench.throughput(orch.pid, r)
+                if args.paced_jobs:
+                    await bench.paced()
             if args.idle_workers:
                 await bench.idle(r)
         finally:
@@ -279,12 +428,21 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    p.add_argument(
+        "--mode",
+        choices=["poll", "webhook"],
+        default="poll",
+        help="how the client learns a job is done (see above)",
+    )
     p.add_argument("--jobs", type=int, default=5000)
     p.add_argument("--in-flight", type=int, default=50)
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--capacity", type=int, default=16, help="concurrent tasks per worker")
     p.add_argument("--rate", type=float, default=200.0)
     p.add_argument("--paced-jobs", type=int, default=2000)
+    p.add_argument(
+        "--single-jobs", type=int, default=200, help="webhook mode: jobs run one at a time"
+    )
     p.add_argument("--idle-workers", type=int, default=1000)
     p.add_argument(
         "--redis-url",

@@ -108,6 +108,10 @@ class Settings:
     webhook_backoff_s: float = 1.0
     """Delay before the second attempt; it doubles each time, up to ``webhook_backoff_max_s``."""
     webhook_backoff_max_s: float = 300.0
+    webhook_max_in_flight: int = 256
+    """Webhook deliveries one process has under way at once."""
+    webhook_max_per_host: int = 64
+    """Of those, deliveries to one receiver (host and port): a slow one holds only these."""
 
     def with_dev_defaults(self) -> Settings:
         if not self.dev_mode:
@@ -198,6 +202,8 @@ def _ops_problems(s: Settings) -> list[str]:
         problems.append("webhook_max_attempts must be >= 1")
     if not s.webhook_backoff_s <= s.webhook_backoff_max_s < math.inf:
         problems.append("webhook_backoff_max_s must be finite and >= webhook_backoff_s")
+    if s.webhook_max_in_flight < 1 or s.webhook_max_per_host < 1:
+        problems.append("webhook_max_in_flight and webhook_max_per_host must be >= 1")
     return problems
 
 
@@ -252,6 +258,8 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "webhook_max_attempts": int,
     "webhook_backoff_s": float,
     "webhook_backoff_max_s": float,
+    "webhook_max_in_flight": int,
+    "webhook_max_per_host": int,
 }
 
 ENV_VARS = {f"ORCH_{name.upper()}": name for name in _CASTS}

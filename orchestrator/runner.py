@@ -70,6 +70,9 @@ class JobRunner:
         self._wake = wake
         self.observers: list[Observer] = []
         self.after_commit: list[Callable[[Job, Effects], Awaitable[None]]] = []
+        self.webhook_hold_s = 0.0
+        """How far ahead a new webhook outbox entry is due: the webhook sender, which sends
+        each at once after the commit, sets it so that no sweep takes the entry meanwhile."""
 
     # -- clients --------------------------------------------------------------------------
 
@@ -275,7 +278,7 @@ class JobRunner:
             effects.timers.append((member, time.time()))
         entry = outbox.entry_for(before, after)
         if entry is not None:  # stored before the job write: an owed delivery survives a crash
-            effects.webhooks.append((entry.member(), time.time()))
+            effects.webhooks.append((entry.member(), time.time() + self.webhook_hold_s))
         for child_id, name, data in effects.children:
             await self._create_child(after, child_id, name, data)
         ttl = self.settings.retention_s if after.terminal else (-1 if before.terminal else 0)

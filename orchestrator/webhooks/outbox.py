@@ -4,8 +4,12 @@ A stored transition that puts a job with a ``webhook_url`` into a notified statu
 delivery. ``JobRunner.commit`` adds its entry to the transition's ``Effects``, and the store
 writes it in the commit's pipeline *before* the guarded job write, like every other hint: one
 ZADD, no transaction across slots. A commit that then loses its compare-and-set leaves an
-entry for an event that never happened, so the sender checks each entry against the stored
+entry for an event that never happened, so the sweep checks each entry against the stored
 job (``check``) before it sends anything.
+
+The entry is written due ``hold_s`` after the commit: the committing process sends it at once
+(``sender.py``), and until then no sweep may take it; should that process die, the entry comes
+due by itself.
 
 Members name the event, not the job's state at the time: ``{"job_id", "event_id", "status",
 "attempt"}``; the score is when the next attempt is due (epoch ms).
@@ -33,6 +37,12 @@ NOTIFIED: dict[JobStatus, str] = {
 """Statuses that send a webhook → the type of the history event that enters them."""
 
 _MS = 1000.0
+
+
+def hold_s(timeout_s: float) -> float:
+    """How long an entry being sent stays invisible to the sweeps: longer than one POST
+    (``timeout_s``) and the write that follows it."""
+    return 2 * timeout_s + 1
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,10 @@ class Outbox:
             keys=[self.key], args=[member, entry.member(), int(at * _MS)]
         )
         return bool(moved)
+
+    async def due_now(self, member: str) -> None:
+        """Hand ``member`` to the next sweep (unless it is gone already)."""
+        await self._redis.zadd(self.key, {member: int(time.time() * _MS)}, xx=True)
 
     async def add(self, entry: Entry, at: float) -> None:
         await self._redis.zadd(self.key, {entry.member(): int(at * _MS)})

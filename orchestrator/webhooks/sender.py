@@ -1,11 +1,22 @@
-"""The webhook sender: one background loop per process delivers the due outbox entries.
+"""The webhook sender: each delivery leaves with its transition; a sweep retries.
 
-Never on a request path: a transition only writes its outbox entry (``outbox.py``); this loop,
-every ``sweep_interval_s``, takes due entries with a visibility hold (so several processes can
-run it without sending one entry twice at once), checks each against its job, POSTs it signed,
-and removes it on a 2xx. A failure puts it back with exponential backoff and jitter, until
-``webhook_max_attempts`` attempts have been made. Delivery is at least once: a receiver may see
-an ``X-Webhook-Id`` twice (a process that dies after the POST, before the removal).
+A transition only writes its outbox entry (``outbox.py``), in the commit's round trip. Then:
+
+- **At once.** The process that made the commit sends the delivery right after it
+  (``on_commit``, a ``JobRunner.after_commit`` hook), from the job it has just written: no
+  Redis read and no wait for a sweep. The commit wrote the entry due ``hold_s`` ahead, so no
+  sweep takes it while this attempt is under way; a 2xx removes it, a failure puts it back for
+  its next attempt. Should the process die meanwhile, the entry comes due by itself.
+- **The sweep**, every ``sweep_interval_s``, takes the due entries (retries, entries whose
+  process died, entries the first path had no free slot for), each hidden from the other
+  processes for ``hold_s`` while it is sent, and checks each against its stored job first.
+
+Deliveries under way in one process are bounded: ``webhook_max_in_flight`` in all, and
+``webhook_max_per_host`` to one receiver (host and port), so a slow or dead receiver holds only
+its own slots. A delivery that finds no free slot is left to the sweep. A failure is retried
+with exponential backoff and jitter until ``webhook_max_attempts`` attempts have been made.
+Delivery is at least once: a receiver may see an ``X-Webhook-Id`` twice (a process that dies
+after the POST, before the removal).
 """
 
 from __future__ import annotations
@@ -13,26 +24,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 from aiohttp import web
 
-from orchestrator.engine.model import JSON, RetryPolicy
+from orchestrator.engine.effects import Effects
+from orchestrator.engine.model import JSON, Job, RetryPolicy
 from orchestrator.engine.retry import backoff_s
 from orchestrator.loops.supervisor import run_every
 from orchestrator.metrics import Metrics
 from orchestrator.runner import JobRunner
-from orchestrator.webhooks.outbox import Entry, Outbox, Verdict, check
+from orchestrator.webhooks.outbox import Entry, Outbox, Verdict, check, hold_s
 from orchestrator.webhooks.payload import body
 from orchestrator.webhooks.signing import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 
 log = logging.getLogger("orchestrator.webhooks")
 
-MAX_IN_FLIGHT = 32
-"""Deliveries one process has under way at once; a slow receiver holds only its own."""
 STALE_CHECKS = 3
 """Looks at an entry whose job or event is not stored before it is dropped as stale: a commit
 pipeline may reach Redis in pieces, so the entry can be seen just before its job write."""
@@ -44,9 +55,49 @@ ATTEMPT_HEADER = "X-Webhook-Attempt"
 SHUTDOWN_GRACE_S = 1.0
 
 
-def hold_s(timeout_s: float) -> float:
-    """How long a taken entry stays invisible to other processes: longer than one POST."""
-    return 2 * timeout_s + 1
+def receiver_of(url: str) -> str:
+    """The key of the per-receiver limit: scheme, host and port, as the connection pool keys
+    its connections."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # the URL was checked at creation; never let it stop a delivery
+        port = None
+    default = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{parts.hostname}:{port or default}"
+
+
+class Slots:
+    """Deliveries under way: ``total`` at most, ``per_host`` of them to one receiver."""
+
+    def __init__(self, total: int, per_host: int) -> None:
+        self.total = total
+        self.per_host = per_host
+        self.busy = 0
+        self.hosts: dict[str, int] = {}
+
+    def free(self) -> int:
+        return self.total - self.busy
+
+    def take(self) -> None:
+        self.busy += 1
+
+    def give(self) -> None:
+        self.busy -= 1
+
+    def take_host(self, host: str) -> bool:
+        held = self.hosts.get(host, 0)
+        if held >= self.per_host:
+            return False
+        self.hosts[host] = held + 1
+        return True
+
+    def give_host(self, host: str) -> None:
+        held = self.hosts[host] - 1
+        if held:
+            self.hosts[host] = held
+        else:
+            del self.hosts[host]  # receivers come and go: keep no entry for idle ones
 
 
 class Sender:
@@ -65,35 +116,80 @@ class Sender:
             max_interval_s=s.webhook_backoff_max_s,
             jitter=JITTER,
         )
+        self.slots = Slots(s.webhook_max_in_flight, s.webhook_max_per_host)
         self.in_flight: set[asyncio.Task[None]] = set()
 
+    def attach(self) -> None:
+        """From now on, this process sends the deliveries its commits owe at once."""
+        self.runner.webhook_hold_s = self.hold_s
+        self.runner.after_commit.append(self.on_commit)
+
+    def detach(self) -> None:
+        # Entries committed from now on are due at once: the sweep of any process sends them.
+        self.runner.webhook_hold_s = 0.0
+        if self.on_commit in self.runner.after_commit:
+            self.runner.after_commit.remove(self.on_commit)
+
+    async def on_commit(self, job: Job, effects: Effects) -> None:
+        """After a stored transition: send the deliveries it owes, without waiting for them."""
+        for member, _ in effects.webhooks:
+            entry = Entry.parse(member)
+            if entry is None or not job.webhook_url:
+                continue
+            verdict, event = check(job, entry)
+            host = receiver_of(job.webhook_url)
+            if verdict is Verdict.SEND and self.slots.free() > 0 and self.slots.take_host(host):
+                doc = body(job, entry, event, self.runner.approval_token(job))
+                self._spawn(self._attempt(member, entry, job.webhook_url, doc), host)
+                continue
+            try:
+                await self.outbox.due_now(member)
+            except Exception:
+                # It was written due after the hold: it is delivered then, only later.
+                log.exception("could not hand webhook %s to the sweep", entry.webhook_id)
+
+    def _spawn(self, work: Coroutine[Any, Any, None], host: str | None) -> None:
+        """Run ``work`` in a slot; with ``host``, it also holds one of that receiver's."""
+        self.slots.take()
+        task = asyncio.create_task(self._guard(work))
+        self.in_flight.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            # In a callback, not a ``finally``: a task cancelled before it first runs (at
+            # shutdown) never enters its coroutine.
+            self.in_flight.discard(t)
+            self.slots.give()
+            if host is not None:
+                self.slots.give_host(host)
+
+        task.add_done_callback(done)
+
+    async def _guard(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except Exception:
+            # Redis gone, say: the entry stays in the outbox and comes due again by itself.
+            log.exception("a webhook delivery failed; it will be tried again")
+
     async def tick(self) -> None:
-        """Start a delivery for each due entry, as many as there are free slots."""
-        free = MAX_IN_FLIGHT - len(self.in_flight)
+        """The sweep: start a delivery for each due entry, as many as there are free slots."""
+        free = self.slots.free()
         if free <= 0:
             return
         for member in await self.outbox.take(free, self.hold_s):
-            task = asyncio.create_task(self.deliver(member))
-            self.in_flight.add(task)
-            task.add_done_callback(self.in_flight.discard)
+            self._spawn(self._deliver(member), None)
 
     async def close(self) -> None:
         """Let deliveries under way finish for a moment, then cancel them; their entries come
         due again after the hold."""
         if self.in_flight:
             await asyncio.wait(self.in_flight, timeout=SHUTDOWN_GRACE_S)
-        for task in self.in_flight:
+        for task in list(self.in_flight):
             task.cancel()
         await asyncio.gather(*self.in_flight, return_exceptions=True)
 
-    async def deliver(self, member: str) -> None:
-        try:
-            await self._deliver(member)
-        except Exception:
-            # Redis gone, say: the entry stays taken and comes due again after the hold.
-            log.exception("webhook outbox entry %s failed; it will be tried again", member)
-
     async def _deliver(self, member: str) -> None:
+        """One entry the sweep took: check it against the stored job, then send it."""
         entry = Entry.parse(member)
         if entry is None:
             log.warning("dropping a malformed webhook outbox entry: %r", member)
@@ -108,13 +204,26 @@ class Sender:
             log.info("webhook %s (%s) dropped: %s", entry.webhook_id, entry.status, verdict.value)
             await self.outbox.done(member)
             return
-        doc = body(job, entry, event, self.runner.approval_token(job))
-        ok, outcome = await self.post(job.webhook_url, entry, doc)
+        host = receiver_of(job.webhook_url)
+        if not self.slots.take_host(host):
+            # Its receiver has all its slots busy: look again later, as the same attempt.
+            await self.outbox.retry(member, entry, self._later(0))
+            return
+        try:
+            doc = body(job, entry, event, self.runner.approval_token(job))
+            await self._attempt(member, entry, job.webhook_url, doc)
+        finally:
+            self.slots.give_host(host)
+
+    async def _attempt(self, member: str, entry: Entry, url: str, doc: JSON) -> None:
+        """POST ``doc``, then remove the entry, or put it back for the next attempt."""
+        ok, outcome = await self.post(url, entry, doc)
         self.metrics.webhook_delivered(ok)
-        host = urlsplit(job.webhook_url).hostname  # not the URL: it may hold credentials
         if ok:
             await self.outbox.done(member)
-        elif entry.attempt >= self.policy.max_attempts:
+            return
+        host = urlsplit(url).hostname  # not the URL: it may hold credentials
+        if entry.attempt >= self.policy.max_attempts:
             log.warning(
                 "webhook %s (%s) to %s failed %d times, giving up; last: %s",
                 entry.webhook_id,
@@ -124,21 +233,22 @@ class Sender:
                 outcome,
             )
             await self.outbox.done(member)
-        else:
-            at = self._later(entry.attempt)
-            log.info(
-                "webhook %s (%s) to %s failed (attempt %d): %s; next in %.1f s",
-                entry.webhook_id,
-                entry.status,
-                host,
-                entry.attempt,
-                outcome,
-                at - time.time(),
-            )
-            await self.outbox.retry(member, entry.next_attempt(), at)
+            return
+        at = self._later(entry.attempt)
+        log.info(
+            "webhook %s (%s) to %s failed (attempt %d): %s; next in %.1f s",
+            entry.webhook_id,
+            entry.status,
+            host,
+            entry.attempt,
+            outcome,
+            at - time.time(),
+        )
+        await self.outbox.retry(member, entry.next_attempt(), at)
 
     def _later(self, failed_attempt: int) -> float:
-        """When to look again after ``failed_attempt`` (0: a stale check, the first delay)."""
+        """When to look again after ``failed_attempt`` (0: a stale check or a busy receiver,
+        the first delay)."""
         return time.time() + backoff_s(self.policy, max(1, failed_attempt))
 
     async def post(self, url: str, entry: Entry, doc: JSON) -> tuple[bool, str]:
@@ -174,14 +284,21 @@ def webhook_sender(
             yield
             return
         timeout = aiohttp.ClientTimeout(total=settings.webhook_timeout_s)
+        # One pool of keep-alive connections for every delivery of the process, bounded like
+        # the slots, so that a burst to one receiver reuses its connections.
+        connector = aiohttp.TCPConnector(
+            limit=settings.webhook_max_in_flight, limit_per_host=settings.webhook_max_per_host
+        )
         async with aiohttp.ClientSession(
-            timeout=timeout, headers={"User-Agent": USER_AGENT}
+            connector=connector, timeout=timeout, headers={"User-Agent": USER_AGENT}
         ) as session:
             sender = Sender(runner, metrics, session)
+            sender.attach()
             loop = asyncio.create_task(
                 run_every("webhook sender", settings.sweep_interval_s, sender.tick)
             )
             yield
+            sender.detach()
             loop.cancel()
             await asyncio.gather(loop, return_exceptions=True)
             await sender.close()

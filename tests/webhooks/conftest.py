@@ -73,6 +73,13 @@ class Receiver:
     answers: list[int] = field(default_factory=list)
     default: int = 200
     requests: list[Delivery] = field(default_factory=list)
+    gate: asyncio.Event | None = None
+    """When given, each request is held until it is set (a receiver that does not answer);
+    it is recorded on arrival, with the status it will answer."""
+    pending: int = 0
+    """Requests held at the gate now."""
+    most_pending: int = 0
+    """The most requests held at the gate at once."""
     _runner: web.AppRunner | None = None
 
     @property
@@ -88,6 +95,8 @@ class Receiver:
         return self
 
     async def stop(self) -> None:
+        if self.gate is not None:
+            self.gate.set()  # held requests would keep the server's cleanup waiting
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -100,6 +109,13 @@ class Receiver:
         )
         status = self.answers.pop(0) if self.answers else self.default
         self.requests.append(Delivery(headers, raw, status, time.monotonic(), verified))
+        if self.gate is not None:
+            self.pending += 1
+            self.most_pending = max(self.most_pending, self.pending)
+            try:
+                await self.gate.wait()
+            finally:
+                self.pending -= 1
         return web.Response(status=status)
 
     @property
