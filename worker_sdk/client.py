@@ -23,6 +23,7 @@ __all__ = [
     "OrchestratorClient",
     "Registration",
     "TaskAssignment",
+    "UnreadableTask",
 ]
 
 logger = logging.getLogger("worker_sdk")
@@ -35,6 +36,8 @@ POLL_MARGIN_S = 10.0
 CONNECT_TIMEOUT_S = 10.0
 # Results are idempotent server side, so retrying a lost answer is safe.
 RESULT_BACKOFF = Backoff(0.2, 5.0)
+MAX_DECLINE_REASON = 200
+"""The orchestrator keeps a decline's reason in the job's history, up to this length."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,18 @@ class Registration:
         )
 
 
+class UnreadableTask(ValueError):
+    """A task body this SDK cannot read.
+
+    ``delivery`` is ``(job_id, task_id, attempt)`` when the body still names them, so the
+    worker can decline the delivery instead of holding a lease it will never run.
+    """
+
+    def __init__(self, message: str, delivery: tuple[str, str, int] | None) -> None:
+        super().__init__(message)
+        self.delivery = delivery
+
+
 @dataclass(frozen=True)
 class TaskAssignment:
     """A task handed to this worker by ``GET .../tasks/next``."""
@@ -72,10 +87,11 @@ class TaskAssignment:
         """Parse a task body.
 
         Raises:
-            ValueError: When a required field is missing or has the wrong type.
+            UnreadableTask: (a ``ValueError``) When a required field is missing or has the
+                wrong type.
         """
         if not isinstance(body, dict):
-            raise ValueError(f"task body is {type(body).__name__}, not an object")
+            raise UnreadableTask(f"task body is {type(body).__name__}, not an object", None)
         problems = [
             key for key in ("job_id", "task_id", "task_type") if not isinstance(body.get(key), str)
         ]
@@ -83,7 +99,8 @@ class TaskAssignment:
         if not isinstance(params, dict):
             problems.append("params")
         if problems:
-            raise ValueError(f"task body has missing or invalid {', '.join(problems)}")
+            message = f"task body has missing or invalid {', '.join(problems)}"
+            raise UnreadableTask(message, _delivery(body))
         timeout = body.get("timeout_s")
         return cls(
             job_id=body["job_id"],
@@ -201,7 +218,8 @@ class OrchestratorClient:
         """Send a task result, retrying while the orchestrator is unreachable or failing.
 
         The orchestrator accepts the same result twice, so retrying is safe. A 409
-        (``TASK_NOT_HELD``) or another 4xx answer is logged and the result dropped.
+        (``TASK_NOT_HELD``: the lease was lost, or the body's ``attempt`` is no longer the
+        one the job waits for) or another 4xx answer is logged and the result dropped.
 
         Returns:
             The orchestrator's ``status`` (``"result_accepted_success"``...), or ``None`` when
@@ -210,41 +228,72 @@ class OrchestratorClient:
         Raises:
             AuthError: The token was rejected.
         """
-        task_id = body.get("task_id")
+        what = f"result for task {body.get('task_id')} (attempt {body.get('attempt')})"
+        answer = await self._post_retrying(self._url("tasks", "result"), body, what)
+        return None if answer is None else str(answer.get("status", ""))
+
+    async def decline_task(self, job_id: str, task_id: str, attempt: int, reason: str) -> bool:
+        """Give back a task this worker was handed and will not run.
+
+        The orchestrator queues it again at once, same attempt, rather than when its lease
+        runs out (and heartbeats would keep that lease alive). Retried like a result.
+
+        Returns:
+            Whether the orchestrator released it; ``False`` when it answered that the worker
+            did not hold that attempt (nothing left to give back) or could not be told.
+
+        Raises:
+            AuthError: The token was rejected.
+        """
+        body = {
+            "job_id": job_id,
+            "task_id": task_id,
+            "worker_id": self._settings.worker_id,
+            "attempt": attempt,
+            "reason": reason[:MAX_DECLINE_REASON],
+        }
+        what = f"decline of task {task_id} (attempt {attempt})"
+        return await self._post_retrying(self._url("tasks", "decline"), body, what) is not None
+
+    async def _post_retrying(self, url: URL, body: dict[str, Any], what: str) -> Any:
+        """POST until answered, retrying transport errors, 5xx and 429 with backoff.
+
+        Returns:
+            The answer (``{}`` when it had no body), or ``None`` when ``what`` was given up:
+            refused (409 ``TASK_NOT_HELD``, another 4xx) or never delivered.
+        """
         delays = self._result_backoff.delays()
         last_error: BaseException | None = None
         for attempt in range(1, self._result_attempts + 1):
             try:
-                answer = await self._request("POST", self._url("tasks", "result"), body=body)
+                answer = await self._request("POST", url, body=body)
             except TaskNotHeld as exc:
-                logger.warning(
-                    "result for task %s dropped: worker no longer holds it (%s)", task_id, exc
-                )
+                logger.warning("%s dropped: worker no longer holds it (%s)", what, exc)
                 return None
             except AuthError:
                 raise
             except OrchestratorError as exc:
                 if not exc.transient:
-                    logger.error("result for task %s rejected and dropped: %s", task_id, exc)
+                    logger.error("%s rejected and dropped: %s", what, exc)
                     return None
                 last_error = exc
             except TRANSPORT_ERRORS as exc:
                 last_error = exc
             else:
-                return str((answer or {}).get("status", ""))
+                return answer or {}
             if attempt < self._result_attempts:
                 delay = next(delays)
                 logger.info(
-                    "result for task %s not delivered (%s); retry %d in %.2fs",
-                    task_id,
+                    "%s not delivered (%s); retry %d in %.2fs",
+                    what,
                     _describe(last_error),
                     attempt,
                     delay,
                 )
                 await asyncio.sleep(delay)
         logger.error(
-            "result for task %s dropped after %d attempts: %s",
-            task_id,
+            "%s dropped after %d attempts: %s",
+            what,
             self._result_attempts,
             _describe(last_error),
         )
@@ -312,6 +361,16 @@ def _describe(exc: BaseException | None) -> str:
         return "no error"
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _delivery(body: dict[str, Any]) -> tuple[str, str, int] | None:
+    """(job_id, task_id, attempt) of a task body, if it names all three."""
+    job_id, task_id, attempt = body.get("job_id"), body.get("task_id"), body.get("attempt")
+    if not isinstance(job_id, str) or not isinstance(task_id, str):
+        return None
+    if isinstance(attempt, bool) or not isinstance(attempt, int):
+        return None
+    return job_id, task_id, attempt
 
 
 def _positive(value: object, default: float) -> float:

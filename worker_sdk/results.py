@@ -61,12 +61,18 @@ class TaskOutcome:
         """Whether the handler returned normally with status ``"success"``."""
         return self.status == "success" and self.error is None
 
-    def to_wire(self, *, job_id: str, task_id: str, worker_id: str) -> dict[str, Any]:
-        """The body of ``POST /_worker/tasks/result``."""
+    def to_wire(self, *, job_id: str, task_id: str, worker_id: str, attempt: int) -> dict[str, Any]:
+        """The body of ``POST /_worker/tasks/result``.
+
+        ``attempt`` is the attempt that ran: the orchestrator applies the result to that
+        attempt only, so a result that arrives after the task was handed out again (its lease
+        lost) is refused rather than taken for the new attempt's.
+        """
         return {
             "job_id": job_id,
             "task_id": task_id,
             "worker_id": worker_id,
+            "attempt": attempt,
             "status": self.status,
             "data": self.data,
             "error": self.error.to_wire() if self.error else None,

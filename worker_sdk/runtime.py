@@ -9,14 +9,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .backoff import Backoff
-from .client import TRANSPORT_ERRORS, OrchestratorClient, Registration, TaskAssignment
+from .client import (
+    TRANSPORT_ERRORS,
+    OrchestratorClient,
+    Registration,
+    TaskAssignment,
+    UnreadableTask,
+)
 from .commands import CommandChannel
 from .config import WorkerSettings
 from .context import TaskContext
+from .deliveries import Admission, Declines, Running, RunningTasks
 from .errors import AuthError, OrchestratorError, WorkerNotRegistered
 from .handlers import TaskHandler, invoke
 from .results import ErrorInfo, TaskOutcome
@@ -32,12 +38,6 @@ CANCEL_WAIT_S = 5.0
 REPORT_CUT_TIMEOUT_S = 5.0
 
 
-@dataclass(frozen=True)
-class _Running:
-    ctx: TaskContext
-    task: asyncio.Task[None]
-
-
 class WorkerRuntime:
     """The moving parts of one worker run. Not part of the public API: use ``Worker``."""
 
@@ -47,7 +47,8 @@ class WorkerRuntime:
         self._client = OrchestratorClient(settings)
         self._channel = CommandChannel(settings, self.cancel_task)
         self._slots = asyncio.Semaphore(settings.capacity)
-        self._running: dict[str, _Running] = {}
+        self._running = RunningTasks()
+        self._declines = Declines(self._client, self._fail)
         self._loops: list[asyncio.Task[None]] = []
         self._poll_task: asyncio.Task[None] | None = None
         self._registration = Registration(10.0, 30.0, settings.poll_timeout_s)
@@ -61,7 +62,7 @@ class WorkerRuntime:
     @property
     def running_task_ids(self) -> list[str]:
         """Ids of the tasks running now, including those still submitting their result."""
-        return list(self._running)
+        return self._running.task_ids()
 
     async def start(self) -> None:
         """Register (retrying while the orchestrator is unreachable) and start the loops."""
@@ -101,17 +102,24 @@ class WorkerRuntime:
             raise self._fatal
 
     def cancel_task(self, job_id: str, task_id: str) -> bool:
-        """Cancel a running task at the orchestrator's request; no result will be sent."""
-        running = self._running.get(task_id)
-        if running is None:
+        """Cancel a running task at the orchestrator's request; no result will be sent.
+
+        A cancel names the task, not an attempt: every attempt of it running here stops.
+        """
+        copies = self._running.copies(task_id)
+        if not copies:
             logger.debug("cancel for task %s (job %s), which is not running here", task_id, job_id)
             return False
-        if not running.ctx.is_cancelled:
-            logger.info(
-                "cancelling task %s (job %s) at the orchestrator's request", task_id, job_id
-            )
-            running.ctx.cancelled.set()
-            running.task.cancel()
+        for running in copies:
+            if not running.ctx.is_cancelled:
+                logger.info(
+                    "cancelling task %s (job %s, attempt %d) at the orchestrator's request",
+                    task_id,
+                    job_id,
+                    running.ctx.attempt,
+                )
+                running.ctx.cancelled.set()
+                running.task.cancel()
         return True
 
     # -- registration and heartbeats --------------------------------------------------------
@@ -216,6 +224,14 @@ class WorkerRuntime:
             return None, False
         except AuthError:
             raise
+        except UnreadableTask as exc:
+            # The orchestrator leased it to this worker: give it back rather than hold a lease
+            # that heartbeats would keep alive and nobody would run.
+            logger.error("the orchestrator sent a task this worker cannot read: %s", exc)
+            if exc.delivery is not None:
+                job_id, task_id, attempt = exc.delivery
+                self._declines.send(job_id, task_id, attempt, f"unreadable task: {exc}")
+            return None, True
         except (OrchestratorError, ValueError, *TRANSPORT_ERRORS) as exc:
             self._poll_failures += 1
             log = logger.warning if self._poll_failures == 1 else logger.debug
@@ -230,10 +246,12 @@ class WorkerRuntime:
         return assignment, not early
 
     def _start_task(self, assignment: TaskAssignment) -> bool:
-        if assignment.task_id in self._running:
-            logger.warning(
-                "task %s handed out again while it still runs here; ignored", assignment.task_id
-            )
+        """Start the handler of a delivery; False when it takes no slot (see ``admit``)."""
+        admission = self._running.admit(assignment.task_id, assignment.attempt)
+        if admission is Admission.DECLINE:
+            reason = "a cancelled copy of this attempt still unwinds on this worker"
+            self._declines.send(assignment.job_id, assignment.task_id, assignment.attempt, reason)
+        if admission is not Admission.RUN:
             return False
         ctx = TaskContext(
             job_id=assignment.job_id,
@@ -253,8 +271,9 @@ class WorkerRuntime:
             ctx.attempt,
             ctx.max_attempts,
         )
-        task = asyncio.create_task(self._execute(ctx), name=f"worker_sdk.task.{ctx.task_id}")
-        self._running[ctx.task_id] = _Running(ctx, task)
+        name = f"worker_sdk.task.{ctx.task_id}.{ctx.attempt}"
+        task = asyncio.create_task(self._execute(ctx), name=name)
+        self._running.add(Running(ctx, task))
         return True
 
     async def _execute(self, ctx: TaskContext) -> None:
@@ -280,11 +299,13 @@ class WorkerRuntime:
         except Exception:
             logger.exception("unexpected error while running task %s", ctx.task_id)
         finally:
-            self._running.pop(ctx.task_id, None)
+            self._running.remove(ctx)
             self._slots.release()
 
     async def _submit(self, ctx: TaskContext, outcome: TaskOutcome) -> None:
-        body = outcome.to_wire(job_id=ctx.job_id, task_id=ctx.task_id, worker_id=ctx.worker_id)
+        body = outcome.to_wire(
+            job_id=ctx.job_id, task_id=ctx.task_id, worker_id=ctx.worker_id, attempt=ctx.attempt
+        )
         answer = await self._client.submit_result(body)
         if answer is not None:
             logger.info("task %s finished with %r: %s", ctx.task_id, outcome.status, answer)
@@ -320,6 +341,8 @@ class WorkerRuntime:
         # Heartbeats and the command channel keep going while tasks drain: leases stay alive
         # and cancels still arrive.
         await self._drain(grace_s)
+        # Declines let the orchestrator hand tasks on now; give them a moment to land.
+        await self._declines.settle(REPORT_CUT_TIMEOUT_S)
         for task in self._loops:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
@@ -346,7 +369,7 @@ class WorkerRuntime:
         if self._running:
             await self._cut(list(self._running.values()))
 
-    async def _cut(self, cut: list[_Running]) -> None:
+    async def _cut(self, cut: list[Running]) -> None:
         """Cancel tasks still running after the grace period and tell the orchestrator."""
         logger.warning("cancelling %d task(s) still running after the grace period", len(cut))
         for running in cut:

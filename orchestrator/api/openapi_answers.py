@@ -255,6 +255,12 @@ RESULT_ANSWER: Schema = {
     },
 }
 
+DECLINE_ANSWER: Schema = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {"status": {"const": "task_released"}},
+}
+
 FILE_LIST: Schema = {
     "type": "object",
     "required": ["job_id", "files", "truncated"],
@@ -318,6 +324,7 @@ ANSWERS: dict[str, Schema] = {
     "HeartbeatAnswer": HEARTBEAT_ANSWER,
     "Task": TASK,
     "ResultAnswer": RESULT_ANSWER,
+    "DeclineAnswer": DECLINE_ANSWER,
     "FileList": FILE_LIST,
     "UploadLink": UPLOAD_LINK,
     "Uploaded": UPLOADED,

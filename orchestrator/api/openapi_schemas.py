@@ -169,7 +169,33 @@ TASK_RESULT: Schema = {
         },
         "attempt": {
             "type": ["integer", "null"],
-            "description": "The attempt the worker ran; a stale attempt is refused with 409.",
+            "description": (
+                "The attempt the worker ran (the task's `attempt`). The result counts only for "
+                "that attempt: a stale one is refused with 409 and recorded as "
+                "`result_dropped`. Without it, the result counts for the attempt the job waits "
+                "for (seed 002's body has no attempt)."
+            ),
+        },
+    },
+}
+
+
+TASK_DECLINE: Schema = {
+    "type": "object",
+    "required": ["job_id", "task_id", "worker_id", "attempt"],
+    "properties": {
+        "job_id": _TEXT,
+        "task_id": _TEXT,
+        "worker_id": _TEXT,
+        "attempt": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "The attempt the worker was given and will not run.",
+        },
+        "reason": {
+            "type": ["string", "null"],
+            "maxLength": 200,
+            "description": "Why, for the job's history.",
         },
     },
 }
@@ -182,4 +208,5 @@ REQUESTS: dict[str, Schema] = {
     "Registration": REGISTRATION,
     "Heartbeat": HEARTBEAT,
     "TaskResult": TASK_RESULT,
+    "TaskDecline": TASK_DECLINE,
 }

@@ -74,7 +74,25 @@ def worker_paths() -> Paths:
                 {200: json_body(ref("ResultAnswer"), "Accepted (a repeat gets the same answer).")},
                 (400, 403, 409, 503),
                 body=body("TaskResult"),
-                description="409 `TASK_NOT_HELD` when the worker does not hold the task.",
+                description=(
+                    "409 `TASK_NOT_HELD` when the worker does not hold the task, or the "
+                    "`attempt` it names is not the one the job waits for."
+                ),
+            )
+        },
+        "/_worker/tasks/decline": {
+            "post": operation(
+                WORKERS,
+                "decline_task",
+                "Decline a task this worker was given and will not run",
+                {200: json_body(ref("DeclineAnswer"), "Released: queued again, same attempt.")},
+                (400, 403, 409, 503),
+                body=body("TaskDecline"),
+                description=(
+                    "The task goes back to its queue at once instead of when its lease runs "
+                    "out. 409 `TASK_NOT_HELD` when the worker does not hold that attempt "
+                    "(a repeated decline included)."
+                ),
             )
         },
         "/_worker/ws/{worker_id}": {

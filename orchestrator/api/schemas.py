@@ -192,6 +192,27 @@ def task_result(body: object) -> dict[str, Any]:
     return data
 
 
+MAX_DECLINE_REASON = 200
+"""Characters of a decline's ``reason`` kept: it goes into the job's history."""
+
+
+def task_decline(body: object) -> dict[str, Any]:
+    data = _object(body, "the body")
+    for field in ("job_id", "task_id", "worker_id"):
+        _string(data, field)
+    # Unlike a result, a decline must name its attempt: a worker declines the delivery it was
+    # given, never whichever attempt the job happens to wait for when the decline arrives.
+    attempt = data.get("attempt")
+    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+        raise _invalid("attempt", "must be an integer >= 1")
+    reason = data.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise _invalid("reason", "must be a string or null")
+    if reason is not None and len(reason) > MAX_DECLINE_REASON:
+        raise _invalid("reason", f"must be at most {MAX_DECLINE_REASON} characters")
+    return data
+
+
 def int_query(value: str | None, field: str, default: int, low: int, high: int) -> int:
     if value is None or value == "":
         return default

@@ -1,4 +1,4 @@
-"""/_worker: registration, heartbeats, the long-poll for tasks, and results."""
+"""/_worker: registration, heartbeats, the long-poll for tasks, results and declines."""
 
 from __future__ import annotations
 
@@ -107,4 +107,13 @@ async def result(request: web.Request) -> web.Response:
     body = schemas.task_result(await read_json(request))
     require_worker(request, body["worker_id"])
     answer = await reports.submit_result(request.app[RUNNER], body["worker_id"], body)
+    return json_response({"status": answer})
+
+
+@routes.post("/_worker/tasks/decline")
+async def decline(request: web.Request) -> web.Response:
+    """The worker will not run the attempt it was given: release it now, not at lease end."""
+    body = schemas.task_decline(await read_json(request))
+    require_worker(request, body["worker_id"])
+    answer = await reports.decline(request.app[RUNNER], body["worker_id"], body)
     return json_response({"status": answer})

@@ -263,8 +263,9 @@ def requeue(
     )
 
 
-def released(job: Job, task: Task, now: float) -> tuple[Job, Effects]:
-    """A leased task was never delivered (the worker hung up): same attempt, queued again."""
+def released(job: Job, task: Task, now: float, *, reason: str | None = None) -> tuple[Job, Effects]:
+    """A leased task was never delivered (the worker hung up), or its worker declined it
+    (``reason`` says why): same attempt, queued again, since it never ran."""
     effects = Effects(release=[(task.task_type, task.ref)])
     again = replace(task, status=TaskStatus.QUEUED, worker=None, leased_at=None)
     effects.enqueue.append((task.task_type, again.ref, again.priority))
@@ -272,7 +273,9 @@ def released(job: Job, task: Task, now: float) -> tuple[Job, Effects]:
         job = job.evolve(branches={**job.branches, task.task_id: again})
     else:
         job = job.evolve(task=again)
-    return record(job, now, "task_released", task_id=task.task_id, attempt=task.attempt), effects
+    declined = {} if reason is None else {"worker": task.worker, "reason": reason}
+    job = record(job, now, "task_released", task_id=task.task_id, attempt=task.attempt, **declined)
+    return job, effects
 
 
 def task_failed_for_good(

@@ -41,6 +41,8 @@ class FakeOrchestrator:
     result_posts: list[dict[str, Any]] = field(default_factory=list)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Accepted results by task id."""
+    declines: list[dict[str, Any]] = field(default_factory=list)
+    """Bodies of ``POST /_worker/tasks/decline``, in order."""
     handed_out: list[str] = field(default_factory=list)
     headers_seen: set[str] = field(default_factory=set)
     """Values of X-Worker-Token received, whatever the route."""
@@ -65,6 +67,7 @@ class FakeOrchestrator:
         app.router.add_patch("/_worker/workers/{worker_id}", self.heartbeat)
         app.router.add_get("/_worker/workers/{worker_id}/tasks/next", self.next_task)
         app.router.add_post("/_worker/tasks/result", self.result)
+        app.router.add_post("/_worker/tasks/decline", self.decline)
         app.router.add_get("/_worker/ws/{worker_id}", self.ws)
         app.on_shutdown.append(self._close_sockets)
         return app
@@ -155,6 +158,12 @@ class FakeOrchestrator:
             return _error(self.result_failures.pop(0))
         self.results.setdefault(body["task_id"], body)
         return _json({"status": f"result_accepted_{body['status']}"})
+
+    async def decline(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return _error(401)
+        self.declines.append(orjson.loads(await request.read()))
+        return _json({"status": "task_released"})
 
     async def ws(self, request: web.Request) -> web.StreamResponse:
         if not self._authorised(request):

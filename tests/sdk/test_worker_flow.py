@@ -45,6 +45,7 @@ async def test_async_and_sync_handlers_report_success(
         "job_id": "job-1",
         "task_id": echo_id,
         "worker_id": "w-1",
+        "attempt": 2,  # the attempt that ran: the orchestrator applies the result to it only
         "status": "success",
         "data": {"echo": {"a": 1}},
         "error": None,
