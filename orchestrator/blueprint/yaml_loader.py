@@ -68,6 +68,7 @@ from orchestrator.blueprint.yaml_actions import ActionCompiler, Plan
 from orchestrator.blueprint.yaml_nodes import Problem, Reader, line_of
 from orchestrator.engine.actions import Actions
 from orchestrator.errors import BlueprintError
+from orchestrator.workflows.seed import SeedInvalid
 
 SUFFIXES = (".yaml", ".yml")
 TOP_KEYS = ("api_version", "api_endpoint", "description")
@@ -97,19 +98,33 @@ def is_path_spec(spec: str) -> bool:
 
 
 def load_path_spec(spec: str) -> list[Blueprint]:
-    """The blueprint of a YAML file, or of every YAML file in a directory (by name)."""
+    """The blueprint of a YAML file, or of every YAML file in a directory (by name).
+
+    A file named ``*.workflow.yaml`` holds a seed-003 workflow, compiled to a blueprint."""
     path = Path(spec)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES)
         if not files:
             raise ValueError(f"no .yaml or .yml file in {spec}")
-        return [load_yaml(f) for f in files]
+        return [_load_file(f) for f in files]
     if path.suffix not in SUFFIXES:
         raise ValueError(
             f"{spec!r} is neither a .yaml/.yml file nor a directory of them "
             "(Python blueprints are given as a module: pkg.module or pkg.module:attr)"
         )
-    return [load_yaml(path)]
+    return [_load_file(path)]
+
+
+def _load_file(path: Path) -> Blueprint:
+    if path.name.endswith(".workflow.yaml"):
+        from orchestrator.workflows.build import load_file  # it compiles to this loader's format
+
+        try:
+            return load_file(path).blueprint
+        except SeedInvalid as exc:
+            listed = [f"{path}: {where}: {message}" for where, message in exc.problems]
+            raise BlueprintError(path.name, listed) from None
+    return load_yaml(path)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ class Cluster:
     session: aiohttp.ClientSession
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    async def orchestrator(self) -> Orch:
+    async def orchestrator(self, blueprints: str = "tests.workflows.code_blueprints") -> Orch:
         port = free_port()
         config = self.tmp / "orchestrator.yaml"
         config.write_text(CONFIG)
@@ -114,7 +114,7 @@ class Cluster:
             "--config",
             str(config),
             "--blueprints",
-            "tests.workflows.code_blueprints",
+            blueprints,
         ]
         proc = spawn(args, log)
         self.procs.append(proc)
