@@ -7,7 +7,9 @@
     python3 dev.py bench   # the end-to-end benchmark (needs a Redis server)
 
 Each creates ``.venv`` on first use and installs the project into it (again only when
-pyproject.toml changes). Extra arguments go to the tool: ``python3 dev.py test -k cancel``.
+pyproject.toml changes or the command needs more): ``demo`` only what the project runs on,
+``test``, ``lint`` and ``bench`` the dev tools too. Extra arguments go to the tool:
+``python3 dev.py test -k cancel``.
 """
 
 from __future__ import annotations
@@ -25,21 +27,42 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 
 
-def _ensure_env() -> None:
+EXTRAS = {"demo": (), "test": ("dev", "fast", "s3"), "lint": ("dev", "fast", "s3")}
+EXTRAS["bench"] = EXTRAS["test"]
+"""The pyproject extras each command needs: the demo runs on the runtime dependencies alone,
+so a first try does not wait for mypy, schemathesis and moto."""
+
+
+def _installed(stamp: Path) -> tuple[str, set[str]]:
+    """The pyproject.toml hash and the extras of the last install ("" and none before one)."""
+    try:
+        # "<sha256 of pyproject.toml> <extra>,<extra>"
+        digest, _, extras = stamp.read_text().strip().partition(" ")
+    except OSError:
+        return "", set()
+    return digest, {e for e in extras.split(",") if e}
+
+
+def _ensure_env(command: str) -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py itself may run on an older Python
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     stamp = VENV / ".installed"
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == want and PY.exists():
+    pyproject = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest, have = _installed(stamp)
+    want = set(EXTRAS[command])
+    if digest == pyproject and want <= have and PY.exists():
         return
+    extras = sorted(want | have)  # update, never drop, what an earlier command installed
     if not PY.exists():
         print("[dev] creating .venv", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print("[dev] installing the project and its dev tools into .venv", flush=True)
+    what = "the project and its dev tools" if "dev" in extras else "the project"
+    print(f"[dev] installing {what} into .venv", flush=True)
     pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[dev,fast,s3]"], check=True)
-    stamp.write_text(want)
+    target = f"{ROOT}[{','.join(extras)}]" if extras else str(ROOT)
+    subprocess.run([*pip, "-e", target], check=True)
+    stamp.write_text(f"{pyproject} {','.join(extras)}")
 
 
 def _run(*args: str) -> int:
@@ -54,7 +77,7 @@ def main(argv: list[str]) -> int:
     if command not in {"demo", "test", "lint", "bench"}:
         print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
         return 2
-    _ensure_env()
+    _ensure_env(command)
     if command == "demo":
         return _run("-m", "orchestrator", "demo", *rest)
     if command == "test":
