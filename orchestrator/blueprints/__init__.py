@@ -1,5 +1,6 @@
 """Domain blueprints (SPEC §5: audit validation, alerts, ticket workflows, notifications).
 
-None ships yet; ``orchestrator/examples/`` holds the example blueprints used by the demo and
-the docs.
+``tickets``: the ticket workflows of seed 003, compiled from ``workflows/*.workflow.yaml``
+(``docs/workflows.md``). ``orchestrator/examples/`` holds the example blueprints used by the
+demo and the docs.
 """
