@@ -101,7 +101,10 @@ async def _save(request: web.Request, sub: submitted.Submission, *, create: bool
             code="BLUEPRINT_EXISTS",
             details={"current": exc.entry.current},
         ) from None
-    mirror.install(bp, sub.built)
+    try:
+        mirror.install(bp, sub.built)
+    except ValueError as exc:  # another name took the route a moment ago, in another process
+        raise Conflict(str(exc), code="BLUEPRINT_ROUTE_TAKEN") from None
     body = _answer(bp, sub, entry, changed)
     return json_response(body, status=201 if changed else 200)
 
