@@ -29,8 +29,8 @@ Plan = Callable[[Mapping[str, Any], Actions], None]
 TASK_OPTIONS = ("params", "timeout", "retries", "priority", "retry_policy")
 """What a task of ``dispatch_parallel`` may set, as in ``Actions.dispatch_parallel``."""
 
-HUMAN_OPTIONS = ("role", "assignee", "title", "instructions", "fields", "due_in")
-HUMAN_OPTIONS += ("escalations", "summary")
+HUMAN_OPTIONS: tuple[str, ...] = ("role", "assignee", "title", "instructions", "fields")
+HUMAN_OPTIONS += ("due_in", "escalations", "summary")
 """What ``await_human`` takes besides decisions and timeout; all but ``fields`` templated."""
 
 SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
