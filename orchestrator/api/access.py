@@ -38,12 +38,20 @@ class AccessLogger(AbstractAccessLogger):
             "client": request.get(CLIENT, "-"),
             "remote": request.remote or "-",
         }
-        match_info = getattr(request, "match_info", None)  # a plain BaseRequest has none
-        job_id = match_info.get("job_id") if match_info is not None else None
-        if job_id:
+        if job_id := _job_id(request):
             fields["job_id"] = job_id  # a request about one job: findable by its id
         self.logger.info(
             "%(method)s %(path)s %(status)s %(duration_ms).1fms client=%(client)s",
             fields,
             extra=fields,
         )
+
+
+def _job_id(request: web.BaseRequest) -> str | None:
+    try:
+        # A request aiohttp could not parse never reached routing: it has no match info (a
+        # plain BaseRequest has no such attribute; a web.Request asserts it was routed).
+        job_id = request.match_info.get("job_id")  # type: ignore[attr-defined]
+    except (AttributeError, AssertionError):
+        return None
+    return job_id if isinstance(job_id, str) else None
