@@ -163,9 +163,9 @@ class WorkerRuntime:
             await self._heartbeat()
 
     async def _heartbeat(self) -> None:
-        running = self.running_task_ids
         try:
-            cancelled = await self._client.heartbeat(len(running), running)
+            # The load counts handlers, so two attempts of one task running here count twice.
+            cancelled = await self._client.heartbeat(len(self._running), self.running_task_ids)
         except WorkerNotRegistered:
             logger.warning(
                 "the orchestrator forgot worker %s; registering again", self._settings.worker_id

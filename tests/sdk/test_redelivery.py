@@ -176,3 +176,33 @@ async def test_the_same_attempt_given_to_a_cancelled_copy_is_declined(
     unwound.set()
     await wait_until(lambda: not worker.running_task_ids, what="the copy to end")
     assert fake.result_posts == []
+
+
+async def test_the_same_attempt_handed_out_again_is_answered_by_the_running_copy(
+    fake: FakeOrchestrator, make_worker: Callable[..., Worker], start_worker: StartWorker
+) -> None:
+    """The orchestrator re-leased the very attempt running here (as after a lost write): one
+    run, one result naming that attempt, and nothing declined."""
+    worker = make_worker()
+    gate = asyncio.Event()
+    runs: list[int] = []
+
+    @worker.task("slow")
+    async def slow(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
+        runs.append(ctx.attempt)
+        await gate.wait()
+        return {"attempt": ctx.attempt}
+
+    await start_worker(worker)
+    task_id = fake.enqueue("slow", attempt=2)
+    await wait_until(lambda: runs == [2], what="attempt 2 to start")
+    polls = len(fake.poll_params)
+    fake.enqueue("slow", job_id="job-" + task_id.removeprefix("task-"), task_id=task_id, attempt=2)
+    await wait_until(lambda: fake.queue.empty(), what="the second delivery to be handed out")
+    # the slot is free again: the worker polls on rather than count the delivery as a run
+    await wait_until(lambda: len(fake.poll_params) > polls + 1, what="the next poll")
+    gate.set()
+    await wait_until(lambda: task_id in fake.results, what="the result")
+    assert runs == [2]
+    assert [(p["task_id"], p["attempt"]) for p in fake.result_posts] == [(task_id, 2)]
+    assert fake.declines == []
