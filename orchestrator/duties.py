@@ -75,7 +75,9 @@ async def expire_lease(runner: JobRunner, task_type: str, ref: str) -> None:
         if alive_until > time.time():
             await store.rearm_lease(task_type, ref, alive_until)
             return
-        log.info("lease of %s expired (worker %s)", task.task_id, task.worker)
+        log.info(
+            "lease of %s expired (worker %s)", task.task_id, task.worker, extra={"job_id": job_id}
+        )
         if await runner.step(job, functools.partial(_expire, task)):
             return
     raise contention(job_id)

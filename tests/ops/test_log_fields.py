@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 from orchestrator import Actions, Blueprint, BlueprintRegistry, create_app
 from orchestrator.api.access import AccessLogger
 from orchestrator.storage.redis_store import RedisStore
-from tests.api.conftest import client_headers
+from tests.api.conftest import client_headers, worker_headers
 from tests.conftest import delete_prefix
 from tests.helpers import wait_for
 from tests.ops.conftest import LogStream
@@ -34,6 +34,19 @@ async def explode(initial_data: dict[str, Any], actions: Actions) -> None:
 
 @broken.handler(end=True)
 async def finished() -> dict[str, Any]:
+    return {}
+
+
+abandoned = Blueprint("abandoned", api_version="v1", api_endpoint="abandoned")
+
+
+@abandoned.handler(start=True)
+async def hand_out(actions: Actions) -> None:
+    actions.dispatch_task("log_fields_task", {}, transitions={"success": "handed"})
+
+
+@abandoned.handler(end=True)
+async def handed() -> dict[str, Any]:
     return {}
 
 
@@ -79,7 +92,7 @@ async def broken_app(
     from tests.api.conftest import make_settings
 
     store = RedisStore(aioredis.Redis.from_url(redis_url), prefix)
-    app = create_app(make_settings(), store, BlueprintRegistry([broken]))
+    app = create_app(make_settings(), store, BlueprintRegistry([broken, abandoned]))
     server = await aiohttp_server(app, access_log_class=AccessLogger)
     client: TestClient[Any, Any] = await aiohttp_client(server)
     try:
@@ -110,3 +123,25 @@ async def test_json_lines_about_a_job_carry_its_job_id(
     assert [r.get("job_id") for r in access] == [None, job_id]  # the create names no job yet
     # nothing else gets a job id it is not about
     assert all(r.get("job_id") in (None, job_id) for r in lines)
+
+
+async def test_a_lease_expiry_line_carries_the_job_id(
+    broken_app: TestClient[Any, Any], log_stream: LogStream
+) -> None:
+    log_stream.configure(log_format="json")
+    resp = await broken_app.post("/api/v1/abandoned", json={}, headers=client_headers())
+    job_id = (await resp.json())["job_id"]
+    body = {"worker_id": "w-gone", "supported_skills": ["log_fields_task"]}
+    register = await broken_app.post(
+        "/_worker/workers/register", json=body, headers=worker_headers()
+    )
+    assert register.status == 200, await register.text()
+    taken = await broken_app.get(
+        "/_worker/workers/w-gone/tasks/next", params={"timeout": "5"}, headers=worker_headers()
+    )
+    assert taken.status == 200, await taken.text()
+
+    # The worker never heartbeats: its lease (1 s in these settings) runs out.
+    await wait_for(lambda: "expired (worker w-gone)" in log_stream.text, 10, "the lease expiry")
+    expired = [r for r in records(log_stream) if "expired (worker w-gone)" in r["message"]]
+    assert [r["job_id"] for r in expired] == [job_id]
