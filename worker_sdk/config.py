@@ -127,12 +127,13 @@ _PARSERS: Mapping[str, Callable[[str], Any]] = {
 
 
 def _check_url(value: Any) -> str | None:
+    hint = "give the orchestrator's base URL, e.g. http://127.0.0.1:8080 (--url / ORCH_URL)"
     try:
         url = URL(value)
     except (TypeError, ValueError):
-        return "not a URL"
+        return f"{value!r} is not a URL: {hint}"
     if url.scheme not in ("http", "https") or not url.host:
-        return "must be an http:// or https:// URL with a host"
+        return f"{value!r} is not an http:// or https:// URL with a host: {hint}"
     return None
 
 

@@ -140,7 +140,12 @@ class WorkerRuntime:
             failures += 1
             delay = next(delays)
             log = logger.warning if failures == 1 else logger.debug
-            log("cannot register with %s (%s); retrying", self._settings.url, reason)
+            log(
+                "cannot register with %s (%s); retrying until it answers: is the orchestrator "
+                "running there? (--url / ORCH_URL)",
+                self._settings.url,
+                reason,
+            )
             try:
                 await asyncio.wait_for(self.stop_requested.wait(), delay)
             except TimeoutError:
