@@ -25,16 +25,17 @@ def problems(bp: Blueprint) -> list[str]:
     if not ends:
         found.append("no end state (mark at least one handler with end=True)")
     for st in states.values():
-        found += _state_problems(st, states)
+        found += state_problems(st, states)
     if len(starts) == 1:
-        reachable = _reachable(bp, starts[0])
+        reachable = reachable_from(bp, starts[0])
         unreachable = sorted(states.keys() - reachable)
         if unreachable:
             found.append(f"unreachable state(s) from {starts[0]!r}: {', '.join(unreachable)}")
     return found
 
 
-def _state_problems(st: State, states: Mapping[str, State]) -> list[str]:
+def state_problems(st: State, states: Mapping[str, State]) -> list[str]:
+    """The problems of one state in its graph: flags, targets, guards (each names it)."""
     found: list[str] = []
     if st.start and st.end:
         found.append(f"state {st.name!r} is both start and end")
@@ -60,7 +61,7 @@ def _state_problems(st: State, states: Mapping[str, State]) -> list[str]:
     return found
 
 
-def _reachable(bp: Blueprint, start: str) -> set[str]:
+def reachable_from(bp: Blueprint, start: str) -> set[str]:
     seen = {start}
     todo = [start]
     while todo:

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ import yaml
 
 from orchestrator.blueprint.conditions import All, AnyOf, Condition, Not, from_json
 from orchestrator.blueprint.dsl import Blueprint, HandlerFunc
-from orchestrator.blueprint.validate import problems
+from orchestrator.blueprint.validate import reachable_from, state_problems
 from orchestrator.blueprint.yaml_actions import ActionCompiler, Plan
 from orchestrator.blueprint.yaml_nodes import Problem, Reader, line_of
 from orchestrator.engine.actions import Actions
@@ -73,7 +74,6 @@ from orchestrator.workflows.seed import SeedInvalid
 SUFFIXES = (".yaml", ".yml")
 TOP_KEYS = ("api_version", "api_endpoint", "description")
 STATE_KEYS = ("start", "end", "description", "action", "result", "handlers")
-_NAMED_STATE = re.compile(r"\bstate '([^']+)'")
 
 
 def load_yaml(source: str | os.PathLike[str]) -> Blueprint:
@@ -214,9 +214,6 @@ class _Compiler:
         reader.states = frozenset(states)
         self.lines = {name: line_of(key) for name, (key, _) in states.items()}
         self._compile_states(bp, reader, {name: node for name, (_, node) in states.items()})
-        found = problems(bp)
-        if found:
-            raise BlueprintError(self.name, [self._locate(p) for p in found])
         return bp
 
     def _compose(self, loader: yaml.SafeLoader) -> yaml.Node:
@@ -233,17 +230,40 @@ class _Compiler:
         return root
 
     def _compile_states(self, bp: Blueprint, reader: Reader, states: dict[str, yaml.Node]) -> None:
-        found: list[str] = []
+        """Compile every state and check the graph, then raise once with every problem, in
+        file order, as the Python loader does."""
+        found: list[tuple[int, str]] = []
         compiled: list[_State] = []
+        broken: dict[str, yaml.Node] = {}
         for name, node in states.items():
             try:
                 compiled.append(self._state(reader, name, node))
             except Problem as exc:
-                found.append(self.where(exc.line, exc.message, name))
-        if not found:  # a state that did not compile may be the start or an end
-            found = self._flag_problems(compiled)
+                found.append((exc.line, self.where(exc.line, exc.message, name)))
+                broken[name] = node
+        self._add_states(bp, compiled)
+        for name, node in broken.items():
+            # A state that did not compile still takes part in the graph checks, leniently:
+            # its flags as written, and every state its YAML names as a target, so that its
+            # own mistake is not reported again as, say, an unreachable state after it.
+            start, end = (_flag(reader, node, key) for key in ("start", "end"))
+            targets = _named(node, frozenset(states))
+            bp.add_state(
+                name,
+                _generated(name, _no_plan),
+                start=start,
+                end=end,
+                targets=targets,
+                dynamic=False,
+                when=None,
+                source="",
+            )
+        found += self._flag_problems(bp)
+        found += self._graph_problems(bp, skip=frozenset(broken))
         if found:
-            raise BlueprintError(self.name, found)
+            raise BlueprintError(self.name, [text for _, text in sorted(found, key=_line)])
+
+    def _add_states(self, bp: Blueprint, compiled: list[_State]) -> None:
         for st in compiled:
             for h in st.handlers:
                 bp.add_state(
@@ -258,18 +278,40 @@ class _Compiler:
                     edges=h.edges,
                 )
 
-    def _flag_problems(self, compiled: list[_State]) -> list[str]:
-        starts = [st.name for st in compiled if st.start]
-        found: list[str] = []
+    def _flag_problems(self, bp: Blueprint) -> list[tuple[int, str]]:
+        starts = sorted(
+            (s.name for s in bp.states.values() if s.start), key=lambda n: self.lines[n]
+        )
+        found: list[tuple[int, str]] = []
         if not starts:
-            found.append(
-                self.where(self.states_line, "no start state (mark one with 'start: true')")
-            )
+            message = "no start state (mark one with 'start: true')"
+            found.append((self.states_line, self.where(self.states_line, message)))
         elif len(starts) > 1:
             listed = ", ".join(f"{s!r} (line {self.lines[s]})" for s in starts)
-            found.append(self.where(self.lines[starts[1]], f"more than one start state: {listed}"))
-        if compiled and not any(st.end for st in compiled):
-            found.append(self.where(self.states_line, "no end state (mark one with 'end: true')"))
+            line = self.lines[starts[1]]
+            found.append((line, self.where(line, f"more than one start state: {listed}")))
+        if not any(st.end for st in bp.states.values()):
+            message = "no end state (mark one with 'end: true')"
+            found.append((self.states_line, self.where(self.states_line, message)))
+        return found
+
+    def _graph_problems(self, bp: Blueprint, skip: frozenset[str]) -> list[tuple[int, str]]:
+        """The checks ``validate`` makes on a Python blueprint, each at the line of the state
+        it is about; ``skip`` did not compile, and has its own problem already."""
+        found: list[tuple[int, str]] = []
+        for st in bp.states.values():
+            if st.name not in skip:
+                line = self.lines[st.name]
+                found += [
+                    (line, f"{self.filename}:{line}: {p}") for p in state_problems(st, bp.states)
+                ]
+        starts = [st.name for st in bp.states.values() if st.start]
+        if len(starts) == 1:
+            reached = reachable_from(bp, starts[0])
+            for name in bp.states.keys() - reached:
+                line = self.lines[name]
+                message = f"state {name!r} is unreachable from the start state {starts[0]!r}"
+                found.append((line, f"{self.filename}:{line}: {message}"))
         return found
 
     def _state(self, reader: Reader, name: str, node: yaml.Node) -> _State:
@@ -358,11 +400,34 @@ class _Compiler:
         reader.check_paths(node, cond.paths, "condition on")
         return cond
 
-    def _locate(self, problem: str) -> str:
-        """A graph problem from ``validate``, at the line of the state it names."""
-        named = _NAMED_STATE.search(problem)
-        line = self.lines.get(named.group(1), self.states_line) if named else self.states_line
-        return f"{self.filename}:{line}: {problem}"
+
+def _line(problem: tuple[int, str]) -> int:
+    return problem[0]
+
+
+def _no_plan(data: Mapping[str, Any], actions: Actions) -> None:
+    """What a state that did not compile would run: never, since the file is refused."""
+
+
+def _flag(reader: Reader, node: yaml.Node, key: str) -> bool:
+    """``start``/``end`` of a state that did not compile, if it reads as ``true``."""
+    if not isinstance(node, yaml.MappingNode):
+        return False
+    return any(
+        isinstance(k, yaml.ScalarNode) and k.value == key and reader.construct(v) is True
+        for k, v in node.value
+    )
+
+
+def _named(node: yaml.Node, states: frozenset[str]) -> set[str]:
+    """Every state name written as a value anywhere under ``node``."""
+    if isinstance(node, yaml.ScalarNode):
+        return {node.value} & states
+    if isinstance(node, yaml.SequenceNode):
+        return set().union(*(_named(item, states) for item in node.value))
+    if isinstance(node, yaml.MappingNode):
+        return set().union(*(_named(value, states) for _, value in node.value))
+    return set()
 
 
 def _finish_node(at: yaml.Node, result: yaml.Node | None = None) -> yaml.Node:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -342,7 +344,7 @@ async def pay_v1(actions: Any) -> None:
 
 
 async def pay_v2(actions: Any) -> None:
-    actions.go_to("done")  # now with a comment: the code changed
+    actions.go_to(state="done")  # the code changed, not only its name
 
 
 def versioned(pay: Callable[..., Any]) -> Blueprint:
@@ -360,6 +362,36 @@ def test_the_version_follows_the_handler_code() -> None:
     assert changed.version != first.version
 
 
+PAY = 'async def pay(actions):\n    actions.go_to("done")\n'
+
+
+@pytest.mark.parametrize(
+    ("source", "same"),
+    [
+        ('async def pay(actions):\n    # why: paid\n    actions.go_to("done")  # done\n', True),
+        ('async def pay(actions):\n\n    actions.go_to(\n        "done",\n    )\n', True),
+        ('async def pay(actions):\n    """Pays."""\n    actions.go_to("done")\n', False),
+        ('async def pay(actions):\n    actions.go_to("done")\n    return None\n', False),
+    ],
+    ids=["comments", "layout", "docstring", "code"],
+)
+def test_the_version_ignores_comments_and_layout_not_docstrings_or_code(
+    tmp_path: Path, source: str, same: bool
+) -> None:
+    """What docs/blueprints.md says a version covers: the code as a syntax tree."""
+
+    def version_of(text: str, name: str) -> str:
+        path = tmp_path / f"{name}.py"
+        path.write_text(text)
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return versioned(module.pay).version
+
+    assert (version_of(source, "edited") == version_of(PAY, "original")) is same
+
+
 def test_adding_a_state_changes_the_cached_version() -> None:
     bp = versioned(pay_v1)
     before = bp.version
@@ -367,3 +399,10 @@ def test_adding_a_state_changes_the_cached_version() -> None:
     bp.handler("audit", goes_to=["done"])(literal_transitions)
 
     assert bp.version != before
+
+
+def test_where_is_exported_by_the_package_as_the_docs_say() -> None:
+    import orchestrator
+
+    assert "where" in orchestrator.__all__
+    assert orchestrator.where is where

@@ -35,7 +35,8 @@ def test_graph_prints_the_dot_of_a_yaml_blueprint() -> None:
 
 def test_graph_of_a_broken_yaml_names_the_line_in_one_line(tmp_path: Path) -> None:
     broken = tmp_path / "greeting.yaml"
-    text = GREETING_YAML.read_text().replace("success: done", "success: nowhere")
+    # A target with a typo, beside the right ones: one problem, so one line.
+    text = GREETING_YAML.read_text().replace("failure: failed", "failure: failed, later: nowhere")
     broken.write_text(text)
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "nowhere" in t)
 

@@ -23,8 +23,8 @@ CASES: dict[str, tuple[str, str, str, str | None, str]] = {
         "unknown action 'dispach_task'",
     ),
     "unknown target": (
-        "success: done",
-        "success: nowhere",
+        "failure: failed",
+        "failure: failed, later: nowhere",
         "nowhere",
         "validate",
         "unknown state 'nowhere'",
@@ -118,6 +118,67 @@ def test_every_broken_state_is_reported_at_once(tmp_path: Path) -> None:
     assert len(found) == 2, found
     assert "state 'validate': unknown action" in found[0]
     assert "state 'failed': unknown key 'mesage' in fail" in found[1]
+
+
+def test_an_unreachable_state_is_reported_at_its_own_line() -> None:
+    text = dedent("""\
+        blueprint: x
+        states:
+          a:
+            start: true
+            action: {go_to: b}
+          b: {end: true}
+          orphan:
+            action: {go_to: b}
+    """)
+
+    with pytest.raises(BlueprintError) as caught:
+        load_yaml(text)
+
+    assert caught.value.problems == [
+        "<yaml>:7: state 'orphan' is unreachable from the start state 'a'"
+    ]
+
+
+def test_state_and_graph_problems_come_in_one_pass_in_file_order() -> None:
+    """As the Python loader does: a broken state does not hide the graph's problems."""
+    text = dedent("""\
+        blueprint: x
+        states:
+          a:
+            start: true
+            action: {dispach_task: {transitions: {ok: b}}}
+          b:
+            end: true
+            action: {go_to: a}
+          orphan:
+            action: {go_to: b}
+    """)
+
+    with pytest.raises(BlueprintError) as caught:
+        load_yaml(text)
+
+    assert caught.value.problems == [
+        "<yaml>:5: state 'a': unknown action 'dispach_task' (use go_to, dispatch_task, "
+        "dispatch_parallel, await_human, run_blueprint, fail, finish)",
+        "<yaml>:6: end state 'b' has outgoing transitions",
+        "<yaml>:9: state 'orphan' is unreachable from the start state 'a'",
+    ]
+
+
+def test_a_typo_in_a_target_also_shows_the_state_it_leaves_unreachable(tmp_path: Path) -> None:
+    path, text = broken(tmp_path, "success: done", "success: nowhere")
+
+    with pytest.raises(BlueprintError) as caught:
+        load_yaml(path)
+
+    found = caught.value.problems
+    assert len(found) == 2, found
+    assert found[0].startswith(f"{path}:{line_of(text, 'nowhere')}: state 'validate': ")
+    assert found[1] == (
+        f"{path}:{line_of(text, 'done:')}: state 'done' is unreachable from the start state "
+        "'validate'"
+    )
 
 
 HEAD = "blueprint: x\nstates:\n  a:\n    start: true\n"
