@@ -41,6 +41,8 @@ S3_FILES: web.AppKey[S3Files] = web.AppKey("s3_files")
 
 MAX_FILENAME_BYTES = 255
 """What most file systems allow, so that a worker can save the file under its own name."""
+FILENAME_PATTERN = schemas.anchored(r"(?!\.$)(?!.*\.\.)[^/\\\x00-\x1f\x7f-\x9f]+")
+"""What ``check_filename`` takes, but for the byte limit (JSON Schema counts characters)."""
 READ_CHUNK = 256 * 1024
 
 
@@ -114,7 +116,7 @@ async def upload_url(request: web.Request) -> web.Response:
     )
 
 
-@routes.put("/api/v1/jobs/{job_id}/files/content/{filename}")
+@routes.put("/api/v1/jobs/{job_id}/files/content/{filename:[^/]+}")
 @streams_body  # s3_max_upload_bytes, not max_body_bytes
 async def upload(request: web.Request) -> web.Response:
     s3 = _s3(request)
@@ -122,7 +124,7 @@ async def upload(request: web.Request) -> web.Response:
     return await _receive(request, s3, await _client_job(request), filename)
 
 
-@routes.get("/api/v1/jobs/{job_id}/files/download/{filename}")
+@routes.get("/api/v1/jobs/{job_id}/files/download/{filename:[^/]+}")
 async def download(request: web.Request) -> web.Response:
     s3 = _s3(request)
     filename = _filename(request.match_info["filename"])
@@ -132,7 +134,7 @@ async def download(request: web.Request) -> web.Response:
 # -- /_worker: the worker holding the job's task ----------------------------------------------
 
 
-@routes.put("/_worker/jobs/{job_id}/files/content/{filename}")
+@routes.put("/_worker/jobs/{job_id}/files/content/{filename:[^/]+}")
 @streams_body  # s3_max_upload_bytes, not max_body_bytes
 async def worker_upload(request: web.Request) -> web.Response:
     s3 = _s3(request)
@@ -140,7 +142,7 @@ async def worker_upload(request: web.Request) -> web.Response:
     return await _receive(request, s3, await _worker_job(request), filename)
 
 
-@routes.get("/_worker/jobs/{job_id}/files/download/{filename}")
+@routes.get("/_worker/jobs/{job_id}/files/download/{filename:[^/]+}")
 async def worker_download(request: web.Request) -> web.Response:
     s3 = _s3(request)
     filename = _filename(request.match_info["filename"])
@@ -184,10 +186,10 @@ async def _client_job(request: web.Request) -> str:
 async def _worker_job(request: web.Request) -> str:
     """The job id, once the calling worker is known to hold the job's task."""
     job_id = request.match_info["job_id"]
-    worker_id = request.headers.get("X-Worker-Id") or request.query.get("worker_id")
+    worker_id = request.headers.get("X-Worker-Id")
     if not worker_id:
         raise BadRequest(
-            "the X-Worker-Id header (or worker_id query parameter) is required",
+            "the X-Worker-Id header is required: the id of the worker holding the job's task",
             code="VALIDATION_ERROR",
             details={"field": "X-Worker-Id"},
         )

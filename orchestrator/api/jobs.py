@@ -139,9 +139,9 @@ async def _idempotent_job_id(
     request: web.Request, key: str, route: str, body: object, job_id: str
 ) -> str:
     """The job id this client's ``Idempotency-Key`` stands for: a new one, or the earlier."""
-    if not 1 <= len(key) <= 255 or not key.isprintable():
+    if not schemas.IDEMPOTENCY_KEY.match(key):
         raise BadRequest(
-            "Idempotency-Key must be 1-255 printable characters",
+            "Idempotency-Key must be 1-255 visible ASCII characters (inner spaces allowed)",
             code="VALIDATION_ERROR",
             details={"field": "Idempotency-Key"},
         )

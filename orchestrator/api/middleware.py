@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import orjson
-from aiohttp import web
+from aiohttp import hdrs, web
 from redis.exceptions import RedisError
 
 from orchestrator.api.render import json_response
@@ -49,11 +49,16 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        status = 404 if _only_job_creation(request, exc) else exc.status
+        allowed = await _allowed(request) if isinstance(exc, web.HTTPMethodNotAllowed) else None
+        status = 404 if allowed == set() else exc.status
         code = _HTTP_CODES.get(status, f"HTTP_{status}")
         message = exc.reason if status != 404 else f"no route {request.method} {request.path}"
-        body = {"error": {"code": code, "message": message, "details": {}}}
+        details = {"allowed": sorted(allowed)} if allowed else {}
+        body = {"error": {"code": code, "message": message, "details": details}}
         response = json_response(body, status=status)
+        if allowed:
+            # RFC 9110 15.5.6: a 405 says which methods the resource does support
+            response.headers[hdrs.ALLOW] = ", ".join(sorted(allowed))
     except RedisError as exc:
         log.error("storage error on %s %s [%s]: %s", request.method, request.path, request_id, exc)
         err = Unavailable("storage is not answering; try again", code="STORAGE_UNAVAILABLE")
@@ -73,15 +78,25 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-def _only_job_creation(request: web.Request, exc: web.HTTPException) -> bool:
-    """A 405 only because ``POST /api/{version}/{endpoint}`` matches every /api path: unless
-    a blueprint answers that path, the path does not exist, which is a 404."""
-    if not isinstance(exc, web.HTTPMethodNotAllowed) or exc.allowed_methods != {"POST"}:
-        return False
+CREATE_ROUTE = "/api/{version}/{endpoint}"
+
+
+async def _allowed(request: web.Request) -> set[str]:
+    """The methods the requested path answers. ``POST /api/{version}/{endpoint}`` matches
+    every /api path, but only counts where a blueprint answers: elsewhere it would be a 404."""
     parts = request.path.split("/", 3)
-    if len(parts) < 4 or parts[1] != "api":
-        return False
-    return request.app[REGISTRY].for_route(parts[2], parts[3]) is None
+    creates = (
+        len(parts) == 4
+        and parts[1] == "api"
+        and request.app[REGISTRY].for_route(parts[2], parts[3]) is not None
+    )
+    methods: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource.canonical == CREATE_ROUTE and not creates:
+            continue
+        _, allowed = await resource.resolve(request)
+        methods |= allowed
+    return methods
 
 
 def _matches(given: str, expected: str) -> bool:

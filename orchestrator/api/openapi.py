@@ -22,7 +22,7 @@ from orchestrator.api.openapi_human import SCHEMAS as HUMAN_SCHEMAS
 from orchestrator.api.openapi_human import human_paths
 from orchestrator.api.openapi_operations import CLIENTS, PUBLIC, WORKERS
 from orchestrator.api.openapi_paths import client_paths, public_paths
-from orchestrator.api.openapi_schemas import REQUESTS, ref
+from orchestrator.api.openapi_schemas import REQUESTS, new_job, ref
 from orchestrator.api.openapi_worker_paths import worker_paths
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import REGISTRY, SETTINGS
@@ -76,7 +76,11 @@ def _version() -> str:
 
 def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of an app built with ``settings`` serving ``blueprints``."""
-    paths = {**public_paths(settings), **client_paths(blueprints), **worker_paths()}
+    paths = {
+        **public_paths(settings),
+        **client_paths(blueprints, settings),
+        **worker_paths(settings),
+    }
     for path, operations in blueprint_paths().items():  # GET /api/v1/blueprints is there
         paths.setdefault(path, {}).update(operations)
     paths.update(human_paths())
@@ -96,7 +100,13 @@ def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str,
         ],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": {**REQUESTS, **ANSWERS, **HUMAN_SCHEMAS, **BLUEPRINT_SCHEMAS},
+            "schemas": {
+                **REQUESTS,
+                "NewJob": new_job(settings),
+                **ANSWERS,
+                **HUMAN_SCHEMAS,
+                **BLUEPRINT_SCHEMAS,
+            },
             "responses": {str(status): _error_response(status) for status in _ERRORS},
             "securitySchemes": {
                 "ClientToken": {

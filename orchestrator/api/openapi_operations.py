@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestrator.api.files import FILENAME_PATTERN, MAX_FILENAME_BYTES
 from orchestrator.api.openapi_schemas import ref
+from orchestrator.config import Settings
 
 Operation = dict[str, Any]
 Paths = dict[str, dict[str, Operation]]
@@ -68,7 +70,9 @@ def path_param(name: str, description: str = "", **schema: Any) -> dict[str, Any
     return param
 
 
-def query(name: str, schema: dict[str, Any], description: str, required: bool = False) -> Any:
+def query(
+    name: str, schema: dict[str, Any], description: str, required: bool = False
+) -> dict[str, Any]:
     return {
         "name": name,
         "in": "query",
@@ -78,11 +82,13 @@ def query(name: str, schema: dict[str, Any], description: str, required: bool = 
     }
 
 
-def header(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+def header(
+    name: str, schema: dict[str, Any], description: str, required: bool = False
+) -> dict[str, Any]:
     return {
         "name": name,
         "in": "header",
-        "required": False,
+        "required": required,
         "schema": schema,
         "description": description,
     }
@@ -94,17 +100,33 @@ def body(name: str, required: bool = True) -> dict[str, Any]:
 
 JOB_ID = path_param("job_id", "The id `POST /api/{version}/{endpoint}` answered.")
 WORKER_ID = path_param("worker_id", "The id the worker registered with.")
-FILENAME = path_param("filename", "A plain file name: no `/`, `\\`, `..` or control characters.")
-EXPIRES = query("expires_in", {"type": "integer", "minimum": 1}, "Link validity in seconds.")
+FILENAME_SCHEMA = {"type": "string", "maxLength": MAX_FILENAME_BYTES, "pattern": FILENAME_PATTERN}
+FILENAME_RULE = (
+    f"A plain file name: not `.`, no `/`, `\\`, `..` or control characters, at most "
+    f"{MAX_FILENAME_BYTES} bytes in UTF-8 (`400 INVALID_FILENAME` otherwise)."
+)
+FILENAME = path_param("filename", FILENAME_RULE, **FILENAME_SCHEMA)
+
+
+def expires(settings: Settings) -> dict[str, Any]:
+    longest = settings.s3_max_expires_s
+    schema = {"type": "integer", "minimum": 1, "maximum": longest}
+    return query("expires_in", schema, f"Link validity in seconds (1-{longest}).")
+
+
 X_WORKER_ID = header(
-    "X-Worker-Id", {"type": "string"}, "The worker holding the job's task (or `?worker_id=`)."
+    "X-Worker-Id",
+    {"type": "string", "minLength": 1},
+    "The id of the worker holding the job's task.",
+    required=True,
 )
 JOB_VIEW = json_body(ref("Job"), "The job.")
 
 
 def octets() -> dict[str, Any]:
     return {
-        "required": True,
+        "description": "The file's bytes; no body stores an empty file.",
+        "required": False,
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 

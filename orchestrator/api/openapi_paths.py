@@ -10,14 +10,16 @@ from typing import Any
 
 from orchestrator.api.openapi_operations import (
     CLIENTS,
-    EXPIRES,
     FILENAME,
+    FILENAME_RULE,
+    FILENAME_SCHEMA,
     JOB_ID,
     JOB_VIEW,
     PUBLIC,
     Operation,
     Paths,
     body,
+    expires,
     header,
     json_body,
     octets,
@@ -28,6 +30,7 @@ from orchestrator.api.openapi_operations import (
     text_body,
 )
 from orchestrator.api.openapi_schemas import ref
+from orchestrator.api.schemas import IDEMPOTENCY_KEY
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.config import Settings
 from orchestrator.engine.model import JobStatus
@@ -106,7 +109,7 @@ def public_paths(settings: Settings) -> Paths:
     return paths
 
 
-def client_paths(blueprints: list[Blueprint]) -> Paths:
+def client_paths(blueprints: list[Blueprint], settings: Settings) -> Paths:
     paths: Paths = {
         "/api/{version}/{endpoint}": {"post": create_operation(None)},
         "/api/v1/jobs": {
@@ -238,7 +241,7 @@ def client_paths(blueprints: list[Blueprint]) -> Paths:
                 (503,),
             )
         },
-        **client_file_paths(),
+        **client_file_paths(settings),
     }
     for bp in blueprints:
         paths.setdefault(f"/api/{bp.api_version}/{bp.api_endpoint}", {})["post"] = create_operation(
@@ -252,9 +255,9 @@ def create_operation(bp: Blueprint | None) -> Operation:
     params: tuple[dict[str, Any], ...] = (
         header(
             "Idempotency-Key",
-            {"type": "string", "minLength": 1, "maxLength": 255},
-            "1-255 printable characters. The same key and body from the same client: the same "
-            "job, never a second one.",
+            {"type": "string", "pattern": IDEMPOTENCY_KEY.pattern},
+            "1-255 visible ASCII characters (inner spaces allowed). The same key and body from "
+            "the same client: the same job, never a second one.",
         ),
     )
     if bp is None:
@@ -286,7 +289,7 @@ def create_operation(bp: Blueprint | None) -> Operation:
     return op
 
 
-def client_file_paths() -> Paths:
+def client_file_paths(settings: Settings) -> Paths:
     files = "/api/v1/jobs/{job_id}/files"
     s3 = (404, 501, 503)
     return {
@@ -309,8 +312,8 @@ def client_file_paths() -> Paths:
                 (400, *s3),
                 params=(
                     JOB_ID,
-                    query("filename", {"type": "string"}, "The file's name.", required=True),
-                    EXPIRES,
+                    query("filename", FILENAME_SCHEMA, FILENAME_RULE, required=True),
+                    expires(settings),
                 ),
             )
         },
@@ -332,7 +335,7 @@ def client_file_paths() -> Paths:
                 "Redirect to a fresh presigned S3 GET link",
                 {302: redirect()},
                 (400, *s3),
-                params=(JOB_ID, FILENAME, EXPIRES),
+                params=(JOB_ID, FILENAME, expires(settings)),
             )
         },
     }

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.api.schemas import MAX_TIMEOUT_S
+from orchestrator.api.schemas import (
+    MAX_INTEGER,
+    MAX_TIMEOUT_S,
+    MAX_URL_LENGTH,
+    WEBHOOK_URL,
+    allowed_webhook_url,
+)
+from orchestrator.config import Settings
 from orchestrator.storage.keys import _NAME
 
 Schema = dict[str, Any]
 
-NAME_PATTERN = _NAME.pattern
-"""Worker ids and task types: they end up inside Redis keys."""
+NAME_PATTERN = _NAME.pattern + "(?!\\n)"
+"""Worker ids and task types: they end up inside Redis keys. Python's ``$`` also matches
+before a trailing newline, which ``check_name`` refuses: the lookahead says so."""
 
 
 def ref(name: str) -> Schema:
@@ -25,6 +33,11 @@ def ref(name: str) -> Schema:
 
 def nullable(schema: Schema) -> Schema:
     return {"anyOf": [schema, {"type": "null"}]}
+
+
+def count(minimum: int, **extra: Any) -> Schema:
+    """An integer as ``schemas.integer`` takes it (``2.0`` is one, as JSON Schema says)."""
+    return {"type": "integer", "minimum": minimum, "maximum": MAX_INTEGER, **extra}
 
 
 _TEXT = {"type": "string", "minLength": 1}
@@ -84,17 +97,8 @@ NEW_JOB: Schema = {
             "description": "The job's input, handed to the blueprint's handlers.",
         },
         "webhook_url": {
-            "anyOf": [
-                {
-                    "type": "string",
-                    "maxLength": 2048,
-                    "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\x00- ]+$",
-                },
-                {"type": "null"},
-            ],
-            "description": "An http(s) URL with a host; receives signed notifications when the "
-            "job waits for a human and when it ends. Refused (400) when the server has no "
-            "`webhook_secret` or the host is not in its `webhook_allowed_hosts`.",
+            "type": "null",
+            "description": "Webhooks are off on this server (no `webhook_secret`): only null.",
         },
         "dispatch_timeout": {
             **_SECONDS,
@@ -108,6 +112,30 @@ NEW_JOB: Schema = {
         },
     },
 }
+
+
+def new_job(settings: Settings) -> Schema:
+    """``NEW_JOB`` as ``settings`` make the server check it: the webhook URLs it takes."""
+    if not settings.webhook_secret:
+        return NEW_JOB
+    allowed = settings.webhook_allowed_hosts
+    pattern = allowed_webhook_url(allowed).pattern if allowed else WEBHOOK_URL.pattern
+    hosts = (
+        f"Only these hosts (and subdomains of a `*.` entry): {', '.join(allowed)}. "
+        if allowed
+        else ""
+    )
+    url = {
+        "type": "string",
+        "maxLength": MAX_URL_LENGTH,
+        "pattern": pattern,
+        "description": "An http(s) URL with a host name or IPv4 address (no IPv6 literal), "
+        "an optional port 1-65535, no spaces or control characters; receives signed "
+        f"notifications when the job waits for a human and when it ends. {hosts}".strip(),
+    }
+    properties = {**NEW_JOB["properties"], "webhook_url": nullable(url)}
+    return {**NEW_JOB, "properties": properties}
+
 
 APPROVAL: Schema = {
     "type": "object",
@@ -129,7 +157,7 @@ REGISTRATION: Schema = {
     "properties": {
         "worker_id": _NAMED,
         "supported_skills": _SKILLS,
-        "capacity": {"type": "integer", "minimum": 1, "default": 1},
+        "capacity": count(1, default=1),
         "tags": {"type": "array", "items": {"type": "string"}, "default": []},
     },
 }
@@ -138,10 +166,10 @@ HEARTBEAT: Schema = {
     "type": ["object", "null"],
     "description": "No body (or `null`) only refreshes the worker's TTL.",
     "properties": {
-        "load": {"type": "integer", "minimum": 0, "description": "Tasks running now."},
+        "load": count(0, description="Tasks running now."),
         "running_tasks": {"type": "array", "items": {"type": "string"}},
         "supported_skills": _SKILLS,
-        "capacity": {"type": "integer", "minimum": 1},
+        "capacity": count(1),
         "tags": {"type": "array", "items": {"type": "string"}},
     },
 }
@@ -168,7 +196,7 @@ TASK_RESULT: Schema = {
             },
         },
         "attempt": {
-            "type": ["integer", "null"],
+            "anyOf": [count(1), {"type": "null"}],
             "description": (
                 "The attempt the worker ran (the task's `attempt`). The result counts only for "
                 "that attempt: a stale one is refused with 409 and recorded as "
@@ -187,11 +215,7 @@ TASK_DECLINE: Schema = {
         "job_id": _TEXT,
         "task_id": _TEXT,
         "worker_id": _TEXT,
-        "attempt": {
-            "type": "integer",
-            "minimum": 1,
-            "description": "The attempt the worker was given and will not run.",
-        },
+        "attempt": count(1, description="The attempt the worker was given and will not run."),
         "reason": {
             "type": ["string", "null"],
             "maxLength": 200,

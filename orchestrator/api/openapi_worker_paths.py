@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from orchestrator.api.openapi_operations import (
-    EXPIRES,
     FILENAME,
     JOB_ID,
     WORKER_ID,
@@ -11,6 +10,8 @@ from orchestrator.api.openapi_operations import (
     X_WORKER_ID,
     Paths,
     body,
+    expires,
+    header,
     json_body,
     octets,
     operation,
@@ -18,10 +19,25 @@ from orchestrator.api.openapi_operations import (
     redirect,
 )
 from orchestrator.api.openapi_schemas import ref
+from orchestrator.api.schemas import anchored
+from orchestrator.config import Settings
+
+HANDSHAKE = (
+    header("Upgrade", {"type": "string", "enum": ["websocket"]}, "RFC 6455.", required=True),
+    header("Connection", {"type": "string", "enum": ["Upgrade"]}, "RFC 6455.", required=True),
+    header("Sec-WebSocket-Version", {"type": "string", "enum": ["13"]}, "RFC 6455.", required=True),
+    header(
+        "Sec-WebSocket-Key",
+        {"type": "string", "pattern": anchored("[A-Za-z0-9+/]{22}==")},
+        "16 random bytes in base64 (RFC 6455).",
+        required=True,
+    ),
+)
+"""The WebSocket handshake a client library sends (RFC 6455 4.1)."""
 
 
-def worker_paths() -> Paths:
-    held = (X_WORKER_ID, query("worker_id", {"type": "string"}, "As `X-Worker-Id`."))
+def worker_paths(settings: Settings) -> Paths:
+    held = (X_WORKER_ID,)
     files = "/_worker/jobs/{job_id}/files"
     return {
         "/_worker/workers/register": {
@@ -102,8 +118,9 @@ def worker_paths() -> Paths:
                 "WebSocket of commands to the worker (`cancel_task`)",
                 {101: {"description": "Switching to the WebSocket protocol."}},
                 (400, 403),
-                params=(WORKER_ID,),
-                description="A plain GET, without the WebSocket upgrade, is refused with 400.",
+                params=(WORKER_ID, *HANDSHAKE),
+                description="A GET without the WebSocket handshake is refused with 400 "
+                "`WEBSOCKET_HANDSHAKE_REQUIRED`.",
             )
         },
         f"{files}/content/{{filename}}": {
@@ -124,7 +141,7 @@ def worker_paths() -> Paths:
                 "Redirect to a fresh presigned S3 GET link of one of the job's files",
                 {302: redirect()},
                 (400, 403, 404, 409, 501, 503),
-                params=(JOB_ID, FILENAME, *held, EXPIRES),
+                params=(JOB_ID, FILENAME, *held, expires(settings)),
             )
         },
     }

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from orchestrator.config import Settings
 from orchestrator.errors import BadRequest
@@ -48,7 +49,51 @@ def _string(body: dict[str, Any], field: str, *, name: bool = False) -> str:
     return value
 
 
+MAX_INTEGER = 2**53 - 1
+"""Largest integer a count may be: the last one every JSON reader holds exactly."""
+
+
+def integer(value: object, field: str, low: int, high: int = MAX_INTEGER) -> int:
+    """``value`` as an int in ``[low, high]``. JSON Schema counts ``611.0`` as an integer, and
+    the OpenAPI document promises JSON Schema, so an integral float is taken as its int."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _invalid(field, f"must be an integer >= {low}")
+    if not low <= value <= high:
+        raise _invalid(field, f"must be an integer between {low} and {high}")
+    return value
+
+
+def anchored(body: str) -> str:
+    """A regex that matches the whole of a string and reads the same in Python and in
+    ECMA-262 (JSON Schema): Python's ``$`` also matches before a trailing newline, so a
+    lookahead keeps that newline out (and keeps fuzzers from generating it as valid)."""
+    return f"^(?:{body})$(?!\\n)"
+
+
+IDEMPOTENCY_KEY = re.compile(anchored(r"[!-~](?:[ -~]{0,253}[!-~])?"))
+"""1-255 visible ASCII characters, inner spaces allowed (HTTP trims outer ones)."""
+
 MAX_URL_LENGTH = 2048
+_URL_CHAR = r"[^\x00-\x20\x7f-\x9f]"
+"""Neither a space nor a control character."""
+_HOST = r"[^\x00-\x20\x7f-\x9f/?#@:\[\]\\]+"
+_PORT = r"[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]"
+
+
+def webhook_url_pattern(host: str = _HOST) -> str:
+    """The webhook URLs the server takes, as one regex that Python and the OpenAPI document
+    (ECMA-262) read alike: http(s), optional user info, a host (a name or an IPv4 address;
+    no IPv6 literal), an optional port 1-65535, then path, query and fragment."""
+    userinfo = r"[^\x00-\x20\x7f-\x9f/?#@\[\]\\]*@"
+    return anchored(
+        rf"[Hh][Tt][Tt][Pp][Ss]?://(?:{userinfo})?({host})(?::(?:{_PORT}))?"
+        rf"(?:[/?#]{_URL_CHAR}*)?"
+    )
+
+
+WEBHOOK_URL = re.compile(webhook_url_pattern())
 CREATE_FIELDS = {"initial_data", "webhook_url", "dispatch_timeout", "result_timeout"}
 
 
@@ -73,46 +118,48 @@ def new_job(body: object, settings: Settings) -> NewJob:
 def _webhook_url(url: object, settings: Settings) -> str | None:
     if url is None:
         return None
-    host = _http_host(url)
-    if host is None:
-        problem = f"must be an http(s) URL with a host, {MAX_URL_LENGTH} characters at most"
-        raise _invalid("webhook_url", problem)
     if not settings.webhook_secret:
         raise _invalid("webhook_url", "webhooks are off on this server (no webhook_secret set)")
+    text = url if isinstance(url, str) and len(url) <= MAX_URL_LENGTH else ""
+    matched = WEBHOOK_URL.match(text)
+    if matched is None:
+        problem = (
+            "must be an http(s) URL with a host name or IPv4 address, no spaces or control "
+            f"characters, {MAX_URL_LENGTH} characters at most"
+        )
+        raise _invalid("webhook_url", problem)
     allowed = settings.webhook_allowed_hosts
-    if allowed and not host_allowed(host, allowed):
+    if allowed and not allowed_webhook_url(allowed).match(text):
+        host = matched.group(1)
         raise _invalid("webhook_url", f"host {host!r} is not among the allowed webhook hosts")
-    return str(url)
+    return text
 
 
-def _http_host(url: object) -> str | None:
-    """The host of an http(s) URL without spaces or control characters, else None."""
-    if not isinstance(url, str) or len(url) > MAX_URL_LENGTH or any(c <= " " for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises on a bad port
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https"):
-        return None
-    return parts.hostname or None
+@functools.cache
+def allowed_webhook_url(allowed: tuple[str, ...]) -> re.Pattern[str]:
+    """The webhook URLs whose host is listed (ASCII letters in any case, trailing dots
+    ignored) or is a subdomain of a listed ``*.domain``. The OpenAPI document publishes this
+    very pattern, so the server and the document cannot disagree on a host."""
+    hosts = []
+    for entry in allowed:
+        entry = entry.rstrip(".")
+        wildcard = entry.startswith("*.")
+        literal = "".join(_any_case(c) for c in (entry[1:] if wildcard else entry))
+        hosts.append(f"{_HOST[:-1]}*{literal}" if wildcard else literal)
+    return re.compile(webhook_url_pattern(f"(?:{'|'.join(hosts)})\\.*"))
 
 
-def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
-    """``host`` is listed, or is a subdomain of a listed ``*.domain``."""
-    host = host.lower().rstrip(".")
-    for entry in (a.lower() for a in allowed):
-        if host == entry or (entry.startswith("*.") and host.endswith(entry[1:])):
-            return True
-    return False
+def _any_case(char: str) -> str:
+    if char.isascii() and char.isalpha():
+        return f"[{char.lower()}{char.upper()}]"
+    return f"\\{char}" if char in "^$\\.*+?()[]{}|/" else char
 
 
 def registration(body: object) -> dict[str, Any]:
     data = _object(body, "the body")
     worker_id = _string(data, "worker_id", name=True)
     skills = _skills(data.get("supported_skills"))
-    capacity = _capacity(data.get("capacity", 1))
+    capacity = integer(data.get("capacity", 1), "capacity", 1)
     tags = _tags(data.get("tags", []))
     extra = {k: v for k, v in data.items() if k not in {"worker_id", "supported_skills"}}
     return {
@@ -122,12 +169,6 @@ def registration(body: object) -> dict[str, Any]:
         "capacity": capacity,
         "tags": tags,
     }
-
-
-def _capacity(capacity: object) -> int:
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-        raise _invalid("capacity", "must be an integer >= 1")
-    return capacity
 
 
 def _tags(tags: object) -> list[str]:
@@ -157,19 +198,19 @@ def heartbeat(body: object) -> dict[str, Any] | None:
     if body is None:
         return None
     data = _object(body, "the body")
-    load = data.get("load", 0)
-    if isinstance(load, bool) or not isinstance(load, int) or load < 0:
-        raise _invalid("load", "must be an integer >= 0")
+    counts = {
+        field: integer(data[field], field, low)
+        for field, low in (("load", 0), ("capacity", 1))
+        if field in data
+    }
     running = data.get("running_tasks", [])
     if not isinstance(running, list) or not all(isinstance(t, str) for t in running):
         raise _invalid("running_tasks", "must be a list of task ids")
     if "supported_skills" in data:
         data = {**data, "supported_skills": _skills(data["supported_skills"])}
-    if "capacity" in data:
-        _capacity(data["capacity"])
     if "tags" in data:
         _tags(data["tags"])
-    return {k: v for k, v in data.items() if k not in _SERVER_OWNED}
+    return {k: v for k, v in {**data, **counts}.items() if k not in _SERVER_OWNED}
 
 
 def task_result(body: object) -> dict[str, Any]:
@@ -186,9 +227,8 @@ def task_result(body: object) -> dict[str, Any]:
             raise _invalid("error.code", "must be a string")
         if not isinstance(err.get("retryable", False), bool):
             raise _invalid("error.retryable", "must be a boolean")
-    attempt = data.get("attempt")
-    if attempt is not None and (isinstance(attempt, bool) or not isinstance(attempt, int)):
-        raise _invalid("attempt", "must be an integer")
+    if data.get("attempt") is not None:
+        data = {**data, "attempt": integer(data["attempt"], "attempt", 1)}
     return data
 
 
@@ -202,9 +242,7 @@ def task_decline(body: object) -> dict[str, Any]:
         _string(data, field)
     # Unlike a result, a decline must name its attempt: a worker declines the delivery it was
     # given, never whichever attempt the job happens to wait for when the decline arrives.
-    attempt = data.get("attempt")
-    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
-        raise _invalid("attempt", "must be an integer >= 1")
+    data = {**data, "attempt": integer(data.get("attempt"), "attempt", 1)}
     reason = data.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise _invalid("reason", "must be a string or null")

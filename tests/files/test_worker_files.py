@@ -114,21 +114,24 @@ async def test_names_the_sdk_passes_are_still_checked_by_the_orchestrator(api: A
     assert (refused.value.http_status, refused.value.code) == (400, "INVALID_FILENAME")
 
 
-async def test_the_worker_id_is_required(api: Api) -> None:
+async def test_the_worker_id_header_is_required(api: Api) -> None:
     job_id, _ = await held_job(api, "wf1")
+    url = f"/_worker/jobs/{job_id}/files/content/x.txt"
 
-    resp = await api.client.put(
-        f"/_worker/jobs/{job_id}/files/content/x.txt", data=b"x", headers=worker_headers()
-    )
+    resp = await api.client.put(url, data=b"x", headers=worker_headers())
+    # the OpenAPI document can say "this header is required", not "this header or that
+    # query parameter": the header is the one way
     by_query = await api.client.put(
-        f"/_worker/jobs/{job_id}/files/content/x.txt",
-        params={"worker_id": "wf1"},
-        data=b"x",
-        headers=worker_headers(),
+        url, params={"worker_id": "wf1"}, data=b"x", headers=worker_headers()
+    )
+    by_header = await api.client.put(
+        url, data=b"x", headers={**worker_headers(), "X-Worker-Id": "wf1"}
     )
 
-    await assert_error(resp, 400, "VALIDATION_ERROR")
-    assert by_query.status == 200, await by_query.text()
+    err = await assert_error(resp, 400, "VALIDATION_ERROR")
+    assert err["details"] == {"field": "X-Worker-Id"}
+    await assert_error(by_query, 400, "VALIDATION_ERROR")
+    assert by_header.status == 200, await by_header.text()
 
 
 async def test_the_worker_download_link_redirects_to_s3(api: Api) -> None:

@@ -16,7 +16,7 @@ from orchestrator.api.openapi import build_document, docs_page
 from orchestrator.appkeys import REGISTRY, SETTINGS
 from orchestrator.storage.embedded import embedded_store
 from tests.api.blueprints import ALL
-from tests.api.conftest import CLIENT_TOKEN, make_settings
+from tests.api.conftest import CLIENT_TOKEN, WORKER_TOKEN, make_settings
 from tests.helpers import ROOT
 
 METHODS = {"get", "put", "post", "patch", "delete", "options"}
@@ -122,3 +122,50 @@ def test_the_api_guide_lists_every_route() -> None:
     guide = (ROOT / "docs" / "api.md").read_text()
     listed = set(re.findall(r"^\| `(GET|POST|PUT|PATCH|DELETE) (/[^`]*)` \|", guide, re.M))
     assert listed == routes
+
+
+PLACEHOLDERS = {
+    "job_id": "j1",
+    "worker_id": "w1",
+    "filename": "f.txt",
+    "name": "greeting",
+    "version": "v1",
+    "endpoint": "greeting",
+}
+
+
+async def test_a_405_lists_the_methods_the_path_answers(
+    app: web.Application, aiohttp_client: Any
+) -> None:
+    """RFC 9110 15.5.6: every 405 carries ``Allow``, and ``Allow`` is what the document
+    lists for the path (HEAD comes with each GET)."""
+    client = await aiohttp_client(app)
+    headers = {"X-Client-Token": CLIENT_TOKEN, "X-Worker-Token": WORKER_TOKEN}
+    doc = build_document(app[SETTINGS], app[REGISTRY].all())
+    checked = 0
+    for template, item in doc["paths"].items():
+        path = re.sub(r"\{(\w+)\}", lambda m: PLACEHOLDERS[m.group(1)], template)
+        documented = {method.upper() for method in item}
+        # the same path may be documented twice: `{version}/{endpoint}` and `v1/greeting`
+        for other, other_item in doc["paths"].items():
+            pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(other))
+            if other not in (template, CREATE[1]) and re.fullmatch(pattern, path):
+                documented |= {method.upper() for method in other_item}
+        expected = documented | ({"HEAD"} if "GET" in documented else set())
+        method = next(m for m in ("DELETE", "PATCH", "PUT", "POST", "GET") if m not in expected)
+        resp = await client.request(method, path, headers=headers)
+        body = await resp.text()
+        assert resp.status == 405, (method, path, resp.status, body)
+        assert set(resp.headers.get("Allow", "").split(", ")) == expected, (method, path)
+        assert (await resp.json())["error"]["details"]["allowed"] == sorted(expected)
+        checked += 1
+    assert checked == len(doc["paths"])
+
+
+async def test_a_path_only_the_create_route_matches_is_a_404(
+    app: web.Application, aiohttp_client: Any
+) -> None:
+    client = await aiohttp_client(app)
+    resp = await client.get("/api/v1/no-such-thing", headers={"X-Client-Token": CLIENT_TOKEN})
+    assert resp.status == 404, await resp.text()
+    assert "Allow" not in resp.headers
