@@ -7,9 +7,16 @@ applied to attempt 2, which never ran; it is refused and recorded in the history
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
-from tests.api.conftest import Api, assert_error, client_headers, worker_headers
+import pytest
+import redis.asyncio as aioredis
+
+from orchestrator import Actions, Blueprint, BlueprintRegistry, RetryPolicy, create_app
+from orchestrator.storage.redis_store import RedisStore
+from tests.api.conftest import Api, assert_error, client_headers, make_settings, worker_headers
+from tests.conftest import delete_prefix
 from tests.helpers import wait_for
 
 
@@ -17,6 +24,36 @@ async def _history(api: Api, job_id: str) -> list[dict[str, Any]]:
     resp = await api.client.get(f"/api/v1/jobs/{job_id}/history", headers=client_headers())
     assert resp.status == 200, await resp.text()
     return list(await resp.json())
+
+
+fan = Blueprint("fan", api_version="v1", api_endpoint="fan")
+
+
+@fan.handler(start=True)
+async def spread(actions: Actions) -> None:
+    quick = RetryPolicy(max_attempts=2, initial_interval_s=0.05, jitter=0)
+    actions.dispatch_parallel(
+        [{"task_type": "branchy", "params": {"n": 1}, "retry_policy": quick}],
+        aggregate_into="joined",
+    )
+
+
+@fan.handler(end=True)
+async def joined(parallel_results: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"values": [r["data"]["value"] for r in parallel_results]}
+
+
+@pytest.fixture
+async def fan_api(aiohttp_client: Any, redis_url: str, prefix: str) -> AsyncIterator[Api]:
+    """The app serving only ``fan``, a one-branch fan-out, over real Redis."""
+    store = RedisStore(aioredis.Redis.from_url(redis_url), prefix)
+    app = create_app(make_settings(), store, BlueprintRegistry([fan]))
+    api = Api(client=await aiohttp_client(app), app=app, store=store)
+    try:
+        yield api
+    finally:
+        await api.client.close()
+        await delete_prefix(redis_url, prefix)
 
 
 async def _redelivered_to_the_same_worker(
@@ -107,6 +144,34 @@ async def test_nothing_is_recorded_after_the_job_ended(api: Api) -> None:
     resp = await api.result(task, "ender", data={"value": 1}, attempt=1)
     await assert_error(resp, 409, "TASK_NOT_HELD")
     assert await _history(api, job_id) == before
+
+
+async def test_a_branch_result_for_a_stale_attempt_is_refused_and_recorded(
+    fan_api: Api,
+) -> None:
+    api = fan_api
+    job_id = await api.create(endpoint="v1/fan")
+    await api.register("brancher", ["branchy"])
+    first = await api.take("brancher")
+    await api.register("brancher", ["branchy"])  # the lease from before counts as lost
+
+    async def redelivered() -> dict[str, Any] | None:
+        resp = await api.poll("brancher", timeout=0.3)
+        return dict(await resp.json()) if resp.status == 200 else None
+
+    second = await wait_for(redelivered, timeout=6, what="the branch's attempt 2")
+    assert (second["task_id"], second["attempt"]) == (first["task_id"], 2)
+
+    late = await api.result(first, "brancher", data={"value": 1}, attempt=1)
+    await assert_error(late, 409, "TASK_NOT_HELD")
+    dropped = _dropped(await _history(api, job_id))
+    assert [(e["task_id"], e["attempt"], e["reason"]) for e in dropped] == [
+        (first["task_id"], 1, "stale_attempt")
+    ]
+    assert (await api.job(job_id))["status"] == "waiting_for_parallel"
+    resp = await api.result(second, "brancher", data={"value": 2}, attempt=2)
+    assert resp.status == 200, await resp.text()
+    assert (await api.wait_status(job_id, "finished"))["result"] == {"values": [2]}
 
 
 # -- declining a delivery -------------------------------------------------------------------
