@@ -31,7 +31,8 @@ _ENV_HELP = {
     "worker_id": "unique worker id (default <hostname>-<pid>)",
     "capacity": "tasks run at once (default 4)",
     "poll_timeout_s": "longest wait of one long-poll, in seconds (default 30)",
-    "tags": "comma-separated tags for task requirements",
+    # Tags are not routed on yet: saying they match task requirements would promise routing.
+    "tags": "comma-separated labels shown by GET /api/v1/workers (not matched to tasks yet)",
     "shutdown_grace_s": "seconds running tasks get to finish on SIGTERM (default 30)",
 }
 

@@ -16,6 +16,14 @@ def test_help_describes_the_environment(capsys: pytest.CaptureFixture[str]) -> N
         assert var in out
 
 
+def test_help_does_not_promise_that_tags_route_tasks(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/worker-sdk.md: the orchestrator does not match tasks against tags today."""
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    [line] = [x for x in capsys.readouterr().out.splitlines() if "WORKER_TAGS" in x]
+    assert "not matched" in line and "requirement" not in line, line
+
+
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
