@@ -51,6 +51,8 @@ class Mirror:
         current = self.built.get((name, entry.current))
         if current is None:
             return
+        if not entry.retired and self.registry.get(name) is current[0]:
+            return  # served as it is already: no need to validate it again
         try:
             self.registry.put(current[0])
         except ValueError as exc:  # two names raced for one route: the first one keeps it

@@ -26,6 +26,7 @@ from orchestrator.workflows.build import Built, build, canonical, document_text
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}")
 RESERVED = frozenset({"jobs", "blueprints", "workers", "dashboard", "human-tasks", "internal"})
 """First path segments of /api/v1 that fixed routes own: no blueprint may answer there."""
+_STATE = re.compile(r"\bstate '([^']+)'")
 _LOCATED = re.compile(r"^[^:]*:(\d+): (?:state '([^']+)': )?(.*)$", re.DOTALL)
 
 PROBLEM_KEYS = ("path", "message")
@@ -130,7 +131,14 @@ def _located(problem: str) -> dict[str, Any]:
     if match is None:
         return _p("", problem)
     line, state, message = match.groups()
-    return {**_p(f"states.{state}" if state else "", message), "line": int(line)}
+    named = state or _first_state(message)
+    return {**_p(f"states.{named}" if named else "", message), "line": int(line)}
+
+
+def _first_state(message: str) -> str | None:
+    """The state a graph problem names (``state 'x' is unreachable ...``), if any."""
+    found = _STATE.search(message)
+    return found.group(1) if found else None
 
 
 def _placement(

@@ -50,10 +50,12 @@ def test_a_yaml_document_and_its_json_twin_have_the_files_version() -> None:
 def test_a_broken_yaml_document_names_the_state_and_line() -> None:
     broken = APPROVAL_YAML.replace("approved, reject", "nowhere, reject")
 
-    [problem] = problems(broken.encode(), "application/yaml")
-    assert problem["path"] == "states.ask"
-    assert problem["line"] == 7
-    assert "nowhere" in problem["message"]
+    found = problems(broken.encode(), "application/yaml")
+    assert found[0]["path"] == "states.ask"
+    assert found[0]["line"] == 7
+    assert "nowhere" in found[0]["message"]
+    # ``approved`` is now unreachable: reported too, at its own state
+    assert [p["path"] for p in found[1:]] == ["states.approved"]
 
 
 def test_python_and_garbage_are_refused() -> None:
