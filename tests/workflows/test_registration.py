@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import orjson
+
 from tests.helpers import wait_for
 from tests.workflows.conftest import PLAIN, Cluster, Orch
 from tests.workflows.seeds import IT_SUPPORT, REVIEWED, variant
@@ -134,3 +136,33 @@ async def test_get_one_blueprint_shows_its_definition_and_versions(cluster: Clus
     assert sources == {"code-defined": "file", "it-support-request": "registered"}
     status, code = await a.call("GET", "/api/v1/blueprints/code-defined")
     assert (status, code["source"]) == (200, "file")
+
+
+async def test_a_change_whose_announcement_was_lost_is_served_within_a_poll(
+    cluster: Cluster,
+) -> None:
+    import time as clock
+
+    import redis.asyncio as aioredis
+
+    from orchestrator.blueprint.submitted import read
+    from orchestrator.storage.keys import Keys
+    from orchestrator.storage.registered import Entry, Record, RegisteredStore
+
+    a = await cluster.orchestrator()
+    sub = read(
+        orjson.dumps(IT_SUPPORT), "application/json", taken=(), routes={}, known_task_types=None
+    )
+    record = Record(sub.blueprint.name, sub.blueprint.version, sub.kind, sub.source, 0.0, "t")
+    client = aioredis.Redis.from_url(cluster.redis_url)
+    store = RegisteredStore(client, Keys(cluster.prefix))
+    try:  # what a save writes, without the PUBLISH: as if the message were lost
+        await client.hset(store.defs, f"{record.name}|{record.version}", record.to_json())
+        entry = Entry(record.version, [record.version], False, "workflow")
+        await client.hset(store.index, record.name, entry.to_json())
+        await client.incr(store.seq)
+        written = clock.monotonic()
+        await wait_for(lambda: served(a, "it-support-request"), 3.0, "the poll to load it")
+        assert clock.monotonic() - written < 2.0
+    finally:
+        await client.aclose()
