@@ -60,9 +60,26 @@ class RunningTasks:
         """Each running task's id once, however many of its attempts run."""
         return list(dict.fromkeys(task_id for task_id, _ in self._by_delivery))
 
-    def copies(self, task_id: str) -> list[Running]:
-        """Every attempt of ``task_id`` running here."""
-        return [r for (tid, _), r in self._by_delivery.items() if tid == task_id]
+    def cancel(self, job_id: str, task_id: str) -> bool:
+        """Cancel every attempt of ``task_id`` running here; False if none runs here.
+
+        A cancel names the task, not an attempt, so no copy of it may go on.
+        """
+        copies = [r for (tid, _), r in self._by_delivery.items() if tid == task_id]
+        if not copies:
+            logger.debug("cancel for task %s (job %s), which is not running here", task_id, job_id)
+            return False
+        for running in copies:
+            if not running.ctx.is_cancelled:
+                logger.info(
+                    "cancelling task %s (job %s, attempt %d) at the orchestrator's request",
+                    task_id,
+                    job_id,
+                    running.ctx.attempt,
+                )
+                running.ctx.cancelled.set()
+                running.task.cancel()
+        return True
 
     def add(self, running: Running) -> None:
         self._by_delivery[(running.ctx.task_id, running.ctx.attempt)] = running

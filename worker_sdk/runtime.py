@@ -106,21 +106,7 @@ class WorkerRuntime:
 
         A cancel names the task, not an attempt: every attempt of it running here stops.
         """
-        copies = self._running.copies(task_id)
-        if not copies:
-            logger.debug("cancel for task %s (job %s), which is not running here", task_id, job_id)
-            return False
-        for running in copies:
-            if not running.ctx.is_cancelled:
-                logger.info(
-                    "cancelling task %s (job %s, attempt %d) at the orchestrator's request",
-                    task_id,
-                    job_id,
-                    running.ctx.attempt,
-                )
-                running.ctx.cancelled.set()
-                running.task.cancel()
-        return True
+        return self._running.cancel(job_id, task_id)
 
     # -- registration and heartbeats --------------------------------------------------------
 
@@ -236,7 +222,8 @@ class WorkerRuntime:
             if exc.delivery is not None:
                 job_id, task_id, attempt = exc.delivery
                 self._declines.send(job_id, task_id, attempt, f"unreadable task: {exc}")
-            return None, True
+            # Back off: the declined task may well come straight back to this worker.
+            return None, False
         except (OrchestratorError, ValueError, *TRANSPORT_ERRORS) as exc:
             self._poll_failures += 1
             log = logger.warning if self._poll_failures == 1 else logger.debug
