@@ -76,5 +76,12 @@ def test_the_wheel_installs_only_our_namespaces_and_builds_on_the_oldest_setupto
         metadata = next(z.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert tops == {"orchestrator", "worker_sdk"}
-    assert "orchestrator/examples/greeting.yaml" in names
+    data = {
+        f.relative_to(source).as_posix()
+        for package in tops
+        for f in (source / package).rglob("*")
+        if f.is_file() and f.suffix not in (".py", ".pyc")
+    }
+    assert "orchestrator/examples/greeting.yaml" in data
+    assert data - set(names) == set(), "data files the wheel leaves out"
     assert "License-Expression: MIT" in metadata
