@@ -6,7 +6,9 @@ are parked in memory per client (no Redis connection each); a message wakes them
 reads the stream after the last id it sent. The SSE ``id`` is the stream entry id, so a UI
 that reconnects with ``Last-Event-ID`` misses nothing the stream still holds; when its id is
 older than the stream's first entry (trimmed), it gets a ``reset`` event and should reload
-the inbox.
+the inbox. A stream lasts ``wait`` seconds (default ``DEFAULT_WAIT_S``) and then ends, so that
+no proxy or load balancer holds it for ever; ``EventSource`` reconnects by itself, with the
+last id. ``wait=0`` sends what is there and ends.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from orchestrator.api import schemas
 from orchestrator.api.middleware import CLIENT
 from orchestrator.appkeys import BUS, STORE
 from orchestrator.dispatch.job_waiters import JobWaiters
@@ -31,6 +34,8 @@ routes = web.RouteTableDef()
 
 INBOX_WAITERS = web.AppKey("inbox_waiters", JobWaiters)
 KEEPALIVE_S = 15.0
+DEFAULT_WAIT_S = 300.0
+MAX_WAIT_S = 3600.0
 BATCH = 200
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
@@ -65,6 +70,9 @@ async def inbox_events(request: web.Request) -> web.StreamResponse:
     except SpecError as exc:
         raise _bad("role", str(exc)) from None
     since = _resume_from(request)
+    raw_wait = request.query.get("wait")
+    wait_s = schemas.seconds_query(raw_wait, "wait", MAX_WAIT_S) if raw_wait else DEFAULT_WAIT_S
+    ends = asyncio.get_running_loop().time() + wait_s
     redis: Any = request.app[STORE].redis
     key = InboxKeys(request.app[STORE].keys.prefix, client).events
     reset = False
@@ -83,10 +91,12 @@ async def inbox_events(request: web.Request) -> web.StreamResponse:
     )
     await response.prepare(request)
     if reset:
-        await response.write(b"event: reset\ndata: {}\n\n")
+        # the id stays the client's: until it reloads the inbox, a reconnect resets again
+        await response.write(f"id: {since}\nevent: reset\ndata: {{}}\n\n".encode())
     waiters = request.app[INBOX_WAITERS]
     while not waiters.closed:
         changed = waiters.register(client)
+        left = ends - asyncio.get_running_loop().time()
         try:
             rows = await redis.xrange(key, min=f"({since}", count=BATCH)
             for entry_id, fields in rows:
@@ -99,8 +109,10 @@ async def inbox_events(request: web.Request) -> web.StreamResponse:
                     )
             if len(rows) == BATCH:
                 continue
+            if left <= 0:
+                break
             try:
-                await asyncio.wait_for(asyncio.shield(changed), KEEPALIVE_S)
+                await asyncio.wait_for(asyncio.shield(changed), min(KEEPALIVE_S, left))
             except TimeoutError:
                 await response.write(b": keep-alive\n\n")
         finally:

@@ -20,6 +20,7 @@ from orchestrator.api.openapi_schemas import Schema, nullable, ref
 _TIME = {"type": "string", "format": "date-time"}
 _ACTOR = {"type": "string", "maxLength": 256, "description": "Who acted, as the client names them."}
 _NOTES = {"type": "string", "maxLength": 10000}
+_STREAM_ID = {"type": "string", "pattern": r"^\d{1,20}-\d{1,20}$"}
 _NAME = {"type": "string", "pattern": r"^[A-Za-z0-9_.:@+\-]{1,128}$"}
 
 DECISION: Schema = {
@@ -58,6 +59,7 @@ APPROVAL: Schema = {
 ASSIGNMENT: Schema = {
     "type": "object",
     "additionalProperties": False,
+    "anyOf": [{"required": ["role"]}, {"required": ["assignee"]}],
     "properties": {"role": _NAME, "assignee": _NAME, "actor": _ACTOR, "notes": _NOTES},
     "description": "At least one of `role` and `assignee`.",
 }
@@ -108,6 +110,20 @@ SCHEMAS: dict[str, Schema] = {
             "items": {"type": "array", "items": ref("HumanTask")},
             "limit": {"type": "integer"},
             "next_cursor": nullable({"type": "string"}),
+        },
+    },
+    "InboxEvent": {
+        "type": "object",
+        "description": "One Server-Sent Event of the inbox stream.",
+        "required": ["id", "event", "data"],
+        "properties": {
+            "id": _STREAM_ID,
+            "event": {"type": "string", "enum": ["added", "updated", "removed", "reset"]},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {"type": "object"},
+            },
         },
     },
     "DecisionRecorded": {
@@ -189,7 +205,11 @@ def human_paths() -> Paths:
                     query("assignee", _NAME, "Only steps assigned to this person."),
                     query("blueprint", {"type": "string"}, "Only steps of this blueprint."),
                     query("overdue", {"type": "boolean"}, "Only steps past their due time."),
-                    query("cursor", {"type": "string"}, "`next_cursor` of the page before."),
+                    query(
+                        "cursor",
+                        {"type": "string", "pattern": r"^-?\d{1,16}:"},
+                        "`next_cursor` of the page before.",
+                    ),
                     query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "Size"),
                 ),
             )
@@ -203,14 +223,20 @@ def human_paths() -> Paths:
                     200: {
                         "description": "`added`, `updated`, `removed` (and `reset` when the "
                         "resume point is gone): `id` is the stream entry id.",
-                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                        "content": {"text/event-stream": {"schema": ref("InboxEvent")}},
                     }
                 },
                 (400, 503),
                 params=(
                     query("role", _NAME, "Only changes of steps for (or leaving) this role."),
-                    header("Last-Event-ID", {"type": "string"}, "Resume after this event id."),
-                    query("last_event_id", {"type": "string"}, "As `Last-Event-ID`."),
+                    query(
+                        "wait",
+                        {"type": "number", "minimum": 0},
+                        "Seconds the stream stays open (default 300, at most 3600; 0: what is "
+                        "there, then the end). Reconnect with `Last-Event-ID`.",
+                    ),
+                    header("Last-Event-ID", _STREAM_ID, "Resume after this event id."),
+                    query("last_event_id", _STREAM_ID, "As `Last-Event-ID`."),
                 ),
             )
         },
