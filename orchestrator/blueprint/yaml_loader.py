@@ -69,7 +69,6 @@ from orchestrator.blueprint.yaml_actions import ActionCompiler, Plan
 from orchestrator.blueprint.yaml_nodes import Problem, Reader, line_of
 from orchestrator.engine.actions import Actions
 from orchestrator.errors import BlueprintError
-from orchestrator.workflows.seed import SeedInvalid
 
 SUFFIXES = (".yaml", ".yml")
 TOP_KEYS = ("api_version", "api_endpoint", "description")
@@ -116,14 +115,10 @@ def load_path_spec(spec: str) -> list[Blueprint]:
 
 
 def _load_file(path: Path) -> Blueprint:
-    if path.name.endswith(".workflow.yaml"):
-        from orchestrator.workflows.build import load_file  # it compiles to this loader's format
+    if path.name.endswith(".workflow.yaml"):  # seed 003's format, compiled to this one
+        from orchestrator.workflows.build import workflow_file
 
-        try:
-            return load_file(path).blueprint
-        except SeedInvalid as exc:
-            listed = [f"{path}: {where}: {message}" for where, message in exc.problems]
-            raise BlueprintError(path.name, listed) from None
+        return workflow_file(path)
     return load_yaml(path)
 
 

@@ -22,6 +22,7 @@ import yaml
 from orchestrator.blueprint import templates
 from orchestrator.blueprint.dsl import Blueprint, Handler
 from orchestrator.blueprint.yaml_loader import load_yaml
+from orchestrator.errors import BlueprintError
 from orchestrator.workflows import seed
 from orchestrator.workflows.compile import Compiled, compile_workflow
 from orchestrator.workflows.report import ticket_report
@@ -60,6 +61,15 @@ def load_file(path: str | Path) -> Built:
     """A shipped workflow: the seed's JSON shape, written as YAML."""
     text = Path(path).read_text(encoding="utf-8")
     return build(yaml.safe_load(text))
+
+
+def workflow_file(path: Path) -> Blueprint:
+    """``load_file`` for ``--blueprints``: a broken workflow is a ``BlueprintError`` there."""
+    try:
+        return load_file(path).blueprint
+    except seed.SeedInvalid as exc:
+        listed = [f"{path}: {where}: {message}" for where, message in exc.problems]
+        raise BlueprintError(path.name, listed) from None
 
 
 def _attach_report(bp: Blueprint, workflow: seed.Workflow, compiled: Compiled) -> None:

@@ -68,3 +68,19 @@ async def test_a_shipped_workflow_takes_a_ticket_round_its_loop(cluster: Cluster
     assert bad[0] == 202
     failed = await a.ended(bad[1]["job_id"])
     assert failed["error"]["code"] == "INVALID_TICKET"
+
+
+def test_a_broken_workflow_file_is_a_blueprint_error_naming_the_path(tmp_path: Path) -> None:
+    import pytest
+
+    from orchestrator.errors import BlueprintError
+
+    text = (FOLDER / "it_support_request.workflow.yaml").read_text()
+    broken = tmp_path / "broken.workflow.yaml"
+    broken.write_text(text.replace("weight: 0.7", "weight: 7"))
+
+    with pytest.raises(BlueprintError) as caught:
+        load_blueprints([str(broken)])
+    assert caught.value.problems == [
+        f"{broken}: graph.nodes[1].weight: must be a number in (0, 1], not 7"
+    ]
