@@ -50,6 +50,11 @@ def job_view(job: Job, approval_token: str | None = None) -> dict[str, Any]:
             "token": approval_token,
             "expires_at": iso(deadline) if deadline else None,
             "url": f"/_public/webhooks/approval/{job.id}",
+            # who the step is for (docs/human-steps.md): also in the waiting_for_human webhook
+            "role": job.human.get("role"),
+            "assignee": job.human.get("assignee"),
+            "title": job.human.get("title"),
+            "due_at": iso(job.human["due"]) if job.human.get("due") else None,
         }
     if job.parallel is not None:
         view["parallel"] = {

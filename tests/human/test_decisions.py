@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import aiohttp
 
@@ -134,3 +135,30 @@ async def test_the_approval_webhook_takes_actor_notes_and_data(
     assert job["result"] == {"decision": "dismiss", "decided_by": "mail-bot", "notes": "spam"}
     (event,) = await desk.wait_event(job_id, "human_decided")
     assert event["via"] == "webhook"
+
+
+async def test_a_job_whose_blueprint_changed_refuses_the_decision_with_409(
+    humans: Humans, http: aiohttp.ClientSession
+) -> None:
+    old = await humans.orchestrator()
+    desk = Desk(http, old)
+    job_id = await desk.start("alerts", {"alert_id": "v1"})
+    token = (await desk.wait_status(job_id, "waiting_for_human"))["approval"]["token"]
+    old.proc.send_signal(signal.SIGKILL)
+    old.proc.wait()
+    new = await humans.orchestrator("tests.human.alert_v2")
+    desk = Desk(http, new)
+
+    status, body = await desk.decide(job_id, "acknowledge", actor="ana")
+    assert (status, body["error"]["code"]) == (409, "BLUEPRINT_CHANGED"), body
+    async with http.post(
+        f"{new.url}/_public/webhooks/approval/{job_id}",
+        json={"decision": "acknowledge", "actor": "ana"},
+        headers={"X-Approval-Token": token},
+    ) as r:
+        body = await r.json()
+        assert (r.status, body["error"]["code"]) == (409, "BLUEPRINT_CHANGED"), body
+    assert "still waits" in body["error"]["message"]
+    job = await desk.job(job_id)
+    assert job["status"] == "waiting_for_human"  # nothing was recorded: a redeploy can decide
+    assert [e["type"] for e in await desk.history(job_id)][-1] == "human_waiting"

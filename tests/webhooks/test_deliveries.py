@@ -134,6 +134,10 @@ async def test_human_waits_are_delivered_with_a_token_that_approves(
             "token": job["approval"]["token"],
             "expires_at": None,
             "url": f"/_public/webhooks/approval/{job_id}",
+            "role": None,
+            "assignee": None,
+            "title": None,
+            "due_at": None,
         },
     }
     assert_signed(first, first.body["webhook_id"])
