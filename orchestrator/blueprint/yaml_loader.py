@@ -28,19 +28,8 @@ A state has ``start``/``end`` flags, an optional ``description``, and one of: ``
 ``result`` (short for ``action: {finish: {result: ...}}``) or ``handlers`` (a list of
 ``{when, action | result}``). An end state with none of them finishes with no result.
 
-Actions take the arguments of the ``Actions`` methods, by the same names::
-
-    go_to: state
-    dispatch_task: {task_type, params, transitions, timeout, retries, priority,
-                    dispatch_timeout, retry_policy: {max_attempts, initial_interval_s, ...},
-                    catch: {ERROR_CODE: state}, result_schema}
-    dispatch_parallel: {tasks: [{task_type, params, timeout, retries, priority,
-                                 retry_policy}], aggregate_into: state,
-                        failure_policy: fail_fast | collect}
-    await_human: {decisions: {decision: state}, timeout, on_timeout: state}
-    run_blueprint: {name, initial_data, transitions: {status: state}}
-    fail: {code, message}
-    finish: {result}
+Actions take the arguments of the ``Actions`` methods, by the same names
+(``docs/yaml-blueprints.md`` lists them all).
 
 Conditions are the JSON form of ``conditions.py``: ``{path, op, value}``, ``{all: [...]}``,
 ``{any: [...]}``, ``{not: {...}}``. Values may hold ``{{ path }}`` placeholders (see
@@ -89,37 +78,6 @@ def load_yaml(source: str | os.PathLike[str]) -> Blueprint:
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read blueprint file {path}: {exc}") from exc
     return _Compiler(text, str(path)).build()
-
-
-def is_path_spec(spec: str) -> bool:
-    """Whether a ``--blueprints`` entry names YAML files rather than a Python module."""
-    return spec.endswith(SUFFIXES) or "/" in spec or os.sep in spec
-
-
-def load_path_spec(spec: str) -> list[Blueprint]:
-    """The blueprint of a YAML file, or of every YAML file in a directory (by name).
-
-    A file named ``*.workflow.yaml`` holds a seed-003 workflow, compiled to a blueprint."""
-    path = Path(spec)
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES)
-        if not files:
-            raise ValueError(f"no .yaml or .yml file in {spec}")
-        return [_load_file(f) for f in files]
-    if path.suffix not in SUFFIXES:
-        raise ValueError(
-            f"{spec!r} is neither a .yaml/.yml file nor a directory of them "
-            "(Python blueprints are given as a module: pkg.module or pkg.module:attr)"
-        )
-    return [_load_file(path)]
-
-
-def _load_file(path: Path) -> Blueprint:
-    if path.name.endswith(".workflow.yaml"):  # seed 003's format, compiled to this one
-        from orchestrator.workflows.build import workflow_file
-
-        return workflow_file(path)
-    return load_yaml(path)
 
 
 @dataclass(frozen=True)
