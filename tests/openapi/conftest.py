@@ -1,39 +1,37 @@
 """The app on a real loopback port over real Redis, for the schemathesis run.
 
-Schemathesis is synchronous (requests), so the app runs on an event loop of its own in a
-background thread, and the test talks to it over HTTP like any client.
+The app runs in a child process (``served.py``) and the test talks to it over HTTP like any
+client; seeded with real resources for the fuzzer to hit.
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
-import threading
+import json
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 import requests
-from aiohttp import web
 
-from orchestrator import BlueprintRegistry, create_app
-from orchestrator.config import Settings
-from orchestrator.storage.redis_store import RedisStore
 from tests.api.conftest import (
     CLIENT_TOKEN,
     OTHER_CLIENT_TOKEN,
     WORKER_TOKEN,
     api,
     make_api,
-    make_settings,
     store_kind,
 )
 from tests.conftest import delete_prefix
 from tests.files.conftest import BUCKET, KEY_ID, REGION, SECRET, s3, s3_url
-from tests.helpers import free_port
-from tests.openapi.blueprints import ALL
+from tests.helpers import ROOT, free_port
 
 # fixtures shared with tests/api (the app behind a test client) and tests/files (moto's S3)
 __all__ = ["api", "make_api", "s3", "s3_url", "store_kind"]
@@ -47,60 +45,61 @@ FILENAME = "report.txt"
 
 
 class ServedApp:
-    """``create_app`` behind an ``AppRunner`` on 127.0.0.1, in a thread with its own loop."""
+    """``create_app`` on 127.0.0.1 in a child process (``tests/openapi/served.py`` says why
+    not a thread of this one)."""
 
-    def __init__(self, settings: Settings, redis_url: str, prefix: str) -> None:
-        self.settings, self.redis_url, self.prefix = settings, redis_url, prefix
+    def __init__(self, overrides: dict[str, Any], redis_url: str, prefix: str, logs: Path):
+        self.overrides, self.redis_url, self.prefix = overrides, redis_url, prefix
         self.url = f"http://127.0.0.1:{free_port()}"
-        self.statuses: list[tuple[str, str, int]] = []
+        self._status_log = logs / "statuses.log"
+        self._output = logs / "server.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def statuses(self) -> list[tuple[str, str, int]]:
         """(method, path, status) of every response the server prepared, streams included."""
-        self._ready = threading.Event()
-        self._failed: BaseException | None = None
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="fuzzed-app", daemon=True)
+        if not self._status_log.exists():
+            return []
+        rows = []
+        for line in self._status_log.read_text().splitlines():
+            method, rest = line.split(" ", 1)
+            path, status = rest.rsplit(" ", 1)
+            rows.append((method, ast.literal_eval(path), int(status)))
+        return rows
 
     def __enter__(self) -> ServedApp:
-        self._thread.start()
-        if not self._ready.wait(15):
-            raise RuntimeError("the app did not start within 15 s")
-        if self._failed is not None:
-            raise RuntimeError("the app did not start") from self._failed
+        port = self.url.rsplit(":", 1)[1]
+        args = [port, self.redis_url, self.prefix, json.dumps(self.overrides)]
+        with self._output.open("wb") as output:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.openapi.served", *args, str(self._status_log)],
+                cwd=ROOT,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while not self._answers():
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()
+                raise RuntimeError(f"the app did not start:\n{self._output.read_text()}")
+            time.sleep(0.05)  # polling a condition with a deadline, not waiting for luck
         return self
 
+    def _answers(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/_public/status", timeout=1).ok
+        except requests.ConnectionError:
+            return False
+
     def __exit__(self, *exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(30)
-
-    def _run(self) -> None:
-        loop = self._loop
-        asyncio.set_event_loop(loop)
-        try:
-            runner = loop.run_until_complete(self._start())
-        except BaseException as exc:  # reported by __enter__
-            self._failed = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(runner.cleanup())
-            loop.run_until_complete(delete_prefix(self.redis_url, self.prefix))
-            loop.close()
-
-    async def _start(self) -> web.AppRunner:
-        store = RedisStore(aioredis.Redis.from_url(self.redis_url), self.prefix)
-        app = create_app(self.settings, store, BlueprintRegistry(ALL))
-
-        async def record(request: web.Request, response: web.StreamResponse) -> None:
-            self.statuses.append((request.method, request.path, response.status))
-
-        app.on_response_prepare.append(record)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await runner.setup()
-        port = int(self.url.rsplit(":", 1)[1])
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        return runner
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(10)
+        asyncio.run(delete_prefix(self.redis_url, self.prefix))
 
 
 @dataclass
@@ -156,20 +155,22 @@ def seed(url: str) -> Seeded:
 
 
 @pytest.fixture(scope="module")
-def served(redis_url: str, s3: Any, s3_url: str) -> Iterator[ServedApp]:
+def served(
+    redis_url: str, s3: Any, s3_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedApp]:
     prefix = f"t{uuid.uuid4().hex[:10]}"
-    settings = make_settings(
-        poll_timeout_s=0.2,
-        lease_s=300.0,  # the seeded task stays held through the run
-        max_body_bytes=64 * 1024,
-        s3_bucket=BUCKET,
-        s3_endpoint_url=s3_url,
-        s3_region=REGION,
-        s3_access_key_id=KEY_ID,
-        s3_secret_access_key=SECRET,
-        s3_key_prefix=f"jobs-{prefix}",
-    )
-    with ServedApp(settings, redis_url, prefix) as app:
+    overrides = {
+        "poll_timeout_s": 0.2,
+        "lease_s": 300.0,  # the seeded task stays held through the run
+        "max_body_bytes": 64 * 1024,
+        "s3_bucket": BUCKET,
+        "s3_endpoint_url": s3_url,
+        "s3_region": REGION,
+        "s3_access_key_id": KEY_ID,
+        "s3_secret_access_key": SECRET,
+        "s3_key_prefix": f"jobs-{prefix}",
+    }
+    with ServedApp(overrides, redis_url, prefix, tmp_path_factory.mktemp("served")) as app:
         yield app
     errors = [s for s in app.statuses if s[2] >= 500 and s[2] != 503]
     assert not errors, f"requests answered with a server error: {errors}"
