@@ -24,6 +24,7 @@ from orchestrator.api import (
     openapi,
     public,
     registration,
+    tickets,
     workers,
     ws,
 )
@@ -105,6 +106,7 @@ def create_app(
         events.routes,
         human.routes,  # before jobs: POST /api/v1/jobs/{id}/decision is not a create
         human_events.routes,
+        tickets.routes,  # before jobs: POST /api/v1/tickets/{id}/transition is no create
         jobs.routes,
         workers.routes,
         ws.routes,

@@ -23,6 +23,8 @@ from orchestrator.api.openapi_human import human_paths
 from orchestrator.api.openapi_operations import CLIENTS, PUBLIC, WORKERS
 from orchestrator.api.openapi_paths import client_paths, public_paths
 from orchestrator.api.openapi_schemas import REQUESTS, new_job, ref
+from orchestrator.api.openapi_tickets import SCHEMAS as TICKET_SCHEMAS
+from orchestrator.api.openapi_tickets import ticket_paths
 from orchestrator.api.openapi_worker_paths import worker_paths
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import REGISTRY, SETTINGS
@@ -84,6 +86,7 @@ def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str,
     for path, operations in blueprint_paths().items():  # GET /api/v1/blueprints is there
         paths.setdefault(path, {}).update(operations)
     paths.update(human_paths())
+    paths.update(ticket_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -106,6 +109,7 @@ def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str,
                 **ANSWERS,
                 **HUMAN_SCHEMAS,
                 **BLUEPRINT_SCHEMAS,
+                **TICKET_SCHEMAS,
             },
             "responses": {str(status): _error_response(status) for status in _ERRORS},
             "securitySchemes": {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import weakref
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,15 @@ from orchestrator.workflows.report import ticket_report
 
 SUFFIX = ".workflow.yaml"
 """Shipped seed-003 workflows end so, beside plain YAML blueprints."""
+
+_COMPILED: weakref.WeakKeyDictionary[Blueprint, Compiled] = weakref.WeakKeyDictionary()
+"""What each workflow blueprint was compiled from: the ticket routes name a step by the
+seed's ``temp_id`` (``api/tickets.py``). Weak, so a retired version's entry goes with it."""
+
+
+def compiled_of(bp: Blueprint) -> Compiled | None:
+    """The compiled workflow behind ``bp``, or None when ``bp`` is not a ticket workflow."""
+    return _COMPILED.get(bp)
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ def build(doc: object, *, taken: Collection[str] = ()) -> Built:
     compiled = compile_workflow(workflow)
     bp = load_yaml(document_text(compiled.document))
     _attach_report(bp, workflow, compiled)
+    _COMPILED[bp] = compiled
     return Built(workflow, compiled, bp)
 
 

@@ -1,0 +1,81 @@
+"""The OpenAPI operation and schemas of seed 003's ticket transition (``api/tickets.py``)."""
+
+from __future__ import annotations
+
+from orchestrator.api.openapi_operations import (
+    CLIENTS,
+    JOB_ID,
+    Paths,
+    body,
+    json_body,
+    operation,
+)
+from orchestrator.api.openapi_schemas import Schema, ref
+
+_STEP: Schema = {
+    "type": "object",
+    "required": ["step_id", "name"],
+    "properties": {
+        "step_id": {"type": "string", "description": "The node's `temp_id` in the workflow."},
+        "name": {"type": "string", "description": "The step (node) name."},
+    },
+}
+
+SCHEMAS: dict[str, Schema] = {
+    "TicketTransition": {
+        "type": "object",
+        "required": ["transition"],
+        "additionalProperties": False,
+        "properties": {
+            "transition": {
+                "type": "string",
+                "minLength": 1,
+                "description": "An edge out of the current step; `complete` at an end step.",
+            },
+            "notes": {"type": "string", "maxLength": 10000},
+            "actor": {"type": "string", "maxLength": 256},
+            "actor_roles": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "TicketTransitioned": {
+        "type": "object",
+        "required": ["success", "task", "message"],
+        "properties": {
+            "success": {"const": True},
+            "task": {
+                "type": "object",
+                "required": ["task_id", "current_step", "status"],
+                "properties": {
+                    "task_id": {"type": "string"},
+                    "current_step": _STEP,
+                    "status": {
+                        "type": "string",
+                        "description": "`in progress` while it waits in a step, `resolved` "
+                        "once closed.",
+                    },
+                },
+            },
+            "message": {"type": "string"},
+        },
+    },
+}
+
+
+def ticket_paths() -> Paths:
+    return {
+        "/api/v1/tickets/{job_id}/transition": {
+            "post": operation(
+                CLIENTS,
+                "ticket_transition",
+                "Move a ticket along an edge out of its current step (seed 003)",
+                {200: json_body(ref("TicketTransitioned"), "Moved; where it is now.")},
+                (400, 403, 404, 409, 429, 503),
+                params=(JOB_ID,),
+                body=body("TicketTransition"),
+                description="400 `INVALID_TRANSITION` lists the edges out of the step, "
+                "`VALIDATION_ERROR` names the field; 403 `ROLE_MISMATCH`; 404 `JOB_NOT_FOUND`, "
+                "or `TICKET_NOT_FOUND` for a job of no workflow; 409 `NOT_WAITING_FOR_HUMAN` "
+                "(closed, or decided meanwhile).",
+            )
+        }
+    }
