@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from orchestrator import duties
+from orchestrator import console, duties
 from orchestrator.api import (
     catalog,
     dashboard,
@@ -115,6 +115,8 @@ def create_app(
         app.add_routes(table)
     if settings.dev_mode:  # elsewhere the route does not exist: 404 like any unknown path
         app.add_routes(debug.routes)
+    if settings.console_enabled:  # off: /console/ is a 404 like any unknown path
+        app.add_routes(console.routes)
     app.cleanup_ctx.append(_background)
     app.cleanup_ctx.append(registration.registered_context)  # needs the bus _background started
     app.cleanup_ctx.append(human_events.inbox_context)  # needs the bus _background started

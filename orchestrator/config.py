@@ -112,6 +112,8 @@ class Settings:
     """Webhook deliveries one process has under way at once."""
     webhook_max_per_host: int = 64
     """Of those, deliveries to one receiver (host and port): a slow one holds only these."""
+    console_enabled: bool = True
+    """Serve the web console at ``/console/`` (``docs/console.md``); false: those paths 404."""
 
     def with_dev_defaults(self) -> Settings:
         if not self.dev_mode:
@@ -226,6 +228,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "blueprints": lambda v: tuple(p.strip() for p in v.split(",") if p.strip()),
     "worker_token": str,
     "dev_mode": _as_bool,
+    "console_enabled": _as_bool,
     "lease_s": float,
     "heartbeat_interval_s": float,
     "poll_timeout_s": float,

@@ -21,6 +21,7 @@ from tests.helpers import ROOT
 
 METHODS = {"get", "put", "post", "patch", "delete", "options"}
 CREATE = ("POST", "/api/{version}/{endpoint}")
+CONSOLE = "/console"
 
 
 @pytest.fixture(params=[False, True], ids=["prod", "dev"])
@@ -39,6 +40,8 @@ def app_routes(app: web.Application) -> set[tuple[str, str]]:
         if route.method == "HEAD":
             continue
         assert route.resource is not None
+        if route.resource.canonical.startswith(CONSOLE):
+            continue  # the console's HTML and scripts for people, not API operations
         found.add((route.method, route.resource.canonical))
     return found
 

@@ -1,0 +1,149 @@
+// One job: its status, data, result, the blueprint graph with where it is and the path it
+// took, and its history as a timeline that grows live over GET /api/v1/jobs/{id}/events.
+import { ApiError, get, post, stream } from "./api.js";
+import { TERMINAL, confirmDialog, errorBlock, h, json, status, when } from "./dom.js";
+import { drawGraph, pathOf } from "./graph.js";
+
+const SKIP = new Set(["id", "type", "at", "timestamp"]);
+const ENDS = new Set(["job_finished", "job_failed", "job_cancelled", "job_error", "job_quarantined"]);
+
+function summary(ev) {
+  const bits = [];
+  for (const key of ["state", "task_type", "status", "decision", "actor", "worker_id", "attempt", "reason", "kind"]) {
+    if (ev[key] !== undefined && ev[key] !== null && ev[key] !== "") bits.push(`${key}: ${typeof ev[key] === "object" ? JSON.stringify(ev[key]) : ev[key]}`);
+  }
+  if (ev.error) bits.push(`error: ${ev.error.code || ""} ${ev.error.message || ""}`.trim());
+  return bits.join(" · ");
+}
+
+function eventItem(ev) {
+  const rest = Object.fromEntries(Object.entries(ev).filter(([k]) => !SKIP.has(k)));
+  return h("li", { dataset: { eventId: ev.id, type: ev.type } },
+    h("span", { class: "t" }, ev.timestamp ? when(ev.timestamp) : ""),
+    h("strong", {}, ev.type),
+    h("span", { class: "sum" }, summary(ev)),
+    Object.keys(rest).length ? h("details", {}, h("summary", {}, "details"), json(rest)) : null);
+}
+
+function facts(job) {
+  const rows = [
+    ["status", status(job.status)],
+    ["state", job.current_state || "—"],
+    ["blueprint", h("a", { href: `#/blueprints/${encodeURIComponent(job.blueprint)}` }, job.blueprint)],
+    ["version", job.blueprint_version],
+    ["created", when(job.created_at)],
+    ["updated", when(job.updated_at)],
+    ["finished", when(job.finished_at)],
+  ];
+  if (job.task) rows.push(["task", `${job.task.task_type} (${job.task.status}, attempt ${job.task.attempt}${job.task.worker_id ? `, worker ${job.task.worker_id}` : ""})`]);
+  if (job.approval) rows.push(["waits for", `${job.approval.title || job.approval.state}: ${job.approval.decisions.join(", ")}${job.approval.role ? ` (role ${job.approval.role})` : ""}`]);
+  if (job.parallel) rows.push(["parallel", `${job.parallel.pending} of ${job.parallel.total} branches pending`]);
+  if (job.parent_job_id) rows.push(["parent", h("a", { href: `#/jobs/${job.parent_job_id}`, class: "mono" }, job.parent_job_id)]);
+  if (job.child_job_id) rows.push(["child", h("a", { href: `#/jobs/${job.child_job_id}`, class: "mono" }, job.child_job_id)]);
+  return h("dl", { class: "facts", id: "job-facts" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", { dataset: { fact: k } }, v)]));
+}
+
+export async function render(root, [jobId], ctx) {
+  let job = await get(`/api/v1/jobs/${encodeURIComponent(jobId)}`, {}, ctx.signal);
+  let graph = null;
+  let graphNote = null;
+  try {
+    const bp = await get(`/api/v1/blueprints/${encodeURIComponent(job.blueprint)}`, { version: job.blueprint_version }, ctx.signal);
+    graph = bp.graph;
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    graphNote = `No graph: ${err.message}`; // an internal blueprint, or a version gone
+  }
+  const events = [];
+  const head = h("div", { class: "job-head" });
+  const actions = h("div", { class: "row", id: "job-actions" });
+  const actionError = h("div", { "aria-live": "assertive" });
+  const graphBox = h("figure", { class: "graph-box", id: "job-graph" });
+  const dataBox = h("div", { class: "cols" });
+  const timeline = h("ol", { class: "timeline", id: "timeline", "aria-live": "polite" });
+  const live = h("span", { class: "hint", id: "live" }, "connecting…");
+  root.append(
+    h("h1", {}, "Job ", h("span", { class: "mono" }, job.job_id)),
+    head, actions, actionError,
+    h("h2", {}, "Graph"), graphBox,
+    dataBox,
+    h("h2", {}, "History ", live), timeline);
+
+  function drawActions() {
+    actions.replaceChildren();
+    if (!TERMINAL.has(job.status)) {
+      actions.append(h("button", { type: "button", id: "cancel-job", class: "danger", onclick: () => act("cancel") }, "Cancel job…"));
+    }
+    if (job.status === "failed" || job.status === "quarantined") {
+      actions.append(h("button", { type: "button", id: "retry-job", onclick: () => act("retry") }, "Retry from the failed state…"));
+    }
+  }
+
+  async function act(what) {
+    const ok = await confirmDialog(
+      what === "cancel" ? `Cancel job ${job.job_id}? It ends at once as cancelled.` : `Retry job ${job.job_id} from the state that failed?`,
+      what === "cancel" ? "Cancel the job" : "Retry");
+    if (!ok) return;
+    actionError.replaceChildren();
+    try {
+      await post(`/api/v1/jobs/${encodeURIComponent(job.job_id)}/${what}`);
+    } catch (err) {
+      actionError.replaceChildren(errorBlock(err));
+      return;
+    }
+    if (what === "retry") ctx.reload(); // a new stretch of history: read it all again
+    else await refresh();
+  }
+
+  function draw() {
+    head.replaceChildren(facts(job));
+    drawActions();
+    if (graph) {
+      const path = pathOf(events);
+      graphBox.replaceChildren(drawGraph(graph, {
+        current: job.current_state, visited: path.states, taken: path.edges,
+        failed: ["failed", "error", "quarantined"].includes(job.status),
+      }), h("figcaption", {}, "▶ current state · ✓ visited · thick arrows: the path taken"));
+    } else {
+      graphBox.replaceChildren(h("p", { class: "empty" }, graphNote));
+    }
+    const cols = [];
+    const created = events.find((e) => e.type === "job_created");
+    if (created && created.initial_data !== undefined) cols.push(h("section", { id: "job-data" }, h("h2", {}, "Initial data"), json(created.initial_data)));
+    if (job.result !== null && job.result !== undefined) cols.push(h("section", { id: "job-result" }, h("h2", {}, "Result"), json(job.result)));
+    if (job.error) cols.push(h("section", { id: "job-error" }, h("h2", {}, "Error"), h("p", { class: "error" }, h("strong", {}, job.error.code || "error"), " ", job.error.message || ""), json(job.error)));
+    dataBox.replaceChildren(...cols);
+  }
+
+  let pending = null;
+  async function refresh() {
+    job = await get(`/api/v1/jobs/${encodeURIComponent(jobId)}`, {}, ctx.signal);
+    draw();
+  }
+  function refreshSoon() { // one read for a burst of events
+    if (pending) return;
+    pending = setTimeout(async () => {
+      pending = null;
+      try { await refresh(); } catch (err) { ctx.problem(err); }
+    }, 100);
+  }
+
+  draw();
+  await stream(`/api/v1/jobs/${encodeURIComponent(jobId)}/events`, {
+    signal: ctx.signal,
+    onOpen: () => { live.textContent = "(live)"; },
+    onEvent: (msg) => {
+      const ev = msg.data;
+      if (!ev || typeof ev !== "object" || events.some((e) => e.id === ev.id)) return;
+      events.push(ev);
+      timeline.append(eventItem(ev));
+      refreshSoon();
+    },
+    // the server ends the stream after the job's last event; a drop before it reconnects
+    again: () => !ENDS.has(events.length ? events[events.length - 1].type : "") && !TERMINAL.has(job.status),
+  });
+  if (!ctx.signal.aborted) {
+    live.textContent = "(the job has ended)";
+    await refresh();
+  }
+}

@@ -1,0 +1,65 @@
+// Deployment-wide numbers from GET /api/v1/dashboard, refreshed every few seconds.
+import { get } from "./api.js";
+import { h, table } from "./dom.js";
+
+const REFRESH_MS = 2000;
+
+function link(text, hash) {
+  return h("a", { href: `#${hash}` }, text);
+}
+
+function jobsTable(jobs) {
+  const statuses = [...new Set(Object.values(jobs).flatMap((s) => Object.keys(s)))].sort();
+  if (!statuses.length) return h("p", { class: "empty" }, "No job is under way.");
+  const rows = Object.entries(jobs).map(([bp, counts]) =>
+    h("tr", { dataset: { blueprint: bp } },
+      h("th", { scope: "row" }, link(bp, `/blueprints/${encodeURIComponent(bp)}`)),
+      statuses.map((s) => h("td", { class: "num", dataset: { status: s } },
+        counts[s] ? link(String(counts[s]), `/jobs?blueprint=${encodeURIComponent(bp)}&status=${s}`) : "0"))));
+  return table(["blueprint", ...statuses], rows, { id: "jobs-by-status" });
+}
+
+export async function render(root, _args, ctx) {
+  const body = h("div", { class: "cards" });
+  root.append(h("h1", {}, "Overview"), h("p", { class: "hint" }, "Live: refreshed every 2 seconds."), body);
+  await ctx.every(async () => {
+    const d = await get("/api/v1/dashboard", {}, ctx.signal);
+    const human = d.human_tasks || { waiting: 0, overdue: 0, by_role: {} };
+    const queues = Object.entries(d.queues || {});
+    body.replaceChildren(
+      h("section", { class: "card wide", "aria-labelledby": "h-jobs" },
+        h("h2", { id: "h-jobs" }, "Jobs under way, by blueprint and status"),
+        jobsTable(d.jobs || {})),
+      h("section", { class: "card", "aria-labelledby": "h-workers" },
+        h("h2", { id: "h-workers" }, "Workers"),
+        h("dl", { class: "figures" },
+          h("dt", {}, "live"), h("dd", { id: "workers-active" }, d.workers.active),
+          h("dt", {}, "busy"), h("dd", { id: "workers-busy" }, d.workers.busy)),
+        link("all workers", "/workers")),
+      h("section", { class: "card", "aria-labelledby": "h-finished" },
+        h("h2", { id: "h-finished" }, "Jobs ended"),
+        h("dl", { class: "figures" },
+          h("dt", {}, "last minute"), h("dd", { id: "finished-minute" }, d.finished.last_minute),
+          h("dt", {}, "last hour"), h("dd", { id: "finished-hour" }, d.finished.last_hour))),
+      h("section", { class: "card", "aria-labelledby": "h-queues" },
+        h("h2", { id: "h-queues" }, "Queues"),
+        queues.length
+          ? table(["task type", "ready tasks"], queues.map(([t, n]) =>
+            h("tr", { dataset: { taskType: t } }, h("th", { scope: "row" }, t), h("td", { class: "num" }, n))), { id: "queues" })
+          : h("p", { class: "empty" }, "No task type known yet.")),
+      h("section", { class: "card", "aria-labelledby": "h-human" },
+        h("h2", { id: "h-human" }, "Human steps"),
+        h("dl", { class: "figures" },
+          h("dt", {}, "waiting"), h("dd", { id: "human-waiting" }, human.waiting),
+          h("dt", {}, "overdue"), h("dd", { id: "human-overdue" }, human.overdue)),
+        Object.keys(human.by_role).length
+          ? table(["role", "waiting", "overdue"], Object.entries(human.by_role).map(([role, n]) =>
+            h("tr", { dataset: { role } },
+              h("th", { scope: "row" }, link(role, `/inbox?role=${encodeURIComponent(role)}`)),
+              h("td", { class: "num" }, n.waiting),
+              h("td", { class: "num" }, n.overdue ? h("strong", {}, `${n.overdue} overdue`) : "0"))), { id: "human-by-role" })
+          : null,
+        link("open the inbox", "/inbox")),
+    );
+  }, REFRESH_MS);
+}
