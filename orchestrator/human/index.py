@@ -142,6 +142,8 @@ def change(prefix: str, timers_key: str, before: Job, after: Job) -> tuple[Job, 
         if was.get("deadline") is not None:
             out.timers.append(timer_member("human", before.id, was["state"], seq))
     out.events = _events(after, was, now, moved)
+    if not (out.adds or out.removes or out.timers or out.events):
+        return after, None  # e.g. a write that changed nothing of the step: no second trip
     return after, out
 
 
