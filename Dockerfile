@@ -19,7 +19,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # Every dependency (orjson, hiredis, uvloop, lupa, ...) ships wheels for this platform, so no
 # compiler is needed. The source is removed once installed: the image runs the installed package.
 COPY . /src
-RUN pip install --no-cache-dir "/src[s3,fast]" \
+RUN pip install --no-cache-dir "/src[s3,fast,processes]" \
     && rm -rf /src \
     && groupadd --gid 10001 app \
     && useradd --uid 10001 --gid app --home-dir /app --create-home --shell /usr/sbin/nologin app

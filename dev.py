@@ -27,7 +27,11 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 
 
-EXTRAS = {"demo": (), "test": ("dev", "fast", "s3"), "lint": ("dev", "fast", "s3")}
+EXTRAS = {
+    "demo": (),
+    "test": ("dev", "fast", "s3", "processes"),
+    "lint": ("dev", "fast", "s3", "processes"),
+}
 EXTRAS["bench"] = EXTRAS["test"]
 """The pyproject extras each command needs: the demo runs on the runtime dependencies alone,
 so a first try does not wait for mypy, schemathesis and moto."""

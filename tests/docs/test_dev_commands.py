@@ -50,9 +50,9 @@ def test_demo_installs_the_runtime_only_and_test_adds_the_dev_tools(tmp_path: Pa
 
     assert _dev(project, "demo") == [str(project)], "demo needs no extra"
     assert _dev(project, "demo") == [], "nothing changed: no install"
-    assert _dev(project, "test") == [f"{project}[dev,fast,s3]"]
+    assert _dev(project, "test") == [f"{project}[dev,fast,processes,s3]"]
     assert _dev(project, "demo") == [], "the dev tools are a superset of what demo needs"
 
     with (project / "pyproject.toml").open("a") as f:
         f.write("\n# changed\n")
-    assert _dev(project, "demo") == [f"{project}[dev,fast,s3]"], "keeps what test installed"
+    assert _dev(project, "demo") == [f"{project}[dev,fast,processes,s3]"], "keeps what test installed"

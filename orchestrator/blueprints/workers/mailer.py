@@ -1,0 +1,111 @@
+"""The e-mail sender worker: task ``email.send`` over real SMTP (aiosmtplib).
+
+Params: ``to`` (one address), ``subject``, ``text`` and ``attachments`` (names of the job's
+files, fetched from the orchestrator with ``JobFiles``). The sender, the server and the BCC
+list come from ``SmtpSettings`` (the environment), so the BCC list is the same on every
+message and the result reports the BCC addresses the server accepted.
+
+Errors: a ``5xx`` refusal of the recipient or the message is final (``EMAIL_REJECTED``);
+a server away, a timeout or a ``4xx`` answer may pass, so the task is retried
+(``SMTP_UNAVAILABLE``) within the blueprint's retry policy. A task may run twice: its
+``Message-ID`` comes from the task id, so copies of one message are recognisable.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import os
+import tempfile
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+
+from orchestrator.blueprints.workers.smtp_settings import SmtpSettings
+from worker_sdk import JobFiles, RetryLater, TaskContext, TaskError, Worker
+
+log = logging.getLogger(__name__)
+
+worker = Worker()
+
+
+def _message(settings: SmtpSettings, params: dict[str, Any], ctx: TaskContext) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.sender
+    message["To"] = params["to"]
+    message["Subject"] = params.get("subject", "")
+    message["Date"] = formatdate(usegmt=True)
+    domain = settings.sender.rpartition("@")[2] or "localhost"
+    message["Message-ID"] = f"<{ctx.task_id}@{domain}>"
+    # Bcc is never a header: its addresses are envelope recipients only (see _send).
+    message.set_content(params.get("text", ""))
+    return message
+
+
+async def _attach(message: EmailMessage, names: list[str], ctx: TaskContext) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        async with JobFiles(worker.settings, ctx.job_id) as files:
+            for name in names:
+                path = await files.download(name, Path(tmp) / name)
+                maintype, _, subtype = (
+                    mimetypes.guess_type(name)[0] or "application/octet-stream"
+                ).partition("/")
+                message.add_attachment(
+                    path.read_bytes(), maintype=maintype, subtype=subtype, filename=name
+                )
+
+
+def _refused(code: int, message: str) -> TaskError:
+    if code >= 500:
+        return TaskError("EMAIL_REJECTED", f"{code} {message}")
+    return RetryLater(f"{code} {message}", code="SMTP_UNAVAILABLE")
+
+
+async def _send(settings: SmtpSettings, message: EmailMessage, to: str) -> list[str]:
+    """Send to ``to`` and the BCC list; the BCC addresses the server accepted."""
+    try:
+        refused, _ = await aiosmtplib.send(
+            message,
+            recipients=[to, *settings.bcc],
+            hostname=settings.host,
+            port=settings.port,
+            start_tls=settings.starttls,
+            username=settings.username,
+            password=settings.password,
+            timeout=settings.timeout_s,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        first = exc.recipients[0]
+        raise _refused(first.code, f"{first.recipient}: {first.message}") from None
+    except aiosmtplib.SMTPResponseException as exc:
+        raise _refused(exc.code, exc.message) from None
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        where = f"{settings.host}:{settings.port}"
+        raise RetryLater(f"{where}: {exc}", code="SMTP_UNAVAILABLE") from None
+    if to in refused:
+        # The BCC copies went; the recipient's did not.
+        code, text = refused[to]
+        raise _refused(code, f"{to}: {text}")
+    for address, (code, text) in refused.items():
+        log.warning("BCC address %s refused: %s %s", address, code, text)
+    return [a for a in settings.bcc if a not in refused]
+
+
+@worker.task("email.send")
+async def send_email(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    to = params.get("to")
+    if not isinstance(to, str) or "@" not in to:
+        raise TaskError("VALIDATION_ERROR", f"to must be an e-mail address (got {to!r})")
+    try:
+        settings = SmtpSettings.from_env(os.environ)
+    except ValueError as exc:
+        raise TaskError("SMTP_NOT_CONFIGURED", str(exc)) from None
+    message = _message(settings, params, ctx)
+    names = params.get("attachments") or []
+    if names:
+        await _attach(message, names, ctx)
+    bcc = await _send(settings, message, to)
+    return {"to": to, "bcc": bcc, "message_id": message["Message-ID"], "attachments": names}

@@ -1,0 +1,149 @@
+"""``validate_audit`` through the plain job API, with real worker processes: the store, the
+SMTP sender (to aiosmtpd) and the notifier."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+
+from tests.audit import data
+from tests.audit.client import Audits
+from tests.audit.conftest import AuditEnv
+
+START = "audit-validations"
+ISO_MS_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def ask(task_uuid: str, is_call: bool = True, **extra: object) -> dict[str, object]:
+    return {
+        "task_uuid": task_uuid,
+        "notes": "Validación realizada por supervisor",
+        "isCall": is_call,
+        **extra,
+    }
+
+
+async def test_a_validated_call_mails_everyone_and_answers_the_seeds_body(
+    audit_env: AuditEnv, http: aiohttp.ClientSession
+) -> None:
+    api = Audits(http, audit_env)
+    job = await api.run(START, ask(data.CALL))
+
+    assert job["status"] == "finished", job
+    details = job["result"]["details"]
+    assert job["result"] == {
+        "success": True,
+        "code": "OK",
+        "details": {
+            "type": "llamada",
+            "task_uuid": data.CALL,
+            "sent_to": [data.OPERATOR, *data.SUPERVISORS],
+            "bcc": data.BCC,
+            "validated_at": details["validated_at"],
+        },
+    }
+    assert ISO_MS_Z.fullmatch(details["validated_at"]), details
+    mailbox = audit_env.smtp.mailbox
+    for address in [data.OPERATOR, *data.SUPERVISORS]:
+        [delivery] = [d for d in mailbox.to(address) if data.CALL in d.message["Subject"]]
+        assert delivery.mail_from == "auditorias@empresa.com"
+        assert delivery.rcpt_tos == [address, *data.BCC]  # Bcc: envelope only
+        assert delivery.message["Bcc"] is None
+        assert delivery.message["Subject"] == f"Auditoría de llamada validada: {data.CALL}"
+        text = delivery.message.get_body(("plain",))
+        assert text is not None
+        body = text.get_content()
+        assert "Validación realizada por supervisor" in body
+        # The score against the store's criteria: 1 of 4 SKILLS weight, 2 of 2 PROCESS.
+        assert "Puntaje general: 50.0" in body and "SKILLS: 25.0" in body
+    [notice] = [
+        n for n in await api.notifications(user_id=data.OPERATOR_USER) if data.CALL in n["text"]
+    ]
+    assert notice["variant"] == "success" and notice["user_id"] == data.OPERATOR_USER
+
+
+async def test_a_chat_is_typed_chat(audit_env: AuditEnv, http: aiohttp.ClientSession) -> None:
+    job = await Audits(http, audit_env).run(START, ask(data.CHAT, is_call=False))
+
+    assert job["status"] == "finished", job
+    assert job["result"]["details"]["type"] == "chat"
+
+
+async def test_missing_fields_are_all_named(
+    audit_env: AuditEnv, http: aiohttp.ClientSession
+) -> None:
+    api = Audits(http, audit_env)
+    job = await api.run(START, {"notes": "  "})
+
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "MISSING_FIELDS"
+    assert job["error"]["message"] == "missing required fields: task_uuid, notes, isCall"
+
+
+async def test_a_bad_uuid_or_type_is_a_validation_error_naming_the_field(
+    audit_env: AuditEnv, http: aiohttp.ClientSession
+) -> None:
+    api = Audits(http, audit_env)
+    bad_uuid = await api.run(START, ask("not-a-uuid"))
+    bad_flag = await api.run(START, ask(data.CALL, is_call="maybe"))  # type: ignore[arg-type]
+
+    assert bad_uuid["error"]["code"] == "VALIDATION_ERROR"
+    assert bad_uuid["error"]["message"] == "task_uuid must be a UUID (got 'not-a-uuid')"
+    assert bad_flag["error"]["code"] == "VALIDATION_ERROR"
+    assert bad_flag["error"]["message"] == "isCall must be a boolean (got 'maybe')"
+
+
+async def test_an_unknown_audit_is_not_found(
+    audit_env: AuditEnv, http: aiohttp.ClientSession
+) -> None:
+    api = Audits(http, audit_env)
+    absent = await api.run(START, ask(data.ABSENT))
+    chat_as_call = await api.run(START, ask(data.CHAT, is_call=True))
+
+    assert absent["error"]["code"] == "NOT_FOUND"
+    assert absent["error"]["message"] == f"no llamada audit with task_uuid {data.ABSENT}"
+    assert chat_as_call["error"]["code"] == "NOT_FOUND"
+
+
+async def test_a_refused_recipient_fails_the_job_naming_only_that_recipient(
+    audit_env: AuditEnv, http: aiohttp.ClientSession
+) -> None:
+    mailbox = audit_env.smtp.mailbox
+    with mailbox.lock:
+        mailbox.refuse[data.SUPERVISORS[1]] = "550 5.1.1 mailbox unavailable"
+    try:
+        job = await Audits(http, audit_env).run(START, ask(data.CHAT, is_call=False))
+    finally:
+        with mailbox.lock:
+            mailbox.refuse.clear()
+
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "EMAIL_SEND_ERROR"
+    message = job["error"]["message"]
+    assert message.startswith(
+        f"could not send the e-mail to {data.SUPERVISORS[1]} (EMAIL_REJECTED: 550"
+    )
+    assert data.OPERATOR not in message and data.SUPERVISORS[0] not in message
+
+
+async def test_a_server_that_keeps_deferring_fails_after_the_retries(
+    audit_env: AuditEnv, http: aiohttp.ClientSession
+) -> None:
+    mailbox = audit_env.smtp.mailbox
+    with mailbox.lock:
+        mailbox.refuse[data.OPERATOR] = "451 4.3.0 try again later"
+    try:
+        api = Audits(http, audit_env)
+        job_id = await api.start(START, ask(data.CALL))
+        job = await api.ended(job_id)
+    finally:
+        with mailbox.lock:
+            mailbox.refuse.clear()
+
+    assert job["error"]["code"] == "EMAIL_SEND_ERROR"
+    assert f"could not send the e-mail to {data.OPERATOR} (" in job["error"]["message"]
+    assert "451" in job["error"]["message"]
+    # The operator's branch was tried three times (SEND_RETRIES), the others once.
+    leases = [e for e in await api.history(job_id) if e["type"] == "task_leased"]
+    assert sorted(e["attempt"] for e in leases) == [1, 1, 1, 1, 2, 3]
