@@ -227,7 +227,9 @@ class Page:
             return f"(no text: {exc})"
 
     async def fill(self, selector: str, value: str) -> None:
-        """Sets a field's value as typing would, so its input/change listeners run."""
+        """Sets a field's value as typing would, so its input/change listeners run; waits
+        for the field to be there first (views draw after their first API answer)."""
+        await self.wait(f"!!document.querySelector({json.dumps(selector)})", selector)
         done = await self.js(
             f"""(() => {{
               const el = document.querySelector({json.dumps(selector)});
@@ -243,6 +245,7 @@ class Page:
             raise AssertionError(f"no element {selector!r} to fill; page:\n{await self.text()}")
 
     async def click(self, selector: str) -> None:
+        await self.wait(f"!!document.querySelector({json.dumps(selector)})", selector)
         done = await self.js(
             f"""(() => {{
               const el = document.querySelector({json.dumps(selector)});

@@ -1,0 +1,41 @@
+"""The blueprint the console's browser tests run: a worker task the test opens and fails at
+will, then a human step for the ``desk`` role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator import Actions, Blueprint
+
+review = Blueprint("review", api_version="v1", api_endpoint="review")
+
+
+@review.handler(start=True)
+async def prepare(initial_data: dict[str, Any], actions: Actions) -> None:
+    # no failure transition: a failed gate fails the job here, in `prepare`, and a retry
+    # runs `prepare` again
+    actions.dispatch_task("gate", {"key": initial_data["key"]}, transitions={"success": "decide"})
+
+
+@review.handler()
+async def decide(initial_data: dict[str, Any], actions: Actions) -> None:
+    key = initial_data["key"]
+    actions.await_human(
+        decisions={"approve": "approved", "reject": "rejected"},
+        role="desk",
+        title=f"Review {key}",
+        instructions="Approve it, or reject it with a reason.",
+        fields={"notes": {"type": "string", "required": True, "for": ["reject"]}},
+        due_in=3600,
+        summary={"key": key},
+    )
+
+
+@review.handler(end=True)
+async def approved(decided_by: str | None) -> dict[str, Any]:
+    return {"approved_by": decided_by}
+
+
+@review.handler(end=True)
+async def rejected(decided_by: str | None, notes: str | None) -> dict[str, Any]:
+    return {"rejected_by": decided_by, "notes": notes}

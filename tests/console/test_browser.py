@@ -1,0 +1,259 @@
+"""The console in a real headless Chromium, against a real orchestrator on real Redis and a
+real worker process: what a person sees, and what it does when they act."""
+
+from __future__ import annotations
+
+import json
+
+from tests.console.cdp import Browser, Page
+from tests.console.conftest import VIEWER_TOKEN, Stack, only_own_origin, signed_in
+from tests.helpers import wait_for
+
+
+def q(selector: str) -> str:
+    """A JS expression: does ``selector`` match an element?"""
+    return f"!!document.querySelector({json.dumps(selector)})"
+
+
+def text_of(selector: str) -> str:
+    return f"(document.querySelector({json.dumps(selector)}) || {{}}).textContent"
+
+
+async def count(page: Page, selector: str) -> int:
+    return int(await page.js(f"document.querySelectorAll({json.dumps(selector)}).length"))
+
+
+async def test_sign_in_keeps_the_token_out_of_urls(browser: Browser, stack: Stack) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{stack.url}/console/")
+    await page.wait("!document.querySelector('#sign-in').hidden", "the sign-in form")
+    await page.fill("#token", "not-a-token")
+    await page.click("#sign-in-form button[type=submit]")
+    await page.wait(
+        "document.querySelector('#sign-in-error').textContent.includes('refused')",
+        "the refusal of a wrong token",
+    )
+    assert await page.js("document.querySelector('#nav').hidden") is True
+    await page.fill("#token", VIEWER_TOKEN)
+    await page.click("#sign-in-form button[type=submit]")
+    await page.wait(q("#workers-active"), "the overview")
+    assert await page.js("sessionStorage.getItem('orchestrator.console.token')") == VIEWER_TOKEN
+    assert all(VIEWER_TOKEN not in url for url in page.requests), page.requests
+    assert VIEWER_TOKEN not in await page.js("location.href")
+    only_own_origin(page, stack)
+    # signing out forgets it
+    await page.click("#sign-out")
+    await page.wait("!document.querySelector('#sign-in').hidden", "the sign-in form again")
+    assert await page.js("sessionStorage.getItem('orchestrator.console.token')") is None
+
+
+async def test_overview_shows_the_deployment_counts(browser: Browser, stack: Stack) -> None:
+    waiting = await stack.start("ov-1")
+    await stack.start("ov-2")  # stays with the worker: its gate is never opened
+    stack.mark("open-ov-1")
+    await stack.reaches(waiting, "waiting_for_human")
+    page = await signed_in(browser, stack)
+    await page.wait(text_of("#human-waiting") + " === '1'", "one human step waiting")
+    await page.wait(
+        q("#human-by-role tr[data-role=desk]"), "the desk role in the human steps by role"
+    )
+    await page.wait(text_of("#workers-active") + " === '1'", "the worker counted live")
+    row = "#jobs-by-status tr[data-blueprint=review]"
+    await page.wait(
+        text_of(f"{row} td[data-status=waiting_for_human]") + " === '1'",
+        "the review job waiting for a person in the table",
+    )
+    dashboard = await stack.call("GET", "/api/v1/dashboard")
+    shown = await page.js(
+        f"""Object.fromEntries([...document.querySelectorAll('{row} td')]
+             .map(td => [td.dataset.status, Number(td.textContent)]))"""
+    )
+    assert shown == {s: n for s, n in dashboard["jobs"]["review"].items()}, (shown, dashboard)
+    await page.screenshot(stack.shots / "overview.png")
+    only_own_origin(page, stack)
+
+
+async def test_job_page_follows_the_job_live(browser: Browser, stack: Stack) -> None:
+    job_id = await stack.start("live-1")
+    page = await signed_in(browser, stack)
+    await page.js("window.__samePage = true")  # gone if anything reloaded the page
+    # find it in the list, by its id, and open it from there
+    await page.goto(f"{stack.url}/console/#/jobs")
+    await page.fill("#find-job", job_id)
+    await page.click("form[role=search] button[type=submit]")
+    graph = "#job-graph svg"
+    await page.wait(q(f'{graph} g.node.current[data-state="prepare"]'), "prepare as current")
+    await page.wait(q('#timeline li[data-type="state_entered"]'), "the first events")
+    before = await count(page, "#timeline li")
+    assert await page.js(q(f'{graph} g.node[data-state="decide"].visited')) is False
+    await page.screenshot(stack.shots / "job-before.png")
+
+    stack.mark("open-live-1")  # the worker finishes its task: the job moves to `decide`
+    await page.wait(q(f'{graph} g.node.current[data-state="decide"]'), "decide as current")
+    await page.wait(
+        f"document.querySelectorAll('#timeline li').length > {before}", "the timeline to grow"
+    )
+    await page.wait(q('#timeline li[data-type="human_waiting"]'), "the human_waiting event")
+    assert await page.js(q(f'{graph} g.node.visited[data-state="prepare"]'))
+    assert await page.js(q(f'{graph} path.edge.taken[data-from="prepare"][data-to="decide"]'))
+    assert not await page.js(q(f'{graph} g.node.current[data-state="prepare"]'))
+    assert await page.js(text_of('#job-facts dd[data-fact="status"]')) == "waiting_for_human"
+    assert await page.js("window.__samePage") is True
+    ids = await page.js(
+        "[...document.querySelectorAll('#timeline li')].map(li => li.dataset.eventId)"
+    )
+    history = await stack.call("GET", f"/api/v1/jobs/{job_id}/history")
+    assert ids == [str(ev["id"]) for ev in history]
+    await page.screenshot(stack.shots / "job.png")
+    only_own_origin(page, stack)
+
+
+async def test_inbox_decision_moves_the_job_and_leaves_every_list(
+    browser: Browser, stack: Stack
+) -> None:
+    first, second = await stack.start("inbox-1"), await stack.start("inbox-2")
+    stack.mark("open-inbox-1")
+    stack.mark("open-inbox-2")
+    await stack.reaches(first, "waiting_for_human")
+    await stack.reaches(second, "waiting_for_human")
+    deciding = await signed_in(browser, stack)
+    watching = await signed_in(browser, stack)  # someone else, in another browser context
+    for page in (deciding, watching):
+        await page.goto(f"{stack.url}/console/#/inbox?role=desk")
+        await page.wait("document.querySelectorAll('#inbox article').length === 2", "2 items")
+        await page.wait(text_of("#live") + " === '(live)'", "the inbox stream")
+    card = f'#inbox article[data-job-id="{first}"]'
+    assert await deciding.js(text_of(f"{card} h2")) == "Review inbox-1"
+    assert "Approve it" in await deciding.js(text_of(f"{card} .instructions"))
+    assert "due in" in await deciding.js(text_of(f"{card} .due"))
+    await deciding.screenshot(stack.shots / "inbox.png")
+
+    # without saying who acts, nothing is sent
+    await deciding.click(f"{card} form button[type=submit]")
+    await deciding.wait(f"{text_of(card + ' .error')}.includes('who you are')", "a hint")
+    assert (await stack.job(first))["status"] == "waiting_for_human"
+
+    await deciding.fill("#actor", "ada")
+    await deciding.fill(f"#decision-{first}", "reject")
+    await deciding.wait(q(f"#f-{first}-notes"), "the notes field of `reject`")
+    await deciding.fill(f"#f-{first}-notes", "not ours")
+    await deciding.click(f"{card} form button[type=submit]")
+    for page in (deciding, watching):
+        await page.wait(f"!{q(card)}", "the decided item to leave the list")
+    assert await watching.js(q(f'#inbox article[data-job-id="{second}"]'))
+    job = await stack.reaches(first, "finished")
+    assert job["current_state"] == "rejected"
+    assert job["result"] == {"rejected_by": "ada", "notes": "not ours"}
+    history = await stack.call("GET", f"/api/v1/jobs/{first}/history")
+    decided = next(ev for ev in history if ev["type"] == "human_decided")
+    assert decided["actor"] == "ada"
+    for page in (deciding, watching):
+        only_own_origin(page, stack)
+
+
+async def test_a_failed_job_is_retried_and_a_running_one_cancelled(
+    browser: Browser, stack: Stack
+) -> None:
+    failing = await stack.start("retry-1")
+    stack.mark("fail-retry-1")
+    stack.mark("open-retry-1")
+    failed = await stack.reaches(failing, "failed")
+    assert failed["error"]["code"] == "GATE_BROKEN"
+    page = await signed_in(browser, stack)
+    await page.goto(f"{stack.url}/console/#/jobs/{failing}")
+    await page.wait(q("#job-error"), "the job's error")
+    assert "GATE_BROKEN" in await page.js(text_of("#job-error"))
+    await page.wait(q('#job-graph g.node.current.failed[data-state="prepare"]'), "failed here")
+    (stack.marks / "fail-retry-1").unlink()  # the cause is fixed
+    await page.click("#retry-job")
+    await page.wait("document.querySelector('#confirm').open", "the confirmation")
+    await page.click("#confirm-yes")
+    await page.wait(q('#job-graph g.node.current[data-state="decide"]'), "the retried job moved")
+    assert (await stack.job(failing))["status"] == "waiting_for_human"
+    assert await page.js(q('#timeline li[data-type="job_retried"]'))
+
+    running = await stack.start("cancel-1")  # its gate stays shut
+    await page.goto(f"{stack.url}/console/#/jobs/{running}")
+    await page.wait(q("#cancel-job"), "the cancel button")
+    await page.click("#cancel-job")
+    await page.wait("document.querySelector('#confirm').open", "the confirmation")
+    await page.click("#confirm-no")  # changed their mind: nothing happens
+    await page.wait("!document.querySelector('#confirm').open", "the dialog to close")
+    assert (await stack.job(running))["status"] not in ("cancelled",)
+    await page.click("#cancel-job")
+    await page.wait("document.querySelector('#confirm').open", "the confirmation")
+    await page.click("#confirm-yes")
+    await page.wait(text_of('#job-facts dd[data-fact="status"]') + " === 'cancelled'", "cancel")
+    await stack.reaches(running, "cancelled")
+    only_own_origin(page, stack)
+
+
+BROKEN = {
+    "workflow": {"name": "Broken desk", "high_sla": "12h"},
+    "graph": {
+        "nodes": [{"temp_id": "a", "name": "A", "role_id": 1, "is_start": True, "weight": 1}],
+        "edges": [{"from_temp_id": "a", "to_temp_id": "b", "name": "Go"}],
+    },
+}
+GOOD = {
+    "workflow": {"name": "Console desk", "high_sla": "04:00:00"},
+    "graph": {
+        "nodes": [
+            {"temp_id": "n1", "name": "Triage", "role_id": 2, "is_start": True, "weight": 0.5},
+            {"temp_id": "n2", "name": "Fix", "role_id": 3, "is_end": True, "weight": 0.5},
+        ],
+        "edges": [{"from_temp_id": "n1", "to_temp_id": "n2", "name": "Assign"}],
+    },
+}
+
+
+async def test_registering_a_workflow_shows_problems_next_to_the_input(
+    browser: Browser, stack: Stack
+) -> None:
+    page = await signed_in(browser, stack)
+    await page.goto(f"{stack.url}/console/#/blueprints")
+    await page.wait(q('#blueprints tr[data-blueprint="review"]'), "the blueprint list")
+    await page.fill("#bp-source", json.dumps(BROKEN, indent=2))
+    await page.click("form.upload button[type=submit]")
+    await page.wait(q("#bp-problems ul.problems li"), "the problems")
+    problems = await page.js(text_of("#bp-problems"))
+    assert "BLUEPRINT_INVALID" in problems
+    assert "graph.edges[0].to_temp_id" in problems and "workflow.high_sla" in problems
+    await page.screenshot(stack.shots / "blueprints-problems.png")
+    await page.fill("#bp-source", json.dumps(GOOD))
+    await page.click("form.upload button[type=submit]")
+    await page.wait(q("#bp-registered"), "the registration")
+    await page.click("#bp-registered a")
+    await page.wait(q('#blueprint-graph g.node.start[data-state="received"]'), "its graph")
+    assert await page.js(q('#blueprint-graph g.node[data-state="Triage"]'))
+    assert (await stack.call("GET", "/api/v1/blueprints/console-desk"))["source"] == "registered"
+    await page.screenshot(stack.shots / "blueprint.png")
+
+    # a client that may not manage blueprints reads why, from the API's own error
+    viewer = await signed_in(browser, stack, VIEWER_TOKEN)
+    await viewer.goto(f"{stack.url}/console/#/blueprints")
+    await viewer.wait(q("#bp-source"), "the upload form")
+    await viewer.fill("#bp-source", json.dumps(GOOD))
+    await viewer.click("form.upload button[type=submit]")
+    await viewer.wait(
+        f"{text_of('#bp-problems')}.includes('BLUEPRINT_MANAGEMENT_FORBIDDEN')", "the refusal"
+    )
+    for p in (page, viewer):
+        only_own_origin(p, stack)
+
+
+async def test_workers_page_lists_the_live_worker(browser: Browser, stack: Stack) -> None:
+    page = await signed_in(browser, stack)
+    await page.goto(f"{stack.url}/console/#/workers")
+    await page.wait(q('#workers tr[data-worker="console-w1"]'), "the worker")
+    row = await page.js(text_of('#workers tr[data-worker="console-w1"]'))
+    assert "gate" in row and "/ 4" in row
+
+    async def listed() -> bool:
+        return any(
+            w["worker_id"] == "console-w1" for w in await stack.call("GET", "/api/v1/workers")
+        )
+
+    assert await wait_for(listed, 5, "the API to list the worker too")
+    await page.screenshot(stack.shots / "workers.png")
+    only_own_origin(page, stack)
