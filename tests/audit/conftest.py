@@ -1,10 +1,10 @@
-"""One set of real processes for the audit tests of a module: an orchestrator serving the
+"""One set of real processes for the audit tests: an orchestrator serving the
 audit blueprints on the test Redis (S3 on moto, for attachments), the three example
 workers as their own processes (the store, the e-mail sender, the notifier with its API),
 and an aiosmtpd server in this process that the sender speaks SMTP to.
 
-The processes are shared by a module's tests (starting them takes seconds); each test uses
-its own audits, or says what it changes.
+The processes are shared by the tests of the session (starting them takes seconds); each
+test uses its own audits and notification users, or undoes what it changes.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ class AuditEnv:
             client.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def audit_env(
     redis_url: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AuditEnv]:

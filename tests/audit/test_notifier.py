@@ -1,0 +1,187 @@
+"""The notifier process's notification API (seed 000) and its event stream, on real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+
+from orchestrator.blueprints.workers import notifier
+from tests.audit.conftest import AuditEnv
+from worker_sdk.testing import run_task
+
+
+def user() -> str:
+    return f"u-{uuid.uuid4().hex[:8]}"
+
+
+async def call(
+    http: aiohttp.ClientSession, env: AuditEnv, method: str, path: str, **kwargs: Any
+) -> tuple[int, Any]:
+    async with http.request(method, env.notifier_url + path, **kwargs) as r:
+        return r.status, await r.json()
+
+
+async def test_create_list_read_and_delete(
+    audit_env: AuditEnv, http: aiohttp.ClientSession
+) -> None:
+    ana, bob = user(), user()
+    created = []
+    for text, owner in [("one", ana), ("two", ana), ("other", bob)]:
+        status, body = await call(
+            http,
+            audit_env,
+            "POST",
+            "/notifications",
+            json={"text": text, "variant": "success", "user_id": owner},
+        )
+        assert status == 201, body
+        created.append(body)
+    status, wide = await call(
+        http,
+        audit_env,
+        "POST",
+        "/notifications",
+        json={"text": "all", "variant": "info", "is_global": True},
+    )
+    assert status == 201 and wide["user_id"] is None and wide["is_global"] is True
+
+    one = created[0]
+    assert set(one) == {"id", "text", "variant", "user_id", "is_global", "read", "created_at"}
+    assert (one["text"], one["variant"], one["user_id"], one["read"]) == (
+        "one",
+        "success",
+        ana,
+        False,
+    )
+    # A user's list: theirs and the global ones, newest first, paged with skip/limit.
+    _, listed = await call(http, audit_env, "GET", "/notifications", params={"user_id": ana})
+    assert [n["text"] for n in listed][:3] == ["all", "two", "one"]
+    _, page = await call(
+        http, audit_env, "GET", "/notifications", params={"user_id": ana, "skip": "1", "limit": "1"}
+    )
+    assert [n["text"] for n in page] == ["two"]
+
+    status, read = await call(http, audit_env, "PATCH", f"/notifications/{one['id']}")
+    assert status == 200 and read["read"] is True
+    status, unread = await call(
+        http, audit_env, "PATCH", f"/notifications/{one['id']}", json={"read": False}
+    )
+    assert status == 200 and unread["read"] is False
+
+    status, body = await call(http, audit_env, "DELETE", f"/notifications/{created[1]['id']}")
+    assert (status, body) == (200, {"success": True, "id": created[1]["id"]})
+    status, body = await call(http, audit_env, "DELETE", f"/notifications/{created[1]['id']}")
+    assert status == 404 and body["code"] == "NOT_FOUND" and body["success"] is False
+
+    status, body = await call(http, audit_env, "DELETE", "/notifications", params={"user_id": ana})
+    assert (status, body) == (200, {"success": True, "user_id": ana, "deleted": 1})
+    _, left = await call(http, audit_env, "GET", "/notifications", params={"user_id": ana})
+    assert "one" not in [n["text"] for n in left] and "all" in [n["text"] for n in left]
+    _, bobs = await call(http, audit_env, "GET", "/notifications", params={"user_id": bob})
+    assert "other" in [n["text"] for n in bobs], "another user's notifications stay"
+
+
+async def test_refusals(audit_env: AuditEnv, http: aiohttp.ClientSession) -> None:
+    cases = [
+        (
+            "POST",
+            "/notifications",
+            {"json": {"text": "no one"}},
+            400,
+            "VALIDATION_ERROR",
+            "user_id is required unless is_global is true",
+        ),
+        (
+            "POST",
+            "/notifications",
+            {"json": {"text": "x", "variant": "loud", "is_global": True}},
+            400,
+            "VALIDATION_ERROR",
+            "variant must be one of success, info, warning, error (got 'loud')",
+        ),
+        ("POST", "/notifications", {"data": b"{not json"}, 400, "VALIDATION_ERROR", None),
+        ("DELETE", "/notifications", {}, 400, "MISSING_FIELDS", "missing required fields: user_id"),
+        ("GET", "/notifications", {"params": {"limit": "0"}}, 400, "VALIDATION_ERROR", None),
+        ("PATCH", "/notifications/nope", {}, 404, "NOT_FOUND", "no notification nope"),
+        (
+            "PATCH",
+            "/notifications/nope",
+            {"json": {"read": "yes"}},
+            400,
+            "VALIDATION_ERROR",
+            "read must be a boolean",
+        ),
+    ]
+    for method, path, kwargs, want_status, code, message in cases:
+        status, body = await call(http, audit_env, method, path, **kwargs)
+        assert (status, body["success"], body["code"]) == (want_status, False, code), (
+            method,
+            path,
+            body,
+        )
+        if message is not None:
+            assert body["message"] == message
+
+
+async def events(response: aiohttp.ClientResponse) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """``(event, data)`` of each event of an SSE stream (comments skipped)."""
+    name, data = "", b""
+    async for line in response.content:
+        line = line.rstrip(b"\n")
+        if line.startswith(b"event: "):
+            name = line[7:].decode()
+        elif line.startswith(b"data: "):
+            data = line[6:]
+        elif not line and name:
+            yield name, orjson.loads(data)
+            name, data = "", b""
+
+
+async def test_the_event_stream_tells_a_user_of_theirs_and_the_global_ones(
+    audit_env: AuditEnv, http: aiohttp.ClientSession
+) -> None:
+    ana, bob = user(), user()
+    url = f"{audit_env.notifier_url}/notifications/events"
+    async with http.get(url, params={"user_id": ana}) as stream:
+        assert stream.status == 200
+        assert stream.headers["Content-Type"].startswith("text/event-stream")
+        assert await stream.content.readline() == b": connected\n"  # subscribed from here on
+        _, mine = await call(
+            http, audit_env, "POST", "/notifications", json={"text": "a", "user_id": ana}
+        )
+        await call(http, audit_env, "POST", "/notifications", json={"text": "b", "user_id": bob})
+        _, wide = await call(
+            http, audit_env, "POST", "/notifications", json={"text": "c", "is_global": True}
+        )
+        await call(http, audit_env, "PATCH", f"/notifications/{mine['id']}")
+        await call(http, audit_env, "DELETE", f"/notifications/{mine['id']}")
+        await call(http, audit_env, "DELETE", f"/notifications/{wide['id']}")
+
+        seen = []
+        async with asyncio.timeout(10):
+            async for event in events(stream):
+                seen.append((event[0], event[1]["text"]))
+                if len(seen) == 5:
+                    break
+
+    assert seen == [
+        ("created", "a"),
+        ("created", "c"),
+        ("read", "a"),
+        ("deleted", "a"),
+        ("deleted", "c"),
+    ]
+
+
+async def test_the_notify_task_needs_a_user_or_global() -> None:
+    outcome = await run_task(notifier.worker, "notify", {"text": "hello", "variant": "info"})
+
+    assert outcome.status == "failure"
+    assert outcome.error is not None
+    assert outcome.error.code == "VALIDATION_ERROR"
+    assert outcome.error.message == "user_id is required unless is_global is true"
