@@ -124,9 +124,18 @@ async def inbox_events(request: web.Request) -> web.StreamResponse:
 
 async def inbox_context(app: web.Application) -> AsyncIterator[None]:
     """Wakes this process's inbox streams when any process changes a client's inbox."""
-    waiters = app[INBOX_WAITERS]
+    waiters, bus = app[INBOX_WAITERS], app[BUS]
     channel = InboxKeys(app[STORE].keys.prefix, "-").channel
-    await app[BUS].subscribe(channel, waiters.ended)
+    await bus.subscribe(channel, waiters.ended)
+    earlier = bus.on_reconnect
+
+    def on_reconnect() -> None:
+        # messages published while the pub/sub was away are lost: streams read again now
+        if earlier is not None:
+            earlier()
+        waiters.wake_all()
+
+    bus.on_reconnect = on_reconnect
     yield
 
 
