@@ -75,6 +75,8 @@ def test_webhook_settings_come_from_the_environment() -> None:
             "ORCH_WEBHOOK_MAX_ATTEMPTS": "4",
             "ORCH_WEBHOOK_BACKOFF_S": "0.5",
             "ORCH_WEBHOOK_BACKOFF_MAX_S": "60",
+            "ORCH_WEBHOOK_MAX_IN_FLIGHT": "500",
+            "ORCH_WEBHOOK_MAX_PER_HOST": "20",
         }
     )
 
@@ -85,6 +87,8 @@ def test_webhook_settings_come_from_the_environment() -> None:
         "webhook_max_attempts": 4,
         "webhook_backoff_s": 0.5,
         "webhook_backoff_max_s": 60.0,
+        "webhook_max_in_flight": 500,
+        "webhook_max_per_host": 20,
     }
 
 
@@ -115,6 +119,8 @@ def test_the_secret_is_not_in_the_settings_repr() -> None:
         ({"webhook_max_attempts": 0}, "webhook_max_attempts"),
         ({"webhook_backoff_s": 10, "webhook_backoff_max_s": 5}, "webhook_backoff_max_s"),
         ({"webhook_backoff_max_s": float("inf")}, "webhook_backoff_max_s"),
+        ({"webhook_max_in_flight": 0}, "webhook_max_in_flight"),
+        ({"webhook_max_per_host": 0}, "webhook_max_per_host"),
     ],
 )
 def test_bad_webhook_settings_are_refused(changes: dict[str, Any], message: str) -> None:
