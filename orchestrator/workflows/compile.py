@@ -185,13 +185,14 @@ def _step(
 
 
 def _escalation(workflow: Workflow, node: Node, seconds: float, priority: str) -> dict[str, Any]:
+    text = f"{workflow.name}: step {node.name!r} is past its {priority} SLA"
+    if node.escalate_to is not None:
+        text += f": escalated to role {node.escalate_to}"
+    # Global: a notice goes to a user or to everyone (seed 000), and a role is neither; a
+    # notice with neither would fail VALIDATION_ERROR in the notifier.
     escalation: dict[str, Any] = {
         "after": seconds,
-        "notify": {
-            "text": f"{workflow.name}: step {node.name!r} is past its {priority} SLA",
-            "variant": "warning",
-            "is_global": node.escalate_to is None,
-        },
+        "notify": {"text": text, "variant": "warning", "is_global": True},
     }
     if node.escalate_to is not None:
         escalation["to_role"] = node.escalate_to

@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import orjson
 import pytest
 import redis.asyncio as aioredis
 
+from orchestrator.blueprints.workers.notification_store import NotificationStore
 from tests.conftest import delete_prefix
 from tests.helpers import free_port, spawn, wait_for
-from tests.processes.workers import notices_key
 
 CLIENT = "proc-client-token"
 WORKER = "proc-worker-token"
@@ -33,7 +32,7 @@ poll_timeout_s: 2.0
 """
 BLUEPRINTS = "orchestrator.blueprints.alerts,orchestrator.blueprints.tickets"
 ALERT_WORKER = "orchestrator.examples.alert_worker:worker"
-NOTIFY_WORKER = "tests.processes.workers:worker"
+NOTIFY_WORKER = "orchestrator.blueprints.workers.notifier:worker"
 TERMINAL = {"finished", "failed", "cancelled", "error", "quarantined"}
 
 
@@ -73,19 +72,25 @@ class Processes:
         proc = spawn(
             [*args, "--worker-id", worker_id],
             log,
-            PROCESSES_REDIS_URL=self.redis_url,
-            PROCESSES_PREFIX=self.prefix,
+            NOTIFIER_REDIS_URL=self.redis_url,
+            NOTIFIER_PREFIX=self.notices_prefix,
         )
         self.procs.append(proc)
         return proc
 
+    @property
+    def notices_prefix(self) -> str:
+        return f"{self.prefix}:notifications"
+
     async def notices(self) -> list[dict[str, Any]]:
+        """What the notifier posted, oldest first, as ``{text, variant, is_global}``."""
         redis = aioredis.Redis.from_url(self.redis_url)
         try:
-            raw: Any = await redis.lrange(notices_key(self.prefix), 0, -1)
+            posted = await NotificationStore(redis, self.notices_prefix).list(0, 100, None)
         finally:
             await redis.aclose()
-        return [orjson.loads(n) for n in raw]
+        keep = ("text", "variant", "is_global")
+        return [{k: n[k] for k in keep} for n in reversed(posted)]
 
     def stop_all(self) -> None:
         for proc in self.procs:

@@ -152,9 +152,9 @@ async def test_a_breached_sla_escalates_and_the_ticket_keeps_waiting(
     notices = await wait_for(processes.notices, 20, "the escalation's notice")
     assert notices == [
         {
-            "text": "IT Support Drill: step 'Triage' is past its Urgent SLA",
+            "text": "IT Support Drill: step 'Triage' is past its Urgent SLA: escalated to role 5",
             "variant": "warning",
-            "is_global": False,
+            "is_global": True,
         }
     ]
     path = f"/api/v1/tickets/{job_id}/transition"

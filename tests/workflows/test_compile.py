@@ -68,6 +68,9 @@ def test_priority_picks_the_due_time_and_a_breach_escalates_to_escalate_to() -> 
     assert escalation["after"] == urgent["due_in"]
     assert escalation["to_role"] == "5"
     assert "Triage" in escalation["notify"]["text"]
+    assert escalation["notify"]["text"].endswith("escalated to role 5")
+    # a role is no user: the notice goes to everyone (else the notifier refuses it)
+    assert escalation["notify"]["is_global"] is True
 
 
 def test_a_step_without_escalate_to_still_notifies() -> None:
