@@ -24,6 +24,7 @@ from orchestrator.api import (
     openapi,
     public,
     registration,
+    routes_declared,
     tickets,
     workers,
     ws,
@@ -112,6 +113,9 @@ def create_app(
         ws.routes,
     )
     for table in tables:
+        if table is jobs.routes:  # declared routes first: the create route would take them
+            builtin = [r for t in tables for r in t if isinstance(r, web.RouteDef)]
+            app.add_routes(routes_declared.route_table(registry.all(), builtin))
         app.add_routes(table)
     if settings.dev_mode:  # elsewhere the route does not exist: 404 like any unknown path
         app.add_routes(debug.routes)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import uuid
 from typing import Any
@@ -11,9 +10,10 @@ import orjson
 from aiohttp import web
 
 from orchestrator.api import schemas
+from orchestrator.api.job_wait import wait_ended
 from orchestrator.api.middleware import CLIENT, read_json
 from orchestrator.api.render import job_view, json_response
-from orchestrator.appkeys import JOB_WAITERS, REGISTRY, RUNNER, SETTINGS, STORE
+from orchestrator.appkeys import REGISTRY, RUNNER, SETTINGS, STORE
 from orchestrator.engine.model import Job, JobStatus
 from orchestrator.errors import BadRequest, Conflict, Gone, NotFound
 
@@ -78,24 +78,7 @@ async def get_job(request: web.Request) -> web.Response:
     wait_s = schemas.seconds_query(request.query.get("wait"), "wait", MAX_WAIT_S)
     if not wait_s:
         return json_response(_view(request, await runner.get(job_id, request[CLIENT])))
-    waiters = request.app[JOB_WAITERS]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait_s
-    while True:
-        # A wake-up means "read the job again" (it ended, or messages may have been lost in
-        # a pub/sub reconnect), so wait again until it is terminal or the time is up.
-        woken = waiters.register(job_id)
-        try:
-            job = await runner.get(job_id, request[CLIENT])
-            left = deadline - loop.time()
-            if job.terminal or left <= 0 or waiters.closed:
-                break
-            try:
-                await asyncio.wait_for(woken, left)
-            except TimeoutError:
-                pass
-        finally:
-            waiters.forget(job_id, woken)
+    job = await wait_ended(request.app, job_id, request[CLIENT], wait_s)
     return json_response(_view(request, job))
 
 

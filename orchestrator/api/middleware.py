@@ -32,6 +32,9 @@ CLIENT = web.RequestKey("client", str)
 WORKER_BINDING = web.RequestKey("worker_binding", str)
 """The worker id a per-worker token is bound to; "" for the global token."""
 
+ERROR_SHAPES: dict[object, Callable[[web.Request, OrchestratorError], web.Response]] = {}
+"""Route handler → how it renders an error (``routes_declared.py``); others use the envelope."""
+
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
 
@@ -45,7 +48,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
     except OrchestratorError as exc:
-        response = json_response(exc.to_body(), status=exc.status)
+        shape = ERROR_SHAPES.get(request.match_info.handler)
+        if shape is not None:  # a route a blueprint declared answers in its own shape
+            response = shape(request, exc)
+        else:
+            response = json_response(exc.to_body(), status=exc.status)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -109,15 +116,13 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     path = request.path
     settings = request.app[SETTINGS]
     if path.startswith("/api/"):
-        token = request.headers.get("X-Client-Token", "")
+        token = _client_token(request)
         name = None
         for client in settings.clients:  # compare with every token: no early exit leaks
             if _matches(token, client.token) and name is None:
                 name = client.name
-        if not token or name is None:
-            raise Unauthorized(
-                "missing or invalid X-Client-Token" if token else "X-Client-Token header missing"
-            )
+        if name is None:
+            raise Unauthorized("invalid client token (X-Client-Token or Authorization: Bearer)")
         request[CLIENT] = name
     elif path.startswith("/_worker/"):
         token = request.headers.get("X-Worker-Token", "")
@@ -133,6 +138,24 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
             )
         request[WORKER_BINDING] = binding
     return await handler(request)
+
+
+def _client_token(request: web.Request) -> str:
+    """``X-Client-Token``, else the token of ``Authorization: Bearer <token>`` (seed 000's
+    clients send that); 401 ``MISSING_AUTH_HEADER`` when neither is there."""
+    token = request.headers.get("X-Client-Token", "")
+    if token:
+        return token
+    authorization = request.headers.get(hdrs.AUTHORIZATION, "")
+    if not authorization:
+        raise Unauthorized(
+            "send the client token as Authorization: Bearer <token> or X-Client-Token",
+            code="MISSING_AUTH_HEADER",
+        )
+    scheme, _, bearer = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not bearer.strip():
+        raise Unauthorized("the Authorization header must be: Bearer <client token>")
+    return bearer.strip()
 
 
 def require_worker(request: web.Request, worker_id: str) -> None:

@@ -30,6 +30,7 @@ import orjson
 
 from orchestrator.blueprint.analyze import find_targets, handler_source
 from orchestrator.blueprint.conditions import Condition
+from orchestrator.blueprint.routes import Route
 from orchestrator.engine.actions import ActionError
 from orchestrator.engine.model import Job
 
@@ -99,7 +100,12 @@ class Blueprint:
     """A named state machine; each state is an async handler that chooses one action."""
 
     def __init__(
-        self, name: str, *, api_version: str = "v1", api_endpoint: str | None = None
+        self,
+        name: str,
+        *,
+        api_version: str = "v1",
+        api_endpoint: str | None = None,
+        routes: Iterable[Route] = (),
     ) -> None:
         if not name or "/" in name:
             raise ValueError(f"blueprint name must be non-empty and without '/': {name!r}")
@@ -108,6 +114,14 @@ class Blueprint:
         self.api_endpoint = (api_endpoint or name).strip("/")
         self.states: dict[str, State] = {}
         self._version: str | None = None
+        # Extra routes in a client system's shapes (``routes.py``); they do not change how a
+        # job runs, so they are not part of the version.
+        self.routes: list[Route] = list(routes)
+
+    def route(self, route: Route) -> Route:
+        """Declare an extra route (``StartRoute``, ``ActionRoute``, ``ReadRoute``)."""
+        self.routes.append(route)
+        return route
 
     def handler(
         self,

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.internal import INTERNAL
+from orchestrator.blueprint.routes import route_clash
 from orchestrator.blueprint.yaml_files import is_path_spec, load_path_spec
 
 Fetch = Callable[[str, str], Awaitable[Blueprint | None]]
@@ -34,6 +35,9 @@ class BlueprintRegistry:
         route = (bp.api_version, bp.api_endpoint)
         if route in self._by_route and self._by_route[route] is not bp:
             raise ValueError(f"two blueprints answer /api/{route[0]}/{route[1]}")
+        clash = route_clash(bp, self._by_name.values())
+        if clash:
+            raise ValueError(clash)
         self._by_name[bp.name] = bp
         self._by_route[route] = bp
 
@@ -51,6 +55,13 @@ class BlueprintRegistry:
         bp.validate()
         if bp.name in self._by_name and bp.name not in self._registered:
             raise ValueError(f"{bp.name!r} is a code-defined blueprint")
+        if bp.routes:
+            # Declared routes are added to the app's router at start-up; one that came later
+            # would never be served.
+            raise ValueError("routes: are served only for blueprints loaded at start-up")
+        clash = route_clash(bp, [b for b in self._by_name.values() if b.name != bp.name])
+        if clash:
+            raise ValueError(clash)
         route = (bp.api_version, bp.api_endpoint)
         holder = self._by_route.get(route)
         if holder is not None and holder.name != bp.name:

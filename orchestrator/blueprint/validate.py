@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from orchestrator.blueprint.routes import blueprint_problems
 from orchestrator.errors import BlueprintError
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ def problems(bp: Blueprint) -> list[str]:
         unreachable = sorted(states.keys() - reachable)
         if unreachable:
             found.append(f"unreachable state(s) from {starts[0]!r}: {', '.join(unreachable)}")
+    create = f"/api/{bp.api_version}/{bp.api_endpoint}"
+    found += blueprint_problems(bp.routes, create, sorted(states))
     return found
 
 

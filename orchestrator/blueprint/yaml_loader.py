@@ -56,11 +56,12 @@ from orchestrator.blueprint.dsl import Blueprint, HandlerFunc
 from orchestrator.blueprint.validate import reachable_from, state_problems
 from orchestrator.blueprint.yaml_actions import ActionCompiler, Plan
 from orchestrator.blueprint.yaml_nodes import Problem, Reader, line_of
+from orchestrator.blueprint.yaml_routes import load_routes
 from orchestrator.engine.actions import Actions
 from orchestrator.errors import BlueprintError
 
 SUFFIXES = (".yaml", ".yml")
-TOP_KEYS = ("api_version", "api_endpoint", "description")
+TOP_KEYS = ("api_version", "api_endpoint", "description", "routes")
 STATE_KEYS = ("start", "end", "description", "action", "result", "handlers")
 
 
@@ -167,6 +168,8 @@ class _Compiler:
         reader.states = frozenset(states)
         self.lines = {name: line_of(key) for name, (key, _) in states.items()}
         self._compile_states(bp, reader, {name: node for name, (_, node) in states.items()})
+        if "routes" in top:  # extra routes in a client system's shapes (yaml_routes.py)
+            bp.routes = load_routes(reader, top["routes"])
         return bp
 
     def _compose(self, loader: yaml.SafeLoader) -> yaml.Node:

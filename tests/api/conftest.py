@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
-from orchestrator import BlueprintRegistry, Settings, create_app
+from orchestrator import Blueprint, BlueprintRegistry, Settings, create_app
 from orchestrator.config import ClientToken
 from orchestrator.storage.embedded import embedded_store
 from orchestrator.storage.redis_store import RedisStore
@@ -213,7 +213,11 @@ async def make_api(
     built: list[tuple[Api, str | None]] = []
 
     async def make(
-        *, store: RedisStore | None = None, redis_url: str | None = None, **overrides: Any
+        *,
+        store: RedisStore | None = None,
+        redis_url: str | None = None,
+        blueprints: Iterable[Blueprint] = ALL,
+        **overrides: Any,
     ) -> Api:
         url = redis_url
         if store is None:
@@ -222,7 +226,7 @@ async def make_api(
             else:
                 url = url or request.getfixturevalue("redis_url")
                 store = RedisStore(aioredis.Redis.from_url(url), prefix)
-        app = create_app(make_settings(**overrides), store, BlueprintRegistry(ALL))
+        app = create_app(make_settings(**overrides), store, BlueprintRegistry(blueprints))
         api = Api(client=None, app=app, store=store)  # type: ignore[arg-type]
 
         async def record(req: web.Request, resp: web.StreamResponse) -> None:

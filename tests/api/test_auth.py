@@ -44,7 +44,13 @@ BAD_CLIENT_HEADERS = {
     "prefix of a real one": {"X-Client-Token": CLIENT_TOKEN[:-1]},
     "a worker token": {"X-Client-Token": WORKER_TOKEN},
     "right token, wrong header": {"X-Worker-Token": CLIENT_TOKEN},
+    "wrong bearer": {"Authorization": "Bearer not-a-token"},
+    "bearer without a token": {"Authorization": "Bearer "},
+    "another scheme": {"Authorization": f"Basic {CLIENT_TOKEN}"},
+    "a worker token as bearer": {"Authorization": f"Bearer {WORKER_TOKEN}"},
 }
+MISSING = {"none", "empty", "right token, wrong header"}
+"""No client token at all (seed 000): 401 MISSING_AUTH_HEADER; the others 401 UNAUTHORIZED."""
 
 BAD_WORKER_HEADERS = {
     "none": {},
@@ -56,12 +62,20 @@ BAD_WORKER_HEADERS = {
 
 
 @pytest.mark.parametrize(("method", "path"), API_REQUESTS)
-@pytest.mark.parametrize("headers", BAD_CLIENT_HEADERS.values(), ids=BAD_CLIENT_HEADERS.keys())
+@pytest.mark.parametrize("case", BAD_CLIENT_HEADERS)
 async def test_api_without_a_valid_client_token_is_401(
-    api: Api, method: str, path: str, headers: dict[str, str]
+    api: Api, method: str, path: str, case: str
 ) -> None:
-    resp = await api.client.request(method, path, json={}, headers=headers)
-    await assert_error(resp, 401, "UNAUTHORIZED")
+    resp = await api.client.request(method, path, json={}, headers=BAD_CLIENT_HEADERS[case])
+    await assert_error(resp, 401, "MISSING_AUTH_HEADER" if case in MISSING else "UNAUTHORIZED")
+
+
+@pytest.mark.parametrize(("method", "path"), API_REQUESTS)
+async def test_api_takes_the_client_token_as_bearer(api: Api, method: str, path: str) -> None:
+    resp = await api.client.request(
+        method, path, json={}, headers={"Authorization": f"bearer {CLIENT_TOKEN}"}
+    )
+    assert resp.status != 401, await resp.text()
 
 
 @pytest.mark.parametrize(("method", "path"), WORKER_REQUESTS)

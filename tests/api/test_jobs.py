@@ -444,4 +444,4 @@ async def test_graph_of_an_unknown_blueprint_is_404(api: Api) -> None:
 async def test_blueprint_routes_need_a_client_token(make_api: MakeApi) -> None:
     api = await make_api()
     resp = await api.client.get("/api/v1/blueprints/greeting/graph")
-    await assert_error(resp, 401, "UNAUTHORIZED")
+    await assert_error(resp, 401, "MISSING_AUTH_HEADER")

@@ -24,7 +24,7 @@ async def test_every_response_carries_a_request_id(api: Api) -> None:
     resp = await api.client.get("/_public/status")
     assert resp.headers.get("X-Request-Id")
     resp = await api.client.get("/api/v1/jobs")  # an error answer too
-    await assert_error(resp, 401, "UNAUTHORIZED")
+    await assert_error(resp, 401, "MISSING_AUTH_HEADER")
     assert resp.headers.get("X-Request-Id")
 
 

@@ -61,7 +61,7 @@ async def test_client_errors_are_one_clear_line(cluster: Cluster) -> None:
     bad_token = await _run("jobs", "get", "x", "--url", orch.url, "--token", "nope")
     assert bad_token.returncode == 1
     assert bad_token.stderr.strip() == (
-        "error: 401 UNAUTHORIZED: missing or invalid X-Client-Token"
+        "error: 401 UNAUTHORIZED: invalid client token (X-Client-Token or Authorization: Bearer)"
     )
     bad_json = await _run("jobs", "start", "v1/echo", "--data", "{oops", "--url", orch.url)
     assert bad_json.returncode == 2 and "--data is not valid JSON" in bad_json.stderr

@@ -203,4 +203,4 @@ async def test_the_file_routes_need_a_client_token(api: Api) -> None:
 
     resp = await api.client.get(f"/api/v1/jobs/{job_id}/files/upload", params={"filename": "x"})
 
-    await assert_error(resp, 401, "UNAUTHORIZED")
+    await assert_error(resp, 401, "MISSING_AUTH_HEADER")

@@ -1,0 +1,33 @@
+"""Waiting for a job to end, parked on the process's job waiters (no polling): what
+``GET /api/v1/jobs/{id}?wait=`` and declared start routes (``routes_declared.py``) share."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from orchestrator.appkeys import JOB_WAITERS, RUNNER
+from orchestrator.engine.model import Job
+
+
+async def wait_ended(app: web.Application, job_id: str, client: str, wait_s: float) -> Job:
+    """The job once it has ended, or as it is when ``wait_s`` has passed (404 if unknown)."""
+    runner, waiters = app[RUNNER], app[JOB_WAITERS]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    while True:
+        # A wake-up means "read the job again" (it ended, or messages may have been lost in
+        # a pub/sub reconnect), so wait again until it is terminal or the time is up.
+        woken = waiters.register(job_id)
+        try:
+            job = await runner.get(job_id, client)
+            left = deadline - loop.time()
+            if job.terminal or left <= 0 or waiters.closed:
+                return job
+            try:
+                await asyncio.wait_for(woken, left)
+            except TimeoutError:
+                pass
+        finally:
+            waiters.forget(job_id, woken)
