@@ -70,6 +70,16 @@ async def test_overview_shows_the_deployment_counts(browser: Browser, stack: Sta
     )
     assert shown == {s: n for s, n in dashboard["jobs"]["review"].items()}, (shown, dashboard)
     await page.screenshot(stack.shots / "overview.png")
+    # usable at a phone's width: nothing runs off the side of the page
+    await page.send(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+    )
+    for view in ("#/", "#/inbox", f"#/jobs/{waiting}"):
+        await page.goto(f"{stack.url}/console/{view}")
+        await page.wait("document.querySelectorAll('.view > *').length > 1", f"{view} drawn")
+        width = await page.js("document.documentElement.scrollWidth")
+        assert width <= 390, f"{view} is {width}px wide at a 390px viewport"
     only_own_origin(page, stack)
 
 
@@ -77,8 +87,12 @@ async def test_job_page_follows_the_job_live(browser: Browser, stack: Stack) -> 
     job_id = await stack.start("live-1")
     page = await signed_in(browser, stack)
     await page.js("window.__samePage = true")  # gone if anything reloaded the page
-    # find it in the list, by its id, and open it from there
-    await page.goto(f"{stack.url}/console/#/jobs")
+    # the list, filtered, has it; and it can be found by its id
+    await page.goto(f"{stack.url}/console/#/jobs?blueprint=review&status=cancelled")
+    await page.wait(text_of("#job-list") + ".includes('No job matches')", "an empty list")
+    await page.goto(f"{stack.url}/console/#/jobs?blueprint=review")
+    await page.wait(q(f'#jobs tr[data-job-id="{job_id}"]'), "the job in the filtered list")
+    assert await page.js("document.querySelector('#filter-blueprint').value") == "review"
     await page.fill("#find-job", job_id)
     await page.click("form[role=search] button[type=submit]")
     graph = "#job-graph svg"
@@ -141,6 +155,10 @@ async def test_inbox_decision_moves_the_job_and_leaves_every_list(
     for page in (deciding, watching):
         await page.wait(f"!{q(card)}", "the decided item to leave the list")
     assert await watching.js(q(f'#inbox article[data-job-id="{second}"]'))
+    # a step that starts waiting now appears in the open inbox, without a reload
+    third = await stack.start("inbox-3")
+    stack.mark("open-inbox-3")
+    await watching.wait(q(f'#inbox article[data-job-id="{third}"]'), "the new step to appear")
     job = await stack.reaches(first, "finished")
     assert job["current_state"] == "rejected"
     assert job["result"] == {"rejected_by": "ada", "notes": "not ours"}
