@@ -131,22 +131,35 @@ class Sender:
             self.runner.after_commit.remove(self.on_commit)
 
     async def on_commit(self, job: Job, effects: Effects) -> None:
-        """After a stored transition: send the deliveries it owes, without waiting for them."""
+        """After a stored transition: send the deliveries it owes, without waiting for them.
+
+        Never raises: the transition is stored, and its caller must not see it fail."""
         for member, _ in effects.webhooks:
-            entry = Entry.parse(member)
-            if entry is None or not job.webhook_url:
-                continue
-            verdict, event = check(job, entry)
-            host = receiver_of(job.webhook_url)
-            if verdict is Verdict.SEND and self.slots.free() > 0 and self.slots.take_host(host):
-                doc = body(job, entry, event, self.runner.approval_token(job))
-                self._spawn(self._attempt(member, entry, job.webhook_url, doc), host)
-                continue
             try:
-                await self.outbox.due_now(member)
+                if not self._send_now(member, job):
+                    await self.outbox.due_now(member)
             except Exception:
                 # It was written due after the hold: it is delivered then, only later.
-                log.exception("could not hand webhook %s to the sweep", entry.webhook_id)
+                log.exception("could not send webhook entry %s at once", member)
+
+    def _send_now(self, member: str, job: Job) -> bool:
+        """Start the first attempt of ``member``; False when it is for the sweep instead."""
+        entry = Entry.parse(member)
+        if entry is None or not job.webhook_url:
+            return False
+        verdict, event = check(job, entry)
+        host = receiver_of(job.webhook_url)
+        if verdict is not Verdict.SEND or self.slots.free() <= 0:
+            return False
+        if not self.slots.take_host(host):
+            return False
+        try:
+            doc = body(job, entry, event, self.runner.approval_token(job))
+        except Exception:
+            self.slots.give_host(host)
+            raise
+        self._spawn(self._attempt(member, entry, job.webhook_url, doc), host)
+        return True
 
     def _spawn(self, work: Coroutine[Any, Any, None], host: str | None) -> None:
         """Run ``work`` in a slot; with ``host``, it also holds one of that receiver's."""
