@@ -114,12 +114,13 @@ def parser() -> argparse.ArgumentParser:
     )
     demo = sub.add_parser(
         "demo",
-        help="run an orchestrator (embedded store), an example worker and a sample job",
-        description="Starts an orchestrator on the embedded store and a free port, starts the "
-        "example greeting worker as a separate process, runs one job end to end and prints "
-        "its result. Nothing to set up first.",
+        help="run seed 001's alert process: orchestrator, investigation worker, one alert",
+        description="Starts an orchestrator on the embedded store and a free port serving the "
+        "alert process (seed 001), starts the example investigation worker as a separate "
+        "process, raises an alert, acknowledges it, and prints it RESOLVED with the "
+        "investigation's findings. Nothing to set up first.",
     )
-    demo.add_argument("--name", default="world", help="who the sample job greets")
+    demo.add_argument("--title", default="Unusual transfer volume", help="the sample alert's title")
     return root
 
 
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from orchestrator.demo import run_demo
 
-            return asyncio.run(run_demo(args.name))
+            return asyncio.run(run_demo(args.title))
     except (ConfigError, BlueprintError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

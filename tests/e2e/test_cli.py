@@ -28,18 +28,26 @@ async def _run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[s
     )
 
 
-async def test_demo_runs_a_job_end_to_end_and_prints_its_result() -> None:
-    done = await _run("demo", "--name", "Ada")
+async def test_demo_runs_the_alert_process_end_to_end_and_prints_the_alert() -> None:
+    done = await _run("demo", "--title", "Ada's alert")
     assert done.returncode == 0, done.stderr
-    job = orjson.loads(done.stdout)
-    assert job["status"] == "finished"
-    assert job["result"]["greeting"] == "Hello, Ada!"
+    alert = orjson.loads(done.stdout)
+    assert (alert["status"], alert["title"]) == ("RESOLVED", "Ada's alert")
+    assert alert["decidedBy"] == "demo-compliance-officer"
+    assert alert["findings"] and "ACME Ltd" in alert["findings"][0]
+    lines = done.stderr.strip().splitlines()
+    # the seed's answers are shown: acknowledged once, refused the second time
+    assert any(
+        '"status":"ACKNOWLEDGED","message":"Alert acknowledged successfully"' in line
+        for line in lines
+    ), done.stderr
+    assert any('400 {"error":"Alert already acknowledged"' in line for line in lines)
     # The run ends on a success line, and the worker's "SIGTERM received" is announced as the
     # demo stopping its own worker, not left to read as an alarm.
-    lines = done.stderr.strip().splitlines()
-    assert lines[-1].startswith(f"[demo] success: job {job['job_id']} finished"), lines[-3:]
+    assert lines[-1].startswith(f"[demo] success: alert {alert['alertId']} RESOLVED"), lines[-3:]
     sigterm = next(i for i, line in enumerate(lines) if "worker_sdk: SIGTERM received" in line)
     assert "stopping the demo's worker" in lines[sigterm - 1], done.stderr
+    assert "notice:" not in done.stderr  # the worker is up before the alert needs it
 
 
 async def test_jobs_start_wait_get_and_watch(cluster: Cluster) -> None:

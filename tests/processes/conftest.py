@@ -31,7 +31,7 @@ heartbeat_interval_s: 0.5
 poll_timeout_s: 2.0
 """
 BLUEPRINTS = "orchestrator.blueprints.alerts,orchestrator.blueprints.tickets"
-ALERT_WORKER = "orchestrator.examples.alert_worker:worker"
+ALERT_WORKER = "orchestrator.blueprints.workers.investigator:worker"
 NOTIFY_WORKER = "orchestrator.blueprints.workers.notifier:worker"
 TERMINAL = {"finished", "failed", "cancelled", "error", "quarantined"}
 
