@@ -48,7 +48,7 @@ def _name(body: dict[str, Any], field: str) -> str | None:
 def decision(body: object, *, webhook: bool = False) -> Decision:
     data = _object(body)
     if not webhook:  # the webhook always took extra keys (``token``); it still does
-        _only(data, {"decision", "actor", "actor_roles", "notes", "data"})
+        _only(data, {"decision", "actor", "actor_roles", "notes", "data", "state"})
     roles = data.get("actor_roles")
     if roles is not None and (
         not isinstance(roles, list) or not all(isinstance(r, str) for r in roles)
@@ -63,6 +63,7 @@ def decision(body: object, *, webhook: bool = False) -> Decision:
         actor_roles=roles,
         notes=text(data, "notes"),
         data=extra or {},
+        state=text(data, "state", MAX_ACTOR),
     )
 
 

@@ -37,6 +37,11 @@ DECISION: Schema = {
         },
         "notes": _NOTES,
         "data": {"type": "object", "description": "Checked against the step's `fields`."},
+        "state": {
+            "type": "string",
+            "description": "The step the person saw (the inbox's `state`); 409 `STEP_CHANGED` "
+            "when the job now waits in another.",
+        },
     },
 }
 
@@ -53,6 +58,7 @@ APPROVAL: Schema = {
         "actor_roles": DECISION["properties"]["actor_roles"],
         "notes": _NOTES,
         "data": DECISION["properties"]["data"],
+        "state": DECISION["properties"]["state"],
     },
 }
 
@@ -177,7 +183,7 @@ def human_paths() -> Paths:
             "400 `INVALID_DECISION` lists the allowed decisions, `VALIDATION_ERROR` names the "
             "field; 403 `ROLE_MISMATCH`; 404 also for another client's job; 409 "
             "`NOT_WAITING_FOR_HUMAN` (details: `status`, `state`, `decision` with who and "
-            "when) or `BLUEPRINT_CHANGED`.",
+            "when), `STEP_CHANGED` or `BLUEPRINT_CHANGED`.",
         ),
         "/api/v1/jobs/{job_id}/assignment": _job_op(
             "reassign",

@@ -27,6 +27,8 @@ class Decision:
     actor_roles: list[str] | None = None
     notes: str | None = None
     data: JSON = field(default_factory=dict)
+    state: str | None = None
+    """The step the person saw (the inbox's ``state``): refused if the job has moved on."""
 
 
 async def _load(runner: JobRunner, job_id: str, client: str | None) -> Job:
@@ -63,6 +65,12 @@ def _check(runner: JobRunner, job: Job, step: JSON, body: Decision, token: str |
             raise Forbidden(
                 "missing or wrong approval token for this step", code="INVALID_APPROVAL_TOKEN"
             )
+    if body.state is not None and body.state != step["state"]:
+        raise Conflict(
+            f"job {job.id} now waits in step {step['state']!r}, not {body.state!r}",
+            code="STEP_CHANGED",
+            details={"status": job.status.value, "state": step["state"]},
+        )
     role = step.get("role")
     if role and body.actor_roles is not None and role not in body.actor_roles:
         raise Forbidden(

@@ -114,6 +114,10 @@ async def test_a_step_moves_from_role_to_role_and_is_reassigned_by_hand(
     assert (await desk.inbox(assignee="bob"))["items"] == []
     (step,) = (await desk.inbox(role="net"))["items"]
     assert (step["job_id"], step["state"], step["title"]) == (ticket, "resolve", "Resolve vpn")
+    # a person still looking at the triage step cannot decide the resolve step by mistake
+    status, body = await desk.decide(ticket, "close", actor="bob", state="triage")
+    assert (status, body["error"]["code"]) == (409, "STEP_CHANGED"), body
+    assert body["error"]["details"]["state"] == "resolve"
 
     status, body = await desk.post(
         f"/api/v1/jobs/{ticket}/escalation", {"actor": "lead-1", "reason": "customer waiting"}
