@@ -16,13 +16,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 log = logging.getLogger("orchestrator.bus")
 
 Handler = Callable[[bytes], Awaitable[None] | None]
 
-RETRY_MAX_S = 0.5
+RETRY_MAX_S = 0.25
 """Longest pause between reconnect attempts: whatever ends in the meantime is heard only
 when the connection is back, so this bounds how late a waiter learns of it. An attempt
 against a Redis that is down costs one refused connect."""
@@ -59,6 +61,9 @@ class Bus:
         connection = self._pubsub.connection
         if connection is not None and connection is not self._watched:
             connection.register_connect_callback(self._connected)
+            # No retries with the pool's backoff inside a call: the listen loop paces the
+            # reconnects itself (RETRY_MAX_S), so the connection is back soon after Redis.
+            connection.retry = Retry(NoBackoff(), 0)
             self._watched = connection
 
     def _connected(self, _connection: object) -> None:
