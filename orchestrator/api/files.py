@@ -197,8 +197,9 @@ async def _worker_job(request: web.Request) -> str:
     job = await request.app[STORE].load(job_id)
     if job is None:
         raise NotFound(f"no job {job_id}", code="JOB_NOT_FOUND")
-    task = job.task
-    if task is None or task.status != TaskStatus.LEASED or task.worker != worker_id:
+    # The job's task, or one of its parallel branches (each branch is a task of the job).
+    held = [t for t in (job.task, *job.branches.values()) if t is not None]
+    if not any(t.status == TaskStatus.LEASED and t.worker == worker_id for t in held):
         raise Conflict(f"worker {worker_id} holds no task of job {job_id}", code="TASK_NOT_HELD")
     return job.id
 

@@ -14,8 +14,11 @@ from typing import Any
 
 from orchestrator import Actions, Blueprint
 from orchestrator.blueprints.audit.fields import FieldProblem, compute_input, kind
+from orchestrator.blueprints.audit.routes import COMPUTE
 
-blueprint = Blueprint("compute_audit_results", api_version="v1", api_endpoint="audit-results")
+blueprint = Blueprint(
+    "compute_audit_results", api_version="v1", api_endpoint="audit-results", routes=[COMPUTE]
+)
 
 STORE_TIMEOUT_S = 30
 

@@ -17,10 +17,14 @@ from typing import Any
 from orchestrator import Actions, Blueprint, RetryPolicy
 from orchestrator.blueprints.audit import mail
 from orchestrator.blueprints.audit.fields import FieldProblem, kind, validate_input
+from orchestrator.blueprints.audit.routes import VALIDATE
 from orchestrator.blueprints.notifications import TASK_TYPE as NOTIFY
 from orchestrator.blueprints.notifications import notify_params
 
-blueprint = Blueprint("validate_audit", api_version="v1", api_endpoint="audit-validations")
+# The seed's route (``routes.py``) is the way in; the plain create route has its own name.
+blueprint = Blueprint(
+    "validate_audit", api_version="v1", api_endpoint="audit-validations", routes=[VALIDATE]
+)
 
 STORE_TIMEOUT_S = 30
 SEND_TIMEOUT_S = 60

@@ -50,12 +50,20 @@ async def _attach(message: EmailMessage, names: list[str], ctx: TaskContext) -> 
         async with JobFiles(worker.settings, ctx.job_id) as files:
             for name in names:
                 path = await files.download(name, Path(tmp) / name)
-                maintype, _, subtype = (
-                    mimetypes.guess_type(name)[0] or "application/octet-stream"
-                ).partition("/")
-                message.add_attachment(
-                    path.read_bytes(), maintype=maintype, subtype=subtype, filename=name
-                )
+                _add(message, name, path.read_bytes())
+
+
+def _add(message: EmailMessage, name: str, content: bytes) -> None:
+    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    maintype, _, subtype = kind.partition("/")
+    if maintype == "text":
+        # Text goes as text with its charset, so that mail readers show it as written.
+        try:
+            message.add_attachment(content.decode(), subtype=subtype, filename=name)
+            return
+        except UnicodeDecodeError:
+            maintype, subtype = "application", "octet-stream"
+    message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
 
 
 def _refused(code: int, message: str) -> TaskError:
