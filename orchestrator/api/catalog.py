@@ -6,6 +6,7 @@ from aiohttp import web
 
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import REGISTRY
+from orchestrator.blueprint.routes import kind
 from orchestrator.errors import NotFound
 
 routes = web.RouteTableDef()
@@ -24,6 +25,7 @@ async def list_blueprints(request: web.Request) -> web.Response:
             "end": sorted(s.name for s in bp.states.values() if s.end),
             "source": "registered" if registry.is_registered(bp.name) else "file",
             "versions": registry.versions(bp.name),
+            "routes": [{"kind": kind(r), "method": r.method, "path": r.path} for r in bp.routes],
         }
         for bp in registry.all()
     ]

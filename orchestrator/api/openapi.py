@@ -18,6 +18,7 @@ from aiohttp import web
 from orchestrator.api.openapi_answers import ANSWERS
 from orchestrator.api.openapi_blueprints import SCHEMAS as BLUEPRINT_SCHEMAS
 from orchestrator.api.openapi_blueprints import blueprint_paths
+from orchestrator.api.openapi_declared import declared_paths
 from orchestrator.api.openapi_human import SCHEMAS as HUMAN_SCHEMAS
 from orchestrator.api.openapi_human import human_paths
 from orchestrator.api.openapi_operations import CLIENTS, PUBLIC, WORKERS
@@ -36,7 +37,7 @@ routes = web.RouteTableDef()
 _ERRORS = {
     400: "Bad input: malformed JSON (`INVALID_JSON`) or a field that breaks the schema "
     "(`VALIDATION_ERROR`, `details.field` names it).",
-    401: "Missing or wrong token (`UNAUTHORIZED`).",
+    401: "No token (`MISSING_AUTH_HEADER`), or a wrong one (`UNAUTHORIZED`).",
     403: "The token may not act on this (`WORKER_TOKEN_MISMATCH`, `INVALID_APPROVAL_TOKEN`).",
     404: "Unknown route, job (`JOB_NOT_FOUND`, also for another client's job), blueprint, "
     "worker or file.",
@@ -86,6 +87,7 @@ def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str,
     for path, operations in blueprint_paths().items():  # GET /api/v1/blueprints is there
         paths.setdefault(path, {}).update(operations)
     paths.update(human_paths())
+    paths.update(declared_paths(blueprints))  # the routes blueprints declare (routes.py)
     paths.update(ticket_paths())
     return {
         "openapi": "3.1.0",
@@ -119,6 +121,11 @@ def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str,
                     "name": "X-Client-Token",
                     "description": "A client's token from the config file; it sees only its "
                     "own jobs.",
+                },
+                "ClientBearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The same client token as `Authorization: Bearer <token>`.",
                 },
                 "WorkerToken": {
                     "type": "apiKey",

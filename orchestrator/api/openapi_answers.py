@@ -166,6 +166,19 @@ BLUEPRINT: Schema = {
         "end": {"type": "array", "items": {"type": "string"}},
         "source": {"enum": ["file", "registered"]},
         "versions": {"type": "array", "items": {"type": "string"}},
+        "routes": {
+            "type": "array",
+            "description": "The routes the blueprint declares (docs/blueprints.md).",
+            "items": {
+                "type": "object",
+                "required": ["kind", "method", "path"],
+                "properties": {
+                    "kind": {"enum": ["start", "action", "read"]},
+                    "method": {"type": "string"},
+                    "path": {"type": "string"},
+                },
+            },
+        },
     },
 }
 

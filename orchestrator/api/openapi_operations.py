@@ -16,7 +16,7 @@ Paths = dict[str, dict[str, Operation]]
 PUBLIC, CLIENTS, WORKERS = "public", "clients", "workers"
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {
     PUBLIC: [],
-    CLIENTS: [{"ClientToken": []}],
+    CLIENTS: [{"ClientToken": []}, {"ClientBearer": []}],  # either header
     WORKERS: [{"WorkerToken": []}],
 }
 _GUARDS = {PUBLIC: (), CLIENTS: (401,), WORKERS: (401,)}

@@ -296,7 +296,16 @@ def template_problems(body: Body) -> list[str]:
 
 
 def _segments(path: str) -> list[str]:
-    return path.strip("/").split("/")
+    """The path's segments; a ``/`` inside ``{name:regex}`` does not split."""
+    found, depth, current = [], 0, ""
+    for char in path.strip("/"):
+        depth += (char == "{") - (char == "}")
+        if char == "/" and depth == 0:
+            found.append(current)
+            current = ""
+        else:
+            current += char
+    return [*found, current]
 
 
 def _wild(segment: str) -> bool:

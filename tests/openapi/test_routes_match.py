@@ -79,7 +79,7 @@ def test_every_operation_is_tagged_by_group_and_secured() -> None:
     doc = build_document(make_settings(dev_mode=True), ALL)
     expected = {
         "/_public/": ("public", []),
-        "/api/": ("clients", [{"ClientToken": []}]),
+        "/api/": ("clients", [{"ClientToken": []}, {"ClientBearer": []}]),
         "/_worker/": ("workers", [{"WorkerToken": []}]),
     }
     for path, item in doc["paths"].items():
