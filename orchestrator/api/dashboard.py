@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aiohttp import web
@@ -38,6 +39,7 @@ async def list_workers(request: web.Request) -> web.Response:
 async def dashboard(request: web.Request) -> web.Response:
     """Reads counters that every process keeps up to date in Redis: no job is scanned."""
     snap = await request.app[METRICS].cluster.read()
+    store = request.app[STORE]
     last_minute, last_hour = await request.app[STATS].finished_recently()
     jobs = {
         blueprint: {status: n for status, n in sorted(by_status.items()) if n}
@@ -47,6 +49,10 @@ async def dashboard(request: web.Request) -> web.Response:
         {
             "jobs": {blueprint: counts for blueprint, counts in jobs.items() if counts},
             "queues": dict(sorted(snap.queues.items())),
+            "queue_oldest_s": {
+                task_type: None if age is None else round(age, 3)
+                for task_type, age in (await store.queue_oldest(snap.queues, time.time())).items()
+            },
             "workers": {"active": snap.workers_active, "busy": snap.workers_busy},
             "finished": {"last_minute": last_minute, "last_hour": last_hour},
             "human_tasks": await _human_tasks(request),

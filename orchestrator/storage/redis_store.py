@@ -320,6 +320,28 @@ class RedisStore:
             counts = await pipe.execute()
         return dict(zip(types, (int(c) for c in counts), strict=True))
 
+    async def queue_oldest(self, task_types: Iterable[str], now: float) -> dict[str, float | None]:
+        """Seconds the oldest ready entry of each queue has waited at ``now``; None if empty.
+
+        A ready score is ``(9 - priority) * 10^13 + ready-at ms`` (``ready_score``), so the
+        first entry of each priority band is that band's oldest: ten one-entry reads per
+        queue, in one round trip, however long the queues are.
+        """
+        types = sorted(task_types)
+        band = 10_000_000_000_000
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for t in types:
+                for level in range(10):
+                    pipe.zrangebyscore(
+                        self.keys.ready(t), level * band, (level + 1) * band - 1, 0, 1, True
+                    )
+            answers = await pipe.execute()
+        oldest: dict[str, float | None] = {}
+        for i, t in enumerate(types):
+            firsts = [int(entry[0][1]) % band for entry in answers[i * 10 : i * 10 + 10] if entry]
+            oldest[t] = max(0.0, now - min(firsts) / _MS) if firsts else None
+        return oldest
+
     async def publish_wake(self, task_type: str, origin: str) -> None:
         await self.redis.publish(self.keys.wake_channel, f"{task_type}|{origin}")
 

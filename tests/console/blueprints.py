@@ -39,3 +39,17 @@ async def approved(decided_by: str | None) -> dict[str, Any]:
 @review.handler(end=True)
 async def rejected(decided_by: str | None, notes: str | None) -> dict[str, Any]:
     return {"rejected_by": decided_by, "notes": notes}
+
+
+orphan = Blueprint("orphan", api_version="v1", api_endpoint="orphan")
+
+
+@orphan.handler(start=True)
+async def queued(actions: Actions) -> None:
+    # no worker serves `nobody`: the task stays in its queue, for the overview to age
+    actions.dispatch_task("nobody", {}, transitions={"success": "served"})
+
+
+@orphan.handler(end=True)
+async def served() -> dict[str, Any]:
+    return {}

@@ -50,6 +50,7 @@ async def test_sign_in_keeps_the_token_out_of_urls(browser: Browser, stack: Stac
 async def test_overview_shows_the_deployment_counts(browser: Browser, stack: Stack) -> None:
     waiting = await stack.start("ov-1")
     await stack.start("ov-2")  # stays with the worker: its gate is never opened
+    await stack.call("POST", "/api/v1/orphan", {"initial_data": {}})  # no worker takes it
     stack.mark("open-ov-1")
     await stack.reaches(waiting, "waiting_for_human")
     page = await signed_in(browser, stack)
@@ -62,6 +63,11 @@ async def test_overview_shows_the_deployment_counts(browser: Browser, stack: Sta
     await page.wait(
         text_of(f"{row} td[data-status=waiting_for_human]") + " === '1'",
         "the review job waiting for a person in the table",
+    )
+    await page.wait(text_of("#queues tr[data-task-type=nobody] td.num") + " === '1'", "queue")
+    await page.wait(
+        "/^\\d+s$/.test(" + text_of("#queues td[data-oldest=nobody]") + ")",
+        "the age of the queue's oldest task",
     )
     dashboard = await stack.call("GET", "/api/v1/dashboard")
     shown = await page.js(

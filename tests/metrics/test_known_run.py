@@ -124,6 +124,8 @@ async def test_dashboard_after_a_known_run_and_k_waiting_jobs(api: Api) -> None:
     body: dict[str, Any] = await resp.json()
 
     assert resp.status == 200, body
+    oldest = body.pop("queue_oldest_s")
+    assert oldest["flaky"] is None and 0 <= oldest["greet"] < 60, oldest
     assert body == {
         "jobs": {"greeting": {"waiting_for_worker": k}},
         "queues": {"greet": k, "flaky": 0},

@@ -78,6 +78,7 @@ async def test_dashboard_of_an_empty_deployment(api: Api) -> None:
     assert await resp.json() == {
         "jobs": {},
         "queues": {},
+        "queue_oldest_s": {},
         "workers": {"active": 0, "busy": 0},
         "finished": {"last_minute": 0, "last_hour": 0},
         "human_tasks": {"waiting": 0, "overdue": 0, "by_role": {}},

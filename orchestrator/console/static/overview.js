@@ -1,8 +1,14 @@
 // Deployment-wide numbers from GET /api/v1/dashboard, refreshed every few seconds.
 import { get } from "./api.js";
-import { h, table } from "./dom.js";
+import { duration, h, table } from "./dom.js";
 
 const REFRESH_MS = 2000;
+
+/** How long the queue's oldest ready task has waited (GET /api/v1/dashboard's queue_oldest_s). */
+export function oldest(dashboard, taskType) {
+  const age = (dashboard.queue_oldest_s || {})[taskType];
+  return age === undefined || age === null ? "—" : duration(age);
+}
 
 function link(text, hash) {
   return h("a", { href: `#${hash}` }, text);
@@ -44,8 +50,9 @@ export async function render(root, _args, ctx) {
       h("section", { class: "card", "aria-labelledby": "h-queues" },
         h("h2", { id: "h-queues" }, "Queues"),
         queues.length
-          ? table(["task type", "ready tasks"], queues.map(([t, n]) =>
-            h("tr", { dataset: { taskType: t } }, h("th", { scope: "row" }, t), h("td", { class: "num" }, n))), { id: "queues" })
+          ? table(["task type", "ready tasks", "oldest waits"], queues.map(([t, n]) =>
+            h("tr", { dataset: { taskType: t } }, h("th", { scope: "row" }, t), h("td", { class: "num" }, n),
+              h("td", { class: "num", dataset: { oldest: t } }, oldest(d, t)))), { id: "queues" })
           : h("p", { class: "empty" }, "No task type known yet.")),
       h("section", { class: "card", "aria-labelledby": "h-human" },
         h("h2", { id: "h-human" }, "Human steps"),

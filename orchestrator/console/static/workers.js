@@ -1,6 +1,7 @@
 // Live workers (GET /api/v1/workers) and the queues per task type (the dashboard's).
 import { get } from "./api.js";
 import { ago, h, table } from "./dom.js";
+import { oldest } from "./overview.js";
 
 export async function render(root, _args, ctx) {
   const body = h("div");
@@ -23,8 +24,8 @@ export async function render(root, _args, ctx) {
       list.length ? table(["worker", "skills", "load / capacity", "tags", "last heartbeat", "registered"], rows, { id: "workers" })
         : h("p", { class: "empty" }, "No worker has been heard from recently."),
       h("h2", {}, "Queues"),
-      queues.length ? table(["task type", "ready tasks"], queues.map(([t, n]) =>
-        h("tr", {}, h("th", { scope: "row" }, t), h("td", { class: "num" }, n))))
+      queues.length ? table(["task type", "ready tasks", "oldest waits"], queues.map(([t, n]) =>
+        h("tr", {}, h("th", { scope: "row" }, t), h("td", { class: "num" }, n), h("td", { class: "num" }, oldest(dash, t)))))
         : h("p", { class: "empty" }, "No task type known yet."),
     );
   }, 3000);
