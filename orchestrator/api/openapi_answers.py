@@ -208,6 +208,12 @@ DASHBOARD: Schema = {
             "additionalProperties": _COUNTS,
         },
         "queues": {**_COUNTS, "description": "Queued tasks by task type."},
+        "queue_oldest_s": {
+            "type": "object",
+            "description": "Seconds the oldest queued task of each task type has waited; "
+            "null when its queue is empty.",
+            "additionalProperties": {"type": ["number", "null"]},
+        },
         "workers": {
             "type": "object",
             "properties": {"active": {"type": "integer"}, "busy": {"type": "integer"}},
