@@ -10,6 +10,7 @@ test uses its own audits and notification users, or undoes what it changes.
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import time
@@ -27,10 +28,11 @@ import redis
 from tests.audit import data
 from tests.audit.smtp import SmtpServer
 from tests.files.conftest import BUCKET, KEY_ID, REGION, SECRET, s3, s3_url  # noqa: F401
-from tests.helpers import free_port, spawn
+from tests.helpers import ROOT, free_port, spawn
 
-CLIENT = "audit-client-token"
-WORKER = "audit-worker-token"
+# The tokens of ``orchestrator serve --dev``, which docs/processes.md's examples use.
+CLIENT = "dev-client-token"
+WORKER = "dev-worker-token"
 CONFIG = f"""
 clients:
   - {{name: audits, token: {CLIENT}}}
@@ -42,6 +44,7 @@ heartbeat_interval_s: 0.5
 poll_timeout_s: 2.0
 """
 BLUEPRINTS = "orchestrator.blueprints.audit"
+EXAMPLE_STORE = ROOT / "orchestrator" / "blueprints" / "audit" / "example_store.json"
 STORE = "orchestrator.blueprints.workers.audit_store:worker"
 MAILER = "orchestrator.blueprints.workers.mailer:worker"
 NOTIFIER = "orchestrator.blueprints.workers.notifier"
@@ -78,7 +81,8 @@ class AuditEnv:
 
     def __post_init__(self) -> None:
         self.store_path = self.tmp / "audits.json"
-        self.store_path.write_text(json.dumps(data.store()))
+        # The store file the docs ship (its records are ``data``'s; test_units checks it).
+        shutil.copy(EXAMPLE_STORE, self.store_path)
 
     @property
     def notifier_prefix(self) -> str:

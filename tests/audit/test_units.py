@@ -3,13 +3,15 @@ sender's answer when no SMTP server listens."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from orchestrator.blueprints.audit import fields, score
 from orchestrator.blueprints.workers import mailer
 from orchestrator.blueprints.workers.smtp_settings import SmtpSettings
 from tests.audit import data
-from tests.helpers import free_port
+from tests.helpers import ROOT, free_port
 from worker_sdk.testing import run_task
 
 
@@ -87,3 +89,9 @@ async def test_no_smtp_server_is_a_retryable_failure(monkeypatch: pytest.MonkeyP
 
     assert outcome.error is not None
     assert (outcome.error.code, outcome.error.retryable) == ("SMTP_UNAVAILABLE", True)
+
+
+def test_the_shipped_example_store_holds_the_tests_records() -> None:
+    shipped = json.loads((ROOT / "orchestrator/blueprints/audit/example_store.json").read_text())
+
+    assert shipped == data.store()
