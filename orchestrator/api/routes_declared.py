@@ -51,7 +51,7 @@ JOB_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
 CREATE_ROUTE = "/api/{version}/{endpoint}"
 URLENCODED = "application/x-www-form-urlencoded"
-FORMS = f"multipart/form-data, {URLENCODED}"
+JSON_MEDIA = "application/json"
 _INVALID = ("INVALID_DECISION", "VALIDATION_ERROR", "ROLE_MISMATCH")
 
 
@@ -168,31 +168,7 @@ async def _start(request: web.Request, blueprint: str, route: StartRoute) -> web
     if bp is None:  # only file-loaded blueprints declare routes, and those stay
         raise NotFound(f"no blueprint {blueprint!r}", code="BLUEPRINT_NOT_FOUND")
     client = request[CLIENT]
-    if request.content_type == "multipart/form-data" and route.form is not None:
-
-        async def settle(fields: dict[str, Any]) -> str:
-            return await _job_id(request, route, fields)
-
-        initial, job_id = await route_forms.read_form(request, route, settle)
-    elif request.content_type == URLENCODED and route.form is not None:
-        initial = await route_forms.read_urlencoded(request, route)
-        job_id = await _job_id(request, route, initial)
-    elif (
-        request.content_type in ("application/json", "application/octet-stream")
-        or not request.body_exists
-    ):
-        body = await read_json(request, required=False)
-        if body is None:
-            body = {}
-        if not isinstance(body, dict):
-            raise BadRequest("the body must be a JSON object", code="VALIDATION_ERROR")
-        initial, job_id = body, await _job_id(request, route, body)
-    else:
-        accepted = "application/json" + (f", {FORMS}" if route.form is not None else "")
-        raise UnsupportedMediaType(
-            f"this route takes {accepted}, not {request.content_type}",
-            details={"accepted": accepted.split(", ")},
-        )
+    initial, job_id = await _initial(request, route)
     runner = request.app[RUNNER]
     job = await request.app[STORE].load(job_id)
     if job is None:
@@ -202,6 +178,31 @@ async def _start(request: web.Request, blueprint: str, route: StartRoute) -> web
     if route.wait_s and not job.terminal:
         job = await wait_ended(request.app, job.id, client, route.wait_s)
     return _outcome(route, job)
+
+
+async def _initial(request: web.Request, route: StartRoute) -> tuple[dict[str, Any], str]:
+    """(``initial_data``, the job's id) from a form (when the route takes one) or JSON."""
+    media = request.content_type
+    if route.form is not None and media == "multipart/form-data":
+
+        async def settle(fields: dict[str, Any]) -> str:
+            return await _job_id(request, route, fields)
+
+        return await route_forms.read_form(request, route, settle)
+    if route.form is not None and media == URLENCODED:
+        fields = await route_forms.read_urlencoded(request, route)
+        return fields, await _job_id(request, route, fields)
+    if media in ("multipart/form-data", URLENCODED):
+        raise UnsupportedMediaType(
+            f"this route takes a JSON body, not {media}", details={"accepted": [JSON_MEDIA]}
+        )
+    # Any other media type is read as JSON, as the create route does (curl -d sends none).
+    body = await read_json(request, required=False)
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", code="VALIDATION_ERROR")
+    return body, await _job_id(request, route, body)
 
 
 def _outcome(route: StartRoute, job: Job) -> web.Response:
@@ -299,7 +300,9 @@ def _decision(request: web.Request, route: ActionRoute, body: object) -> Decisio
                 )
         if route.actor_header and "actor" not in given and request.headers.get(route.actor_header):
             given["actor"] = request.headers[route.actor_header]
-    return human_bodies.decision(given)
+    # A client system's body may hold keys of its own (seed 003 sends ``transition``): the
+    # decision takes the keys it knows and leaves the others, as the approval webhook does.
+    return human_bodies.decision(given, webhook=True)
 
 
 async def _read(request: web.Request, blueprint: str, route: ReadRoute) -> web.Response:

@@ -128,3 +128,17 @@ async def test_an_alert_id_of_another_client_is_taken(api: Api, base: str) -> No
 async def test_an_alert_id_that_cannot_be_a_job_id_is_400(api: Api, base: str) -> None:
     status, body = await call(api, "POST", base, {"id": "a{b}"})
     assert status == 400 and body["code"] == "VALIDATION_ERROR"
+
+
+async def test_keys_of_the_client_system_are_left_alone(api: Api, base: str) -> None:
+    await start(api, base, "alert-7")
+    status, body = await call(
+        api, "POST", f"{base}/alert-7/dismiss", {"notes": "dup", "reason_code": 7}
+    )
+    assert (status, body["status"]) == (200, "DISMISSED")
+
+
+async def test_a_body_naming_another_decision_is_refused(api: Api, base: str) -> None:
+    await start(api, base, "alert-8")
+    status, body = await call(api, "POST", f"{base}/alert-8/dismiss", {"decision": "acknowledge"})
+    assert status == 400 and body["field"] == "decision"

@@ -190,3 +190,16 @@ async def test_a_body_that_is_not_an_object_is_400_in_the_route_shape(api: Api) 
     status, body = await post_json(api, "/api/v1/validate-thing", [1, 2])
     assert status == 400
     assert body["success"] is False and body["code"] == "VALIDATION_ERROR"
+
+
+async def test_a_json_body_without_its_media_type_is_read_as_json(api: Api) -> None:
+    """As on the create route: ``curl -d`` sends no JSON media type."""
+    raw = b'{"task_uuid": "t", "notes": "n", "isCall": true, "instant": true}'
+    resp = await api.client.post(
+        "/api/v1/validate-thing-quickly",
+        data=raw,
+        headers={**AUTH, "Content-Type": "text/plain"},
+    )
+    body = await resp.json()
+    assert resp.status == 200, body
+    assert body["details"]["isCall"] is True
