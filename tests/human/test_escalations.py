@@ -8,6 +8,7 @@ import time
 
 import aiohttp
 
+from orchestrator.storage.redis_store import RedisStore
 from tests.helpers import wait_for
 from tests.human.conftest import Desk, Humans
 
@@ -118,3 +119,32 @@ async def test_an_escalation_due_while_no_orchestrator_runs_fires_once_after_res
 
 async def _gone(humans: Humans, job_id: str) -> bool:
     return await _timers_of(humans, job_id) == []
+
+
+async def test_an_escalation_taken_by_a_process_that_died_fires_once_after_its_hold(
+    humans: Humans, http: aiohttp.ClientSession
+) -> None:
+    doomed = await humans.orchestrator()
+    desk = Desk(http, doomed)
+    job_id = await desk.start("alerts", {"alert_id": "k-2", "escalations": [{"after": 1.0}]})
+    await desk.wait_status(job_id, "waiting_for_human")
+    doomed.proc.send_signal(signal.SIGKILL)
+    doomed.proc.wait()
+    member = f"escalate|{job_id}|1|1"
+    # what a sweeper does before it fires a timer (take_due.lua: the member is hidden for the
+    # hold), done here by a "process" that then dies without firing it
+    store = RedisStore(humans.redis, humans.cluster.prefix)
+    await store.scripts.load(humans.redis)
+    hold_s = 2.0
+
+    async def taken() -> float | None:
+        return time.time() if member in await store.take_due_timers(10, hold_s) else None
+
+    taken_at = await wait_for(taken, 10, "the escalation to be due and taken")
+
+    back = await asyncio.gather(humans.orchestrator(), humans.orchestrator())
+    desk = Desk(http, back[0])
+    (event,) = await desk.wait_event(job_id, "escalated")
+    assert event["at"] >= taken_at + hold_s - 0.05  # not before the dead process's hold ran out
+    await wait_for(lambda: _gone(humans, job_id), 20, "the fired timer to be dropped")
+    assert [e["level"] for e in await desk.wait_event(job_id, "escalated")] == [1]
