@@ -55,6 +55,7 @@ async def dashboard(request: web.Request) -> web.Response:
             },
             "workers": {"active": snap.workers_active, "busy": snap.workers_busy},
             "finished": {"last_minute": last_minute, "last_hour": last_hour},
+            "finished_per_minute": await request.app[STATS].finished_per_minute(),
             "human_tasks": await _human_tasks(request),
         }
     )

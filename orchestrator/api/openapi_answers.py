@@ -222,6 +222,14 @@ DASHBOARD: Schema = {
             "type": "object",
             "properties": {"last_minute": {"type": "integer"}, "last_hour": {"type": "integer"}},
         },
+        "finished_per_minute": {
+            "type": "array",
+            "description": "Jobs that ended in each of the last 60 minutes, oldest first; the "
+            "last is the minute under way.",
+            "items": {"type": "integer"},
+            "minItems": 60,
+            "maxItems": 60,
+        },
     },
 }
 

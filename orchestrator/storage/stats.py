@@ -106,6 +106,17 @@ class JobStats:
         counts = [int(v) if v else 0 for v in values]
         return sum(counts[: 60 // BUCKET_S + 1]), sum(counts)
 
+    async def finished_per_minute(self, now: float | None = None) -> list[int]:
+        """Jobs finished in each of the last 60 minutes, oldest first; the last one is the
+        minute under way (to a bucket's width, like ``finished_recently``)."""
+        current = bucket_of(time.time() if now is None else now)
+        per_minute = 60 // BUCKET_S
+        buckets = [current - i * BUCKET_S for i in range(60 * per_minute)]
+        values = await self.redis.mget([self.keys.stats_finished(b) for b in buckets])
+        counts = [int(v) if v else 0 for v in values]
+        minutes = [sum(counts[m * per_minute : (m + 1) * per_minute]) for m in range(60)]
+        return minutes[::-1]
+
     # -- healing --------------------------------------------------------------------------
 
     async def recount_if_due(self, interval_s: float, owner: str) -> bool:

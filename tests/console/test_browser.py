@@ -49,7 +49,7 @@ async def test_sign_in_keeps_the_token_out_of_urls(browser: Browser, stack: Stac
 
 async def test_overview_shows_the_deployment_counts(browser: Browser, stack: Stack) -> None:
     waiting = await stack.start("ov-1")
-    await stack.start("ov-2")  # stays with the worker: its gate is never opened
+    held = await stack.start("ov-2")  # stays with the worker: its gate is never opened
     await stack.call("POST", "/api/v1/orphan", {"initial_data": {}})  # no worker takes it
     stack.mark("open-ov-1")
     await stack.reaches(waiting, "waiting_for_human")
@@ -69,12 +69,21 @@ async def test_overview_shows_the_deployment_counts(browser: Browser, stack: Sta
         "/^\\d+s$/.test(" + text_of("#queues td[data-oldest=nobody]") + ")",
         "the age of the queue's oldest task",
     )
+    await page.wait(
+        "document.querySelectorAll('#finished-chart rect').length === 60", "the hour's chart"
+    )
     dashboard = await stack.call("GET", "/api/v1/dashboard")
     shown = await page.js(
         f"""Object.fromEntries([...document.querySelectorAll('{row} td')]
              .map(td => [td.dataset.status, Number(td.textContent)]))"""
     )
     assert shown == {s: n for s, n in dashboard["jobs"]["review"].items()}, (shown, dashboard)
+    await stack.call("POST", f"/api/v1/jobs/{held}/cancel")  # an ended job for the chart
+    await page.wait(
+        "[...document.querySelectorAll('#finished-chart rect')].slice(-2)"
+        ".some(r => r.dataset.count === '1')",
+        "the cancelled job in this minute's bar",
+    )
     await page.screenshot(stack.shots / "overview.png")
     # usable at a phone's width: nothing runs off the side of the page
     await page.send(

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 from orchestrator import BlueprintRegistry, create_app
 from orchestrator.storage.embedded import embedded_store
 from orchestrator.storage.redis_store import RedisStore, ready_score
+from orchestrator.storage.stats import JobStats, bucket_of
 from tests.api.blueprints import ALL
 from tests.api.conftest import client_headers, make_settings
 
@@ -52,3 +53,16 @@ async def test_the_dashboard_says_how_long_each_queue_has_waited(
         assert body["queue_oldest_s"]["scan"] > 1_700_000_000  # waiting since 1970 + 1000 s
     finally:
         await store.close()
+
+
+async def test_jobs_ended_per_minute_over_the_last_hour(store: RedisStore) -> None:
+    stats = JobStats(store)
+    now = 1_800_000_000.0 + 5  # 5 s into a minute-aligned ten-second bucket
+    finished = {now: 2, now - 10: 1, now - 60: 4, now - 59 * 60: 7, now - 61 * 60: 100}
+    for at, n in finished.items():
+        await store.redis.set(store.keys.stats_finished(bucket_of(at)), n)
+    minutes = await stats.finished_per_minute(now)
+    assert len(minutes) == 60
+    assert minutes[-1] == 3  # this minute: the buckets of now and 10 s before
+    assert minutes[-2] == 4 and minutes[0] == 7  # 59 minutes ago is the oldest shown
+    assert sum(minutes) == 14  # 61 minutes ago is out of the hour

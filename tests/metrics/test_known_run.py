@@ -125,6 +125,8 @@ async def test_dashboard_after_a_known_run_and_k_waiting_jobs(api: Api) -> None:
 
     assert resp.status == 200, body
     oldest = body.pop("queue_oldest_s")
+    per_minute = body.pop("finished_per_minute")
+    assert len(per_minute) == 60 and sum(per_minute) == 6, per_minute
     assert oldest["flaky"] is None and 0 <= oldest["greet"] < 60, oldest
     assert body == {
         "jobs": {"greeting": {"waiting_for_worker": k}},

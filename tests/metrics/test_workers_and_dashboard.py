@@ -81,6 +81,7 @@ async def test_dashboard_of_an_empty_deployment(api: Api) -> None:
         "queue_oldest_s": {},
         "workers": {"active": 0, "busy": 0},
         "finished": {"last_minute": 0, "last_hour": 0},
+        "finished_per_minute": [0] * 60,
         "human_tasks": {"waiting": 0, "overdue": 0, "by_role": {}},
     }
 

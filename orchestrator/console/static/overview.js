@@ -10,6 +10,36 @@ export function oldest(dashboard, taskType) {
   return age === undefined || age === null ? "—" : duration(age);
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+/** Jobs ended per minute over the last hour, as bars; the numbers are in its title too. */
+function chart(perMinute) {
+  const max = Math.max(1, ...perMinute);
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 240 60");
+  svg.setAttribute("class", "chart");
+  svg.setAttribute("id", "finished-chart");
+  svg.setAttribute("role", "img");
+  const title = document.createElementNS(SVG, "title");
+  title.textContent = `Jobs ended per minute over the last hour, oldest first: ${perMinute.join(", ")}`;
+  svg.append(title);
+  perMinute.forEach((n, i) => {
+    const height = n ? Math.max(2, (n / max) * 56) : 0;
+    const bar = document.createElementNS(SVG, "rect");
+    bar.setAttribute("x", String(i * 4));
+    bar.setAttribute("y", String(58 - height));
+    bar.setAttribute("width", "3");
+    bar.setAttribute("height", String(height));
+    bar.dataset.count = String(n);
+    svg.append(bar);
+  });
+  const base = document.createElementNS(SVG, "line");
+  Object.entries({ x1: 0, x2: 240, y1: 58.5, y2: 58.5, class: "axis" }).forEach(([k, v]) => base.setAttribute(k, String(v)));
+  svg.append(base);
+  return h("figure", { class: "chart-box" }, svg,
+    h("figcaption", { class: "hint" }, `per minute, last hour (peak ${max === 1 && !perMinute.some(Boolean) ? 0 : max})`));
+}
+
 function link(text, hash) {
   return h("a", { href: `#${hash}` }, text);
 }
@@ -46,7 +76,8 @@ export async function render(root, _args, ctx) {
         h("h2", { id: "h-finished" }, "Jobs ended"),
         h("dl", { class: "figures" },
           h("dt", {}, "last minute"), h("dd", { id: "finished-minute" }, d.finished.last_minute),
-          h("dt", {}, "last hour"), h("dd", { id: "finished-hour" }, d.finished.last_hour))),
+          h("dt", {}, "last hour"), h("dd", { id: "finished-hour" }, d.finished.last_hour)),
+        d.finished_per_minute ? chart(d.finished_per_minute) : null),
       h("section", { class: "card", "aria-labelledby": "h-queues" },
         h("h2", { id: "h-queues" }, "Queues"),
         queues.length
