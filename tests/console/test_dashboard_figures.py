@@ -1,4 +1,4 @@
-"""The age of each queue's oldest ready task, for the dashboard and the console's overview."""
+"""The dashboard figures the console draws: queue ages, jobs ended per minute."""
 
 from __future__ import annotations
 
