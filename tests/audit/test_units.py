@@ -43,18 +43,19 @@ def test_form_values_are_read_as_booleans_and_uuids_must_be_canonical() -> None:
         fields.validate_input({"task_uuid": data.CALL, "notes": 3, "isCall": True})
 
 
-def test_attachments_come_from_names_and_from_the_routes_file_parts() -> None:
+def test_attachments_are_the_routes_file_parts() -> None:
     given = fields.validate_input(
         {
             "task_uuid": data.CALL,
             "notes": "n",
             "isCall": True,
-            "attachments": ["a.pdf"],
             "files": [{"field": "evidence", "filename": "b.png"}, {"filename": "a.pdf"}],
         }
     )
 
-    assert given.attachments == ("a.pdf", "b.png")
+    assert given.attachments == ("b.png", "a.pdf")
+    with pytest.raises(fields.FieldProblem, match="files must be a list of"):
+        fields.validate_input({"task_uuid": data.CALL, "notes": "n", "isCall": True, "files": "x"})
 
 
 def test_smtp_settings_from_the_environment() -> None:

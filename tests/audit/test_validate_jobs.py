@@ -160,3 +160,17 @@ async def test_a_server_that_keeps_deferring_fails_after_the_retries(
     # The operator's branch was tried three times (SEND_RETRIES), the others once.
     leases = [e for e in await api.history(job_id) if e["type"] == "task_leased"]
     assert sorted(e["attempt"] for e in leases) == [1, 1, 1, 1, 2, 3]
+
+
+async def test_a_missing_attachment_fails_every_recipient_by_name(
+    audit_env: AuditEnv, http: aiohttp.ClientSession
+) -> None:
+    job = await Audits(http, audit_env).run(
+        START, ask(data.CALL, files=[{"field": "evidence", "filename": "nope.pdf"}])
+    )
+
+    assert job["error"]["code"] == "EMAIL_SEND_ERROR"
+    reason = "(ATTACHMENT_NOT_FOUND: the job has no file nope.pdf)"
+    assert job["error"]["message"] == "could not send the e-mail to " + "; ".join(
+        f"{address} {reason}" for address in [data.OPERATOR, *data.SUPERVISORS]
+    )

@@ -76,14 +76,6 @@ def _text(value: Any, name: str) -> str:
     return value
 
 
-def _names(value: Any, name: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise FieldProblem("VALIDATION_ERROR", f"{name} must be a list of file names")
-    return tuple(value)
-
-
 def _files(value: Any) -> tuple[str, ...]:
     """The names of the file parts the start route stored as job files (``files``)."""
     if value is None:
@@ -96,17 +88,15 @@ def _files(value: Any) -> tuple[str, ...]:
 
 
 def validate_input(data: Mapping[str, Any]) -> ValidateInput:
-    """``POST /validate-audit``: ``task_uuid``, ``notes``, ``isCall``. Attachments are the job
-    files named in ``attachments`` (a list of names, for JSON clients that uploaded them) and
-    in ``files`` (what the start route stored from a form's file parts: every file part is
-    an attachment, as the seed says)."""
+    """``POST /validate-audit``: ``task_uuid``, ``notes``, ``isCall``. The attachments are the
+    job files listed in ``files``, which the start route fills from a form's file parts: every
+    file part is an attachment, as the seed says."""
     _missing(data, ("task_uuid", "notes", "isCall"))
-    named = _names(data.get("attachments"), "attachments") + _files(data.get("files"))
     return ValidateInput(
         task_uuid=_uuid(data["task_uuid"], "task_uuid"),
         notes=_text(data["notes"], "notes"),
         is_call=_bool(data["isCall"], "isCall"),
-        attachments=tuple(dict.fromkeys(named)),
+        attachments=tuple(dict.fromkeys(_files(data.get("files")))),
     )
 
 

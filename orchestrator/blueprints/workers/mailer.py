@@ -22,10 +22,12 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import aiosmtplib
 
 from orchestrator.blueprints.workers.smtp_settings import SmtpSettings
 from worker_sdk import JobFiles, RetryLater, TaskContext, TaskError, Worker
+from worker_sdk.errors import OrchestratorError
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,15 @@ async def _attach(message: EmailMessage, names: list[str], ctx: TaskContext) -> 
     with tempfile.TemporaryDirectory() as tmp:
         async with JobFiles(worker.settings, ctx.job_id) as files:
             for name in names:
-                path = await files.download(name, Path(tmp) / name)
+                try:
+                    path = await files.download(name, Path(tmp) / name)
+                except OrchestratorError as exc:
+                    if exc.code == "FILE_NOT_FOUND":
+                        missing = f"the job has no file {name}"
+                        raise TaskError("ATTACHMENT_NOT_FOUND", missing) from None
+                    raise RetryLater(f"{name}: {exc}", code="FILES_UNAVAILABLE") from None
+                except aiohttp.ClientError as exc:
+                    raise RetryLater(f"{name}: {exc}", code="FILES_UNAVAILABLE") from None
                 _add(message, name, path.read_bytes())
 
 
