@@ -18,7 +18,7 @@ from typing import Any
 
 from orchestrator import Actions, Blueprint
 from orchestrator.blueprint.routes import ActionRoute, ReadRoute, Reply, StartRoute
-from orchestrator.blueprints import alert_view
+from orchestrator.blueprints import alert_schemas, alert_view
 from orchestrator.blueprints.alert_settings import FIRST_ROLE, SETTINGS, SEVERITIES
 from orchestrator.human.view import iso
 
@@ -58,6 +58,7 @@ ROUTES = (
         },
         failure=REFUSED,
         statuses=alert_view.status,
+        body_schema=alert_schemas.NEW_ALERT,
         summary="Raise an alert: it waits for compliance to acknowledge or dismiss it",
     ),
     _decision_route("acknowledge", alert_view.ACKNOWLEDGED, "Alert acknowledged successfully"),
@@ -65,6 +66,7 @@ ROUTES = (
     ReadRoute(
         "/api/v1/alerts/{id}",
         ok=Reply(200, alert_view.view),
+        ok_schema=alert_schemas.ALERT,
         not_found=NOT_FOUND,
         error=REFUSED,
         statuses=alert_view.status,

@@ -198,3 +198,27 @@ async def test_unacknowledged_past_its_deadline_it_escalates_and_keeps_waiting(
 async def _two(processes: Processes) -> list[dict[str, Any]] | None:
     found = await processes.notices()
     return found if len(found) >= 2 else None
+
+
+async def test_the_alert_routes_are_in_the_openapi_document_with_their_schemas(
+    processes: Processes, http: aiohttp.ClientSession
+) -> None:
+    client = Client(http, await processes.orchestrator())
+
+    async with http.get(f"{client.url}/_public/openapi.json") as r:
+        doc = await r.json()
+
+    paths = doc["paths"]
+    raise_op = paths["/api/v1/alerts"]["post"]
+    body = raise_op["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["severity"] == {"enum": ["low", "medium", "high", "critical"]}
+    assert "Idempotency-Key" in [p["name"] for p in raise_op.get("parameters", [])]
+    ack = paths["/api/v1/alerts/{id}/acknowledge"]["post"]["responses"]
+    assert ack["200"]["content"]["application/json"]["schema"]["properties"]["status"] == {
+        "const": "ACKNOWLEDGED"
+    }
+    assert {"400", "404"} <= set(ack)
+    read = paths["/api/v1/alerts/{id}"]["get"]["responses"]["200"]
+    assert (
+        "RESOLVED" in read["content"]["application/json"]["schema"]["properties"]["status"]["enum"]
+    )
