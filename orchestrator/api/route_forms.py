@@ -24,6 +24,9 @@ Settle = Callable[[dict[str, Any]], Awaitable[str]]
 
 READ_CHUNK = 256 * 1024
 MAX_FIELDS = 1000
+MAX_FILES = 100
+"""File parts of one request: each streams to S3 under ``s3_max_upload_bytes``, so the number
+bounds what one request may store (the body is not held to ``max_body_bytes``)."""
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 
@@ -74,6 +77,8 @@ async def read_form(
             raise BadRequest("nested multipart bodies are not accepted", code="VALIDATION_ERROR")
         name = part.name or ""
         if part.filename is not None:
+            if len(stored) >= MAX_FILES:
+                raise BadRequest(f"more than {MAX_FILES} file parts", code="VALIDATION_ERROR")
             if job_id is None:
                 job_id = await settle(fields)
             stored.append(await _store(request, route, part, name, job_id, stored))

@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from orchestrator.api.route_forms import MAX_FILES
 from tests.api.conftest import CLIENT_TOKEN, Api
 from tests.routes.conftest import BEARER
 
@@ -203,3 +204,26 @@ async def test_a_json_body_without_its_media_type_is_read_as_json(api: Api) -> N
     body = await resp.json()
     assert resp.status == 200, body
     assert body["details"]["isCall"] is True
+
+
+async def test_an_idempotency_key_makes_one_job(api: Api) -> None:
+    key = {"Idempotency-Key": "audit-77"}
+    status, first = await post_json(api, "/api/v1/validate-thing-quickly", GOOD, **key)
+    assert status == 202, first
+    status, again = await post_json(api, "/api/v1/validate-thing-quickly", GOOD, **key)
+    assert (status, again["job_id"]) == (202, first["job_id"])
+    other = {**GOOD, "notes": "changed"}
+    status, refused = await post_json(api, "/api/v1/validate-thing-quickly", other, **key)
+    assert (status, refused["success"], refused["code"]) == (409, False, "IDEMPOTENCY_KEY_REUSED")
+
+
+async def test_more_file_parts_than_allowed_are_refused(s3_api: Api) -> None:
+    files = aiohttp.FormData(default_to_multipart=True)
+    for name, value in MULTIPART.items():
+        files.add_field(name, value)
+    for i in range(MAX_FILES + 1):
+        files.add_field(f"f{i}", b"x", filename=f"f{i}.txt", content_type="text/plain")
+    resp = await s3_api.client.post("/api/v1/validate-thing", data=files, headers=AUTH)
+    body = await resp.json()
+    assert resp.status == 400, body
+    assert body["code"] == "VALIDATION_ERROR" and str(MAX_FILES) in body["message"]
