@@ -10,8 +10,11 @@ jobs live and ended, registered workers, a held task, a stored file, jobs waitin
 approval with their tokens. Long waits are cut short: ``?wait=`` and ``?timeout=`` become 0
 and the server's poll timeout is 0.2 s.
 
-The run is deterministic: hypothesis derandomizes (the same cases on every run, on every
-machine), so a red run is a bug to fix, never bad luck. To hunt wider locally:
+The run is deterministic: hypothesis derandomizes (the same cases on every run of the same
+code, on every machine), so a red run is a bug to fix, never bad luck. Hypothesis also draws
+some strings from the constants in the project's own source, so a change anywhere in the
+code may move a few cases; the app serves from a child process so that nothing else does
+(``served.py``). To hunt wider locally:
 
     ORCH_FUZZ_SEED=random ORCH_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest \
         tests/openapi/test_fuzz.py
