@@ -94,6 +94,7 @@ async def _send(settings: SmtpSettings, message: EmailMessage, to: str) -> list[
             username=settings.username,
             password=settings.password,
             timeout=settings.timeout_s,
+            cert_bundle=settings.ca_file,
         )
     except aiosmtplib.SMTPRecipientsRefused as exc:
         first = exc.recipients[0]

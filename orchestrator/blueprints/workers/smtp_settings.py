@@ -19,11 +19,14 @@ class SmtpSettings:
     sender: str = "auditorias@localhost"
     bcc: tuple[str, ...] = ()
     timeout_s: float = 30.0
+    ca_file: str | None = None
+    """CA certificates (PEM) to check the server's with, instead of the system's."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> SmtpSettings:
         """``SMTP_HOST``, ``SMTP_PORT``, ``SMTP_STARTTLS``, ``SMTP_USERNAME``,
-        ``SMTP_PASSWORD``, ``SMTP_FROM``, ``SMTP_BCC`` (comma-separated), ``SMTP_TIMEOUT_S``.
+        ``SMTP_PASSWORD``, ``SMTP_FROM``, ``SMTP_BCC`` (comma-separated), ``SMTP_TIMEOUT_S``,
+        ``SMTP_CA_FILE``.
 
         Raises ``ValueError`` naming every bad variable at once."""
         problems: list[str] = []
@@ -55,6 +58,7 @@ class SmtpSettings:
             sender=environ.get("SMTP_FROM", cls.sender).strip() or cls.sender,
             bcc=tuple(a.strip() for a in environ.get("SMTP_BCC", "").split(",") if a.strip()),
             timeout_s=number("SMTP_TIMEOUT_S", cls.timeout_s, float),
+            ca_file=environ.get("SMTP_CA_FILE") or None,
         )
         if problems:
             raise ValueError("invalid e-mail settings: " + "; ".join(problems))
