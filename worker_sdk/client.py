@@ -119,6 +119,8 @@ class CancelledTask:
 
     job_id: str
     task_id: str
+    attempt: int | None = None
+    """The attempt to stop; None (an older orchestrator) means every attempt."""
 
 
 class OrchestratorClient:
@@ -196,7 +198,7 @@ class OrchestratorClient:
         answer = await self._request("PATCH", path, body=body) or {}
         cancelled = answer.get("cancelled_tasks") or []
         return [
-            CancelledTask(str(item["job_id"]), str(item["task_id"]))
+            CancelledTask(str(item["job_id"]), str(item["task_id"]), _attempt(item))
             for item in cancelled
             if isinstance(item, dict) and "job_id" in item and "task_id" in item
         ]
@@ -381,3 +383,8 @@ def _positive(value: object, default: float) -> float:
 
 def _int(value: object, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _attempt(item: Mapping[str, Any]) -> int | None:
+    attempt = item.get("attempt")
+    return attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else None

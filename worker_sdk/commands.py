@@ -25,8 +25,9 @@ __all__ = ["CancelCallback", "CommandChannel"]
 
 logger = logging.getLogger("worker_sdk")
 
-CancelCallback = Callable[[str, str], object]
-"""Called with ``(job_id, task_id)`` for each ``cancel_task`` command."""
+CancelCallback = Callable[[str, str, int | None], object]
+"""Called with ``(job_id, task_id, attempt)`` for each ``cancel_task`` command; ``attempt`` is
+None when the command names none (an older orchestrator): every attempt is meant."""
 
 
 class _RedactToken(logging.Filter):
@@ -52,7 +53,7 @@ class CommandChannel:
 
     Args:
         settings: Orchestrator URL, token and worker id.
-        on_cancel: Called with ``(job_id, task_id)``; must not block.
+        on_cancel: Called with ``(job_id, task_id, attempt)``; must not block.
         backoff: Delays between reconnection attempts; reset after each successful connect.
     """
 
@@ -146,7 +147,10 @@ class CommandChannel:
         if not isinstance(task_id, str):
             logger.warning("ignoring cancel_task without a task_id: %.200r", command)
             return
+        attempt = command.get("attempt")
+        if not isinstance(attempt, int) or isinstance(attempt, bool):
+            attempt = None  # an orchestrator that names no attempt means them all
         try:
-            self._on_cancel(str(command.get("job_id", "")), task_id)
+            self._on_cancel(str(command.get("job_id", "")), task_id, attempt)
         except Exception:
             logger.exception("cancel callback failed for task %s", task_id)

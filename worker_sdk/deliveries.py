@@ -4,6 +4,11 @@ A delivery is ``(task id, attempt)``. The same task id comes back with a higher 
 orchestrator lost the earlier attempt's lease, possibly to this very worker while that attempt
 still runs or still sends its result here. Every delivery leased to the worker is either run or
 declined: a lease that no handler answers would be kept alive by heartbeats and stall its job.
+
+A cancel names its attempt, and stops that attempt only: a late cancel of an attempt that timed
+out must not stop the next attempt running here. A cancel that comes before its delivery (the
+WebSocket can beat the long-poll's answer) is remembered for ``EARLY_CANCEL_MEMORY_S``, and the
+delivery, when it comes, is declined rather than run to its end for nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +30,11 @@ logger = logging.getLogger("worker_sdk")
 
 Delivery = tuple[str, int]
 
+EARLY_CANCEL_MEMORY_S = 30.0
+"""How long a cancel for a delivery not running here is remembered. The delivery it races is
+an answer already on the wire, so seconds are plenty; an attempt the orchestrator cancelled is
+never its current attempt again, so remembering it longer would be harmless too."""
+
 
 class Admission(enum.Enum):
     """What the worker does with a delivery it was handed."""
@@ -34,6 +45,8 @@ class Admission(enum.Enum):
     """A copy of this very attempt runs here already: its result answers the delivery."""
     DECLINE = "decline"
     """Give it back: it cannot run here now."""
+    CANCELLED = "cancelled"
+    """Give it back: the orchestrator cancelled it before it started here."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,9 @@ class RunningTasks:
 
     def __init__(self) -> None:
         self._by_delivery: dict[Delivery, Running] = {}
+        self._early: dict[tuple[str, int | None], float] = {}
+        """Cancels of deliveries not running here, by (task id, attempt or None for any), with
+        the monotonic time they are forgotten."""
 
     def __len__(self) -> int:
         return len(self._by_delivery)
@@ -60,14 +76,30 @@ class RunningTasks:
         """Each running task's id once, however many of its attempts run."""
         return list(dict.fromkeys(task_id for task_id, _ in self._by_delivery))
 
-    def cancel(self, job_id: str, task_id: str) -> bool:
-        """Cancel every attempt of ``task_id`` running here; False if none runs here.
+    def cancel(self, job_id: str, task_id: str, attempt: int | None = None) -> bool:
+        """Cancel ``attempt`` of ``task_id`` (every attempt when None, as older orchestrators
+        ask) if it runs here; False if it does not, and then remember the cancel for a while.
 
-        A cancel names the task, not an attempt, so no copy of it may go on.
+        Only the named attempt stops: the cancel of an attempt that timed out can arrive late,
+        in a heartbeat answer, when the task's next attempt runs here and must go on.
         """
-        copies = [r for (tid, _), r in self._by_delivery.items() if tid == task_id]
+        copies = [
+            r
+            for (tid, att), r in self._by_delivery.items()
+            if tid == task_id and attempt in (None, att)
+        ]
         if not copies:
-            logger.debug("cancel for task %s (job %s), which is not running here", task_id, job_id)
+            # Its delivery may still be on its way (a WebSocket can beat the poll's answer):
+            # remember the cancel so that the delivery is declined, not run to its end.
+            self._forget_old_cancels()
+            self._early[(task_id, attempt)] = time.monotonic() + EARLY_CANCEL_MEMORY_S
+            logger.debug(
+                "cancel for task %s (job %s, attempt %s), which is not running here; "
+                "remembered in case its delivery is still on its way",
+                task_id,
+                job_id,
+                "any" if attempt is None else attempt,
+            )
             return False
         for running in copies:
             if not running.ctx.is_cancelled:
@@ -80,6 +112,15 @@ class RunningTasks:
                 running.ctx.cancelled.set()
                 running.task.cancel()
         return True
+
+    def _forget_old_cancels(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, until in self._early.items() if until <= now]:
+            del self._early[key]
+
+    def _cancelled_early(self, task_id: str, attempt: int) -> bool:
+        self._forget_old_cancels()
+        return (task_id, attempt) in self._early or (task_id, None) in self._early
 
     def add(self, running: Running) -> None:
         self._by_delivery[(running.ctx.task_id, running.ctx.attempt)] = running
@@ -109,6 +150,16 @@ class RunningTasks:
                 attempt,
             )
             return Admission.DECLINE
+        if self._cancelled_early(task_id, attempt):
+            # Declined, not reported: a result would spend an attempt, while a decline of an
+            # attempt the orchestrator still leases here hands it on at once, and one it has
+            # dropped already is refused (409) without changing anything.
+            logger.info(
+                "task %s attempt %d was cancelled before it started here; declining it",
+                task_id,
+                attempt,
+            )
+            return Admission.CANCELLED
         older = sorted(att for tid, att in self._by_delivery if tid == task_id)
         if older:
             # The orchestrator lost those attempts' leases and waits for this one now: run it.

@@ -36,6 +36,10 @@ RECONNECT_BACKOFF = Backoff(0.2, 5.0)
 # After the grace period: how long cancelled tasks get to unwind, and to report the cut.
 CANCEL_WAIT_S = 5.0
 REPORT_CUT_TIMEOUT_S = 5.0
+_DECLINE_REASONS = {
+    Admission.DECLINE: "a cancelled copy of this attempt still unwinds on this worker",
+    Admission.CANCELLED: "the orchestrator cancelled this attempt before it started here",
+}
 
 
 class WorkerRuntime:
@@ -101,12 +105,13 @@ class WorkerRuntime:
         if self._fatal is not None:
             raise self._fatal
 
-    def cancel_task(self, job_id: str, task_id: str) -> bool:
+    def cancel_task(self, job_id: str, task_id: str, attempt: int | None = None) -> bool:
         """Cancel a running task at the orchestrator's request; no result will be sent.
 
-        A cancel names the task, not an attempt: every attempt of it running here stops.
+        Only the named attempt stops (every attempt when the cancel names none). A cancel for
+        a delivery not running here is remembered a while, and that delivery declined.
         """
-        return self._running.cancel(job_id, task_id)
+        return self._running.cancel(job_id, task_id, attempt)
 
     # -- registration and heartbeats --------------------------------------------------------
 
@@ -169,7 +174,7 @@ class WorkerRuntime:
             logger.warning("heartbeat failed: %s: %s", type(exc).__name__, exc)
             return
         for item in cancelled:
-            self.cancel_task(item.job_id, item.task_id)
+            self.cancel_task(item.job_id, item.task_id, item.attempt)
 
     async def _reregister(self) -> None:
         try:
@@ -240,8 +245,8 @@ class WorkerRuntime:
     def _start_task(self, assignment: TaskAssignment) -> bool:
         """Start the handler of a delivery; False when it takes no slot (see ``admit``)."""
         admission = self._running.admit(assignment.task_id, assignment.attempt)
-        if admission is Admission.DECLINE:
-            reason = "a cancelled copy of this attempt still unwinds on this worker"
+        reason = _DECLINE_REASONS.get(admission)
+        if reason is not None:
             self._declines.send(assignment.job_id, assignment.task_id, assignment.attempt, reason)
         if admission is not Admission.RUN:
             return False

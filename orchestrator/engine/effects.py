@@ -23,8 +23,11 @@ class Effects:
     """(task type, ref): remove from leases only (the task's result arrived)."""
     timers: list[tuple[str, float]] = field(default_factory=list)
     """(timer member, due at)."""
-    cancel: list[tuple[str, str, str]] = field(default_factory=list)
-    """(worker id, job id, task id): tell the worker to stop the task."""
+    cancel: list[tuple[str, str, str, int]] = field(default_factory=list)
+    """(worker id, job id, task id, attempt): tell the worker to stop that attempt of the task.
+
+    The attempt is named because a cancel can arrive late (in a heartbeat answer while the
+    worker's WebSocket is down), when the next attempt of the task may run on the same worker."""
     children: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     """(child job id, blueprint, initial data): child jobs to create before the parent moves."""
     webhooks: list[tuple[str, float]] = field(default_factory=list)

@@ -322,7 +322,7 @@ def execution_timed_out(
     """An attempt ran longer than its ``timeout``: stop it, and retry or give up."""
     effects = Effects(release=[(task.task_type, task.ref)])
     if task.worker:
-        effects.cancel.append((task.worker, job.id, task.task_id))
+        effects.cancel.append((task.worker, job.id, task.task_id, task.attempt))
     job = record(job, now, "timeout", kind="execution", task_id=task.task_id, attempt=task.attempt)
     if can_retry(task.retry, task.attempt):
         return requeue(job, task, now, rng, effects, reason="EXECUTION_TIMEOUT"), effects
@@ -337,7 +337,7 @@ def stop_tasks(job: Job, effects: Effects) -> None:
         if entry not in effects.drop:  # a timeout already dropped the task it is about
             effects.drop.append(entry)
         if task.status == TaskStatus.LEASED and task.worker:
-            effects.cancel.append((task.worker, job.id, task.task_id))
+            effects.cancel.append((task.worker, job.id, task.task_id, task.attempt))
 
 
 def cancel(job: Job, now: float) -> tuple[Job, Effects]:

@@ -217,21 +217,19 @@ class RedisStore:
             taken, current = await pipe.execute()
         return None if taken else (current or b"").decode()
 
-    async def send_cancels(self, cancels: Iterable[tuple[str, str, str]], ttl_s: int) -> int:
-        """Publishes ``cancel_task`` to each worker's channel and leaves a flag its next
-        heartbeat collects. Returns how many workers had a WebSocket open somewhere."""
-        reached = 0
+    async def send_cancels(self, cancels: Iterable[tuple[str, str, str, int]], ttl_s: int) -> int:
+        """Publishes ``cancel_task`` (naming the attempt) to each worker's channel and leaves a
+        flag its next heartbeat collects. Returns how many workers had a WebSocket open."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            for worker_id, job_id, task_id in cancels:
-                msg = orjson.dumps({"type": "cancel_task", "job_id": job_id, "task_id": task_id})
+            for worker_id, job_id, task_id, attempt in cancels:
+                named = {"job_id": job_id, "task_id": task_id, "attempt": attempt}
+                msg = orjson.dumps({"type": "cancel_task", **named})
                 flags = self.keys.worker_cancels(worker_id)
                 pipe.publish(self.keys.command_channel(worker_id), msg)
                 pipe.sadd(flags, msg)
                 pipe.expire(flags, ttl_s)
             results = await pipe.execute()
-        for i in range(0, len(results), 3):
-            reached += 1 if results[i] else 0
-        return reached
+        return sum(1 for subscribers in results[::3] if subscribers)  # PUBLISH's answers
 
     async def client_jobs(self, client: str, start: int, count: int) -> list[str]:
         ids = await self.redis.zrevrange(self.keys.client_jobs(client), start, start + count - 1)

@@ -313,6 +313,7 @@ async def test_cancel_a_leased_task_reaches_the_worker_websocket(api: Api) -> No
             "type": "cancel_task",
             "job_id": job_id,
             "task_id": task["task_id"],
+            "attempt": task["attempt"],
         }
     finally:
         await ws.close()

@@ -53,7 +53,7 @@ class FakeOrchestrator:
     """HTTP statuses answered to the next polls, in order."""
     forget_worker: bool = False
     """Answer the next heartbeat with 404 WORKER_NOT_REGISTERED."""
-    cancels_for_heartbeat: list[dict[str, str]] = field(default_factory=list)
+    cancels_for_heartbeat: list[dict[str, Any]] = field(default_factory=list)
 
     active_polls: int = 0
     max_active_polls: int = 0
@@ -90,9 +90,14 @@ class FakeOrchestrator:
         self.queue.put_nowait(task)
         return str(task["task_id"])
 
-    async def send_cancel(self, task_id: str) -> None:
+    async def send_cancel(self, task_id: str, attempt: int | None = None) -> None:
+        """Push ``cancel_task`` on every open socket; without ``attempt``, as an orchestrator
+        that names none did."""
         job_id = "job-" + task_id.removeprefix("task-")
-        message = orjson.dumps({"type": "cancel_task", "job_id": job_id, "task_id": task_id})
+        command: dict[str, Any] = {"type": "cancel_task", "job_id": job_id, "task_id": task_id}
+        if attempt is not None:
+            command["attempt"] = attempt
+        message = orjson.dumps(command)
         for ws in list(self.sockets):
             await ws.send_str(message.decode())
 

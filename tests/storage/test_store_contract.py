@@ -394,10 +394,10 @@ async def test_a_silent_worker_drops_out_after_its_ttl(store: RedisStore) -> Non
 async def test_a_cancel_without_a_listener_waits_for_the_heartbeat(store: RedisStore) -> None:
     await store.register_worker("w1", {})
 
-    reached = await store.send_cancels([("w1", "j1", "j1.1")], ttl_s=60)
+    reached = await store.send_cancels([("w1", "j1", "j1.1", 2)], ttl_s=60)
 
     assert reached == 0
-    expected = {"type": "cancel_task", "job_id": "j1", "task_id": "j1.1"}
+    expected = {"type": "cancel_task", "job_id": "j1", "task_id": "j1.1", "attempt": 2}
     assert await store.heartbeat("w1", None) == (True, [expected])
     assert await store.heartbeat("w1", None) == (True, [])
 
@@ -409,7 +409,8 @@ async def test_a_cancel_reaches_a_subscribed_worker(store: RedisStore) -> None:
         confirmed = await pubsub.get_message(timeout=2.0)
         assert confirmed is not None and confirmed["type"] == "subscribe"
 
-        reached = await store.send_cancels([("w1", "j1", "j1.1"), ("w2", "j2", "j2.1")], ttl_s=60)
+        cancels = [("w1", "j1", "j1.1", 1), ("w2", "j2", "j2.1", 3)]
+        reached = await store.send_cancels(cancels, ttl_s=60)
 
         assert reached == 1
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=2.0)
@@ -418,6 +419,7 @@ async def test_a_cancel_reaches_a_subscribed_worker(store: RedisStore) -> None:
             "type": "cancel_task",
             "job_id": "j1",
             "task_id": "j1.1",
+            "attempt": 1,
         }
     finally:
         await pubsub.aclose()

@@ -367,7 +367,7 @@ def test_cancel_of_a_leased_task_drops_it_and_tells_the_worker() -> None:
     assert after.error["code"] == "CANCELLED"
     assert after.task is None
     assert effects.drop == [("echo", "j1|j1.1|1|0")]
-    assert effects.cancel == [("w7", "j1", "j1.1")]
+    assert effects.cancel == [("w7", "j1", "j1.1", 1)]
 
 
 def test_cancel_of_a_queued_task_only_drops_it() -> None:
@@ -416,7 +416,7 @@ def test_a_result_timeout_fails_the_job_and_stops_its_task(held: bool) -> None:
     assert after.error["code"] == "RESULT_TIMEOUT"
     assert after.task is None
     assert effects.drop == [("echo", "j1|j1.1|1|0")]
-    assert effects.cancel == ([("w3", "j1", "j1.1")] if held else [])
+    assert effects.cancel == ([("w3", "j1", "j1.1", 1)] if held else [])
 
 
 def test_requeue_jitter_comes_from_the_given_rng() -> None:
