@@ -9,9 +9,11 @@ from typing import Any
 
 import aiohttp
 import orjson
+import pytest
 
 from orchestrator.blueprints.workers import notifier
 from tests.audit.conftest import AuditEnv
+from tests.conftest import delete_prefix
 from worker_sdk.testing import run_task
 
 
@@ -185,3 +187,31 @@ async def test_the_notify_task_needs_a_user_or_global() -> None:
     assert outcome.error is not None
     assert outcome.error.code == "VALIDATION_ERROR"
     assert outcome.error.message == "user_id is required unless is_global is true"
+
+
+async def test_a_notify_task_run_twice_posts_one_notification(
+    redis_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NOTIFIER_REDIS_URL", redis_url)
+    monkeypatch.setenv("NOTIFIER_PREFIX", f"{prefix}:notifications")
+    monkeypatch.setattr(notifier, "_store", None)
+    params = {"text": "validated", "variant": "success", "user_id": "u-twice"}
+    try:
+        first = await run_task(notifier.worker, "notify", params, task_id="job-1.4", attempt=1)
+        again = await run_task(notifier.worker, "notify", params, task_id="job-1.4", attempt=2)
+        other = await run_task(notifier.worker, "notify", params, task_id="job-2.4")
+        store = notifier._store
+        assert store is not None
+        listed = await store.list(0, 10, "u-twice")
+    finally:
+        if notifier._store is not None:
+            await notifier._store.redis.aclose()
+        await delete_prefix(redis_url, prefix)
+
+    assert first.data is not None and again.data is not None and other.data is not None
+    assert first.data == again.data  # the stored one, created_at and all
+    assert other.data["notification"]["id"] != first.data["notification"]["id"]
+    assert [n["id"] for n in listed] == [
+        other.data["notification"]["id"],
+        first.data["notification"]["id"],
+    ]

@@ -26,6 +26,19 @@ from orchestrator.blueprints.workers.clock import now_iso
 
 Notification = dict[str, Any]
 
+CREATE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+  redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
+  return ARGV[1]
+end
+return redis.call('GET', KEYS[1])
+"""
+"""Store a notification, index it and announce it in one step, unless its id is stored
+already (a task run twice): then answer the stored one. One script, so that a process that
+dies half-way never leaves a notification the lists do not show."""
+
 
 class NotificationStore:
     def __init__(self, redis: aioredis.Redis, prefix: str = "notifications") -> None:
@@ -52,18 +65,11 @@ class NotificationStore:
             "read": False,
             "created_at": now_iso(),
         }
-        key = self._key(notification["id"])
-        if not await self.redis.set(key, orjson.dumps(notification), nx=True):
-            existing = await self.get(notification["id"])
-            if existing is not None:
-                return existing
-        score = time.time()
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(f"{self.prefix}:all", {notification["id"]: score})
-            pipe.zadd(self._index(notification), {notification["id"]: score})
-            pipe.publish(self.channel, _event("created", notification))
-            await pipe.execute()
-        return notification
+        keys = [self._key(notification["id"]), f"{self.prefix}:all", self._index(notification)]
+        args = [orjson.dumps(notification), time.time(), notification["id"], self.channel]
+        args.append(_event("created", notification))
+        stored: Any = await self.redis.eval(CREATE, len(keys), *keys, *args)
+        return dict(orjson.loads(stored))
 
     async def get(self, notification_id: str) -> Notification | None:
         raw = await self.redis.get(self._key(notification_id))
