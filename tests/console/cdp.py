@@ -257,8 +257,16 @@ class Page:
         if not done:
             raise AssertionError(f"no element {selector!r} to click; page:\n{await self.text()}")
 
-    async def screenshot(self, path: Path) -> None:
-        shot = await self.send("Page.captureScreenshot", {"format": "png"})
+    async def screenshot(self, path: Path, *, full: bool = False) -> None:
+        """A PNG of the viewport, or with ``full`` of the whole page."""
+        params: dict[str, Any] = {"format": "png"}
+        if full:
+            size = (await self.send("Page.getLayoutMetrics"))["cssContentSize"]
+            params["captureBeyondViewport"] = True
+            params["clip"] = {
+                "x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1
+            }  # fmt: skip
+        shot = await self.send("Page.captureScreenshot", params)
         data = base64.b64decode(shot["data"])
 
         def write() -> None:

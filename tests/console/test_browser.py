@@ -128,12 +128,19 @@ async def test_job_page_follows_the_job_live(browser: Browser, stack: Stack) -> 
     assert not await page.js(q(f'{graph} g.node.current[data-state="prepare"]'))
     assert await page.js(text_of('#job-facts dd[data-fact="status"]')) == "waiting_for_human"
     assert await page.js("window.__samePage") is True
+    # the task's attempt, who ran it and how it ended
+    await page.wait(
+        text_of('#job-tasks tr[data-attempt="1"] td[data-outcome]') + " === 'success'",
+        "the gate task's attempt as a success",
+    )
+    assert "console-w1" in await page.js(text_of('#job-tasks tr[data-attempt="1"]'))
     ids = await page.js(
         "[...document.querySelectorAll('#timeline li')].map(li => li.dataset.eventId)"
     )
     history = await stack.call("GET", f"/api/v1/jobs/{job_id}/history")
     assert ids == [str(ev["id"]) for ev in history]
     await page.screenshot(stack.shots / "job.png")
+    await page.screenshot(stack.shots / "job-full.png", full=True)
     only_own_origin(page, stack)
 
 

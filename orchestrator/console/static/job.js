@@ -1,7 +1,7 @@
 // One job: its status, data, result, the blueprint graph with where it is and the path it
 // took, and its history as a timeline that grows live over GET /api/v1/jobs/{id}/events.
 import { ApiError, get, post, stream } from "./api.js";
-import { TERMINAL, confirmDialog, errorBlock, h, json, status, when } from "./dom.js";
+import { TERMINAL, confirmDialog, errorBlock, h, json, status, table, when } from "./dom.js";
 import { drawGraph, pathOf } from "./graph.js";
 
 const SKIP = new Set(["id", "type", "at", "timestamp"]);
@@ -9,7 +9,7 @@ const ENDS = new Set(["job_finished", "job_failed", "job_cancelled", "job_error"
 
 function summary(ev) {
   const bits = [];
-  for (const key of ["state", "task_type", "status", "decision", "actor", "worker_id", "attempt", "reason", "kind"]) {
+  for (const key of ["state", "task_type", "status", "decision", "actor", "notes", "role", "assignee", "level", "worker", "attempt", "reason", "kind"]) {
     if (ev[key] !== undefined && ev[key] !== null && ev[key] !== "") bits.push(`${key}: ${typeof ev[key] === "object" ? JSON.stringify(ev[key]) : ev[key]}`);
   }
   if (ev.error) bits.push(`error: ${ev.error.code || ""} ${ev.error.message || ""}`.trim());
@@ -23,6 +23,37 @@ function eventItem(ev) {
     h("strong", {}, ev.type),
     h("span", { class: "sum" }, summary(ev)),
     Object.keys(rest).length ? h("details", {}, h("summary", {}, "details"), json(rest)) : null);
+}
+
+const OUTCOMES = {
+  task_queued: "queued", task_leased: "running", task_requeued: "queued again",
+  lease_expired: "lease expired", task_released: "given back", result_dropped: "late result dropped",
+};
+
+/** The job's tasks and each attempt (who ran it, how it ended), from its history events. */
+function tasksTable(events) {
+  const attempts = new Map(); // "task_id|attempt" -> row, in order of first appearance
+  const types = new Map();
+  for (const ev of events) {
+    if (!ev.task_id) continue;
+    if (ev.task_type) types.set(ev.task_id, ev.task_type);
+    const key = `${ev.task_id}|${ev.attempt ?? ""}`;
+    const row = attempts.get(key) || { task: ev.task_id, attempt: ev.attempt, worker: null, outcome: "", at: ev.timestamp };
+    if (ev.worker) row.worker = ev.worker;
+    row.outcome = ev.type === "task_result"
+      ? `${ev.status}${ev.error && ev.error.code ? ` (${ev.error.code})` : ""}`
+      : OUTCOMES[ev.type] || ev.type;
+    row.at = ev.timestamp;
+    attempts.set(key, row);
+  }
+  if (!attempts.size) return null;
+  return h("section", {}, h("h2", {}, "Tasks"), table(["task", "attempt", "worker", "last news", "when"],
+    [...attempts.values()].map((r) => h("tr", { dataset: { taskId: r.task, attempt: r.attempt ?? "" } },
+      h("td", {}, types.get(r.task) || "", " ", h("span", { class: "mono hint" }, r.task)),
+      h("td", { class: "num" }, r.attempt ?? "—"),
+      h("td", {}, r.worker || "—"),
+      h("td", { dataset: { outcome: r.outcome } }, r.outcome),
+      h("td", {}, r.at ? when(r.at) : "—"))), { id: "job-tasks" }));
 }
 
 function facts(job) {
@@ -60,13 +91,14 @@ export async function render(root, [jobId], ctx) {
   const actionError = h("div", { "aria-live": "assertive" });
   const graphBox = h("figure", { class: "graph-box", id: "job-graph" });
   const dataBox = h("div", { class: "cols" });
+  const tasksBox = h("div");
   const timeline = h("ol", { class: "timeline", id: "timeline", "aria-live": "polite" });
   const live = h("span", { class: "hint", id: "live" }, "connecting…");
   root.append(
     h("h1", {}, "Job ", h("span", { class: "mono" }, job.job_id)),
     head, actions, actionError,
     h("h2", {}, "Graph"), graphBox,
-    dataBox,
+    dataBox, tasksBox,
     h("h2", {}, "History ", live), timeline);
 
   function drawActions() {
@@ -113,6 +145,7 @@ export async function render(root, [jobId], ctx) {
     if (job.result !== null && job.result !== undefined) cols.push(h("section", { id: "job-result" }, h("h2", {}, "Result"), json(job.result)));
     if (job.error) cols.push(h("section", { id: "job-error" }, h("h2", {}, "Error"), h("p", { class: "error" }, h("strong", {}, job.error.code || "error"), " ", job.error.message || ""), json(job.error)));
     dataBox.replaceChildren(...cols);
+    tasksBox.replaceChildren(tasksTable(events) || "");
   }
 
   let pending = null;
