@@ -19,6 +19,7 @@ from orchestrator.appkeys import BUS, LOOPS, REGISTRY, SETTINGS, STORE
 from orchestrator.blueprint import submitted
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.mirror import Mirror
+from orchestrator.blueprint.routes import route_clash
 from orchestrator.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
 from orchestrator.loops.supervisor import run_every
 from orchestrator.storage.registered import Changed, Entry, Record, RegisteredStore
@@ -65,7 +66,7 @@ async def _submission(request: web.Request) -> submitted.Submission:
     routes_ = {(bp.api_version, bp.api_endpoint): bp.name for bp in registry.all()}
     known = await _known_task_types(request)
     try:
-        return submitted.read(
+        sub = submitted.read(
             raw, request.content_type, taken=code, routes=routes_, known_task_types=known
         )
     except submitted.Invalid as exc:
@@ -74,6 +75,27 @@ async def _submission(request: web.Request) -> submitted.Submission:
             code="BLUEPRINT_INVALID",
             details={"problems": exc.problems},
         ) from None
+    _check_routes(sub.blueprint, registry.all())  # before it is stored, not when it is served
+    return sub
+
+
+def _check_routes(bp: Blueprint, served: list[Blueprint]) -> None:
+    """Declared routes join the router at start-up only; and no create route may lie under
+    a route a served blueprint declares (that route would answer in its place)."""
+    if bp.routes:
+        problem = {
+            "path": "routes",
+            "message": "routes are served only for blueprints loaded "
+            "at start-up (--blueprints), not for ones registered over HTTP",
+        }
+        raise BadRequest(
+            "the blueprint is not valid (1 problem(s))",
+            code="BLUEPRINT_INVALID",
+            details={"problems": [problem]},
+        )
+    clash = route_clash(bp, [b for b in served if b.name != bp.name])
+    if clash:
+        raise Conflict(clash, code="BLUEPRINT_ROUTE_TAKEN")
 
 
 async def _known_task_types(request: web.Request) -> set[str]:

@@ -10,9 +10,14 @@ import pytest
 from orchestrator import Actions, Blueprint, BlueprintRegistry, create_app
 from orchestrator.blueprint.routes import ActionRoute, ReadRoute, Reply, StartRoute, overlap
 from orchestrator.blueprint.yaml_loader import load_yaml
+from orchestrator.config import ClientToken
 from orchestrator.errors import BlueprintError
 from orchestrator.storage.embedded import embedded_store
-from tests.api.conftest import make_settings
+from tests.api.conftest import CLIENT_TOKEN, Api, MakeApi, assert_error, make_settings
+from tests.routes.conftest import BLUEPRINTS
+
+MANAGER = ClientToken("alice", CLIENT_TOKEN, can_manage_blueprints=True)
+YAML_HEADERS = {"X-Client-Token": CLIENT_TOKEN, "Content-Type": "application/yaml"}
 
 ALERT_YAML = (Path(__file__).with_name("alert.yaml")).read_text()
 READ_NOT_FOUND = (
@@ -175,3 +180,38 @@ def test_a_yaml_mistake_names_its_line(old: str, new: str, problem: str, tmp_pat
     with pytest.raises(BlueprintError) as err:
         load_yaml(path)
     assert problem in str(err.value)
+
+
+YAML_PLAIN = """
+blueprint: {name}
+api_endpoint: {endpoint}
+states:
+  only: {{start: true, action: {{go_to: done}}}}
+  done: {{end: true}}
+"""
+
+
+async def test_a_blueprint_registered_over_http_may_not_declare_routes(make_api: MakeApi) -> None:
+    api = await make_api(blueprints=BLUEPRINTS, clients=(MANAGER,))
+    text = (
+        YAML_PLAIN.format(name="late", endpoint="late")
+        + 'routes: {reads: [{path: "/api/v1/l/{id}"}]}\n'
+    )
+    resp = await api.client.post("/api/v1/blueprints", data=text, headers=YAML_HEADERS)
+    error = await assert_error(resp, 400, "BLUEPRINT_INVALID")
+    assert error["details"]["problems"][0]["path"] == "routes"
+    assert "late" not in await listed(api)
+
+
+async def test_a_registered_create_route_under_a_declared_route_is_409(make_api: MakeApi) -> None:
+    api = await make_api(blueprints=BLUEPRINTS, clients=(MANAGER,))
+    text = YAML_PLAIN.format(name="taker", endpoint="route-alerts/a1/acknowledge")
+    resp = await api.client.post("/api/v1/blueprints", data=text, headers=YAML_HEADERS)
+    error = await assert_error(resp, 409, "BLUEPRINT_ROUTE_TAKEN")
+    assert "POST /api/v1/route-alerts/{id}/acknowledge" in error["message"]
+    assert "taker" not in await listed(api)  # refused before it was stored
+
+
+async def listed(api: Api) -> set[str]:
+    resp = await api.client.get("/api/v1/blueprints", headers=YAML_HEADERS)
+    return {bp["name"] for bp in await resp.json()}
