@@ -40,6 +40,20 @@ async def test_sign_in_keeps_the_token_out_of_urls(browser: Browser, stack: Stac
     assert await page.js("sessionStorage.getItem('orchestrator.console.token')") == VIEWER_TOKEN
     assert all(VIEWER_TOKEN not in url for url in page.requests), page.requests
     assert VIEWER_TOKEN not in await page.js("location.href")
+    # an API error reads as the API says it: code, status, message
+    await page.goto(f"{stack.url}/console/#/jobs/no-such-job")
+    await page.wait(
+        f"{text_of('#problem')}.includes('JOB_NOT_FOUND (HTTP 404)')", "the 404 in words"
+    )
+    # a token that stops working (rotated) sends the person back to sign in, saying why
+    await page.js("sessionStorage.setItem('orchestrator.console.token', 'rotated-away')")
+    await page.goto(f"{stack.url}/console/#/workers")
+    await page.wait("!document.querySelector('#sign-in').hidden", "the sign-in form")
+    assert "refused" in await page.js(text_of("#sign-in-error"))
+    assert await page.js("sessionStorage.getItem('orchestrator.console.token')") is None
+    await page.fill("#token", VIEWER_TOKEN)
+    await page.click("#sign-in-form button[type=submit]")
+    await page.wait(q("#workers"), "the workers page, signed in again")
     only_own_origin(page, stack)
     # signing out forgets it
     await page.click("#sign-out")
