@@ -115,7 +115,11 @@ def form(
     return data
 
 
-MULTIPART = {"task_uuid": GOOD["task_uuid"], "notes": "por formulario", "isCall": "true"}
+MULTIPART: dict[str, str] = {
+    "task_uuid": GOOD["task_uuid"],
+    "notes": "por formulario",
+    "isCall": "true",
+}
 
 
 @pytest.mark.parametrize("multipart", [True, False], ids=["multipart", "urlencoded"])
