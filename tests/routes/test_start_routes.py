@@ -14,7 +14,8 @@ from tests.api.conftest import CLIENT_TOKEN, Api
 from tests.routes.conftest import BEARER
 
 AUTH = {"Authorization": BEARER}
-GOOD = {"task_uuid": "25a95214-6788-4798-83e2-bbe37bdb66dd", "notes": "ok", "isCall": True}
+TASK_UUID = "25a95214-6788-4798-83e2-bbe37bdb66dd"
+GOOD = {"task_uuid": TASK_UUID, "notes": "ok", "isCall": True}
 
 
 async def post_json(api: Api, path: str, body: Any, **headers: str) -> tuple[int, Any]:
@@ -116,7 +117,7 @@ def form(
 
 
 MULTIPART: dict[str, str] = {
-    "task_uuid": GOOD["task_uuid"],
+    "task_uuid": TASK_UUID,
     "notes": "por formulario",
     "isCall": "true",
 }
@@ -130,7 +131,7 @@ async def test_form_fields_are_typed(api: Api, multipart: bool) -> None:
     body = await resp.json()
     assert resp.status == 200, body
     assert body["details"] == {
-        "task_uuid": GOOD["task_uuid"],
+        "task_uuid": TASK_UUID,
         "notes": "por formulario",
         "isCall": True,
         "count": 3,
