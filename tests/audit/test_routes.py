@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
+from email.message import EmailMessage
 from typing import Any
 
 import aiohttp
@@ -171,3 +174,34 @@ async def test_compute_audit_results_answers_the_score(
     assert body["details"]["score"]["overall"] == 100.0
     assert (body["success"], body["code"], body["details"]["type"]) == (True, "OK", "chat")
     assert (missing_status, missing["code"]) == (400, "MISSING_FIELDS")
+
+
+async def test_new_answers_with_the_validation_are_stored_and_mailed_scored(
+    audit_env: AuditEnv, http: aiohttp.ClientSession
+) -> None:
+    items = [data.item(c["category"], c["question"], False) for c in data.CRITERIA]
+    notes = f"nuevas respuestas {uuid.uuid4()}"
+    status, body = await post_form(
+        Audits(http, audit_env),
+        {
+            "task_uuid": data.CALL_TO_RESCORE,
+            "notes": notes,
+            "isCall": "true",
+            "audit": json.dumps(items),  # a form's json field
+        },
+    )
+
+    assert status == 200, body
+    [text] = [
+        t for d in audit_env.smtp.mailbox.to(data.OPERATOR) if notes in (t := _text(d.message))
+    ]
+    assert "Puntaje general: 0.0" in text
+    stored = json.loads(audit_env.store_path.read_text())["calls"][data.CALL_TO_RESCORE]
+    assert [i["complies"] for i in stored["audit"]] == [False, False, False]
+    assert stored["validation"]["notes"] == notes
+
+
+def _text(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())

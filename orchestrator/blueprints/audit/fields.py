@@ -30,6 +30,8 @@ class ValidateInput:
     notes: str
     is_call: bool
     attachments: tuple[str, ...]
+    audit: tuple[dict[str, Any], ...] | None = None
+    """New answers to store (and score) before validating; ``None``: keep the stored ones."""
 
 
 @dataclass(frozen=True)
@@ -88,16 +90,24 @@ def _files(value: Any) -> tuple[str, ...]:
 
 
 def validate_input(data: Mapping[str, Any]) -> ValidateInput:
-    """``POST /validate-audit``: ``task_uuid``, ``notes``, ``isCall``. The attachments are the
-    job files listed in ``files``, which the start route fills from a form's file parts: every
-    file part is an attachment, as the seed says."""
+    """``POST /validate-audit``: ``task_uuid``, ``notes``, ``isCall``, and optionally a new
+    ``audit`` list (as for compute-audit-results). The attachments are the job files listed in
+    ``files``, which the start route fills from a form's file parts: every file part is an
+    attachment, as the seed says."""
     _missing(data, ("task_uuid", "notes", "isCall"))
     return ValidateInput(
         task_uuid=_uuid(data["task_uuid"], "task_uuid"),
         notes=_text(data["notes"], "notes"),
         is_call=_bool(data["isCall"], "isCall"),
         attachments=tuple(dict.fromkeys(_files(data.get("files")))),
+        audit=None if data.get("audit") is None else _audit(data["audit"]),
     )
+
+
+def _audit(audit: Any) -> tuple[dict[str, Any], ...]:
+    if not isinstance(audit, list) or not audit:
+        raise FieldProblem("VALIDATION_ERROR", "audit must be a non-empty list of items")
+    return tuple(_audit_item(item, f"audit[{i}]") for i, item in enumerate(audit))
 
 
 def _audit_item(item: Any, at: str) -> dict[str, Any]:
@@ -128,14 +138,11 @@ def compute_input(data: Mapping[str, Any]) -> ComputeInput:
     """``POST /compute-audit-results``: ``task_uuid``, ``file_name``, ``isCall`` and a
     non-empty ``audit`` list of ``{category, question, complies, explanation}``."""
     _missing(data, ("task_uuid", "file_name", "isCall", "audit"))
-    audit = data["audit"]
-    if not isinstance(audit, list) or not audit:
-        raise FieldProblem("VALIDATION_ERROR", "audit must be a non-empty list of items")
     return ComputeInput(
         task_uuid=_uuid(data["task_uuid"], "task_uuid"),
         file_name=_text(data["file_name"], "file_name").strip(),
         is_call=_bool(data["isCall"], "isCall"),
-        audit=tuple(_audit_item(item, f"audit[{i}]") for i, item in enumerate(audit)),
+        audit=_audit(data["audit"]),
     )
 
 

@@ -25,6 +25,20 @@ ERRORS = {
 """Seed 000's statuses; any other failure is 500 ``INTERNAL_ERROR``."""
 
 _UUID = {"type": "string", "format": "uuid"}
+_AUDIT = {
+    "type": "array",
+    "minItems": 1,
+    "items": {
+        "type": "object",
+        "required": ["category", "question", "complies", "explanation"],
+        "properties": {
+            "category": {"type": "string"},
+            "question": {"type": "string"},
+            "complies": {"type": "boolean"},
+            "explanation": {"type": "string"},
+        },
+    },
+}
 _SCORE = {
     "type": "object",
     "properties": {
@@ -50,7 +64,7 @@ def _ok(details: dict[str, Any]) -> dict[str, Any]:
 
 VALIDATE = StartRoute(
     "/api/v1/validate-audit",
-    form={"task_uuid": "string", "notes": "string", "isCall": "boolean"},
+    form={"task_uuid": "string", "notes": "string", "isCall": "boolean", "audit": "json"},
     files="files",
     wait_s=WAIT_S,
     errors=ERRORS,
@@ -63,6 +77,7 @@ VALIDATE = StartRoute(
             "task_uuid": _UUID,
             "notes": {"type": "string"},
             "isCall": {"type": "boolean"},
+            "audit": _AUDIT,
         },
     },
     result_schema=_ok(
@@ -88,20 +103,7 @@ COMPUTE = StartRoute(
             "task_uuid": _UUID,
             "file_name": {"type": "string"},
             "isCall": {"type": "boolean"},
-            "audit": {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    "type": "object",
-                    "required": ["category", "question", "complies", "explanation"],
-                    "properties": {
-                        "category": {"type": "string"},
-                        "question": {"type": "string"},
-                        "complies": {"type": "boolean"},
-                        "explanation": {"type": "string"},
-                    },
-                },
-            },
+            "audit": _AUDIT,
         },
     },
     result_schema=_ok(

@@ -1,7 +1,7 @@
 """``validate_audit``: validate a call or chat audit and e-mail it (seed 000, "Validate Audit").
 
-check ─ audit.load ─► send ─ email.send × recipient ─► sent ─ audit.mark_validated ─►
-notify ─ notify ─► validated
+check ─ audit.load (audit.update, given new answers) ─► send ─ email.send × recipient ─►
+sent ─ audit.mark_validated ─► notify ─ notify ─► validated
 
 The input is checked here (``fields.py``); the store worker loads the audit with its score
 recomputed against today's criteria (``NOT_FOUND`` when absent); one ``email.send`` task per
@@ -42,12 +42,13 @@ async def check(initial_data: dict[str, Any], actions: Actions) -> None:
     except FieldProblem as problem:
         actions.fail(problem.code, problem.message)
         return
-    actions.dispatch_task(
-        "audit.load",
-        {"task_uuid": given.task_uuid, "is_call": given.is_call},
-        transitions={"success": "send"},
-        timeout=STORE_TIMEOUT_S,
-    )
+    where = {"task_uuid": given.task_uuid, "is_call": given.is_call}
+    # New answers are stored first; both tasks answer the audit, scored, as ``audit``.
+    if given.audit is None:
+        task, params = "audit.load", where
+    else:
+        task, params = "audit.update", {**where, "audit": list(given.audit)}
+    actions.dispatch_task(task, params, transitions={"success": "send"}, timeout=STORE_TIMEOUT_S)
 
 
 @blueprint.handler()

@@ -5,7 +5,8 @@ again by every task, so an edit to the criteria counts from the next task on, an
 back (through a temporary file and a rename, so a crash never leaves half a file) by the
 tasks that change an audit.
 
-Tasks: ``audit.load``, ``audit.mark_validated``, ``audit.update``. A task may run more than
+Tasks: ``audit.load``, ``audit.mark_validated``, ``audit.update`` (``file_name`` optional: a
+validation with new answers keeps the stored one). A task may run more than
 once (``docs/guarantees.md``): the two that write remember the task id that wrote, and a
 second run answers what the first wrote.
 """
@@ -105,7 +106,7 @@ async def update(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
         record = _record(data, params)
         if record.get("updated_by_task") != ctx.task_id:
             record["audit"] = params["audit"]
-            record["file_name"] = params["file_name"]
+            record["file_name"] = params.get("file_name", record.get("file_name"))
             record["updated_at"] = now_iso()
             record["updated_by_task"] = ctx.task_id
             await asyncio.to_thread(_write, path, data)
