@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 
 import orjson
 from aiohttp import web
 
+from orchestrator import sse
 from orchestrator.api.middleware import CLIENT
 from orchestrator.api.render import event_view, json_response
 from orchestrator.appkeys import JOB_WAITERS, RUNNER, STORE
@@ -44,27 +45,12 @@ async def events(request: web.Request) -> web.StreamResponse:
     await request.app[RUNNER].get(job_id, request[CLIENT])  # 404 unless the caller's job
     sent = _last_event_id(request)
     await request.app[STORE].watch(job_id)
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",  # tell proxies not to buffer the stream
-        }
-    )
-    await response.prepare(request)
-    try:
-        await _stream(request, response, job_id, sent)
-    except ConnectionError:
-        # The client left (closed the tab, `curl | head`): normal, and the stream is over.
-        # aiohttp's ClientConnectionResetError is a ConnectionResetError.
-        return response
-    with contextlib.suppress(ConnectionError):
-        await response.write_eof()
-    return response
+    # A client leaving the stream is no error: sse.stream ends it quietly.
+    return await sse.stream(request, functools.partial(_stream, request, job_id, sent))
 
 
 async def _stream(
-    request: web.Request, response: web.StreamResponse, job_id: str, sent: int
+    request: web.Request, job_id: str, sent: int, response: web.StreamResponse
 ) -> None:
     """Writes events after ``sent`` until the job's terminal event or shutdown."""
     runner = request.app[RUNNER]
@@ -74,10 +60,8 @@ async def _stream(
         try:
             job = await runner.get(job_id, request[CLIENT])
             for event in job.history[sent:]:
-                body = orjson.dumps(event_view(event)).decode()
-                await response.write(
-                    f"id: {event['id']}\nevent: {event['type']}\ndata: {body}\n\n".encode()
-                )
+                body = orjson.dumps(event_view(event))
+                await response.write(sse.frame(body, event=event["type"], event_id=event["id"]))
                 sent = event["id"]
             if job.terminal or waiters.closed:
                 break

@@ -14,7 +14,6 @@ last id. ``wait=0`` sends what is there and ends.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from orchestrator import sse
 from orchestrator.api import schemas
 from orchestrator.api.middleware import CLIENT
 from orchestrator.appkeys import BUS, STORE
@@ -82,44 +82,37 @@ async def inbox_events(request: web.Request) -> web.StreamResponse:
     else:
         oldest = await redis.xrange(key, count=1)
         reset = bool(oldest) and _id(oldest[0][0].decode()) > _id(since) and since != "0-0"
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-        }
-    )
-    await response.prepare(request)
-    if reset:
-        # the id stays the client's: until it reloads the inbox, a reconnect resets again
-        await response.write(f"id: {since}\nevent: reset\ndata: {{}}\n\n".encode())
     waiters = request.app[INBOX_WAITERS]
-    while not waiters.closed:
-        changed = waiters.register(client)
-        left = ends - asyncio.get_running_loop().time()
-        try:
-            rows = await redis.xrange(key, min=f"({since}", count=BATCH)
-            for entry_id, fields in rows:
-                since = entry_id.decode()
-                event = orjson.loads(fields[b"data"])
-                if _shown(event, role):
-                    body = orjson.dumps(event).decode()
-                    await response.write(
-                        f"id: {since}\nevent: {event['type']}\ndata: {body}\n\n".encode()
-                    )
-            if len(rows) == BATCH:
-                continue
-            if left <= 0:
-                break
+
+    async def write(response: web.StreamResponse) -> None:
+        nonlocal since
+        if reset:
+            # the id stays the client's: until it reloads the inbox, a reconnect resets again
+            await response.write(sse.frame("{}", event="reset", event_id=since))
+        while not waiters.closed:
+            changed = waiters.register(client)
+            left = ends - asyncio.get_running_loop().time()
             try:
-                await asyncio.wait_for(asyncio.shield(changed), min(KEEPALIVE_S, left))
-            except TimeoutError:
-                await response.write(b": keep-alive\n\n")
-        finally:
-            waiters.forget(client, changed)
-    with contextlib.suppress(ConnectionError):
-        await response.write_eof()
-    return response
+                rows = await redis.xrange(key, min=f"({since}", count=BATCH)
+                for entry_id, fields in rows:
+                    since = entry_id.decode()
+                    event = orjson.loads(fields[b"data"])
+                    if _shown(event, role):
+                        body = orjson.dumps(event)
+                        await response.write(sse.frame(body, event=event["type"], event_id=since))
+                if len(rows) == BATCH:
+                    continue
+                if left <= 0:
+                    break
+                try:
+                    await asyncio.wait_for(asyncio.shield(changed), min(KEEPALIVE_S, left))
+                except TimeoutError:
+                    await response.write(b": keep-alive\n\n")
+            finally:
+                waiters.forget(client, changed)
+
+    # A client leaving the stream is no error: sse.stream ends it quietly.
+    return await sse.stream(request, write)
 
 
 async def inbox_context(app: web.Application) -> AsyncIterator[None]:

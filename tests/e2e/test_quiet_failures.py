@@ -65,6 +65,37 @@ async def test_an_event_stream_client_leaving_is_not_an_error(
     assert " 200 " in access[0], access
 
 
+async def test_an_inbox_stream_client_leaving_is_not_an_error(
+    cluster: Cluster, http: aiohttp.ClientSession
+) -> None:
+    orch = await cluster.orchestrator(blueprints="orchestrator.examples.human_alerts")
+    api = Api(http, orch)
+    path = "/api/v1/human-tasks/events"
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(orch.url.rsplit(":", 1)[1]))
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: x\r\nX-Client-Token: {api.headers['X-Client-Token']}"
+        "\r\n\r\n".encode()
+    )
+    await writer.drain()
+    seen = b""
+    while b"\r\n\r\n" not in seen:  # the headers: the stream is open, from now on
+        chunk = await asyncio.wait_for(reader.read(4096), 10)
+        assert chunk, f"the stream closed early: {seen!r}"
+        seen += chunk
+    assert seen.startswith(b"HTTP/1.1 200"), seen
+    writer.close()  # the client leaves, as a closed tab does
+    await writer.wait_closed()
+
+    # A new work item: the stream now has an event to write to the gone client.
+    await api.create("alert-reviews", {"alert_id": "a-1", "severity": "high"})
+    await wait_for(lambda: f"GET {path} " in orch.log.read_text(), 10, "the stream's access line")
+
+    assert _problems(orch.log) == []
+    assert await _server_errors(http, orch) == []
+    access = [line for line in orch.log.read_text().splitlines() if f"GET {path} " in line]
+    assert " 200 " in access[0], access
+
+
 async def test_a_malformed_header_is_one_line_not_an_error(
     cluster: Cluster, http: aiohttp.ClientSession
 ) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from orchestrator import sse
 from orchestrator.blueprints.notifications import NoticeError, check
 from orchestrator.blueprints.workers.notification_store import NotificationStore, next_event
 
@@ -122,11 +123,8 @@ def _concerns(event: dict[str, Any], user_id: str | None) -> bool:
 async def events(request: web.Request) -> web.StreamResponse:
     user_id = request.query.get("user_id") or None
     pubsub = await request.app[STORE].subscribe()
-    response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-    )
-    try:
-        await response.prepare(request)
+
+    async def write(response: web.StreamResponse) -> None:
         # Subscribed before this line is sent: a client that reads it misses no change.
         await response.write(b": connected\n\n")
         while True:
@@ -134,14 +132,13 @@ async def events(request: web.Request) -> web.StreamResponse:
             if event is None:
                 await response.write(b": keepalive\n\n")
             elif _concerns(event, user_id):
-                name = event["event"].encode()
                 data = orjson.dumps(event["notification"])
-                await response.write(b"event: " + name + b"\ndata: " + data + b"\n\n")
-    except (ConnectionResetError, OSError):
-        pass  # the client went away
+                await response.write(sse.frame(data, event=event["event"]))
+
+    try:
+        return await sse.stream(request, write)  # ends quietly when the client goes away
     finally:
         await request.app[STORE].close_subscription(pubsub)
-    return response
 
 
 def create_app(store: NotificationStore) -> web.Application:
