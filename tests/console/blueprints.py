@@ -27,6 +27,7 @@ async def decide(initial_data: dict[str, Any], actions: Actions) -> None:
         instructions="Approve it, or reject it with a reason.",
         fields={"notes": {"type": "string", "required": True, "for": ["reject"]}},
         due_in=3600,
+        escalations=[{"after": 7200, "to_role": "desk-lead"}],
         summary={"key": key},
     )
 

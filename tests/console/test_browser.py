@@ -191,10 +191,29 @@ async def test_inbox_decision_moves_the_job_and_leaves_every_list(
     for page in (deciding, watching):
         await page.wait(f"!{q(card)}", "the decided item to leave the list")
     assert await watching.js(q(f'#inbox article[data-job-id="{second}"]'))
+    # taking a step assigns it, and every open inbox shows it
+    await deciding.click(f"#take-{second}")
+    for page in (deciding, watching):
+        await page.wait(
+            f"{text_of(f'#inbox article[data-job-id={json.dumps(second)}] .meta')}"
+            ".includes('assignee: ada')",
+            "the step assigned to ada",
+        )
+    assert not await deciding.js(q(f"#take-{second}")), "no 'assign to me' on my own step"
+    listed = await stack.call("GET", "/api/v1/human-tasks?assignee=ada")
+    assert [i["job_id"] for i in listed["items"]] == [second]
     # a step that starts waiting now appears in the open inbox, without a reload
     third = await stack.start("inbox-3")
     stack.mark("open-inbox-3")
     await watching.wait(q(f'#inbox article[data-job-id="{third}"]'), "the new step to appear")
+    # escalating (after a confirmation) hands the step to desk-lead: it leaves desk's inboxes
+    await deciding.click(f"#escalate-{third}")
+    await deciding.wait("document.querySelector('#confirm').open", "the confirmation")
+    await deciding.click("#confirm-yes")
+    for page in (deciding, watching):
+        await page.wait(f"!{q(f'#inbox article[data-job-id={json.dumps(third)}]')}", "it leaves")
+    lead = await stack.call("GET", "/api/v1/human-tasks?role=desk-lead")
+    assert [(i["job_id"], i["escalation_level"]) for i in lead["items"]] == [(third, 1)]
     job = await stack.reaches(first, "finished")
     assert job["current_state"] == "rejected"
     assert job["result"] == {"rejected_by": "ada", "notes": "not ours"}

@@ -1,7 +1,7 @@
 // Waiting human steps (GET /api/v1/human-tasks), each with a form of its decisions and
 // fields posting to POST /api/v1/jobs/{id}/decision; kept live by the inbox's event stream.
 import { get, post, stream } from "./api.js";
-import { duration, errorBlock, h, json } from "./dom.js";
+import { confirmDialog, duration, errorBlock, h, json } from "./dom.js";
 
 const ACTOR = "orchestrator.console.actor";
 const LIMIT = 50;
@@ -49,7 +49,7 @@ function countdown(item) {
   return [out, tick];
 }
 
-function card(item, actorInput, onDone) {
+function card(item, actorInput, onDone, onChanged) {
   const key = item.job_id;
   const [due, tick] = countdown(item);
   const byName = Object.fromEntries(item.decisions.map((d) => [d.decision, d.fields || {}]));
@@ -103,6 +103,38 @@ function card(item, actorInput, onDone) {
   } },
   h("label", { for: `decision-${key}` }, "Decision"), choice, fieldsBox,
   h("button", { type: "submit" }, "Decide"), result);
+  // Taking a step and escalating it are API calls of their own (assignment, escalation);
+  // the inbox stream then tells every open inbox.
+  const who = () => {
+    const actor = actorInput.value.trim();
+    if (!actor) {
+      result.replaceChildren(errorBlock({ message: "Say who you are (the “acting as” box above) first." }));
+      actorInput.focus();
+    }
+    return actor;
+  };
+  const side = async (path, body, done) => {
+    result.replaceChildren();
+    try {
+      await post(`/api/v1/jobs/${encodeURIComponent(item.job_id)}/${path}`, body);
+      result.replaceChildren(h("p", { class: "ok" }, done));
+      onChanged();
+    } catch (err) {
+      result.replaceChildren(errorBlock(err));
+    }
+  };
+  const take = h("button", { type: "button", class: "secondary", id: `take-${key}`, onclick: () => {
+    const actor = who();
+    if (actor) side("assignment", { assignee: actor, actor, notes: "taken in the console" }, `Assigned to ${actor}.`);
+  } }, "Assign to me");
+  const escalate = item.escalation_level < item.escalation_levels
+    ? h("button", { type: "button", class: "secondary", id: `escalate-${key}`, onclick: async () => {
+      const actor = who();
+      if (!actor) return;
+      if (!await confirmDialog(`Escalate “${item.title || item.state}” to its next level now?`, "Escalate")) return;
+      side("escalation", { actor, reason: "escalated in the console" }, "Escalated.");
+    } }, "Escalate…")
+    : null;
   const summary = Object.entries(item.summary || {});
   const node = h("article", { class: `card item${item.overdue ? " is-overdue" : ""}`, dataset: { jobId: item.job_id }, "aria-labelledby": `t-${key}` },
     h("h2", { id: `t-${key}` }, item.title || item.state),
@@ -113,9 +145,10 @@ function card(item, actorInput, onDone) {
       item.escalation_level ? h("span", {}, ` · escalated ×${item.escalation_level}`) : null),
     item.instructions ? h("p", { class: "instructions" }, item.instructions) : null,
     summary.length ? h("dl", { class: "facts small" }, summary.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, typeof v === "object" ? json(v) : String(v))])) : null,
-    h("p", {}, h("a", { href: `#/jobs/${item.job_id}` }, "open the job")),
+    h("div", { class: "row" }, h("a", { href: `#/jobs/${item.job_id}` }, "open the job"),
+      item.assignee === actorInput.value.trim() ? null : take, escalate),
     form);
-  return { node, tick };
+  return { node, tick, item };
 }
 
 export async function render(root, _args, ctx) {
@@ -150,6 +183,7 @@ export async function render(root, _args, ctx) {
     form, count, list, more);
 
   let ticks = [];
+  let reloading = null;
   let cursor = null;
   const shown = new Map();
   const query = () => ({ role: filters.role, assignee: filters.assignee, overdue: filters.overdue ? "true" : "", limit: LIMIT });
@@ -162,7 +196,7 @@ export async function render(root, _args, ctx) {
   const append = (items) => {
     for (const item of items) {
       if (shown.has(item.job_id)) continue;
-      const c = card(item, actorInput, (id) => setTimeout(() => drop(id), 600));
+      const c = card(item, actorInput, (id) => setTimeout(() => drop(id), 600), reloadSoon);
       shown.set(item.job_id, c);
       ticks.push(c.tick);
       list.append(c.node);
@@ -172,11 +206,24 @@ export async function render(root, _args, ctx) {
   };
   async function load() {
     const page = await get("/api/v1/human-tasks", query(), ctx.signal);
-    // keep cards someone is typing into; replace the rest with the fresh list
-    const fresh = new Set(page.items.map((i) => i.job_id));
-    for (const id of [...shown.keys()]) if (!fresh.has(id)) drop(id);
+    // cards of steps that left, or changed (reassigned, escalated), go; the rest stay as
+    // they are, with whatever someone is typing into them
+    const fresh = new Map(page.items.map((i) => [i.job_id, i]));
+    for (const [id, entry] of [...shown.entries()]) {
+      const now = fresh.get(id);
+      if (!now || JSON.stringify(now) !== JSON.stringify(entry.item)) drop(id);
+    }
     cursor = page.next_cursor;
     append(page.items);
+    // keep the server's order (due time first)
+    for (const item of page.items) list.append(shown.get(item.job_id).node);
+  }
+  function reloadSoon() {
+    if (reloading) return;
+    reloading = setTimeout(async () => {
+      reloading = null;
+      try { await load(); } catch (err) { ctx.problem(err); }
+    }, 150);
   }
   async function loadMore() {
     const page = await get("/api/v1/human-tasks", { ...query(), cursor }, ctx.signal);
@@ -186,7 +233,6 @@ export async function render(root, _args, ctx) {
   await load();
   const timer = setInterval(() => ticks.forEach((t) => t()), 1000);
   ctx.signal.addEventListener("abort", () => clearInterval(timer));
-  let reloading = null;
   await stream("/api/v1/human-tasks/events", {
     query: { role: filters.role },
     signal: ctx.signal,
@@ -194,12 +240,7 @@ export async function render(root, _args, ctx) {
     onEvent: (msg) => {
       if (msg.type === "removed" && msg.data && msg.data.job_id) drop(msg.data.job_id);
       // added, updated, reset: the list's order and filters are the server's; read it again
-      if (msg.type !== "removed" && !reloading) {
-        reloading = setTimeout(async () => {
-          reloading = null;
-          try { await load(); } catch (err) { ctx.problem(err); }
-        }, 150);
-      }
+      if (msg.type !== "removed") reloadSoon();
     },
     again: () => true, // the server ends each stream after `wait` seconds; carry on
   });
