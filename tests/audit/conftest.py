@@ -117,7 +117,7 @@ class AuditEnv:
 
         _wait(up, 20, "the orchestrator to answer /_public/status")
 
-    def start_workers(self) -> None:
+    def start_workers(self, *, notifier: bool = True) -> None:
         common = {"ORCH_URL": self.url, "ORCH_WORKER_TOKEN": WORKER}
         run = ["-m", "worker_sdk", "run"]
         self._spawn(
@@ -138,6 +138,9 @@ class AuditEnv:
             SMTP_BCC=",".join(data.BCC),
             **common,
         )
+        if not notifier:
+            _wait(lambda: self._workers_up({"store", "mailer"}), 20, "the workers to register")
+            return
         notifier_port = free_port()
         self._spawn(
             ["-m", NOTIFIER],
@@ -149,16 +152,20 @@ class AuditEnv:
             **common,
         )
         self.notifier_url = f"http://127.0.0.1:{notifier_port}"
-        _wait(self._workers_up, 20, "the store, mailer and notifier workers to register")
+        _wait(
+            lambda: (
+                self._workers_up({"store", "mailer", "notifier"})
+                and _answers(f"{self.notifier_url}/notifications") is not None
+            ),
+            20,
+            "the store, mailer and notifier workers to register",
+        )
 
-    def _workers_up(self) -> bool:
+    def _workers_up(self, wanted: set[str]) -> bool:
         for proc in self.procs:
             assert proc.poll() is None, f"a process exited: {proc.args}"
-        workers = _answers(f"{self.url}/api/v1/workers", {"X-Client-Token": CLIENT}) or {}
-        listed = workers.get("workers", workers) if isinstance(workers, dict) else workers
-        ids = {w.get("worker_id") for w in listed or []}
-        up = _answers(f"{self.notifier_url}/notifications") is not None
-        return {"store", "mailer", "notifier"} <= ids and up
+        workers = _answers(f"{self.url}/api/v1/workers", {"X-Client-Token": CLIENT}) or []
+        return wanted <= {w.get("worker_id") for w in workers}
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -195,3 +202,19 @@ def audit_env(
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+@pytest.fixture
+def no_notifier_env(
+    redis_url: str, prefix: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[AuditEnv]:
+    """Processes of one test, with every worker but the notifier."""
+    request.getfixturevalue("s3")
+    with SmtpServer() as smtp:
+        env = AuditEnv(redis_url, prefix, tmp_path, smtp, request.getfixturevalue("s3_url"))
+        try:
+            env.start_orchestrator()
+            env.start_workers(notifier=False)
+            yield env
+        finally:
+            env.stop()

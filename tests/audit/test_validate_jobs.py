@@ -8,6 +8,7 @@ import uuid
 
 import aiohttp
 
+from orchestrator.blueprints.audit.validate import NOTIFY_DISPATCH_TIMEOUT_S
 from tests.audit import data
 from tests.audit.client import Audits
 from tests.audit.conftest import AuditEnv
@@ -174,3 +175,21 @@ async def test_a_missing_attachment_fails_every_recipient_by_name(
     assert job["error"]["message"] == "could not send the e-mail to " + "; ".join(
         f"{address} {reason}" for address in [data.OPERATOR, *data.SUPERVISORS]
     )
+
+
+async def test_without_a_notifier_the_validation_still_ends_validated(
+    no_notifier_env: AuditEnv, http: aiohttp.ClientSession
+) -> None:
+    api = Audits(http, no_notifier_env)
+    job_id = await api.start(START, ask(data.CALL))
+    job = await api.ended(job_id, timeout=NOTIFY_DISPATCH_TIMEOUT_S + 20)
+
+    assert job["status"] == "finished", job
+    assert job["result"]["details"]["sent_to"] == [data.OPERATOR, *data.SUPERVISORS]
+    history = await api.history(job_id)
+    [timeout] = [e for e in history if e["type"] == "timeout"]
+    assert timeout["kind"] == "dispatch"
+    assert [e["state"] for e in history if e["type"] == "state_entered"][-2:] == [
+        "notify",
+        "validated",
+    ]

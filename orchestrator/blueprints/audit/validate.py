@@ -27,6 +27,8 @@ blueprint = Blueprint(
 )
 
 STORE_TIMEOUT_S = 30
+NOTIFY_DISPATCH_TIMEOUT_S = 10
+"""How long a validation waits for a notifier before it ends without notifying."""
 SEND_TIMEOUT_S = 60
 SEND_RETRIES = RetryPolicy(
     max_attempts=3, initial_interval_s=0.5, backoff_coefficient=2.0, max_interval_s=5.0
@@ -116,12 +118,19 @@ async def notify(initial_data: dict[str, Any], audit: dict[str, Any], actions: A
     text = f"Auditoría de {kind(given.is_call)} {given.task_uuid} validada"
     params = notify_params(text, "success", user_id=user, is_global=not user)
     # The mail went out and the validation is recorded: a notification that cannot be
-    # posted does not undo them, so both outcomes end the job validated.
+    # posted (refused, or no notifier in time) does not undo them, so the job ends validated
+    # either way; its history says what became of the notification.
     actions.dispatch_task(
         NOTIFY,
         params,
         transitions={"success": "validated", "failure": "validated"},
         timeout=STORE_TIMEOUT_S,
+        dispatch_timeout=NOTIFY_DISPATCH_TIMEOUT_S,
+        catch={
+            "DISPATCH_TIMEOUT": "validated",
+            "EXECUTION_TIMEOUT": "validated",
+            "HEARTBEAT_TIMEOUT": "validated",
+        },
     )
 
 
