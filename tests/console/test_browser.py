@@ -296,9 +296,19 @@ async def test_registering_a_workflow_shows_problems_next_to_the_input(
     await page.fill("#bp-source", json.dumps(GOOD))
     await page.click("form.upload button[type=submit]")
     await page.wait(q("#bp-registered"), "the registration")
+    ticket = {"subject": "Printer", "priority": "High"}
+    await stack.call("POST", "/api/v1/console-desk", {"initial_data": ticket})
+
+    async def counted() -> bool:
+        jobs = (await stack.call("GET", "/api/v1/dashboard"))["jobs"]
+        return jobs.get("console-desk") == {"waiting_for_human": 1}
+
+    await wait_for(counted, 10, "the ticket in the dashboard's counts")
     await page.click("#bp-registered a")
     await page.wait(q('#blueprint-graph g.node.start[data-state="received"]'), "its graph")
     assert await page.js(q('#blueprint-graph g.node[data-state="Triage"]'))
+    counts = await page.js(text_of("#blueprint-counts"))
+    assert counts == "1 waiting_for_human · this blueprint's jobs", counts
     assert (await stack.call("GET", "/api/v1/blueprints/console-desk"))["source"] == "registered"
     await page.screenshot(stack.shots / "blueprint.png")
 

@@ -62,7 +62,11 @@ async function list(root, ctx) {
 
 async function one(root, name, ctx) {
   const version = ctx.query.get("version") || undefined;
-  const bp = await get(`/api/v1/blueprints/${encodeURIComponent(name)}`, { version }, ctx.signal);
+  const [bp, dash] = await Promise.all([
+    get(`/api/v1/blueprints/${encodeURIComponent(name)}`, { version }, ctx.signal),
+    get("/api/v1/dashboard", {}, ctx.signal),
+  ]);
+  const under = Object.entries((dash.jobs || {})[name] || {});
   const versions = (bp.versions || []).map((v) => (typeof v === "string" ? { version: v } : v));
   root.append(
     h("h1", {}, "Blueprint ", bp.name),
@@ -70,7 +74,9 @@ async function one(root, name, ctx) {
       h("dt", {}, "version"), h("dd", { class: "mono" }, bp.version),
       h("dt", {}, "source"), h("dd", {}, bp.source + (bp.kind ? ` (${bp.kind})` : "") + (bp.retired ? ", retired" : "")),
       h("dt", {}, "route"), h("dd", { class: "mono" }, `POST ${bp.endpoint}`),
-      h("dt", {}, "jobs"), h("dd", {}, h("a", { href: `#/jobs?blueprint=${encodeURIComponent(bp.name)}` }, "this blueprint's jobs"))),
+      h("dt", {}, "jobs under way"), h("dd", { id: "blueprint-counts" },
+        under.length ? under.map(([st, n]) => `${n} ${st}`).join(", ") : "none", " · ",
+        h("a", { href: `#/jobs?blueprint=${encodeURIComponent(bp.name)}` }, "this blueprint's jobs"))),
     h("h2", {}, "Graph"),
     h("figure", { class: "graph-box", id: "blueprint-graph" }, drawGraph(bp.graph)),
     h("h2", {}, "Versions"),
