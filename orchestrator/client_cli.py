@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from yarl import URL
 
 from orchestrator.engine.model import TERMINAL
 
@@ -35,7 +36,15 @@ async def _call(
                 raise ApiError(f"{resp.status} {err.get('code', '')}: {err.get('message', raw)}")
             return payload if isinstance(payload, dict) else {"value": payload}
     except aiohttp.ClientConnectionError as exc:
-        raise ApiError(f"cannot reach the orchestrator at {url}: {exc}") from exc
+        raise ApiError(f"cannot reach the orchestrator at {_shown(url)}: {exc}") from exc
+
+
+def _shown(url: str) -> str:
+    """``url`` without the credentials a proxy in front may take in it (``user:pw@``)."""
+    parsed = URL(url)
+    if parsed.user is None and parsed.password is None:
+        return url
+    return str(parsed.with_password(None).with_user("***"))
 
 
 async def wait_for_end(

@@ -18,7 +18,7 @@ from websockets.frames import CloseCode
 from yarl import URL
 
 from .backoff import Backoff
-from .config import WorkerSettings
+from .config import WorkerSettings, redact_url
 from .errors import AuthError
 
 __all__ = ["CancelCallback", "CommandChannel"]
@@ -30,12 +30,16 @@ CancelCallback = Callable[[str, str, int | None], object]
 None when the command names none (an older orchestrator): every attempt is meant."""
 
 
+_SECRET_HEADERS = {"x-worker-token", "authorization"}
+"""Authorization: websockets turns ``user:password@`` in the URL into Basic credentials."""
+
+
 class _RedactToken(logging.Filter):
     """websockets logs every handshake header at DEBUG, the worker token included."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) == 2 and str(args[0]).lower() == "x-worker-token":
+        if isinstance(args, tuple) and len(args) == 2 and str(args[0]).lower() in _SECRET_HEADERS:
             record.args = (args[0], "<redacted>")
         return True
 
@@ -119,7 +123,7 @@ class CommandChannel:
             logger=_ws_logger,
         ) as ws:
             self._connected = self._opened = True
-            logger.info("command channel connected to %s", self.url)
+            logger.info("command channel connected to %s", redact_url(self.url))
             try:
                 async for message in ws:
                     self._dispatch(message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -11,7 +12,7 @@ from typing import Any
 
 from yarl import URL
 
-__all__ = ["ENV_VARS", "WorkerSettings"]
+__all__ = ["ENV_VARS", "WorkerSettings", "redact_url"]
 
 ENV_VARS: Mapping[str, str] = {
     "url": "ORCH_URL",
@@ -23,6 +24,16 @@ ENV_VARS: Mapping[str, str] = {
     "shutdown_grace_s": "WORKER_SHUTDOWN_GRACE_S",
 }
 """Environment variable read by :meth:`WorkerSettings.from_env` for each setting."""
+
+
+_USERINFO = re.compile(r"(?<=://)[^/?#\s]*@")
+
+
+def redact_url(url: str) -> str:
+    """``url`` for logs and messages: ``user:password@`` (or a token given as the user) becomes
+    ``***@``. A proxy in front of the orchestrator may take Basic credentials in ``--url``,
+    and log lines end up in log stores that many people read."""
+    return _USERINFO.sub("***@", url)
 
 
 def _default_worker_id() -> str:
@@ -131,9 +142,9 @@ def _check_url(value: Any) -> str | None:
     try:
         url = URL(value)
     except (TypeError, ValueError):
-        return f"{value!r} is not a URL: {hint}"
+        return f"{_shown('url', str(value))} is not a URL: {hint}"
     if url.scheme not in ("http", "https") or not url.host:
-        return f"{value!r} is not an http:// or https:// URL with a host: {hint}"
+        return f"{_shown('url', value)} is not an http:// or https:// URL with a host: {hint}"
     return None
 
 
@@ -184,4 +195,6 @@ def _check(name: str, value: Any) -> str | None:
 
 
 def _shown(name: str, raw: str) -> str:
+    if name == "url":
+        return repr(redact_url(raw))
     return "<hidden>" if name == "token" else repr(raw)

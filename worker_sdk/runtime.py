@@ -20,7 +20,7 @@ from .client import (
     UnreadableTask,
 )
 from .commands import CommandChannel
-from .config import WorkerSettings
+from .config import WorkerSettings, redact_url
 from .context import TaskContext
 from .deliveries import Admission, Declines, Running, RunningTasks
 from .errors import AuthError, OrchestratorError, WorkerNotRegistered
@@ -134,7 +134,7 @@ class WorkerRuntime:
             log(
                 "cannot register with %s (%s); retrying until it answers: is the orchestrator "
                 "running there? (--url / ORCH_URL)",
-                self._settings.url,
+                redact_url(self._settings.url),
                 reason,
             )
             try:
@@ -148,7 +148,7 @@ class WorkerRuntime:
         logger.info(
             "worker %s registered at %s for %s (capacity %d)",
             self._settings.worker_id,
-            self._settings.url,
+            redact_url(self._settings.url),
             ", ".join(sorted(self._handlers)),
             self._settings.capacity,
         )

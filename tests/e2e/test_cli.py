@@ -75,6 +75,10 @@ async def test_client_errors_are_one_clear_line(cluster: Cluster) -> None:
     assert bad_json.returncode == 2 and "--data is not valid JSON" in bad_json.stderr
     unreachable = await _run("jobs", "get", "x", "--url", "http://127.0.0.1:9")
     assert unreachable.returncode == 1 and "cannot reach the orchestrator" in unreachable.stderr
+    # credentials for a proxy in front are used, never echoed
+    hidden = await _run("jobs", "get", "x", "--url", "http://ops:s3cret@127.0.0.1:9")
+    assert "cannot reach the orchestrator at http://***@127.0.0.1:9/" in hidden.stderr
+    assert "s3cret" not in hidden.stderr
     assert "Traceback" not in bad_token.stderr + bad_json.stderr + unreachable.stderr
 
 
