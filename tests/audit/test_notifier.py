@@ -88,6 +88,22 @@ async def test_create_list_read_and_delete(
     assert "other" in [n["text"] for n in bobs], "another user's notifications stay"
 
 
+async def test_a_global_notification_naming_a_user_is_everyones(
+    audit_env: AuditEnv, http: aiohttp.ClientSession
+) -> None:
+    ana, bob = user(), user()
+    body = {"text": f"for all, from {ana}", "user_id": ana, "is_global": True}
+    status, made = await call(http, audit_env, "POST", "/notifications", json=body)
+    assert status == 201, made
+
+    _, bobs = await call(http, audit_env, "GET", "/notifications", params={"user_id": bob})
+    _, deleted = await call(http, audit_env, "DELETE", "/notifications", params={"user_id": ana})
+
+    assert made["id"] in [n["id"] for n in bobs]
+    assert deleted["deleted"] == 0, "deleting a user's notifications leaves the global ones"
+    await call(http, audit_env, "DELETE", f"/notifications/{made['id']}")
+
+
 async def test_refusals(audit_env: AuditEnv, http: aiohttp.ClientSession) -> None:
     cases = [
         (

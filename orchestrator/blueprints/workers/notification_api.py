@@ -117,7 +117,7 @@ async def mark_read(request: web.Request) -> web.Response:
 
 def _concerns(event: dict[str, Any], user_id: str | None) -> bool:
     notification = event["notification"]
-    return user_id is None or notification["user_id"] in (user_id, None)
+    return user_id is None or notification["is_global"] or notification["user_id"] == user_id
 
 
 async def events(request: web.Request) -> web.StreamResponse:

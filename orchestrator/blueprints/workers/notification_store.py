@@ -50,7 +50,8 @@ class NotificationStore:
         return f"{self.prefix}:n:{notification_id}"
 
     def _index(self, notification: Notification) -> str:
-        if notification["user_id"] is None:
+        # A global notification is everyone's, even if it also names a user.
+        if notification["is_global"] or notification["user_id"] is None:
             return f"{self.prefix}:global"
         return f"{self.prefix}:user:{notification['user_id']}"
 
