@@ -98,3 +98,24 @@ async def test_the_blueprint_list_names_the_routes(api: Api) -> None:
         {"kind": "action", "method": "POST", "path": "/api/v1/yaml-alerts/{id}/dismiss"},
         {"kind": "read", "method": "GET", "path": "/api/v1/yaml-alerts/{id}"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/api/v1/route-alerts/a1", "GET, HEAD"),
+        ("GET", "/api/v1/route-alerts/a1/acknowledge", "POST"),
+        ("PUT", "/api/v1/validate-thing", "POST"),
+    ],
+)
+async def test_another_method_on_a_declared_path_is_405(
+    api: Api, method: str, path: str, allowed: str
+) -> None:
+    resp = await api.client.request(method, path, headers={"Authorization": BEARER})
+    assert resp.status == 405, await resp.text()
+    assert resp.headers["Allow"] == allowed
+
+
+async def test_a_head_on_a_read_route_answers_like_its_get(api: Api) -> None:
+    resp = await api.client.head("/api/v1/route-alerts/nope", headers={"Authorization": BEARER})
+    assert resp.status == 404
