@@ -173,7 +173,8 @@ async def _start(request: web.Request, blueprint: str, route: StartRoute) -> web
     job = await request.app[STORE].load(job_id)
     if job is None:
         job, _ = await runner.create(bp, client, NewJob(initial_data=initial), job_id=job_id)
-    if job.client != client:
+    if job.client != client or job.blueprint != bp.name:
+        # the same id again names the same job; an id another process's job holds does not
         raise Conflict(f"job id {job_id} is taken", code="JOB_ID_TAKEN", details={"field": "id"})
     if route.wait_s and not job.terminal:
         job = await wait_ended(request.app, job.id, client, route.wait_s)

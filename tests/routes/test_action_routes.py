@@ -142,3 +142,9 @@ async def test_a_body_naming_another_decision_is_refused(api: Api, base: str) ->
     await start(api, base, "alert-8")
     status, body = await call(api, "POST", f"{base}/alert-8/dismiss", {"decision": "acknowledge"})
     assert status == 400 and body["field"] == "decision"
+
+
+async def test_an_alert_id_another_blueprints_job_holds_is_taken(api: Api) -> None:
+    await start(api, "/api/v1/route-alerts", "alert-9")
+    status, body = await call(api, "POST", "/api/v1/yaml-alerts", {"id": "alert-9"})
+    assert (status, body["code"]) == (409, "JOB_ID_TAKEN")
