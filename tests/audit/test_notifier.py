@@ -231,3 +231,23 @@ async def test_a_notify_task_run_twice_posts_one_notification(
         other.data["notification"]["id"],
         first.data["notification"]["id"],
     ]
+
+
+async def test_without_a_redis_url_the_notifier_keeps_notifications_in_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NOTIFIER_REDIS_URL", raising=False)
+    monkeypatch.setattr(notifier, "_store", None)
+    params = {"text": "first try", "is_global": True}
+
+    done = await run_task(notifier.worker, "notify", params, task_id="job-9.1")
+    store = notifier._store
+    assert store is not None
+    try:
+        listed = await store.list(0, 10, None)
+    finally:
+        await store.redis.aclose()
+
+    assert done.ok and done.data is not None
+    assert [n["id"] for n in listed] == [done.data["notification"]["id"]]
+    assert type(store.redis).__module__.startswith("fakeredis")

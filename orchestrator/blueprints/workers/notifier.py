@@ -5,7 +5,8 @@ notification API, both on one Redis store.
 (settings from ``ORCH_URL``, ``ORCH_WORKER_TOKEN``, ... as ``worker run``) and the API on
 ``NOTIFIER_HOST``:``NOTIFIER_PORT`` (default ``127.0.0.1:8000``, the seed's base URL).
 ``worker run orchestrator.blueprints.workers.notifier:worker`` runs the task side alone.
-Both keep notifications in ``NOTIFIER_REDIS_URL`` under ``NOTIFIER_PREFIX``.
+Both keep notifications in ``NOTIFIER_REDIS_URL`` under ``NOTIFIER_PREFIX`` (in memory when
+it is not set).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import signal
 import uuid
 from typing import Any
 
+import fakeredis
 import redis.asyncio as aioredis
 from aiohttp import web
 
@@ -27,15 +29,22 @@ from worker_sdk import TaskContext, TaskError, Worker, WorkerSettings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-
 worker = Worker()
 _store: NotificationStore | None = None
 
 
 def store_from_env() -> NotificationStore:
-    redis = aioredis.Redis.from_url(os.environ.get("NOTIFIER_REDIS_URL", DEFAULT_REDIS_URL))
-    return NotificationStore(redis, os.environ.get("NOTIFIER_PREFIX", "notifications"))
+    """On ``NOTIFIER_REDIS_URL``; without it, in this process's memory (fakeredis), so that
+    a first try needs no Redis server, as ``orchestrator serve --dev`` needs none."""
+    prefix = os.environ.get("NOTIFIER_PREFIX", "notifications")
+    url = os.environ.get("NOTIFIER_REDIS_URL")
+    if not url:
+        log.warning(
+            "NOTIFIER_REDIS_URL is not set: notifications live in this process's memory, "
+            "lost when it stops and seen by no other process"
+        )
+        return NotificationStore(fakeredis.FakeAsyncRedis(), prefix)
+    return NotificationStore(aioredis.Redis.from_url(url), prefix)
 
 
 @worker.task(TASK_TYPE)
