@@ -251,8 +251,22 @@ HEARTBEAT_ANSWER: Schema = {
         "status": {"const": "ttl_refreshed"},
         "cancelled_tasks": {
             "type": "array",
-            "description": "Tasks of this worker cancelled since the last heartbeat: stop them.",
-            "items": {"type": "object"},
+            "description": "Attempts of this worker's tasks cancelled since the last heartbeat: "
+            "stop each named attempt, and no other attempt of its task.",
+            "items": {
+                "type": "object",
+                "required": ["job_id", "task_id"],
+                "properties": {
+                    "type": {"const": "cancel_task"},
+                    "job_id": {"type": "string"},
+                    "task_id": {"type": "string"},
+                    "attempt": {
+                        "type": "integer",
+                        "description": "The attempt to stop (always sent; absent only from "
+                        "cancels stored by an older version, meaning every attempt).",
+                    },
+                },
+            },
         },
     },
 }

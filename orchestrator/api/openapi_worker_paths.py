@@ -119,7 +119,9 @@ def worker_paths(settings: Settings) -> Paths:
                 {101: {"description": "Switching to the WebSocket protocol."}},
                 (400, 403),
                 params=(WORKER_ID, *HANDSHAKE),
-                description="A GET without the WebSocket handshake is refused with 400 "
+                description='The orchestrator sends `{"type": "cancel_task", "job_id", '
+                '"task_id", "attempt"}`: stop that attempt, and no other attempt of the task. '
+                "A GET without the WebSocket handshake is refused with 400 "
                 "`WEBSOCKET_HANDSHAKE_REQUIRED`.",
             )
         },
