@@ -19,7 +19,7 @@ from orchestrator.appkeys import BUS, LOOPS, REGISTRY, SETTINGS, STORE
 from orchestrator.blueprint import submitted
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.mirror import Mirror
-from orchestrator.blueprint.routes import route_clash
+from orchestrator.blueprint.route_clashes import route_clash
 from orchestrator.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
 from orchestrator.loops.supervisor import run_every
 from orchestrator.storage.registered import Changed, Entry, Record, RegisteredStore

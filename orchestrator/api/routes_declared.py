@@ -27,6 +27,7 @@ from orchestrator.api.render import job_view, json_response
 from orchestrator.appkeys import REGISTRY, RUNNER, STORE
 from orchestrator.blueprint import templates
 from orchestrator.blueprint.dsl import Blueprint
+from orchestrator.blueprint.route_clashes import overlap, same_method
 from orchestrator.blueprint.routes import (
     ActionRoute,
     Body,
@@ -34,9 +35,7 @@ from orchestrator.blueprint.routes import (
     Reply,
     Route,
     StartRoute,
-    overlap,
     param_of,
-    same_method,
     status_name,
 )
 from orchestrator.engine import human

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.internal import INTERNAL
-from orchestrator.blueprint.routes import route_clash
+from orchestrator.blueprint.route_clashes import route_clash
 from orchestrator.blueprint.yaml_files import is_path_spec, load_path_spec
 
 Fetch = Callable[[str, str], Awaitable[Blueprint | None]]

@@ -19,10 +19,11 @@ in YAML blueprints) or, from Python, a callable taking the same data. The data a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.blueprint.route_clashes import overlap, same_method
 from orchestrator.engine.model import Job
 
 Body = Any
@@ -292,51 +293,6 @@ def template_problems(body: Body) -> list[str]:
     return []
 
 
-# -- clashes -------------------------------------------------------------------------------
-
-
-def _segments(path: str) -> list[str]:
-    """The path's segments; a ``/`` inside ``{name:regex}`` does not split."""
-    found, depth, current = [], 0, ""
-    for char in path.strip("/"):
-        depth += (char == "{") - (char == "}")
-        if char == "/" and depth == 0:
-            found.append(current)
-            current = ""
-        else:
-            current += char
-    return [*found, current]
-
-
-def _wild(segment: str) -> bool:
-    return segment.startswith("{") and segment.endswith("}")
-
-
-def _rest(segment: str) -> bool:
-    """``{name:.+}``: a pattern that may cross ``/``, so it matches the rest of the path."""
-    pattern = segment[1:-1].partition(":")[2] if _wild(segment) else ""
-    return bool(pattern) and pattern not in ("[^/]+", "[^/]*")
-
-
-def overlap(a: str, b: str) -> bool:
-    """Whether one concrete path matches both templates (aiohttp's ``{x}``, ``{x:regex}``)."""
-    left, right = _segments(a), _segments(b)
-    for i in range(max(len(left), len(right))):
-        x = left[i] if i < len(left) else None
-        y = right[i] if i < len(right) else None
-        if (x is not None and _rest(x)) or (y is not None and _rest(y)):
-            return True
-        if x is None or y is None:
-            return False
-        if not (_wild(x) or _wild(y) or x == y):
-            return False
-    return True
-
-
-def same_method(a: str, b: str) -> bool:
-    return a == b or {a, b} == {"GET", "HEAD"}
-
-
 def blueprint_problems(routes: Sequence[Route], create: str, states: Sequence[str]) -> list[str]:
     """Every declaration's problems, plus clashes among them and with the blueprint's own
     create route ``create`` (``/api/<version>/<endpoint>``)."""
@@ -357,32 +313,3 @@ def blueprint_problems(routes: Sequence[Route], create: str, states: Sequence[st
                         f"unknown state {rule.state!r}"
                     )
     return found
-
-
-def route_clash(bp: Any, others: Iterable[Any]) -> str | None:
-    """Why ``bp``'s routes (declared, or its create route) clash with those of ``others``
-    (blueprints), or ``None``."""
-    create = f"/api/{bp.api_version}/{bp.api_endpoint}"
-    for other in others:
-        if other is bp:
-            continue
-        other_create = f"/api/{other.api_version}/{other.api_endpoint}"
-        for route in bp.routes:
-            if same_method(route.method, "POST") and overlap(route.path, other_create):
-                return (
-                    f"blueprint {bp.name!r}: route {route.method} {route.path} clashes with "
-                    f"blueprint {other.name!r}'s create route {other_create}"
-                )
-            for theirs in other.routes:
-                if same_method(route.method, theirs.method) and overlap(route.path, theirs.path):
-                    return (
-                        f"blueprint {bp.name!r}: route {route.method} {route.path} clashes "
-                        f"with blueprint {other.name!r}'s route {theirs.method} {theirs.path}"
-                    )
-        for theirs in other.routes:
-            if same_method(theirs.method, "POST") and overlap(theirs.path, create):
-                return (
-                    f"blueprint {bp.name!r}: its create route {create} clashes with blueprint "
-                    f"{other.name!r}'s route {theirs.method} {theirs.path}"
-                )
-    return None

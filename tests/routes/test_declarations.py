@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator import Actions, Blueprint, BlueprintRegistry, create_app
-from orchestrator.blueprint.routes import ActionRoute, ReadRoute, Reply, StartRoute, overlap
+from orchestrator.blueprint.route_clashes import overlap
+from orchestrator.blueprint.routes import ActionRoute, ReadRoute, Reply, StartRoute
 from orchestrator.blueprint.yaml_loader import load_yaml
 from orchestrator.config import ClientToken
 from orchestrator.errors import BlueprintError
