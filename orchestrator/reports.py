@@ -166,7 +166,7 @@ async def _branch_result(
 
         def retry(j: Job, at: float) -> tuple[Job, Effects]:
             effects = Effects(release=[(task.task_type, task.ref)])
-            return machine.requeue(j, task, at, None, effects, reason=code), effects
+            return machine.requeue(j, task, at, None, effects, reason=code, err=err), effects
 
         return "result_accepted_retrying" if await runner.step(job, retry) else None
     if failure and parallel.fail_fast(job):

@@ -18,6 +18,9 @@ Two families live here, and they never mix:
 
 from __future__ import annotations
 
+import math
+import time
+from datetime import datetime
 from typing import Any
 
 __all__ = [
@@ -57,16 +60,49 @@ class TaskError(Exception):
         self.retryable = retryable
         self.status = status
         self.data = data
+        self.retry_after_s: float | None = None
+        """Seconds the worker asks the orchestrator to wait before the next attempt."""
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}" if self.message else self.code
 
 
 class RetryLater(TaskError):
-    """A retryable ``TaskError``: the task failed for a reason that may pass (a busy upstream)."""
+    """A retryable ``TaskError``: the task failed for a reason that may pass (a busy upstream).
 
-    def __init__(self, message: str = "", code: str = "RETRY_LATER") -> None:
-        super().__init__(code, message, retryable=True)
+    Args:
+        message: Why, recorded in the job's history (``reason=`` is the same).
+        code: The error code; the blueprint's ``non_retryable`` codes are never retried.
+        after: Seconds to wait before the next attempt, or an aware ``datetime`` to wait
+            until. ``None``: the blueprint's backoff. The orchestrator caps it at the retry
+            policy's ``max_interval_s``, and the attempt still counts toward ``max_attempts``.
+        reason: Alias of ``message``, for ``RetryLater(after=30, reason="rate limited")``.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        code: str = "RETRY_LATER",
+        *,
+        after: float | datetime | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(code, reason if reason is not None else message, retryable=True)
+        # Converted to seconds now, on the worker's clock: the orchestrator's clock may differ,
+        # and a relative delay is what it schedules.
+        self.retry_after_s = _seconds(after)
+
+
+def _seconds(after: float | datetime | None) -> float | None:
+    if after is None:
+        return None
+    if isinstance(after, datetime):
+        if after.tzinfo is None:
+            raise ValueError("RetryLater(after=datetime): the datetime must be timezone-aware")
+        return max(0.0, after.timestamp() - time.time())
+    if isinstance(after, bool) or not isinstance(after, int | float) or not math.isfinite(after):
+        raise ValueError(f"RetryLater(after=...) must be seconds or a datetime, not {after!r}")
+    return max(0.0, float(after))
 
 
 class OrchestratorError(Exception):

@@ -37,10 +37,19 @@ class ErrorInfo:
     code: str
     message: str
     retryable: bool
+    retry_after_s: float | None = None
+    """The delay ``RetryLater(after=...)`` asked for; ``None``: the blueprint's backoff."""
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON shape the orchestrator expects."""
-        return {"code": self.code, "message": self.message, "retryable": self.retryable}
+        wire: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "retryable": self.retryable,
+        }
+        if self.retry_after_s is not None:
+            wire["retry_after_s"] = self.retry_after_s
+        return wire
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,12 @@ def outcome_from_exception(exc: Exception) -> TaskOutcome:
         problem = _json_problem(exc.data)
         if problem:
             return _invalid(f"TaskError.data: {problem}", exc)
-        error = ErrorInfo(code=exc.code, message=exc.message, retryable=exc.retryable)
+        error = ErrorInfo(
+            code=exc.code,
+            message=exc.message,
+            retryable=exc.retryable,
+            retry_after_s=exc.retry_after_s if exc.retryable else None,
+        )
         return TaskOutcome(status=exc.status, data=exc.data, error=error, exception=exc)
     error = ErrorInfo(code=HANDLER_ERROR, message=repr(exc), retryable=False)
     return TaskOutcome(status="failure", error=error, exception=exc)

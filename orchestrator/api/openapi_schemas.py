@@ -193,6 +193,16 @@ TASK_RESULT: Schema = {
                 "code": {"type": "string"},
                 "message": {"type": "string"},
                 "retryable": {"type": "boolean"},
+                "retry_after_s": {
+                    "type": ["number", "null"],
+                    "minimum": 0,
+                    "maximum": 999999999,
+                    "description": (
+                        "With `retryable`: seconds to wait before the next attempt "
+                        "(`RetryLater(after=...)`), capped at the retry policy's "
+                        "`max_interval_s`; the attempt still counts. Null: the policy's backoff."
+                    ),
+                },
             },
         },
         "attempt": {

@@ -227,6 +227,12 @@ def task_result(body: object) -> dict[str, Any]:
             raise _invalid("error.code", "must be a string")
         if not isinstance(err.get("retryable", False), bool):
             raise _invalid("error.retryable", "must be a boolean")
+        after = err.get("retry_after_s")
+        # bool is an int: refuse it, as a delay of True seconds is a client bug.
+        if after is not None and (
+            isinstance(after, bool) or not isinstance(after, int | float) or not 0 <= after < 1e9
+        ):
+            raise _invalid("error.retry_after_s", "must be a number of seconds >= 0, or null")
     if data.get("attempt") is not None:
         data = {**data, "attempt": integer(data["attempt"], "attempt", 1)}
     return data

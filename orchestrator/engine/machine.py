@@ -24,7 +24,7 @@ from orchestrator.engine.actions import (
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.events import TERMINAL_EVENT, record, task_result_fields
 from orchestrator.engine.model import JSON, Job, JobStatus, Task, TaskStatus
-from orchestrator.engine.retry import backoff_s, can_retry
+from orchestrator.engine.retry import can_retry, retry_delay_s
 from orchestrator.engine.schema import violations
 
 
@@ -182,7 +182,7 @@ def on_result(
         job = job.evolve(
             last_task={"task_id": task.task_id, "worker": task.worker, "answer": answer}
         )
-        job = requeue(job, task, now, rng, effects, reason=code)
+        job = requeue(job, task, now, rng, effects, reason=code, err=err)
         return ResultOutcome(job, effects, answer, False)
     answer = f"result_accepted_{status}"
     base = job.evolve(task=None, last_task=_last(task, answer))
@@ -234,10 +234,19 @@ def _last(task: Task, answer: str) -> JSON:
 
 
 def requeue(
-    job: Job, task: Task, now: float, rng: random.Random | None, effects: Effects, *, reason: str
+    job: Job,
+    task: Task,
+    now: float,
+    rng: random.Random | None,
+    effects: Effects,
+    *,
+    reason: str,
+    err: JSON | None = None,
 ) -> Job:
-    """Put ``task`` back for another attempt after a backoff."""
-    delay = backoff_s(task.retry, task.attempt, rng)
+    """Put ``task`` back for another attempt after a backoff, or the delay its worker asked."""
+    delay = retry_delay_s(task.retry, task.attempt, err, rng)
+    # The worker's own words go into the history next to the delay they explain.
+    asked = {"message": str(err.get("message") or "")} if err and err.get("message") else {}
     again = replace(
         task,
         attempt=task.attempt + 1,
@@ -260,6 +269,7 @@ def requeue(
         attempt=again.attempt,
         delay_s=round(delay, 3),
         reason=reason,
+        **asked,
     )
 
 

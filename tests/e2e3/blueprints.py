@@ -200,6 +200,27 @@ async def retried(attempt: int) -> dict[str, Any]:
     return {"attempt": attempt}
 
 
+deferring = Blueprint("deferring", api_endpoint="deferring")
+
+
+@deferring.handler(start=True)
+async def try_deferred(initial_data: dict[str, Any], actions: Actions) -> None:
+    actions.dispatch_task(
+        "deferred",
+        {"after": initial_data["after"]},
+        transitions={"success": "deferred_done"},
+        # The cap bounds what the worker may ask; the backoff (0.1 s) is what it overrides.
+        retry_policy=RetryPolicy(
+            max_attempts=2, initial_interval_s=0.1, max_interval_s=initial_data["cap"], jitter=0
+        ),
+    )
+
+
+@deferring.handler(end=True)
+async def deferred_done(attempt: int) -> dict[str, Any]:
+    return {"attempt": attempt}
+
+
 # -- quarantine ------------------------------------------------------------------------------
 
 TOTAL_SCHEMA = {

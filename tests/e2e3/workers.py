@@ -14,7 +14,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from tests.e2e3.shared import key
-from worker_sdk import TaskContext, TaskError, TaskResult, Worker
+from worker_sdk import RetryLater, TaskContext, TaskError, TaskResult, Worker
 
 worker = Worker()
 MARKS = Path(os.environ.get("E2E_MARKS", "."))
@@ -63,6 +63,14 @@ async def flaky(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
     """Fails (retryable) on its first ``fail_times`` attempts."""
     if ctx.attempt <= params["fail_times"]:
         raise TaskError("FLAKY", f"attempt {ctx.attempt} fails", retryable=True)
+    return {"attempt": ctx.attempt}
+
+
+@worker.task("deferred")
+async def deferred(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    """Asks, on its first attempt, to be run again ``params["after"]`` seconds later."""
+    if ctx.attempt == 1:
+        raise RetryLater(after=params["after"], reason="rate limited upstream")
     return {"attempt": ctx.attempt}
 
 
