@@ -28,6 +28,8 @@ class Mailbox:
     """aiosmtpd's handler: ``refuse`` (address → SMTP answer) is read at each RCPT."""
 
     refuse: dict[str, str] = field(default_factory=dict)
+    defer_once: set[str] = field(default_factory=set)
+    """Addresses answered ``451`` at their next RCPT only."""
     deliveries: list[Delivery] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -36,6 +38,9 @@ class Mailbox:
     ) -> str:
         with self.lock:
             answer = self.refuse.get(address)
+            if address in self.defer_once:
+                self.defer_once.discard(address)
+                answer = "451 4.3.0 try again later"
         if answer:
             return answer
         envelope.rcpt_tos.append(address)
