@@ -33,7 +33,8 @@ WORKER_BINDING = web.RequestKey("worker_binding", str)
 """The worker id a per-worker token is bound to; "" for the global token."""
 
 ERROR_SHAPES: dict[object, Callable[[web.Request, OrchestratorError], web.Response]] = {}
-"""Route handler → how it renders an error (``routes_declared.py``); others use the envelope."""
+"""Route handler → how it renders an error (``routes_declared.py``); others use the envelope.
+One entry per declared route of each app made: a handful, even in a test run."""
 
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")

@@ -21,7 +21,7 @@ from aiohttp import web
 from orchestrator.api import human_bodies, route_forms
 from orchestrator.api.bodysize import streams_body
 from orchestrator.api.job_wait import wait_ended
-from orchestrator.api.jobs import _idempotent_job_id
+from orchestrator.api.jobs import _idempotent_job_id, create_job
 from orchestrator.api.middleware import CLIENT, ERROR_SHAPES, Handler, read_json
 from orchestrator.api.render import job_view, json_response
 from orchestrator.appkeys import REGISTRY, RUNNER, STORE
@@ -48,7 +48,6 @@ from orchestrator.runner import NewJob
 JOB_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 """A job id a client chooses (``job_id_from``): it goes into Redis keys, so no braces."""
 
-CREATE_ROUTE = "/api/{version}/{endpoint}"
 URLENCODED = "application/x-www-form-urlencoded"
 JSON_MEDIA = "application/json"
 _INVALID = ("INVALID_DECISION", "VALIDATION_ERROR", "ROLE_MISMATCH")
@@ -67,7 +66,7 @@ def route_table(
     taken = [
         (r.method, r.path)
         for r in builtin
-        if r.path.startswith("/api/") and _canonical(r.path) != CREATE_ROUTE
+        if r.path.startswith("/api/") and r.handler is not create_job
     ]
     table = []
     for bp in blueprints:
@@ -80,10 +79,6 @@ def route_table(
                     )
             table.append(web.route(route.method, route.path, _handler(bp.name, route)))
     return table
-
-
-def _canonical(path: str) -> str:
-    return "/".join(p.partition(":")[0] + "}" if ":" in p else p for p in path.split("/"))
 
 
 def _handler(blueprint: str, route: Route) -> Handler:
