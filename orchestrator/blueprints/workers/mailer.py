@@ -13,7 +13,6 @@ a server away, a timeout or a ``4xx`` answer may pass, so the task is retried
 
 from __future__ import annotations
 
-import logging
 import mimetypes
 import os
 import tempfile
@@ -23,13 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import aiosmtplib
 
+from orchestrator.blueprints.workers.smtp_send import deliver
 from orchestrator.blueprints.workers.smtp_settings import SmtpSettings
 from worker_sdk import JobFiles, RetryLater, TaskContext, TaskError, Worker
 from worker_sdk.errors import OrchestratorError
-
-log = logging.getLogger(__name__)
 
 worker = Worker()
 
@@ -42,7 +39,7 @@ def _message(settings: SmtpSettings, params: dict[str, Any], ctx: TaskContext) -
     message["Date"] = formatdate(usegmt=True)
     domain = settings.sender.rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<{ctx.task_id}@{domain}>"
-    # Bcc is never a header: its addresses are envelope recipients only (see _send).
+    # Bcc is never a header: its addresses are envelope recipients only (smtp_send.py).
     message.set_content(params.get("text", ""))
     return message
 
@@ -76,43 +73,6 @@ def _add(message: EmailMessage, name: str, content: bytes) -> None:
     message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
 
 
-def _refused(code: int, message: str) -> TaskError:
-    if code >= 500:
-        return TaskError("EMAIL_REJECTED", f"{code} {message}")
-    return RetryLater(f"{code} {message}", code="SMTP_UNAVAILABLE")
-
-
-async def _send(settings: SmtpSettings, message: EmailMessage, to: str) -> list[str]:
-    """Send to ``to`` and the BCC list; the BCC addresses the server accepted."""
-    try:
-        refused, _ = await aiosmtplib.send(
-            message,
-            recipients=[to, *settings.bcc],
-            hostname=settings.host,
-            port=settings.port,
-            start_tls=settings.starttls,
-            username=settings.username,
-            password=settings.password,
-            timeout=settings.timeout_s,
-            cert_bundle=settings.ca_file,
-        )
-    except aiosmtplib.SMTPRecipientsRefused as exc:
-        first = exc.recipients[0]
-        raise _refused(first.code, f"{first.recipient}: {first.message}") from None
-    except aiosmtplib.SMTPResponseException as exc:
-        raise _refused(exc.code, exc.message) from None
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        where = f"{settings.host}:{settings.port}"
-        raise RetryLater(f"{where}: {exc}", code="SMTP_UNAVAILABLE") from None
-    if to in refused:
-        # The BCC copies went; the recipient's did not.
-        code, text = refused[to]
-        raise _refused(code, f"{to}: {text}")
-    for address, (code, text) in refused.items():
-        log.warning("BCC address %s refused: %s %s", address, code, text)
-    return [a for a in settings.bcc if a not in refused]
-
-
 @worker.task("email.send")
 async def send_email(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
     to = params.get("to")
@@ -126,5 +86,5 @@ async def send_email(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]
     names = params.get("attachments") or []
     if names:
         await _attach(message, names, ctx)
-    bcc = await _send(settings, message, to)
+    bcc = await deliver(settings, message, to)
     return {"to": to, "bcc": bcc, "message_id": message["Message-ID"], "attachments": names}
