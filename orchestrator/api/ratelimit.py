@@ -10,6 +10,7 @@ protects the service, it must not be the thing that takes it down.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import math
@@ -57,6 +58,9 @@ class RateLimiter:
         self._warned_at = -math.inf
         self._local: dict[tuple[str, str], tuple[int, float]] = {}
         """(kind, identity) → (tokens taken from Redis not spent yet, usable until)."""
+        self._flights: dict[tuple[str, str], asyncio.Future[int]] = {}
+        self._demand: dict[tuple[str, str], int] = {}
+        """Requests waiting on a bucket's fetch in flight: the next fetch's size."""
 
     async def check(self, client: str, ip: str) -> web.Response | None:
         """None when the request may go on, else the 429 to answer.
@@ -75,18 +79,72 @@ class RateLimiter:
         need = [b for b in buckets if not self._spend_local(b, now)]
         if not need:
             return None
-        batches = [max(1, int(min(b.rate_per_s, b.burst) * BATCH_FRACTION)) for b in need]
         try:
-            taken = await take(self._store, need, int(time.time() * 1000), batches)
+            if len(need) == 1:
+                waits = [await self._acquire(need[0])]
+            else:
+                waits = list(await asyncio.gather(*(self._acquire(b) for b in need)))
         except (RedisError, OSError) as exc:
             self._warn(exc)
             return None
-        if len(self._local) > MAX_LOCAL:  # many one-off IPs: forget the stale ones
+        if not any(waits):
+            return None
+        for bucket, wait in zip(need, waits, strict=True):
+            if not wait:  # refused by another bucket: this one's token goes back to the pool
+                self._keep(bucket, 1, time.monotonic())
+        return _refusal(need, waits)
+
+    async def _acquire(self, bucket: Bucket) -> int:
+        """Spends one token of ``bucket``: 0 when done, else ms until Redis has one.
+
+        One fetch per bucket is in flight at a time, sized to the requests waiting for it:
+        concurrent misses that each fetched a batch of their own would take the bucket
+        many times over and, answered out of order, refuse requests it could serve."""
+        key = (bucket.kind, bucket.identity)
+        batch = max(1, int(min(bucket.rate_per_s, bucket.burst) * BATCH_FRACTION))
+        while True:
+            if self._spend_local(bucket, time.monotonic()):
+                return 0
+            flight = self._flights.get(key)
+            if flight is not None:
+                self._demand[key] = self._demand.get(key, 0) + 1
+                try:
+                    wait = await asyncio.shield(flight)
+                except asyncio.CancelledError:
+                    if flight.cancelled():  # its request went away: fetch anew
+                        continue
+                    raise
+                if wait:
+                    return wait
+                continue
+            flight = asyncio.get_running_loop().create_future()
+            self._flights[key] = flight
+            want = max(batch, self._demand.pop(key, 0) + 1)
+            try:
+                [(got, wait)] = await take(self._store, [bucket], int(time.time() * 1000), [want])
+            except asyncio.CancelledError:
+                flight.cancel()
+                raise
+            except Exception as exc:
+                flight.set_exception(exc)
+                flight.exception()  # retrieved: the waiters re-raise it, nobody else must
+                raise
+            finally:
+                del self._flights[key]
+            if got:
+                self._keep(bucket, got, time.monotonic())
+            flight.set_result(0 if got else wait)
+            if not got:
+                return wait
+
+    def _keep(self, bucket: Bucket, tokens: int, now: float) -> None:
+        key = (bucket.kind, bucket.identity)
+        held = self._local.get(key)
+        if held is not None and held[1] >= now:
+            tokens += held[0]
+        elif len(self._local) > MAX_LOCAL:  # many one-off IPs: forget the stale ones
             self._local = {k: v for k, v in self._local.items() if v[1] >= now}
-        for bucket, (got, _) in zip(need, taken, strict=True):
-            if got > 1:  # one is spent by this request, the rest kept for the next ones
-                self._local[(bucket.kind, bucket.identity)] = (got - 1, now + LOCAL_TOKENS_S)
-        return _refusal(need, [0 if got else wait for got, wait in taken])
+        self._local[key] = (tokens, now + LOCAL_TOKENS_S)
 
     def _spend_local(self, bucket: Bucket, now: float) -> bool:
         key = (bucket.kind, bucket.identity)
