@@ -112,3 +112,6 @@ async def test_a_cancel_that_comes_before_its_delivery_is_declined_not_run(
     fake.enqueue("hold", job_id="job-7", task_id="task-7", attempt=2)
     await wait_for(lambda: 2 in handler.contexts, what="attempt 2 to run")
     assert len(fake.declines) == 1
+    # and its own cancel stops it (so the worker stops without waiting out its grace period)
+    await _heartbeat_answered(fake, {"job_id": "job-7", "task_id": "task-7", "attempt": 2})
+    await wait_for(lambda: not worker.running_task_ids, what="attempt 2 to stop")
