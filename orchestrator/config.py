@@ -7,8 +7,6 @@ environment (``ORCH_*``), command-line flags. ``docs/configuration.md`` lists ev
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from orchestrator.config_checks import ops_problems, s3_problems
 from orchestrator.errors import ConfigError
 from orchestrator.storage.keys import check_name
 
@@ -144,69 +143,11 @@ class Settings:
             problems.append(str(exc))
         if self.heartbeat_interval_s >= self.lease_s:
             problems.append("heartbeat_interval_s must be shorter than lease_s")
-        problems.extend(_ops_problems(self))
-        problems.extend(_s3_problems(self))
+        problems.extend(ops_problems(self))
+        problems.extend(s3_problems(self))
         if problems:
             raise ConfigError("bad configuration:\n" + "\n".join(f"  - {p}" for p in problems))
         return self
-
-
-SIGV4_LONGEST_S = 7 * 24 * 3600
-
-
-def _s3_problems(s: Settings) -> list[str]:
-    if not s.s3_bucket:
-        return []
-    problems = []
-    if (s.s3_access_key_id is None) != (s.s3_secret_access_key is None):
-        problems.append("s3_access_key_id and s3_secret_access_key must be set together")
-    if s.s3_endpoint_url is not None and not s.s3_endpoint_url.startswith(("http://", "https://")):
-        problems.append("s3_endpoint_url must be an http(s) URL")
-    prefix = s.s3_key_prefix
-    if not prefix or prefix.startswith("/") or prefix.endswith("/") or "//" in prefix:
-        problems.append("s3_key_prefix must be non-empty, without leading/trailing or double /")
-    elif ".." in prefix.split("/"):
-        problems.append("s3_key_prefix must not hold '..'")
-    if not 1 <= s.s3_max_expires_s <= SIGV4_LONGEST_S:
-        problems.append(f"s3_max_expires_s must be between 1 and {SIGV4_LONGEST_S}")
-    if not 1 <= s.s3_presign_expires_s <= s.s3_max_expires_s:
-        problems.append("s3_presign_expires_s must be between 1 and s3_max_expires_s")
-    if s.s3_max_upload_bytes < 1:
-        problems.append("s3_max_upload_bytes must be >= 1")
-    return problems
-
-
-LOG_FORMATS = ("text", "json")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-def _ops_problems(s: Settings) -> list[str]:
-    problems = []
-    limits = [("client", RateLimit(s.client_rate_per_s, s.client_burst))]
-    limits.append(("ip", RateLimit(s.ip_rate_per_s, s.ip_burst)))
-    limits += [(f"client {c.name!r}", c.rate_limit) for c in s.clients if c.rate_limit]
-    for who, limit in limits:
-        # NaN and infinity would reach the Lua script as text it cannot read
-        if not (math.isfinite(limit.rate_per_s) and limit.rate_per_s > 0 and limit.burst >= 1):
-            problems.append(f"rate limit of {who}: rate must be > 0 and burst >= 1")
-    for proxy in s.trusted_proxies:
-        try:
-            ipaddress.ip_network(proxy, strict=False)
-        except ValueError:
-            problems.append(f"trusted_proxies: {proxy!r} is not an IP address or network")
-    if s.log_format not in LOG_FORMATS:
-        problems.append(f"log_format must be one of {', '.join(LOG_FORMATS)}")
-    if s.log_level not in LOG_LEVELS:
-        problems.append(f"log_level must be one of {', '.join(LOG_LEVELS)}")
-    if not (0 < s.webhook_timeout_s < math.inf and s.webhook_backoff_s > 0):
-        problems.append("webhook_timeout_s and webhook_backoff_s must be finite and > 0")
-    if s.webhook_max_attempts < 1:
-        problems.append("webhook_max_attempts must be >= 1")
-    if not s.webhook_backoff_s <= s.webhook_backoff_max_s < math.inf:
-        problems.append("webhook_backoff_max_s must be finite and >= webhook_backoff_s")
-    if s.webhook_max_in_flight < 1 or s.webhook_max_per_host < 1:
-        problems.append("webhook_max_in_flight and webhook_max_per_host must be >= 1")
-    return problems
 
 
 def _as_bool(value: object) -> bool:

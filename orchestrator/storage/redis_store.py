@@ -19,6 +19,7 @@ from orchestrator.storage import codec
 from orchestrator.storage.commit_extra import CommitExtra
 from orchestrator.storage.keys import Keys
 from orchestrator.storage.scripts import Scripts
+from orchestrator.storage.worker_registry import WorkerRegistry
 
 _MS = 1000.0
 
@@ -28,7 +29,7 @@ def ready_score(priority: int, now: float) -> float:
     return (9 - priority) * 10_000_000_000_000 + int(now * _MS)
 
 
-class RedisStore:
+class RedisStore(WorkerRegistry):
     def __init__(self, redis: Redis, prefix: str, *, embedded: bool = False) -> None:
         # redis-py's annotations type replies as unions of every possible shape; we know the
         # shape of each reply, so the client is used untyped inside this class.
@@ -359,57 +360,3 @@ class RedisStore:
             keys=[key], args=[int(time.time() * _MS), limit, int(hold_s * _MS)]
         )
         return [m.decode() for m in due]
-
-    # -- workers --------------------------------------------------------------------------
-
-    async def register_worker(self, worker_id: str, info: dict[str, Any]) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(self.keys.workers, worker_id, orjson.dumps(info))
-            pipe.zadd(self.keys.workers_seen, {worker_id: int(time.time() * _MS)})
-            await pipe.execute()
-
-    async def heartbeat(
-        self, worker_id: str, info: dict[str, Any] | None
-    ) -> tuple[bool, list[dict[str, Any]]]:
-        """Refreshes the worker's last-seen time; returns (known, cancelled tasks)."""
-        flags = self.keys.worker_cancels(worker_id)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(self.keys.workers_seen, {worker_id: int(time.time() * _MS)}, xx=True)
-            # not ZADD's CH count: a heartbeat in the same millisecond as the last one changes
-            # nothing, yet the worker is known
-            pipe.zscore(self.keys.workers_seen, worker_id)
-            pipe.spop(flags, 100)
-            if info is not None:
-                pipe.hset(self.keys.workers, worker_id, orjson.dumps(info))
-            _, seen, cancelled, *_ = await pipe.execute()
-        return seen is not None, [orjson.loads(c) for c in cancelled or []]
-
-    async def worker_info(self, worker_id: str) -> dict[str, Any] | None:
-        raw = await self.redis.hget(self.keys.workers, worker_id)
-        return orjson.loads(raw) if raw else None
-
-    async def workers_seen(self, worker_ids: list[str]) -> list[float | None]:
-        if not worker_ids:
-            return []
-        scores = await self.redis.zmscore(self.keys.workers_seen, worker_ids)
-        return [s / _MS if s is not None else None for s in scores]
-
-    async def live_workers(self, ttl_s: float) -> list[tuple[dict[str, Any], float]]:
-        """Workers seen within ``ttl_s``; older ones are forgotten on the way."""
-        k = self.keys
-        cutoff = int((time.time() - ttl_s) * _MS)
-        dead = await self.redis.zrangebyscore(k.workers_seen, "-inf", cutoff)
-        if dead:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.zrem(k.workers_seen, *dead)
-                pipe.hdel(k.workers, *dead)
-                await pipe.execute()
-        seen = await self.redis.zrange(k.workers_seen, 0, -1, withscores=True)
-        if not seen:
-            return []
-        infos = await self.redis.hmget(k.workers, [w for w, _ in seen])
-        return [
-            (orjson.loads(info), score / _MS)
-            for (_, score), info in zip(seen, infos, strict=True)
-            if info
-        ]
