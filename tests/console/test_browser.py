@@ -311,6 +311,11 @@ async def test_registering_a_workflow_shows_problems_next_to_the_input(
     assert counts == "1 waiting_for_human · this blueprint's jobs", counts
     assert (await stack.call("GET", "/api/v1/blueprints/console-desk"))["source"] == "registered"
     await page.screenshot(stack.shots / "blueprint.png")
+    # a blueprint from a file: its graph and version, and no stray text for what it lacks
+    await page.goto(f"{stack.url}/console/#/blueprints/review")
+    await page.wait(q('#blueprint-graph g.node.start[data-state="prepare"]'), "review's graph")
+    view = await page.js(text_of(".view"))
+    assert "null" not in view and "undefined" not in view, view
 
     # a client that may not manage blueprints reads why, from the API's own error
     viewer = await signed_in(browser, stack, VIEWER_TOKEN)

@@ -68,7 +68,7 @@ async function one(root, name, ctx) {
   ]);
   const under = Object.entries((dash.jobs || {})[name] || {});
   const versions = (bp.versions || []).map((v) => (typeof v === "string" ? { version: v } : v));
-  root.append(
+  const parts = [
     h("h1", {}, "Blueprint ", bp.name),
     h("dl", { class: "facts" },
       h("dt", {}, "version"), h("dd", { class: "mono" }, bp.version),
@@ -87,7 +87,9 @@ async function one(root, name, ctx) {
     bp.definition ? h("details", { open: true }, h("summary", {}, "Definition"),
       typeof bp.definition === "object" && bp.definition.yaml
         ? h("pre", { class: "json" }, bp.definition.yaml) : json(bp.definition)) : null,
-    h("details", {}, h("summary", {}, "DOT"), h("pre", { class: "json" }, bp.graph.dot || "")));
+    h("details", {}, h("summary", {}, "DOT"), h("pre", { class: "json" }, bp.graph.dot || "")),
+  ];
+  root.append(...parts.filter(Boolean)); // a file blueprint has no stored definition
 }
 
 export async function render(root, args, ctx) {

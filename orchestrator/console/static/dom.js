@@ -74,15 +74,33 @@ export function table(headers, rows, attrs = {}) {
     h("tbody", {}, rows));
 }
 
-/** Asks in a modal dialog (keyboard and screen-reader friendly); resolves true on "yes". */
+/**
+ * Asks in a modal dialog (keyboard and screen-reader friendly); resolves true on "yes".
+ * The answer comes from the buttons' own clicks (and Escape), not from the dialog's `close`
+ * event: that event is queued, and one left over from the previous question would answer
+ * the next one.
+ */
 export function confirmDialog(text, yes = "Yes") {
   const dialog = document.getElementById("confirm");
+  const yesButton = document.getElementById("confirm-yes");
+  const noButton = document.getElementById("confirm-no");
   document.getElementById("confirm-text").textContent = text;
-  document.getElementById("confirm-yes").textContent = yes;
+  yesButton.textContent = yes;
   return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
-    dialog.returnValue = "";
+    const answer = (value) => (event) => {
+      event.preventDefault();
+      yesButton.removeEventListener("click", onYes);
+      noButton.removeEventListener("click", onNo);
+      dialog.removeEventListener("cancel", onNo);
+      dialog.close();
+      resolve(value);
+    };
+    const onYes = answer(true);
+    const onNo = answer(false);
+    yesButton.addEventListener("click", onYes);
+    noButton.addEventListener("click", onNo);
+    dialog.addEventListener("cancel", onNo); // Escape
     dialog.showModal();
-    document.getElementById("confirm-no").focus();
+    noButton.focus();
   });
 }

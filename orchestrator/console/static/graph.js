@@ -31,11 +31,23 @@ function layers(graph) {
   }
   const last = Math.max(0, ...rank.values()) + 1;
   const cols = [];
-  for (const s of graph.states) {
+  for (const s of [...graph.states].sort()) {
     const r = rank.has(s) ? rank.get(s) : last;
     (cols[r] ||= []).push(s);
   }
-  return cols.filter(Boolean);
+  // Order each column by where its predecessors sit (their mean row): fewer crossings.
+  const row = new Map();
+  const preds = new Map(graph.states.map((s) => [s, []]));
+  for (const [a, b] of graph.edges) if (preds.has(b)) preds.get(b).push(a);
+  return cols.filter(Boolean).map((col) => {
+    const weight = (s) => {
+      const placed = preds.get(s).filter((p) => row.has(p)).map((p) => row.get(p));
+      return placed.length ? placed.reduce((x, y) => x + y, 0) / placed.length : Infinity;
+    };
+    const ordered = col.map((s) => [weight(s), s]).sort((x, y) => (x[0] === y[0] ? (x[1] < y[1] ? -1 : 1) : x[0] < y[0] ? -1 : 1)).map(([, s]) => s);
+    ordered.forEach((s, i) => row.set(s, i));
+    return ordered;
+  });
 }
 
 /** The states entered, in order, and the edges taken, from a job's history events. */
@@ -62,7 +74,7 @@ export function drawGraph(graph, mark = {}) {
   const tallest = Math.max(...cols.map((c) => c.length));
   cols.forEach((col, x) => {
     const offset = ((tallest - col.length) * (H + GAP_Y)) / 2;
-    col.sort().forEach((s, y) => pos.set(s, { x: PAD + x * (W + GAP_X), y: PAD + offset + y * (H + GAP_Y) }));
+    col.forEach((s, y) => pos.set(s, { x: PAD + x * (W + GAP_X), y: PAD + offset + y * (H + GAP_Y) }));
   });
   const width = PAD * 2 + cols.length * W + (cols.length - 1) * GAP_X;
   const height = PAD * 2 + tallest * H + (tallest - 1) * GAP_Y + 30;
