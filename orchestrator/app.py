@@ -22,6 +22,7 @@ from orchestrator.api import (
     jobs,
     observe,
     openapi,
+    progress,
     public,
     registration,
     routes_declared,
@@ -110,6 +111,7 @@ def create_app(
         tickets.routes,  # before jobs: POST /api/v1/tickets/{id}/transition is no create
         jobs.routes,
         workers.routes,
+        progress.routes,
         ws.routes,
     )
     for table in tables:

@@ -234,6 +234,10 @@ class OrchestratorClient:
         answer = await self._post_retrying(self._url("tasks", "result"), body, what)
         return None if answer is None else str(answer.get("status", ""))
 
+    async def report_progress(self, body: dict[str, Any]) -> None:
+        """One ``POST /_worker/tasks/progress``, not retried: the next report replaces it."""
+        await self._request("POST", self._url("tasks", "progress"), body=body)
+
     async def decline_task(self, job_id: str, task_id: str, attempt: int, reason: str) -> bool:
         """Give back a task this worker was handed and will not run.
 

@@ -7,6 +7,8 @@ import contextvars
 from dataclasses import dataclass, field
 from typing import Any
 
+from .progress import ProgressReporter, progress_body
+
 __all__ = ["TaskContext", "current_context"]
 
 
@@ -37,6 +39,29 @@ class TaskContext:
     cancelled: asyncio.Event = field(default_factory=asyncio.Event, compare=False, repr=False)
     """Set when the orchestrator cancels the task, before the handler's asyncio task is
     cancelled. Long-running or sync handlers should check it between steps."""
+    reporter: ProgressReporter | None = field(default=None, compare=False, repr=False)
+    """Sends ``progress`` reports; ``None`` outside a worker (tests), where they are kept in
+    ``progress_reports``."""
+    progress_reports: list[dict[str, Any]] = field(default_factory=list, compare=False, repr=False)
+    """Every report the handler made, newest last (for tests of handlers)."""
+
+    async def progress(
+        self,
+        fraction: float | None = None,
+        message: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Tell the orchestrator how far the task got: ``fraction`` from 0 to 1, a
+        ``message``, and JSON ``data``. Cheap to call often: at most two reports a second
+        go out per task, the newest one winning. Never raises for a lost report.
+
+        Raises:
+            ValueError: For a fraction outside 0..1, or fields of the wrong type.
+        """
+        body = progress_body(fraction, message, data)
+        self.progress_reports.append(body)
+        if self.reporter is not None:
+            await self.reporter.report(body)
 
     @property
     def is_cancelled(self) -> bool:

@@ -25,6 +25,7 @@ from .context import TaskContext
 from .deliveries import Admission, Declines, Running, RunningTasks
 from .errors import AuthError, OrchestratorError, WorkerNotRegistered
 from .handlers import TaskHandler, invoke
+from .progress import ProgressReporter
 from .results import ErrorInfo, TaskOutcome
 
 __all__ = ["WorkerRuntime"]
@@ -259,6 +260,7 @@ class WorkerRuntime:
             worker_id=self._settings.worker_id,
             params=assignment.params,
             timeout_s=assignment.timeout_s,
+            reporter=ProgressReporter.of_attempt(self._client, assignment, self._settings),
         )
         logger.info(
             "task %s (job %s, %s, attempt %d/%d) started",
@@ -296,6 +298,8 @@ class WorkerRuntime:
         except Exception:
             logger.exception("unexpected error while running task %s", ctx.task_id)
         finally:
+            if ctx.reporter is not None:
+                ctx.reporter.close()
             self._running.remove(ctx)
             self._slots.release()
 

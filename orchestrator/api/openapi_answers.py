@@ -72,6 +72,16 @@ JOB: Schema = {
                 "status": {"type": "string", "enum": [s.value for s in TaskStatus]},
                 "attempt": {"type": "integer"},
                 "worker_id": {"type": ["string", "null"]},
+                "progress": {
+                    "type": ["object", "null"],
+                    "description": "The latest `ctx.progress` report of this attempt, or null.",
+                    "properties": {
+                        "fraction": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+                        "message": {"type": ["string", "null"]},
+                        "data": {"type": ["object", "null"]},
+                        "at": _TIME,
+                    },
+                },
             },
         },
         "approval": {

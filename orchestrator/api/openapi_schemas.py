@@ -235,6 +235,21 @@ TASK_DECLINE: Schema = {
 }
 
 
+TASK_PROGRESS: Schema = {
+    "type": "object",
+    "required": ["job_id", "task_id", "worker_id", "attempt"],
+    "properties": {
+        "job_id": _TEXT,
+        "task_id": _TEXT,
+        "worker_id": _TEXT,
+        "attempt": count(1, description="The attempt running; a report of another is refused."),
+        "fraction": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "message": {"type": ["string", "null"], "maxLength": 200},
+        "data": {"type": ["object", "null"], "description": "JSON, at most 4096 bytes encoded."},
+    },
+}
+
+
 REQUESTS: dict[str, Schema] = {
     "Error": ERROR,
     "NewJob": NEW_JOB,
@@ -243,4 +258,5 @@ REQUESTS: dict[str, Schema] = {
     "Heartbeat": HEARTBEAT,
     "TaskResult": TASK_RESULT,
     "TaskDecline": TASK_DECLINE,
+    "TaskProgress": TASK_PROGRESS,
 }

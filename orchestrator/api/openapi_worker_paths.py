@@ -111,6 +111,33 @@ def worker_paths(settings: Settings) -> Paths:
                 ),
             )
         },
+        "/_worker/tasks/progress": {
+            "post": operation(
+                WORKERS,
+                "report_progress",
+                "Report how far a task this worker runs got",
+                {
+                    200: json_body(
+                        {
+                            "type": "object",
+                            "required": ["status"],
+                            "properties": {
+                                "status": {"enum": ["progress_recorded", "progress_dropped"]}
+                            },
+                        },
+                        "Recorded as a `task_progress` event, or dropped: it came less than "
+                        "0.2 s after the attempt's previous one.",
+                    )
+                },
+                (400, 403, 409, 503),
+                body=body("TaskProgress"),
+                description=(
+                    "The job's history and SSE stream get a `task_progress` event, and "
+                    "`GET /api/v1/jobs/{job_id}` shows the latest as `task.progress`. 409 "
+                    "`TASK_NOT_HELD` when the worker does not hold that attempt."
+                ),
+            )
+        },
         "/_worker/ws/{worker_id}": {
             "get": operation(
                 WORKERS,

@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from orchestrator.engine.model import Job
+from orchestrator.engine.events import latest_progress
+from orchestrator.engine.model import Job, Task
 
 
 def iso(ts: float) -> str:
@@ -41,6 +42,8 @@ def job_view(job: Job, approval_token: str | None = None) -> dict[str, Any]:
             "status": job.task.status.value,
             "attempt": job.task.attempt,
             "worker_id": job.task.worker,
+            # The latest report of this attempt (orchestrator.progress), or null.
+            "progress": _progress(job, job.task),
         }
     if job.human is not None:
         deadline = job.human.get("deadline")
@@ -71,3 +74,11 @@ def job_view(job: Job, approval_token: str | None = None) -> dict[str, Any]:
 
 def event_view(event: dict[str, Any]) -> dict[str, Any]:
     return {**event, "timestamp": iso(event["at"])}
+
+
+def _progress(job: Job, task: Task) -> dict[str, Any] | None:
+    event = latest_progress(job, task)
+    if event is None:
+        return None
+    view = {k: event.get(k) for k in ("fraction", "message", "data")}
+    return {**view, "at": iso(event["at"])}

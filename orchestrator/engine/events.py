@@ -37,3 +37,17 @@ def task_result_fields(task: Task, status: str, err: JSON | None) -> JSON:
     if err:
         fields["error"] = err
     return fields
+
+
+def latest_progress(job: Job, task: Task) -> JSON | None:
+    """The last ``task_progress`` event of ``task``'s current attempt, if any."""
+    for event in reversed(job.history):
+        if (
+            event["type"] == "task_progress"
+            and event.get("task_id") == task.task_id
+            and event.get("attempt") == task.attempt
+        ):
+            return event
+        if event["type"] == "task_leased" and event.get("task_id") == task.task_id:
+            return None  # the attempt's lease: nothing older belongs to it
+    return None

@@ -266,3 +266,18 @@ async def after_gate(initial_data: dict[str, Any], actions: Actions) -> None:
 @gated.handler(end=True)
 async def gated_done(echo: dict[str, Any]) -> dict[str, Any]:
     return {"echo": echo}
+
+
+# -- progress --------------------------------------------------------------------------------
+
+stepping = Blueprint("stepping", api_endpoint="stepping")
+
+
+@stepping.handler(start=True)
+async def step(actions: Actions) -> None:
+    actions.dispatch_task("stepper", {}, transitions={"success": "stepped"})
+
+
+@stepping.handler(end=True)
+async def stepped(passed: bool) -> dict[str, Any]:
+    return {"passed": passed}

@@ -98,6 +98,13 @@ async def gate(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
     return {"passed": passed}
 
 
+@worker.task("stepper")
+async def stepper(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    """Reports half done, then waits at the gate (the test's push) before it finishes."""
+    await ctx.progress(0.5, "step 1 of 2", {"rows": 10})
+    return await gate(params, ctx)
+
+
 @worker.task("double")
 async def double(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
     return {"doubled": params["x"] * 2}

@@ -43,6 +43,8 @@ class FakeOrchestrator:
     """Accepted results by task id."""
     declines: list[dict[str, Any]] = field(default_factory=list)
     """Bodies of ``POST /_worker/tasks/decline``, in order."""
+    progress: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    """(loop time received, body) of ``POST /_worker/tasks/progress``, in order."""
     handed_out: list[str] = field(default_factory=list)
     headers_seen: set[str] = field(default_factory=set)
     """Values of X-Worker-Token received, whatever the route."""
@@ -68,6 +70,7 @@ class FakeOrchestrator:
         app.router.add_get("/_worker/workers/{worker_id}/tasks/next", self.next_task)
         app.router.add_post("/_worker/tasks/result", self.result)
         app.router.add_post("/_worker/tasks/decline", self.decline)
+        app.router.add_post("/_worker/tasks/progress", self.report_progress)
         app.router.add_get("/_worker/ws/{worker_id}", self.ws)
         app.on_shutdown.append(self._close_sockets)
         return app
@@ -169,6 +172,13 @@ class FakeOrchestrator:
             return _error(401)
         self.declines.append(orjson.loads(await request.read()))
         return _json({"status": "task_released"})
+
+    async def report_progress(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return _error(401)
+        body = orjson.loads(await request.read())
+        self.progress.append((asyncio.get_running_loop().time(), body))
+        return _json({"status": "progress_recorded"})
 
     async def ws(self, request: web.Request) -> web.StreamResponse:
         if not self._authorised(request):

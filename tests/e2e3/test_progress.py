@@ -1,0 +1,54 @@
+"""``ctx.progress`` from a real worker: in ``GET /api/v1/jobs/{id}`` and live on the SSE stream."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+
+from tests.e2e3.conftest import Client, E3Cluster, of_type
+from tests.e2e3.test_events import sse
+
+
+async def test_progress_shows_in_the_job_and_on_the_event_stream(
+    e3: E3Cluster, http: aiohttp.ClientSession
+) -> None:
+    first, second = await asyncio.gather(e3.orchestrator(), e3.orchestrator())
+    e3.worker(first, "w-steps")  # reports go to one process, the stream comes from the other
+    api, watcher = Client(http, first), Client(http, second)
+    job_id = await api.start("stepping", {})
+    url = f"{second.url}/api/v1/jobs/{job_id}/events"
+
+    async with http.get(url, headers=watcher.headers) as r:
+        assert r.status == 200
+        seen: list[dict[str, Any]] = []
+        async for event in sse(r):
+            seen.append(event)
+            if event["event"] == "task_progress":
+                break
+        progress = seen[-1]["data"]
+        assert (progress["fraction"], progress["message"], progress["data"]) == (
+            0.5,
+            "step 1 of 2",
+            {"rows": 10},
+        )
+        assert (progress["attempt"], progress["worker"]) == (1, "w-steps")
+
+        # the task still runs (at the gate): the job shows where it got
+        job = await watcher.job(job_id)
+        assert job["task"]["status"] == "leased"
+        shown = job["task"]["progress"]
+        assert (shown["fraction"], shown["message"], shown["data"]) == (
+            0.5,
+            "step 1 of 2",
+            {"rows": 10},
+        )
+        assert shown["at"].endswith("Z")
+
+        await e3.push("open", job_id)
+        finished = await api.wait_ended(job_id)
+    assert (finished["status"], finished["result"]) == ("finished", {"passed": True}), finished
+    # stored in the history, as one event per report the orchestrator kept
+    [recorded] = of_type(await api.history(job_id), "task_progress")
+    assert recorded["id"] == seen[-1]["id"]
