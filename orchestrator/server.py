@@ -23,6 +23,7 @@ from orchestrator.appkeys import SETTINGS
 from orchestrator.blueprint.registry import BlueprintRegistry, load_blueprints
 from orchestrator.config import Settings
 from orchestrator.errors import StartupError
+from orchestrator.storage.cluster import cluster_client, is_cluster_url, seeds
 from orchestrator.storage.embedded import embedded_store
 from orchestrator.storage.redis_store import RedisStore
 
@@ -35,6 +36,10 @@ REDIS_POOL_SIZE = 64
 def build_store(settings: Settings) -> RedisStore:
     if settings.redis_url is None:
         return embedded_store(settings.key_prefix)
+    if is_cluster_url(settings.redis_url):
+        # routes each command to its slot's node; REDIS_POOL_SIZE then bounds each node's pool
+        client = cluster_client(settings.redis_url, REDIS_POOL_SIZE)
+        return RedisStore(client, settings.key_prefix)  # type: ignore[arg-type]
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=REDIS_POOL_SIZE,
@@ -99,6 +104,8 @@ def redis_location(url: str | None) -> str:
     """``host:port/db`` of a Redis URL, without its credentials, for messages."""
     if not url:
         return "the embedded store"
+    if is_cluster_url(url):
+        return "the cluster " + ",".join(f"{h}:{p}" for h, p in seeds(url)[0])
     parts = urlsplit(url)
     host = parts.hostname or "localhost"
     try:

@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 
 from orchestrator.storage.embedded import embedded_store
 from orchestrator.storage.redis_store import RedisStore
+from tests.cluster.live import redis_cluster  # noqa: F401  (one live cluster per session)
 from tests.helpers import RedisProcess
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
-from redis.exceptions import RedisError
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
 
 from orchestrator.api import human_bodies
 from orchestrator.api.middleware import read_json
@@ -11,18 +14,27 @@ from orchestrator.api.render import json_response
 from orchestrator.appkeys import DISPATCHER, JOB_WAITERS, RUNNER, STORE
 from orchestrator.errors import BadRequest
 from orchestrator.human import desk
+from orchestrator.storage import cluster
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/_public/status")
 async def status(request: web.Request) -> web.Response:
+    redis = request.app[STORE].redis
+    nodes: dict[str, Any] = {}
     try:
-        await request.app[STORE].ping()
-    except (RedisError, OSError) as exc:
+        if isinstance(redis, RedisCluster):
+            # one answering node is not enough: a write fails if its slot's primary is down
+            served, nodes = await cluster.health(redis)
+            if not served:
+                raise RedisClusterException("a hash slot is not served")
+        else:
+            await request.app[STORE].ping()
+    except (RedisError, RedisClusterException, OSError) as exc:
         body = {
             "status": "unavailable",
-            "error": {"code": "STORAGE_UNAVAILABLE", "message": str(exc), "details": {}},
+            "error": {"code": "STORAGE_UNAVAILABLE", "message": str(exc), "details": nodes},
         }
         return json_response(body, status=503)
     return json_response(
@@ -30,6 +42,7 @@ async def status(request: web.Request) -> web.Response:
             "status": "ok",
             "parked_polls": request.app[DISPATCHER].waiting,
             "parked_job_waits": len(request.app[JOB_WAITERS]),
+            **nodes,
         }
     )
 

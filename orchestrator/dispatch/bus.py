@@ -16,9 +16,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+
+from orchestrator.storage.cluster import pubsub_client
 
 log = logging.getLogger("orchestrator.bus")
 
@@ -33,8 +37,13 @@ _PROBE = b"orchestrator-bus-resubscribed"
 
 
 class Bus:
-    def __init__(self, redis: Redis) -> None:
-        self._pubsub: Any = redis.pubsub(ignore_subscribe_messages=True)
+    def __init__(self, redis: Redis | RedisCluster) -> None:
+        # On a Cluster: classic pub/sub on one node (every node hears every PUBLISH); should
+        # that node fail, the bus moves to the next one (``_next_node``).
+        self._cluster = redis if isinstance(redis, RedisCluster) else None
+        self._turn = 0
+        source = pubsub_client(redis, 0) if isinstance(redis, RedisCluster) else redis
+        self._pubsub: Any = source.pubsub(ignore_subscribe_messages=True)
         self._handlers: dict[str, Handler] = {}
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -94,6 +103,9 @@ class Bus:
                     # order, so our PING's reply means the subscriptions are active again.
                     self._reconnected = False
                     await self._pubsub.ping(_PROBE)
+                if self._pubsub.connection is None and self._handlers:
+                    # a move to another cluster node failed before its SUBSCRIBE
+                    raise RedisConnectionError("pub/sub not subscribed")
                 message = await self._pubsub.get_message(timeout=1.0)
                 delay = 0.1
             except (RedisError, OSError) as exc:
@@ -101,6 +113,8 @@ class Bus:
                     log.warning("pub/sub connection lost (%s); reconnecting", exc)
                     down = True
                 await asyncio.sleep(delay)
+                if self._cluster is not None:
+                    await self._next_node(self._cluster)
                 delay = min(delay * 2, RETRY_MAX_S)
                 continue
             if message is None:
@@ -114,6 +128,24 @@ class Bus:
                         self.on_reconnect()
                 continue
             await self._dispatch(message)
+
+    async def _next_node(self, cluster: RedisCluster) -> None:
+        """A dead node never comes back under the same role: subscribe on the next one.
+        The re-sent SUBSCRIBEs are then probed like any reconnect, and waiters re-check."""
+        self._turn += 1
+        old, self._watched = self._pubsub, None
+        self._pubsub = pubsub_client(cluster, self._turn).pubsub(ignore_subscribe_messages=True)
+        try:
+            await old.aclose()
+        except (RedisError, OSError):
+            pass
+        try:
+            if self._handlers:
+                await self._pubsub.subscribe(*self._handlers)
+                self._watch_connection()
+            self._reconnected = True
+        except (RedisError, OSError) as exc:
+            log.warning("pub/sub on the next node failed too (%s)", exc)
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         if message.get("type") != "message":

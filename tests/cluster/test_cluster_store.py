@@ -1,0 +1,90 @@
+"""What assumed one node before the cluster client: the dev flush, the statistics recount, the
+health check, and the cluster URL."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from orchestrator.storage import cluster
+from orchestrator.storage.cluster import cluster_client, seeds
+from orchestrator.storage.redis_store import RedisStore
+from orchestrator.storage.stats import JobStats
+from tests.builders import dispatch, waiting_job
+from tests.cluster.live import LiveCluster
+from tests.storage.conftest import delete_cluster_prefix
+
+
+@pytest.fixture
+async def store(redis_cluster: LiveCluster) -> AsyncIterator[RedisStore]:
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    built = RedisStore(cluster_client(redis_cluster.url, 8), prefix)  # type: ignore[arg-type]
+    await built.scripts.load(built.redis)
+    try:
+        yield built
+    finally:
+        await delete_cluster_prefix(built.redis, prefix)
+        await built.close()
+
+
+async def commit_jobs(store: RedisStore, count: int) -> list[str]:
+    ids = [f"job-{n}" for n in range(count)]
+    for job_id in ids:
+        job, effects = waiting_job(job_id, now=time.time(), action=dispatch("echo"))
+        assert await store.commit(job.evolve(rev=1), effects) is True
+    return ids
+
+
+async def primaries_holding(store: RedisStore, ids: list[str]) -> set[str]:
+    return {store.redis.get_node_from_key(store.keys.job(i)).name for i in ids}
+
+
+async def test_the_dev_flush_deletes_keys_on_every_primary(store: RedisStore) -> None:
+    ids = await commit_jobs(store, 30)
+    assert len(await primaries_holding(store, ids)) == 3  # the test spans every primary
+
+    deleted = await store.delete_all(batch=7)  # batches that mix slots
+
+    assert deleted >= 30 + 2  # the jobs, the queue, the task type index
+    assert [k async for k in store.redis.scan_iter(match=store.keys.all_pattern())] == []
+
+
+async def test_stats_flush_in_one_multi_and_recount_jobs_on_every_primary(
+    store: RedisStore,
+) -> None:
+    ids = await commit_jobs(store, 30)
+    assert len(await primaries_holding(store, ids)) == 3
+    stats = JobStats(store)
+    job, effects = waiting_job("counted", now=time.time(), action=dispatch("echo"))
+    stats.observe(job, job.evolve(rev=1), effects)  # a delta the recount's flush writes (MULTI)
+
+    counts = await stats.recount()
+
+    assert sum(n for per in counts.values() for n in per.values()) == 30
+
+
+async def test_health_lists_every_primary_and_every_slot_served(
+    redis_cluster: LiveCluster,
+) -> None:
+    client = cluster_client(redis_cluster.url, 2)
+    try:
+        await client.initialize()
+        ok, detail = await cluster.health(client)
+    finally:
+        await client.aclose()
+
+    assert ok
+    assert sorted(int(p["node"].rsplit(":", 1)[1]) for p in detail["primaries"]) == sorted(
+        redis_cluster.primaries()
+    )
+    assert {p["slots_ok"] for p in detail["primaries"]} == {cluster.SLOTS}
+
+
+def test_a_cluster_url_names_its_seeds_and_credentials() -> None:
+    assert seeds("redis+cluster://a:1,b:2") == ([("a", 1), ("b", 2)], None, None)
+    assert seeds("redis+cluster://u:p%40ss@a:1") == ([("a", 1)], "u", "p@ss")
+    with pytest.raises(ValueError):
+        seeds("redis+cluster://a")

@@ -1,0 +1,45 @@
+"""The store contract runs on three backends: one Redis, the embedded store, a live Cluster."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+
+from orchestrator.storage.cluster import cluster_client
+from orchestrator.storage.embedded import embedded_store
+from orchestrator.storage.redis_store import RedisStore
+from tests.cluster.live import LiveCluster
+from tests.conftest import delete_prefix
+
+
+async def delete_cluster_prefix(client: RedisCluster, prefix: str) -> None:
+    # SCAN on a cluster client walks every primary; DELETE is split per slot
+    keys = [k async for k in client.scan_iter(match=f"{prefix}:*", count=1000)]
+    if keys:
+        await client.delete(*keys)
+
+
+@pytest.fixture(params=["redis", "embedded", "cluster"])
+async def store(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[RedisStore]:
+    """The same ``RedisStore`` over real Redis, the embedded fakeredis server and a live
+    3-primary Redis Cluster."""
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        built = RedisStore(aioredis.Redis.from_url(url), prefix)
+    elif request.param == "cluster":
+        live: LiveCluster = request.getfixturevalue("redis_cluster")
+        built = RedisStore(cluster_client(live.url, 16), prefix)  # type: ignore[arg-type]
+    else:
+        built = embedded_store(prefix)
+    await built.scripts.load(built.redis)
+    try:
+        yield built
+    finally:
+        if request.param == "cluster":
+            await delete_cluster_prefix(built.redis, prefix)
+        await built.close()
+        if request.param == "redis":
+            await delete_prefix(url, prefix)
