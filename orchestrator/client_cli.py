@@ -56,12 +56,17 @@ async def wait_for_end(
     deadline = loop.time() + timeout_s
     since = loop.time()
     noticed = False
+    drawn: Any = None
     while True:
         job = await _call(session, "GET", f"{base}/api/v1/jobs/{job_id}")
         if echo and (job["status"], job["current_state"]) != shown:
             shown = (job["status"], job["current_state"])
             print(f"{job['status']:<20} state={job['current_state']}", file=sys.stderr)
         task = job.get("task") or {}
+        progress = task.get("progress")
+        if echo and progress and progress != drawn:
+            drawn = progress
+            print(progress_bar(progress), file=sys.stderr)
         # A new attempt, or a task leased then queued again, is a new wait: time it afresh.
         now_waiting = (job["status"], job["current_state"], task.get("attempt"), task.get("status"))
         if now_waiting != waiting:
@@ -76,6 +81,22 @@ async def wait_for_end(
         if loop.time() > deadline:
             raise ApiError(f"job {job_id} did not end within {timeout_s:.0f}s")
         await asyncio.sleep(WATCH_INTERVAL_S)
+
+
+def progress_bar(progress: dict[str, Any], width: int = 20) -> str:
+    """``[##########----------]  50% step 1 of 2``: a task's latest ``ctx.progress`` report.
+
+    One line per report rather than a bar redrawn in place: the output stays readable when
+    piped to a file or a CI log.
+    """
+    fraction = progress.get("fraction")
+    if isinstance(fraction, int | float):
+        done = round(fraction * width)
+        bar = f"[{'#' * done}{'-' * (width - done)}] {fraction:4.0%}"
+    else:
+        bar = f"[{'?' * width}]     "
+    message = progress.get("message")
+    return f"progress {bar} {message}" if message else f"progress {bar}"
 
 
 async def _stall_notice(

@@ -1,14 +1,19 @@
-"""``ctx.progress`` from a real worker: in ``GET /api/v1/jobs/{id}`` and live on the SSE stream."""
+"""``ctx.progress`` from a real worker: in ``GET /api/v1/jobs/{id}``, live on the SSE stream,
+and drawn by ``orchestrator jobs watch``."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import aiohttp
+import orjson
 
+from tests.e2e.conftest import CLIENT_TOKEN
 from tests.e2e3.conftest import Client, E3Cluster, of_type
 from tests.e2e3.test_events import sse
+from tests.helpers import child_env
 
 
 async def test_progress_shows_in_the_job_and_on_the_event_stream(
@@ -52,3 +57,45 @@ async def test_progress_shows_in_the_job_and_on_the_event_stream(
     # stored in the history, as one event per report the orchestrator kept
     [recorded] = of_type(await api.history(job_id), "task_progress")
     assert recorded["id"] == seen[-1]["id"]
+
+
+async def test_jobs_watch_draws_the_progress_bar(
+    e3: E3Cluster, http: aiohttp.ClientSession
+) -> None:
+    orch = await e3.orchestrator()
+    e3.worker(orch, "w-steps")
+    api = Client(http, orch)
+    job_id = await api.start("stepping", {})
+    watch = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "orchestrator",
+        "jobs",
+        "watch",
+        job_id,
+        "--url",
+        orch.url,
+        "--token",
+        CLIENT_TOKEN,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=child_env(),
+    )
+    assert watch.stderr is not None
+    try:
+        lines: list[str] = []
+        async with asyncio.timeout(30):  # a deadline on the condition, not a sleep
+            while not any(line.startswith("progress ") for line in lines):
+                raw = await watch.stderr.readline()
+                assert raw, f"watch ended before drawing progress: {lines}"
+                lines.append(raw.decode().rstrip())
+        # drawn while the task still runs: the gate is still closed
+        assert "progress [##########----------]  50% step 1 of 2" in lines
+        await e3.push("open", job_id)
+        out, _ = await asyncio.wait_for(watch.communicate(), timeout=30)
+    finally:
+        if watch.returncode is None:
+            watch.kill()
+            await watch.wait()
+    assert watch.returncode == 0
+    assert orjson.loads(out)["status"] == "finished"
