@@ -257,6 +257,12 @@ class Page:
         if not done:
             raise AssertionError(f"no element {selector!r} to click; page:\n{await self.text()}")
 
+    async def press_escape(self) -> None:
+        """A real key press (through the browser's input pipeline, as a keyboard sends)."""
+        key = {"key": "Escape", "code": "Escape", "windowsVirtualKeyCode": 27}
+        await self.send("Input.dispatchKeyEvent", {"type": "rawKeyDown", **key})
+        await self.send("Input.dispatchKeyEvent", {"type": "keyUp", **key})
+
     async def screenshot(self, path: Path, *, full: bool = False) -> None:
         """A PNG of the viewport, or with ``full`` of the whole page."""
         params: dict[str, Any] = {"format": "png"}

@@ -261,6 +261,10 @@ async def test_a_failed_job_is_retried_and_a_running_one_cancelled(
     await page.wait("document.querySelector('#confirm').open", "the confirmation")
     await page.click("#confirm-no")  # changed their mind: nothing happens
     await page.wait("!document.querySelector('#confirm').open", "the dialog to close")
+    await page.click("#cancel-job")
+    await page.wait("document.querySelector('#confirm').open", "the confirmation")
+    await page.press_escape()  # Escape is "no" too
+    await page.wait("!document.querySelector('#confirm').open", "the dialog to close")
     assert (await stack.job(running))["status"] not in ("cancelled",)
     await page.click("#cancel-job")
     await page.wait("document.querySelector('#confirm').open", "the confirmation")
