@@ -10,10 +10,10 @@ from typing import Any
 import aiohttp
 import orjson
 
-from tests.e2e.conftest import CLIENT_TOKEN
+from tests.e2e.conftest import CLIENT_TOKEN, WORKER_TOKEN
 from tests.e2e3.conftest import Client, E3Cluster, of_type
 from tests.e2e3.test_events import sse
-from tests.helpers import child_env
+from tests.helpers import child_env, wait_for
 
 
 async def test_progress_shows_in_the_job_and_on_the_event_stream(
@@ -99,3 +99,33 @@ async def test_jobs_watch_draws_the_progress_bar(
             await watch.wait()
     assert watch.returncode == 0
     assert orjson.loads(out)["status"] == "finished"
+
+
+async def test_a_report_of_an_attempt_not_running_is_refused(
+    e3: E3Cluster, http: aiohttp.ClientSession
+) -> None:
+    orch = await e3.orchestrator()
+    e3.worker(orch, "w-steps")
+    api = Client(http, orch)
+    job_id = await api.start("stepping", {})
+
+    async def reported() -> bool:
+        return bool(((await api.job(job_id)).get("task") or {}).get("progress"))
+
+    await wait_for(reported, what="the worker's first report")
+    task_id = (await api.job(job_id))["task"]["task_id"]
+    url = f"{orch.url}/_worker/tasks/progress"
+    headers = {"X-Worker-Token": WORKER_TOKEN}
+    ids = {"job_id": job_id, "task_id": task_id, "worker_id": "w-steps"}
+
+    async with http.post(url, json={**ids, "attempt": 2, "fraction": 0.9}, headers=headers) as r:
+        assert r.status == 409, await r.text()
+        assert (await r.json())["error"]["code"] == "TASK_NOT_HELD"
+    async with http.post(url, json={**ids, "attempt": 1, "fraction": 1.5}, headers=headers) as r:
+        assert r.status == 400, await r.text()
+        assert (await r.json())["error"]["details"]["field"] == "fraction"
+    # neither changed what the job shows
+    assert (await api.job(job_id))["task"]["progress"]["fraction"] == 0.5
+    assert len(of_type(await api.history(job_id), "task_progress")) == 1
+    await e3.push("open", job_id)
+    assert (await api.wait_ended(job_id))["status"] == "finished"
