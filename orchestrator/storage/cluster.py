@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import NoBackoff
 from redis.exceptions import (
     ClusterDownError,
     MasterDownError,
@@ -149,9 +149,11 @@ def cluster_client(url: str, max_connections: int) -> RedisCluster:
         password=password,
         # per node: a process holds at most this many connections to each primary
         max_connections=max_connections,
-        # redis-py's own retries re-read the topology (MOVED, a dead node); ours, above,
-        # add the waiting that a failover needs
-        retry=Retry(ExponentialBackoff(cap=BACKOFF_MAX_S, base=0.05), 3),
+        # No redis-py retries: ours (above) wait for a failover, and redis-py's pipeline retry
+        # closes the whole client, breaking the commands of concurrent requests mid-send.
+        # Redirections (MOVED, ASK) are followed either way; a connection error makes the
+        # next attempt re-read the topology.
+        retry=Retry(NoBackoff(), 0),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
         socket_connect_timeout=1.0,
         socket_timeout=5.0,

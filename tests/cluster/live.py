@@ -124,6 +124,19 @@ class LiveCluster:
                     return port
         raise AssertionError(f"no replica of {primary}")
 
+    def offset(self, port: int) -> int:
+        info = _command(port, "INFO", "replication")
+        return int(info.split("master_repl_offset:", 1)[1].split("\r\n", 1)[0])
+
+    def quiesce(self, primary: int, replica: int, timeout: float) -> None:
+        """Pauses writes on ``primary`` and waits until ``replica`` has all of them. Redis
+        replicates asynchronously: a write acknowledged just before a crash may be lost (see
+        docs/guarantees.md). Killed after this, the primary takes no acknowledged write with
+        it, so a test sees what the orchestrator does, not that window."""
+        assert _command(primary, "CLIENT", "PAUSE", "60000", "WRITE").startswith("+OK")
+        target = self.offset(primary)
+        self._wait(lambda: self.offset(replica) >= target, timeout, f"{replica} to catch up")
+
     def kill(self, port: int) -> None:
         """SIGKILL: the node gets no chance to hand over, as in a crash."""
         proc = self.procs.pop(port)

@@ -29,18 +29,21 @@ def own_cluster() -> Iterator[LiveCluster]:
 
 
 @contextlib.asynccontextmanager
-async def processes_on(live: LiveCluster, tmp: Path) -> AsyncIterator[Processes]:
+async def processes_on(
+    live: LiveCluster, tmp: Path, *, clean: bool = True
+) -> AsyncIterator[Processes]:
     prefix = f"t{uuid.uuid4().hex[:10]}"
     procs = Processes(live.url, prefix, tmp, tmp / "marks")
     try:
         yield procs
     finally:
         procs.stop_all()
-        client = cluster_client(live.url, 4)
-        try:
-            await delete_cluster_prefix(client, prefix)
-        finally:
-            await client.aclose()
+        if clean:  # else the test broke the cluster, which is thrown away
+            client = cluster_client(live.url, 4)
+            try:
+                await delete_cluster_prefix(client, prefix)
+            finally:
+                await client.aclose()
 
 
 @pytest.fixture
@@ -73,6 +76,13 @@ async def history(api: Api, job_id: str) -> list[dict[str, Any]]:
         assert r.status == 200, await r.text()
         events: list[dict[str, Any]] = await r.json()
         return events
+
+
+async def finished(api: Api, job_id: str) -> dict[str, Any]:
+    try:
+        return await api.wait_status(job_id, "finished", timeout=30)
+    except AssertionError as exc:  # say where the job stopped
+        raise AssertionError(f"{exc}; history: {await history(api, job_id)}") from None
 
 
 def assert_ended_once(job_id: str, events: list[dict[str, Any]]) -> None:
@@ -110,7 +120,7 @@ async def test_a_primary_killed_while_jobs_run_loses_and_doubles_nothing(
     """``queue-primary``: the primary holding the echo queue, so the kill hits every claim
     and enqueue. ``pubsub-node``: the first seed, where every process's bus subscribes, so
     the buses must move to another node and re-check their waiters."""
-    async with processes_on(own_cluster, tmp_path) as procs:
+    async with processes_on(own_cluster, tmp_path, clean=False) as procs:
         orchs = [await procs.orchestrator(), await procs.orchestrator()]
         for i in range(4):
             procs.worker(orchs[i % 2], f"w{i}", capacity=2)
@@ -129,16 +139,17 @@ async def test_a_primary_killed_while_jobs_run_loses_and_doubles_nothing(
             port = own_cluster.ports[0]
             assert port in own_cluster.primaries()
         replica = own_cluster.replica_of(port)
+        own_cluster.quiesce(port, replica, 10)
         killed_at = time.monotonic()
         own_cluster.kill(port)
 
         after = [await create(apis[n % 2], {"n": n}, f"after-{n}", 60) for n in range(20)]
-        await apis[1].wait_status(after[0], "finished", timeout=60)
+        await finished(apis[1], after[0])
         print(f"\nfailover: jobs flowing again {time.monotonic() - killed_at:.1f}s after SIGKILL")
         own_cluster.wait_promoted(replica, 30)
 
         for job_id in before + after:
-            job = await apis[0].wait_status(job_id, "finished", timeout=60)
+            job = await finished(apis[0], job_id)
             assert job["result"]["echo"]["n"] in range(40)
             assert_ended_once(job_id, await history(apis[1], job_id))
 
@@ -152,3 +163,14 @@ async def test_a_primary_killed_while_jobs_run_loses_and_doubles_nothing(
         if victim == "pubsub-node":
             for orch in orchs:  # each bus noticed, moved and re-checked its waiters
                 assert "pub/sub connection back" in orch.log.read_text()
+        else:
+            # the promoted replica has no replica of its own: killing it leaves its slots
+            # unserved, which one answering node must not hide
+            own_cluster.kill(replica)
+
+            async def unavailable() -> dict[str, Any] | None:
+                async with http.get(status_url) as r:
+                    return await r.json() if r.status == 503 else None
+
+            body = await wait_for(unavailable, 30, "status 503 with slots unserved")
+            assert body["error"]["code"] == "STORAGE_UNAVAILABLE"
