@@ -58,10 +58,14 @@ BODY = ParameterLocation.BODY
 def invalid_body_or_path_refused(ctx: Any, response: Any, case: Any) -> bool | None:
     """``negative_data_rejection`` for bodies and paths. Query strings and headers are read
     leniently on purpose: an empty value counts as absent, the first of repeated values wins,
-    ``Last-Event-ID`` wins over ``?last_event_id=``."""
+    ``Last-Event-ID`` wins over ``?last_event_id=``. A body over the size limit is refused
+    with 413 before anything checks its shape, which schemathesis does not count as a
+    refusal."""
     meta = case.meta
     if meta is None or any(meta.is_negative_at(location) for location in LENIENT):
         return None
+    if response.status_code == 413:  # refused before it is read: too big is a refusal too
+        return True
     result: bool | None = negative_data_rejection(ctx, response, case)
     return result
 
