@@ -55,4 +55,6 @@ def test_demo_installs_the_runtime_only_and_test_adds_the_dev_tools(tmp_path: Pa
 
     with (project / "pyproject.toml").open("a") as f:
         f.write("\n# changed\n")
-    assert _dev(project, "demo") == [f"{project}[dev,fast,processes,s3]"], "keeps what test installed"
+    assert _dev(project, "demo") == [f"{project}[dev,fast,processes,s3]"], (
+        "keeps what test installed"
+    )
