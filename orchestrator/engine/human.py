@@ -21,6 +21,7 @@ from orchestrator.engine.actions import AwaitHuman
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.events import record
 from orchestrator.engine.model import JSON, Job, JobStatus
+from orchestrator.engine.steps import fail, moved, timer_member
 
 NOTIFY_BLUEPRINT = "human_notify"
 """The internal blueprint that runs an escalation's ``notify`` task (``blueprint/internal.py``)."""
@@ -33,8 +34,6 @@ def escalation_timer(job_id: str, seq: int, level: int) -> str:
 
 
 def await_human(job: Job, action: AwaitHuman, now: float) -> tuple[Job, Effects]:
-    from orchestrator.engine.machine import timer_member
-
     effects = Effects()
     seq = job.task_seq + 1
     spec = action.spec
@@ -89,8 +88,6 @@ def decide(
     via: str = "api",
 ) -> Job:
     """A person decided; the caller checked the decision, the role and the fields."""
-    from orchestrator.engine.machine import moved
-
     human = job.human
     assert human is not None
     target = human["decisions"][decision]
@@ -130,8 +127,6 @@ def decide(
 
 
 def human_timed_out(job: Job, now: float) -> Job:
-    from orchestrator.engine.machine import fail, moved
-
     human = job.human
     assert human is not None
     job = record(job, now, "timeout", kind="human", state=job.state)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
-from typing import Any
 
+from orchestrator.engine import parallel, waits
 from orchestrator.engine.actions import (
     Action,
     AwaitHuman,
@@ -22,44 +22,44 @@ from orchestrator.engine.actions import (
     RunBlueprint,
 )
 from orchestrator.engine.effects import Effects
-from orchestrator.engine.events import TERMINAL_EVENT, record, task_result_fields
+from orchestrator.engine.events import record, task_result_fields
 from orchestrator.engine.model import JSON, Job, JobStatus, Task, TaskStatus
 from orchestrator.engine.retry import can_retry, retry_delay_s
 from orchestrator.engine.schema import violations
+from orchestrator.engine.steps import (
+    arm_dispatch_timer,
+    end,
+    error,
+    fail,
+    moved,
+    new_task,
+    queued,
+    timer_member,
+)
 
-
-def error(code: str, message: str, **details: Any) -> JSON:
-    return {"code": code, "message": message, "details": details}
-
-
-def moved(job: Job, state: str, now: float, **changes: Any) -> Job:
-    history = [*job.state_history, {"state": state, "entered_at": now}]
-    job = job.evolve(
-        state=state, state_history=history, updated_at=now, status=JobStatus.RUNNING, **changes
-    )
-    return record(job, now, "state_entered", state=state)
-
-
-def end(job: Job, status: JobStatus, now: float, **changes: Any) -> Job:
-    ended = job.evolve(
-        status=status,
-        updated_at=now,
-        finished_at=now,
-        task=None,
-        branches={},
-        human=None,
-        **changes,
-    )
-    details = {"error": ended.error} if status != JobStatus.FINISHED else {}
-    return record(ended, now, TERMINAL_EVENT[status], **details)
-
-
-def fail(job: Job, code: str, message: str, now: float, **details: Any) -> Job:
-    return end(job, JobStatus.FAILED, now, error=error(code, message, **details))
-
-
-def timer_member(kind: str, job_id: str, task_id: str = "", attempt: int = 0) -> str:
-    return f"{kind}|{job_id}|{task_id}|{attempt}"
+# ``end``, ``error``, ``fail``, ``moved`` and ``timer_member`` live in ``steps`` (parallel and
+# waits use them too); the shell keeps calling them through ``machine``.
+__all__ = [
+    "ResultOutcome",
+    "cancel",
+    "dispatch_timed_out",
+    "end",
+    "enter",
+    "error",
+    "execution_timed_out",
+    "fail",
+    "lease_expired",
+    "moved",
+    "on_result",
+    "released",
+    "requeue",
+    "result_timed_out",
+    "resume",
+    "start",
+    "stop_tasks",
+    "task_failed_for_good",
+    "timer_member",
+]
 
 
 def start(job: Job, now: float) -> tuple[Job, Effects]:
@@ -75,8 +75,6 @@ def start(job: Job, now: float) -> tuple[Job, Effects]:
 
 def enter(job: Job, states: frozenset[str], action: Action, now: float) -> tuple[Job, Effects]:
     """Apply the action a handler chose; ``states`` are the blueprint's state names."""
-    from orchestrator.engine import parallel, waits
-
     effects = Effects()
     unknown = sorted(_targets(action) - states)
     if unknown:
@@ -111,43 +109,6 @@ def _targets(action: Action) -> set[str]:
     if isinstance(action, RunBlueprint):
         return set(action.transitions.values())
     return set()
-
-
-def new_task(job: Job, task_id: str, action: DispatchTask, now: float, effects: Effects) -> Task:
-    task = Task(
-        task_id=task_id,
-        task_type=action.task_type,
-        params=action.params,
-        transitions=action.transitions,
-        priority=action.priority,
-        attempt=1,
-        retry=action.retry,
-        timeout_s=action.timeout_s,
-        dispatch_timeout_s=action.dispatch_timeout_s or job.dispatch_timeout_s,
-        queued_at=now,
-        catch=action.catch,
-        result_schema=action.result_schema,
-    )
-    effects.enqueue.append((task.task_type, task.ref, task.priority))
-    arm_dispatch_timer(task, now, effects)
-    return task
-
-
-def queued(job: Job, task: Task, now: float) -> Job:
-    return record(
-        job,
-        now,
-        "task_queued",
-        task_id=task.task_id,
-        task_type=task.task_type,
-        attempt=task.attempt,
-    )
-
-
-def arm_dispatch_timer(task: Task, queued_at: float, effects: Effects) -> None:
-    if task.dispatch_timeout_s:
-        member = timer_member("dispatch", task.job_id, task.task_id, task.attempt)
-        effects.timers.append((member, queued_at + task.dispatch_timeout_s))
 
 
 @dataclass(frozen=True)
@@ -295,8 +256,6 @@ def task_failed_for_good(
 
     A branch under the ``collect`` policy instead counts as a failed branch.
     """
-    from orchestrator.engine import parallel
-
     if task.branch and not parallel.fail_fast(job):
         result = parallel.outcome(task, "failure", None, error(code, message), now)
         job, last = parallel.branch_done(job, task, result, now)

@@ -14,11 +14,10 @@ from orchestrator.engine.actions import DispatchParallel
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.events import record, task_result_fields
 from orchestrator.engine.model import JSON, Job, JobStatus, Task
+from orchestrator.engine.steps import moved, new_task, queued
 
 
 def fan_out(job: Job, action: DispatchParallel, now: float) -> tuple[Job, Effects]:
-    from orchestrator.engine.machine import new_task, queued
-
     effects = Effects()
     seq = job.task_seq + 1
     branches: dict[str, Task] = {}
@@ -72,8 +71,6 @@ def branch_done(job: Job, task: Task, result: JSON, now: float) -> tuple[Job, bo
 
 def aggregate(job: Job, now: float) -> Job:
     """Every branch reported: move to the aggregator with all results, in dispatch order."""
-    from orchestrator.engine.machine import moved
-
     assert job.parallel is not None
     results = job.parallel["results"]
     collected: list[dict[str, Any]] = [

@@ -9,6 +9,7 @@ from orchestrator.engine.effects import Effects
 from orchestrator.engine.events import record
 from orchestrator.engine.human import await_human, decide, human_timed_out
 from orchestrator.engine.model import Job, JobStatus
+from orchestrator.engine.steps import end, error, fail, moved
 
 __all__ = ["await_human", "child_ended", "child_id", "decide", "human_timed_out", "run_child"]
 
@@ -37,8 +38,6 @@ def run_child(job: Job, action: RunBlueprint, now: float) -> tuple[Job, Effects]
 
 def child_ended(parent: Job, child: Job, now: float) -> tuple[Job, bool]:
     """The child reached a terminal status; returns (parent, entered a new state)."""
-    from orchestrator.engine.machine import end, error, fail, moved
-
     waiting = parent.child
     assert waiting is not None
     status = child.status.value
