@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -15,10 +14,18 @@ from yarl import URL
 
 from .backoff import Backoff
 from .config import WorkerSettings
-from .errors import AuthError, OrchestratorError, TaskNotHeld, WorkerNotRegistered
+from .errors import (
+    AuthError,
+    OrchestratorError,
+    TaskNotHeld,
+    WorkerDraining,
+    WorkerNotRegistered,
+)
+from .wire import Beat, CancelledTask, Registration, TaskAssignment, UnreadableTask
 
 __all__ = [
     "TRANSPORT_ERRORS",
+    "Beat",
     "CancelledTask",
     "OrchestratorClient",
     "Registration",
@@ -38,89 +45,6 @@ CONNECT_TIMEOUT_S = 10.0
 RESULT_BACKOFF = Backoff(0.2, 5.0)
 MAX_DECLINE_REASON = 200
 """The orchestrator keeps a decline's reason in the job's history, up to this length."""
-
-
-@dataclass(frozen=True)
-class Registration:
-    """The orchestrator's answer to ``register``: the timings it expects from the worker."""
-
-    heartbeat_interval_s: float
-    lease_s: float
-    poll_timeout_s: float
-
-    @classmethod
-    def from_wire(cls, body: Mapping[str, Any]) -> Registration:
-        """Parse the register answer, keeping sane defaults for missing or bad numbers."""
-        return cls(
-            heartbeat_interval_s=_positive(body.get("heartbeat_interval_s"), 10.0),
-            lease_s=_positive(body.get("lease_s"), 30.0),
-            poll_timeout_s=_positive(body.get("poll_timeout_s"), 30.0),
-        )
-
-
-class UnreadableTask(ValueError):
-    """A task body this SDK cannot read.
-
-    ``delivery`` is ``(job_id, task_id, attempt)`` when the body still names them, so the
-    worker can decline the delivery instead of holding a lease it will never run.
-    """
-
-    def __init__(self, message: str, delivery: tuple[str, str, int] | None) -> None:
-        super().__init__(message)
-        self.delivery = delivery
-
-
-@dataclass(frozen=True)
-class TaskAssignment:
-    """A task handed to this worker by ``GET .../tasks/next``."""
-
-    job_id: str
-    task_id: str
-    task_type: str
-    params: dict[str, Any]
-    attempt: int
-    max_attempts: int
-    timeout_s: float | None
-
-    @classmethod
-    def from_wire(cls, body: object) -> TaskAssignment:
-        """Parse a task body.
-
-        Raises:
-            UnreadableTask: (a ``ValueError``) When a required field is missing or has the
-                wrong type.
-        """
-        if not isinstance(body, dict):
-            raise UnreadableTask(f"task body is {type(body).__name__}, not an object", None)
-        problems = [
-            key for key in ("job_id", "task_id", "task_type") if not isinstance(body.get(key), str)
-        ]
-        params = body.get("params") or {}
-        if not isinstance(params, dict):
-            problems.append("params")
-        if problems:
-            message = f"task body has missing or invalid {', '.join(problems)}"
-            raise UnreadableTask(message, _delivery(body))
-        timeout = body.get("timeout_s")
-        return cls(
-            job_id=body["job_id"],
-            task_id=body["task_id"],
-            task_type=body["task_type"],
-            params=params,
-            attempt=_int(body.get("attempt"), 1),
-            max_attempts=_int(body.get("max_attempts"), 1),
-            timeout_s=float(timeout) if isinstance(timeout, int | float) else None,
-        )
-
-
-@dataclass(frozen=True)
-class CancelledTask:
-    """A task the orchestrator cancelled, as listed in a heartbeat answer."""
-
-    job_id: str
-    task_id: str
-    attempt: int | None = None
-    """The attempt to stop; None (an older orchestrator) means every attempt."""
 
 
 class OrchestratorClient:
@@ -187,21 +111,21 @@ class OrchestratorClient:
         answer = await self._request("POST", self._url("workers", "register"), body=body)
         return Registration.from_wire(answer or {})
 
-    async def heartbeat(self, load: int, running_tasks: list[str]) -> list[CancelledTask]:
-        """Refresh the worker's TTL and task leases; return the tasks cancelled meanwhile.
+    async def heartbeat(self, load: int, running_tasks: list[str]) -> Beat:
+        """Refresh the worker's TTL and task leases; the answer lists the tasks cancelled
+        meanwhile and says whether the worker should drain.
 
         Raises:
             WorkerNotRegistered: The orchestrator forgot the worker; register again.
         """
         body = {"load": load, "running_tasks": running_tasks}
         path = self._url("workers", self._settings.worker_id)
-        answer = await self._request("PATCH", path, body=body) or {}
-        cancelled = answer.get("cancelled_tasks") or []
-        return [
-            CancelledTask(str(item["job_id"]), str(item["task_id"]), _attempt(item))
-            for item in cancelled
-            if isinstance(item, dict) and "job_id" in item and "task_id" in item
-        ]
+        return Beat.from_wire(await self._request("PATCH", path, body=body) or {})
+
+    async def deregister(self) -> None:
+        """Tell the orchestrator this worker is gone (``DELETE /_worker/workers/{id}``): it
+        leaves the workers list at once rather than when its heartbeats stop counting."""
+        await self._request("DELETE", self._url("workers", self._settings.worker_id))
 
     async def next_task(self, timeout_s: float) -> TaskAssignment | None:
         """Long-poll for a task; ``None`` when the wait ends empty.
@@ -359,6 +283,8 @@ def _error_from(status: int, reason: str, raw: bytes) -> OrchestratorError:
         return WorkerNotRegistered(status, code, message, details)
     if status == 409 and code == "TASK_NOT_HELD":
         return TaskNotHeld(status, code, message, details)
+    if status == 409 and code == "WORKER_DRAINING":
+        return WorkerDraining(status, code, message, details)
     return OrchestratorError(status, code, message, details)
 
 
@@ -367,28 +293,3 @@ def _describe(exc: BaseException | None) -> str:
         return "no error"
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _delivery(body: dict[str, Any]) -> tuple[str, str, int] | None:
-    """(job_id, task_id, attempt) of a task body, if it names all three."""
-    job_id, task_id, attempt = body.get("job_id"), body.get("task_id"), body.get("attempt")
-    if not isinstance(job_id, str) or not isinstance(task_id, str):
-        return None
-    if isinstance(attempt, bool) or not isinstance(attempt, int):
-        return None
-    return job_id, task_id, attempt
-
-
-def _positive(value: object, default: float) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    return default
-
-
-def _int(value: object, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _attempt(item: Mapping[str, Any]) -> int | None:
-    attempt = item.get("attempt")
-    return attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else None

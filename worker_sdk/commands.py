@@ -1,8 +1,10 @@
-"""The WebSocket command channel: the orchestrator pushes commands (``cancel_task``) to the worker.
+"""The WebSocket command channel: the orchestrator pushes commands (``cancel_task``,
+``drain_worker``) to the worker.
 
-The channel is an optimisation, not a requirement: a cancel that finds no socket reaches the
-worker in its next heartbeat answer. That is why it reconnects forever with backoff and never
-stops the worker, except when the orchestrator rejects the token.
+The channel is an optimisation, not a requirement: a cancel or a drain that finds no socket
+reaches the worker in its next heartbeat answer (and a drained worker's long-poll is refused).
+That is why it reconnects forever with backoff and never stops the worker, except when the
+orchestrator rejects the token.
 """
 
 from __future__ import annotations
@@ -53,11 +55,13 @@ COMMAND_BACKOFF = Backoff(0.5, 10.0)
 
 
 class CommandChannel:
-    """Keeps the command WebSocket open and hands ``cancel_task`` commands to a callback.
+    """Keeps the command WebSocket open and hands its commands to callbacks.
 
     Args:
         settings: Orchestrator URL, token and worker id.
-        on_cancel: Called with ``(job_id, task_id, attempt)``; must not block.
+        on_cancel: Called with ``(job_id, task_id, attempt)`` for ``cancel_task``; must not
+            block.
+        on_drain: Called for ``drain_worker``; must not block.
         backoff: Delays between reconnection attempts; reset after each successful connect.
     """
 
@@ -66,6 +70,7 @@ class CommandChannel:
         settings: WorkerSettings,
         on_cancel: CancelCallback,
         *,
+        on_drain: Callable[[], object] | None = None,
         backoff: Backoff = COMMAND_BACKOFF,
     ) -> None:
         base = URL(settings.url)
@@ -73,6 +78,7 @@ class CommandChannel:
         self.url = str(base.joinpath("_worker", "ws", settings.worker_id).with_scheme(scheme))
         self._token = settings.token
         self._on_cancel = on_cancel
+        self._on_drain = on_drain
         self._backoff = backoff
         self._connected = False
         self._opened = False
@@ -144,6 +150,9 @@ class CommandChannel:
             logger.warning("ignoring a command that is not an object: %.200r", command)
             return
         kind = command.get("type")
+        if kind == "drain_worker" and self._on_drain is not None:
+            self._on_drain()
+            return
         if kind != "cancel_task":
             logger.debug("ignoring unknown command %r", kind)
             return

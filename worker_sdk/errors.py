@@ -14,6 +14,7 @@ Two families live here, and they never mix:
        +-- AuthError           401/403: the worker token is wrong; the worker stops
        +-- WorkerNotRegistered 404 WORKER_NOT_REGISTERED: the worker re-registers
        +-- TaskNotHeld         409 TASK_NOT_HELD: the result is dropped, never retried
+       +-- WorkerDraining      409 WORKER_DRAINING: the worker was drained; it stops polling
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "RetryLater",
     "TaskError",
     "TaskNotHeld",
+    "WorkerDraining",
     "WorkerNotRegistered",
 ]
 
@@ -148,3 +150,7 @@ class WorkerNotRegistered(OrchestratorError):
 
 class TaskNotHeld(OrchestratorError):
     """This worker no longer holds the task (lease expired or job cancelled)."""
+
+
+class WorkerDraining(OrchestratorError):
+    """An operator drained this worker: it takes no new tasks, finishes its own and stops."""

@@ -23,10 +23,11 @@ from .commands import CommandChannel
 from .config import WorkerSettings, redact_url
 from .context import TaskContext
 from .deliveries import Admission, Declines, Running, RunningTasks
-from .errors import AuthError, OrchestratorError, WorkerNotRegistered
+from .errors import AuthError, OrchestratorError, WorkerDraining, WorkerNotRegistered
 from .handlers import TaskHandler, invoke
 from .progress import ProgressReporter
 from .results import ErrorInfo, TaskOutcome
+from .stopping import hand_back, wait_for_running
 
 __all__ = ["WorkerRuntime"]
 
@@ -34,8 +35,7 @@ logger = logging.getLogger("worker_sdk")
 
 # The orchestrator may be restarting: retry quickly at first, then settle at a few seconds.
 RECONNECT_BACKOFF = Backoff(0.2, 5.0)
-# After the grace period: how long cancelled tasks get to unwind, and to report the cut.
-CANCEL_WAIT_S = 5.0
+# After the grace period: how long the declines of cut tasks, and the goodbye, may take.
 REPORT_CUT_TIMEOUT_S = 5.0
 _DECLINE_REASONS = {
     Admission.DECLINE: "a cancelled copy of this attempt still unwinds on this worker",
@@ -50,7 +50,7 @@ class WorkerRuntime:
         self._settings = settings
         self._handlers = dict(handlers)
         self._client = OrchestratorClient(settings)
-        self._channel = CommandChannel(settings, self.cancel_task)
+        self._channel = CommandChannel(settings, self.cancel_task, on_drain=self.drain)
         self._slots = asyncio.Semaphore(settings.capacity)
         self._running = RunningTasks()
         self._declines = Declines(self._client, self._fail)
@@ -58,8 +58,11 @@ class WorkerRuntime:
         self._poll_task: asyncio.Task[None] | None = None
         self._registration = Registration(10.0, 30.0, settings.poll_timeout_s)
         self._poll_failures = 0
+        self._registered = False
         self.stop_requested = asyncio.Event()
-        """Set once a stop was asked for (``stop()``, a signal, or a fatal error)."""
+        """Set once a stop was asked for (``stop()``, a signal, a drain, or a fatal error)."""
+        self.drained = False
+        """Whether the orchestrator asked this worker to drain."""
         self._force = asyncio.Event()
         self._fatal: BaseException | None = None
         self._shutdown_task: asyncio.Task[None] | None = None
@@ -75,6 +78,7 @@ class WorkerRuntime:
         try:
             if not await self._register_until_done():
                 return
+            self._registered = True
         except BaseException as exc:
             if isinstance(exc, AuthError):
                 logger.error("the orchestrator rejected the worker token (%s)", exc)
@@ -105,6 +109,22 @@ class WorkerRuntime:
         await asyncio.shield(self._shutdown_task)
         if self._fatal is not None:
             raise self._fatal
+
+    def drain(self) -> None:
+        """Stop at the orchestrator's request (an operator drained this worker): as on SIGTERM,
+        running tasks get the grace period, then the worker deregisters and ``run()`` returns.
+
+        It may come three ways (WebSocket, heartbeat answer, refused long-poll): once counts.
+        """
+        if self.drained:
+            return
+        self.drained = True
+        logger.info(
+            "worker %s drained by the orchestrator: taking no new tasks; running tasks get %.0fs",
+            self._settings.worker_id,
+            self._settings.shutdown_grace_s,
+        )
+        self.request_stop()
 
     def cancel_task(self, job_id: str, task_id: str, attempt: int | None = None) -> bool:
         """Cancel a running task at the orchestrator's request; no result will be sent.
@@ -162,7 +182,7 @@ class WorkerRuntime:
     async def _heartbeat(self) -> None:
         try:
             # The load counts handlers, so two attempts of one task running here count twice.
-            cancelled = await self._client.heartbeat(len(self._running), self.running_task_ids)
+            beat = await self._client.heartbeat(len(self._running), self.running_task_ids)
         except WorkerNotRegistered:
             logger.warning(
                 "the orchestrator forgot worker %s; registering again", self._settings.worker_id
@@ -174,8 +194,10 @@ class WorkerRuntime:
         except (OrchestratorError, *TRANSPORT_ERRORS) as exc:
             logger.warning("heartbeat failed: %s: %s", type(exc).__name__, exc)
             return
-        for item in cancelled:
+        for item in beat.cancelled:
             self.cancel_task(item.job_id, item.task_id, item.attempt)
+        if beat.draining:
+            self.drain()
 
     async def _reregister(self) -> None:
         try:
@@ -221,6 +243,9 @@ class WorkerRuntime:
             return None, False
         except AuthError:
             raise
+        except WorkerDraining:
+            self.drain()
+            return None, True
         except UnreadableTask as exc:
             # The orchestrator leased it to this worker: give it back rather than hold a lease
             # that heartbeats would keep alive and nobody would run.
@@ -341,58 +366,24 @@ class WorkerRuntime:
             await asyncio.gather(self._poll_task, return_exceptions=True)
         # Heartbeats and the command channel keep going while tasks drain: leases stay alive
         # and cancels still arrive.
-        await self._drain(grace_s)
+        await wait_for_running(self._running, self._force, grace_s)
+        if self._running:
+            await hand_back(self._running.values(), self._declines)
         # Declines let the orchestrator hand tasks on now; give them a moment to land.
         await self._declines.settle(REPORT_CUT_TIMEOUT_S)
         for task in self._loops:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
+        if self._registered and not isinstance(self._fatal, AuthError):
+            await self._deregister()
         await self._client.close()
         logger.info("worker %s stopped", self._settings.worker_id)
 
-    async def _drain(self, grace_s: float) -> None:
-        if self._running:
-            logger.info("waiting up to %.1fs for %d running task(s)", grace_s, len(self._running))
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + grace_s
-        force = asyncio.create_task(self._force.wait())
+    async def _deregister(self) -> None:
+        # After the heartbeats stopped: one more would register the worker again.
         try:
-            while self._running and not force.done():
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                pending = [running.task for running in self._running.values()]
-                await asyncio.wait(
-                    [*pending, force], timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-                )
-        finally:
-            force.cancel()
-        if self._running:
-            await self._cut(list(self._running.values()))
-
-    async def _cut(self, cut: list[Running]) -> None:
-        """Cancel tasks still running after the grace period and tell the orchestrator."""
-        logger.warning("cancelling %d task(s) still running after the grace period", len(cut))
-        for running in cut:
-            running.task.cancel()
-        _, stuck = await asyncio.wait([r.task for r in cut], timeout=CANCEL_WAIT_S)
-        if stuck:
-            logger.error("%d task(s) ignored cancellation; abandoning them", len(stuck))
-        reports = [
-            self._submit(r.ctx, _shutdown_outcome())
-            for r in cut
-            if r.task.done() and r.task.cancelled() and not r.ctx.is_cancelled
-        ]
-        if reports:
-            # Reporting lets the orchestrator hand the task out again now, not at lease expiry.
-            try:
-                async with asyncio.timeout(REPORT_CUT_TIMEOUT_S):
-                    await asyncio.gather(*reports, return_exceptions=True)
-            except TimeoutError:
-                logger.warning("could not report every cut task; their leases will expire")
-
-
-def _shutdown_outcome() -> TaskOutcome:
-    message = "the worker stopped before the task finished"
-    error = ErrorInfo("WORKER_SHUTDOWN", message, retryable=True)
-    return TaskOutcome(status="failure", error=error)
+            async with asyncio.timeout(REPORT_CUT_TIMEOUT_S):
+                await self._client.deregister()
+        except (OrchestratorError, *TRANSPORT_ERRORS) as exc:
+            # It drops out of the workers list when its heartbeats stop counting.
+            logger.warning("could not deregister: %s: %s", type(exc).__name__, exc)

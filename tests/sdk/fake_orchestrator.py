@@ -56,6 +56,10 @@ class FakeOrchestrator:
     forget_worker: bool = False
     """Answer the next heartbeat with 404 WORKER_NOT_REGISTERED."""
     cancels_for_heartbeat: list[dict[str, Any]] = field(default_factory=list)
+    draining: bool = False
+    """Say ``draining: true`` in heartbeat answers and refuse polls with 409 WORKER_DRAINING."""
+    deregistrations: list[str] = field(default_factory=list)
+    """Worker ids of ``DELETE /_worker/workers/{id}``, in order."""
 
     active_polls: int = 0
     max_active_polls: int = 0
@@ -67,6 +71,7 @@ class FakeOrchestrator:
         app = web.Application()
         app.router.add_post("/_worker/workers/register", self.register)
         app.router.add_patch("/_worker/workers/{worker_id}", self.heartbeat)
+        app.router.add_delete("/_worker/workers/{worker_id}", self.deregister)
         app.router.add_get("/_worker/workers/{worker_id}/tasks/next", self.next_task)
         app.router.add_post("/_worker/tasks/result", self.result)
         app.router.add_post("/_worker/tasks/decline", self.decline)
@@ -104,6 +109,11 @@ class FakeOrchestrator:
         for ws in list(self.sockets):
             await ws.send_str(message.decode())
 
+    async def send_drain(self) -> None:
+        """Push ``drain_worker`` on every open socket."""
+        for ws in list(self.sockets):
+            await ws.send_str('{"type": "drain_worker"}')
+
     async def drop_sockets(self) -> None:
         for ws in list(self.sockets):
             await ws.close()
@@ -136,7 +146,14 @@ class FakeOrchestrator:
             return _error(404, "WORKER_NOT_REGISTERED", "unknown worker")
         self.heartbeats.append(orjson.loads(await request.read()))
         cancelled, self.cancels_for_heartbeat = self.cancels_for_heartbeat, []
-        return _json({"status": "ttl_refreshed", "cancelled_tasks": cancelled})
+        answer = {"status": "ttl_refreshed", "cancelled_tasks": cancelled}
+        return _json(answer | ({"draining": True} if self.draining else {}))
+
+    async def deregister(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return _error(401)
+        self.deregistrations.append(request.match_info["worker_id"])
+        return web.Response(status=204)
 
     async def next_task(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
@@ -144,6 +161,8 @@ class FakeOrchestrator:
         self.poll_params.append(dict(request.query))
         if self.poll_failures:
             return _error(self.poll_failures.pop(0))
+        if self.draining:
+            return _error(409, "WORKER_DRAINING", "this worker is draining")
         self.active_polls += 1
         self.max_active_polls = max(self.max_active_polls, self.active_polls)
         try:

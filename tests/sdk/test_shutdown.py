@@ -1,4 +1,5 @@
-"""Stopping: drain in-flight work, cut it after the grace period, and fatal token errors."""
+"""Stopping: drain in-flight work, hand it back after the grace period, and fatal token
+errors."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ async def test_stop_waits_for_running_task_and_its_result(
     assert not worker.is_running
 
 
-async def test_tasks_cut_after_grace_period_are_reported_retryable(
+async def test_tasks_cut_after_grace_period_are_handed_back_and_the_worker_deregisters(
     fake: FakeOrchestrator, make_worker: Callable[..., Worker], start_worker: StartWorker
 ) -> None:
     worker = make_worker(shutdown_grace_s=0.1)
@@ -58,11 +59,10 @@ async def test_tasks_cut_after_grace_period_are_reported_retryable(
     await asyncio.wait_for(started.wait(), 2)
     await worker.shutdown()
     await asyncio.wait_for(run, 2)
-    assert fake.results[task_id]["error"] == {
-        "code": "WORKER_SHUTDOWN",
-        "message": "the worker stopped before the task finished",
-        "retryable": True,
-    }
+    # Declined, not failed: the orchestrator queues it again at once, same attempt.
+    assert task_id not in fake.results
+    assert [(d["task_id"], d["attempt"]) for d in fake.declines] == [(task_id, 1)]
+    assert fake.deregistrations == ["w-1"]
 
 
 async def test_async_context_manager_runs_and_drains(
@@ -109,4 +109,4 @@ async def test_sigterm_drains_and_a_second_sigterm_cuts(
     assert not run.done()  # draining: the task still has its grace period
     os.kill(os.getpid(), signal.SIGTERM)
     await asyncio.wait_for(run, 2)
-    assert fake.results[task_id]["error"]["code"] == "WORKER_SHUTDOWN"
+    assert [d["task_id"] for d in fake.declines] == [task_id]

@@ -1,0 +1,73 @@
+"""Drained by the orchestrator: over the WebSocket, in a heartbeat answer, or by a refused
+long-poll. Each way the worker stops polling, lets its running task finish, deregisters and
+``run()`` returns."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from worker_sdk import Worker
+
+from .conftest import StartWorker, wait_for
+from .fake_orchestrator import FakeOrchestrator
+
+
+async def _by_websocket(fake: FakeOrchestrator) -> None:
+    await wait_for(lambda: fake.sockets, what="the command channel")
+    await fake.send_drain()
+
+
+async def _by_heartbeat(fake: FakeOrchestrator) -> None:
+    await fake.drop_sockets()  # and the worker reconnects; only the heartbeat tells
+    fake.draining = True
+
+
+Trigger = Callable[[FakeOrchestrator], Awaitable[None]]
+
+
+@pytest.mark.parametrize("trigger", [_by_websocket, _by_heartbeat], ids=["websocket", "heartbeat"])
+async def test_a_drained_worker_finishes_its_task_then_deregisters(
+    fake: FakeOrchestrator,
+    make_worker: Callable[..., Worker],
+    start_worker: StartWorker,
+    trigger: Trigger,
+) -> None:
+    worker = make_worker(capacity=2)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    @worker.task("slow")
+    async def slow(params: dict[str, Any]) -> dict[str, Any]:
+        started.set()
+        await release.wait()
+        return {"done": True}
+
+    run = await start_worker(worker)
+    task_id = fake.enqueue("slow")
+    await asyncio.wait_for(started.wait(), 2)
+
+    await trigger(fake)
+    await wait_for(lambda: fake.active_polls == 0, what="polling stopped")
+    late = fake.enqueue("slow")  # queued after the drain: nobody here takes it
+    assert not run.done()  # the running task still has its grace period
+    release.set()
+    await asyncio.wait_for(run, 2)
+    assert fake.results[task_id]["data"] == {"done": True}
+    assert late not in fake.handed_out
+    assert fake.deregistrations == ["w-1"]
+    assert not fake.declines
+
+
+async def test_a_refused_long_poll_drains_an_idle_worker(
+    fake: FakeOrchestrator, make_worker: Callable[..., Worker], start_worker: StartWorker
+) -> None:
+    worker = make_worker()
+    worker.task("echo")(lambda params: params)
+    await fake.drop_sockets()
+    fake.draining = True
+    run = await start_worker(worker)
+    await asyncio.wait_for(run, 2)
+    assert fake.deregistrations == ["w-1"]

@@ -1,0 +1,61 @@
+"""The end of a worker run: wait for running tasks, then hand back the ones the grace cuts.
+
+A task still running when the grace period ends is cancelled and *declined*, not reported as
+failed: the orchestrator queues it again at once, same attempt, and another worker takes it
+now rather than when its lease runs out, without spending one of its attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from .deliveries import Declines, Running, RunningTasks
+
+__all__ = ["CANCEL_WAIT_S", "hand_back", "wait_for_running"]
+
+logger = logging.getLogger("worker_sdk")
+
+CANCEL_WAIT_S = 5.0
+"""After the grace period: how long cancelled tasks get to unwind before they are declined."""
+HAND_BACK_REASON = "the worker stopped (drained or shut down) before the task finished"
+
+
+async def wait_for_running(running: RunningTasks, force: asyncio.Event, grace_s: float) -> None:
+    """Return when every running task ended, ``grace_s`` passed, or ``force`` was set."""
+    if running:
+        logger.info("waiting up to %.1fs for %d running task(s)", grace_s, len(running))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace_s
+    forced = asyncio.create_task(force.wait())
+    try:
+        while running and not forced.done():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            pending = [r.task for r in running.values()]
+            await asyncio.wait(
+                [*pending, forced], timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+            )
+    finally:
+        forced.cancel()
+
+
+async def hand_back(cut: list[Running], declines: Declines) -> None:
+    """Cancel the tasks still running after the grace period, then decline each one.
+
+    A handler that ends with a result anyway (it swallowed the cancel) has sent that result;
+    one cancelled by the orchestrator meanwhile is not the worker's to give back.
+    """
+    logger.warning(
+        "grace period over: cancelling %d running task(s) and handing them back", len(cut)
+    )
+    for running in cut:
+        running.task.cancel()
+    _, stuck = await asyncio.wait([r.task for r in cut], timeout=CANCEL_WAIT_S)
+    if stuck:
+        logger.error("%d task(s) ignored cancellation; handing them back anyway", len(stuck))
+    for r in cut:
+        if r.ctx.is_cancelled or (r.task.done() and not r.task.cancelled()):
+            continue
+        declines.send(r.ctx.job_id, r.ctx.task_id, r.ctx.attempt, HAND_BACK_REASON)
