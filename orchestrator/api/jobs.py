@@ -9,63 +9,20 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from orchestrator.api import schemas
+from orchestrator.api import job_list, schemas
 from orchestrator.api.job_wait import wait_ended
 from orchestrator.api.middleware import CLIENT, read_json
 from orchestrator.api.render import job_view, json_response
 from orchestrator.appkeys import REGISTRY, RUNNER, SETTINGS, STORE
-from orchestrator.engine.model import Job, JobStatus
+from orchestrator.engine.model import Job
 from orchestrator.errors import BadRequest, Conflict, Gone, NotFound
 
 routes = web.RouteTableDef()
 
-_SCAN_LIMIT = 2000
-"""Index entries one list request may look at while filtering."""
-
 
 @routes.get("/api/v1/jobs")
 async def list_jobs(request: web.Request) -> web.Response:
-    client = request[CLIENT]
-    q = request.query
-    limit = schemas.int_query(q.get("limit"), "limit", 50, 1, 500)
-    offset = schemas.int_query(q.get("offset"), "offset", 0, 0, 10**9)
-    blueprint = q.get("blueprint") or None
-    status = q.get("status") or None
-    if status is not None and status not in JobStatus.__members__.values():
-        allowed = ", ".join(s.value for s in JobStatus)
-        raise BadRequest(
-            f"status: unknown status (allowed: {allowed})",
-            code="VALIDATION_ERROR",
-            details={"field": "status"},
-        )
-    store = request.app[STORE]
-    found: list[dict[str, object]] = []
-    position, scanned = offset, 0
-    exhausted = False
-    while len(found) < limit and scanned < _SCAN_LIMIT:
-        ids = await store.client_jobs(client, position, limit)
-        if not ids:
-            exhausted = True
-            break
-        jobs = await store.load_many(ids)
-        gone = [job_id for job_id, job in zip(ids, jobs, strict=True) if job is None]
-        await store.forget_client_jobs(client, gone)
-        for job in jobs:
-            position += 1
-            if job is None:
-                # expired: the index shrank under us, so step back to stay on the next entry
-                position -= 1
-                continue
-            if (blueprint and job.blueprint != blueprint) or (status and job.status != status):
-                continue
-            found.append(job_view(job))
-            if len(found) == limit:
-                break
-        scanned += len(ids)
-    next_offset = None if exhausted else position
-    return json_response(
-        {"jobs": found, "offset": offset, "limit": limit, "next_offset": next_offset}
-    )
+    return await job_list.list_jobs(request)
 
 
 MAX_WAIT_S = 60.0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestrator.api.openapi_jobs import job_search_params
 from orchestrator.api.openapi_operations import (
     CLIENTS,
     FILENAME,
@@ -128,6 +129,7 @@ def client_paths(blueprints: list[Blueprint], settings: Settings) -> Paths:
                         {"type": "string", "enum": [s.value for s in JobStatus]},
                         "Only jobs in this status.",
                     ),
+                    *job_search_params(),
                 ),
             )
         },
