@@ -34,7 +34,6 @@ from orchestrator.api.bodysize import body_size
 from orchestrator.api.middleware import auth, errors
 from orchestrator.api.observe import http_metrics
 from orchestrator.api.ratelimit import rate_limit
-from orchestrator.api.sockets import SocketTable
 from orchestrator.appkeys import (
     BUS,
     DISPATCHER,
@@ -52,6 +51,7 @@ from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.config import Settings
 from orchestrator.dispatch.bus import Bus
 from orchestrator.dispatch.job_waiters import JobWaiters
+from orchestrator.dispatch.sockets import SocketTable
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.human.metrics import HumanMetrics
 from orchestrator.loops.supervisor import run_every
@@ -71,6 +71,7 @@ RECHECK_S = 2.0
 def create_app(
     settings: Settings, store: RedisStore, registry: BlueprintRegistry
 ) -> web.Application:
+    """The aiohttp application: every route, the background loops, over ``store``."""
     middlewares = [http_metrics, errors, body_size, auth, rate_limit(settings, store)]
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     origin = f"{socket.gethostname()}-{os.getpid()}-{id(app):x}"

@@ -6,11 +6,11 @@ import asyncio
 
 from aiohttp import web
 
-from orchestrator.api.sockets import SocketTable
 from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.config import Settings
 from orchestrator.dispatch.bus import Bus
 from orchestrator.dispatch.job_waiters import JobWaiters
+from orchestrator.dispatch.sockets import SocketTable
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.metrics import Metrics
 from orchestrator.runner import JobRunner

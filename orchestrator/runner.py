@@ -17,7 +17,6 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.registry import BlueprintRegistry
@@ -27,6 +26,7 @@ from orchestrator.engine.actions import ActionError, Actions, Fail, Finish
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.inject import MissingArgument, handler_kwargs
 from orchestrator.engine.model import JSON, Job, JobStatus
+from orchestrator.engine.new_job import NewJob
 from orchestrator.errors import Conflict, NotFound, Unavailable
 from orchestrator.human import index as human_index
 from orchestrator.logs import JOB_ID
@@ -43,14 +43,6 @@ Observer = Callable[[Job, Job, Effects], None]
 """Called with (before, after, effects) after each stored transition; must not block."""
 
 Step = Callable[[Job, float], Job | tuple[Job, Effects] | None]
-
-
-@dataclass(frozen=True)
-class NewJob:
-    initial_data: JSON
-    webhook_url: str | None = None
-    dispatch_timeout_s: float | None = None
-    result_timeout_s: float | None = None
 
 
 class JobRunner:

@@ -40,10 +40,10 @@ from orchestrator.blueprint.routes import (
 )
 from orchestrator.engine import human
 from orchestrator.engine.model import Job, JobStatus
+from orchestrator.engine.new_job import NewJob
 from orchestrator.errors import BadRequest, Conflict, NotFound, OrchestratorError
 from orchestrator.human import desk
 from orchestrator.human.desk import Decision
-from orchestrator.runner import NewJob
 
 JOB_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 """A job id a client chooses (``job_id_from``): it goes into Redis keys, so no braces."""

@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 from orchestrator.config import Settings
+from orchestrator.engine.new_job import NewJob
 from orchestrator.errors import BadRequest
-from orchestrator.runner import NewJob
 from orchestrator.storage.keys import check_name
 
 

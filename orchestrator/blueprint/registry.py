@@ -14,6 +14,8 @@ Fetch = Callable[[str, str], Awaitable[Blueprint | None]]
 
 
 class BlueprintRegistry:
+    """The blueprints a process serves, by name and by route; ``create_app`` takes one."""
+
     def __init__(self, blueprints: Iterable[Blueprint] = ()) -> None:
         self._by_name: dict[str, Blueprint] = {}
         self._by_route: dict[tuple[str, str], Blueprint] = {}

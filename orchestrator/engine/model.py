@@ -10,6 +10,9 @@ JSON = dict[str, Any]
 
 
 class JobStatus(StrEnum):
+    """A job's status. ``pending`` and ``running`` are never stored: a step writes once the
+    job waits or ends."""
+
     PENDING = "pending"
     RUNNING = "running"
     WAITING_FOR_WORKER = "waiting_for_worker"

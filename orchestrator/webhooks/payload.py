@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from orchestrator.api.render import iso, job_view
 from orchestrator.engine.model import JSON, Job, JobStatus
+from orchestrator.views import iso, job_view
 from orchestrator.webhooks.outbox import Entry
 
 

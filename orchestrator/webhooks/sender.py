@@ -24,20 +24,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 from aiohttp import web
 
+from orchestrator.config import Settings
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import JSON, Job, RetryPolicy
 from orchestrator.engine.retry import backoff_s
 from orchestrator.loops.supervisor import run_every
 from orchestrator.metrics import Metrics
-from orchestrator.runner import JobRunner
+from orchestrator.storage.redis_store import RedisStore
 from orchestrator.webhooks.outbox import Entry, Outbox, Verdict, check, hold_s
 from orchestrator.webhooks.payload import body
 from orchestrator.webhooks.signing import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
@@ -100,8 +101,20 @@ class Slots:
             del self.hosts[host]  # receivers come and go: keep no entry for idle ones
 
 
+class Committer(Protocol):
+    """What the sender uses of ``runner.JobRunner``: the runner imports ``outbox`` to write
+    the entries, so this package names the runner's shape rather than import it."""
+
+    store: RedisStore
+    settings: Settings
+    webhook_hold_s: float
+    after_commit: list[Callable[[Job, Effects], Awaitable[None]]]
+
+    def approval_token(self, job: Job) -> str | None: ...
+
+
 class Sender:
-    def __init__(self, runner: JobRunner, metrics: Metrics, session: aiohttp.ClientSession):
+    def __init__(self, runner: Committer, metrics: Metrics, session: aiohttp.ClientSession):
         s = runner.settings
         self.runner = runner
         self.metrics = metrics
@@ -286,7 +299,7 @@ class Sender:
 
 
 def webhook_sender(
-    runner: JobRunner, metrics: Metrics
+    runner: Committer, metrics: Metrics
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """A ``cleanup_ctx`` entry; add it after the one that closes the store, so that it exits
     first. Without a ``webhook_secret`` there is nothing to sign with, and it does nothing."""

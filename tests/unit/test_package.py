@@ -1,0 +1,28 @@
+"""The orchestrator's public surface: what ``import orchestrator`` promises."""
+
+from __future__ import annotations
+
+import orchestrator
+
+PUBLIC = [
+    "Actions",
+    "Blueprint",
+    "BlueprintError",
+    "BlueprintRegistry",
+    "JobStatus",
+    "OrchestratorError",
+    "RetryPolicy",
+    "Settings",
+    "create_app",
+    "where",
+]
+
+
+def test_public_api_is_listed_and_sorted() -> None:
+    assert orchestrator.__all__ == PUBLIC
+    for name in PUBLIC:
+        assert getattr(orchestrator, name).__doc__, f"{name} has no docstring"
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    assert not hasattr(orchestrator, "create_ap")
