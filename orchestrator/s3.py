@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +105,30 @@ class S3Files:
                 return False
             raise
         return True
+
+    async def read(
+        self, key: str, chunk_bytes: int
+    ) -> tuple[int, AsyncGenerator[bytes, None]] | None:
+        """The object's size and its bytes, read from S3 as they are consumed (one chunk in
+        memory at a time); None when there is no such object. Close the iterator (its
+        ``aclose``) if it is not read to the end: that gives the connection back."""
+        try:
+            answer = await self._call("get_object", Key=key)
+        except Unavailable as exc:
+            if exc.details.get("s3_code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+        body = answer["Body"]
+
+        async def chunks() -> AsyncGenerator[bytes, None]:
+            async with body:
+                try:
+                    async for chunk in body.iter_chunks(chunk_bytes):
+                        yield chunk
+                except (BotoCoreError, ClientError, OSError) as exc:
+                    raise _unavailable("get_object", exc) from exc
+
+        return int(answer["ContentLength"]), chunks()
 
     async def listing(self, job_id: str) -> tuple[list[StoredFile], bool]:
         """The job's files (at most ``LIST_LIMIT``) and whether there are more."""

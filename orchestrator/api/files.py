@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -44,6 +45,9 @@ MAX_FILENAME_BYTES = 255
 FILENAME_PATTERN = schemas.anchored(r"(?!\.$)(?!.*\.\.)[^/\\\x00-\x1f\x7f-\x9f]+")
 """What ``check_filename`` takes, but for the byte limit (JSON Schema counts characters)."""
 READ_CHUNK = 256 * 1024
+DOWNLOAD_VIA = ("s3", "orchestrator")
+"""How a client download goes: a redirect to a presigned S3 link, or the bytes through here
+(for a browser page that may talk to its own origin only, as the console)."""
 
 
 class S3NotConfigured(OrchestratorError):
@@ -125,10 +129,20 @@ async def upload(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/jobs/{job_id}/files/download/{filename:[^/]+}")
-async def download(request: web.Request) -> web.Response:
+async def download(request: web.Request) -> web.StreamResponse:
     s3 = _s3(request)
     filename = _filename(request.match_info["filename"])
-    return await _redirect(request, s3, await _client_job(request), filename)
+    via = request.query.get("via") or "s3"
+    if via not in DOWNLOAD_VIA:
+        raise BadRequest(
+            f"via: {via!r} is not one of {', '.join(DOWNLOAD_VIA)}",
+            code="VALIDATION_ERROR",
+            details={"field": "via"},
+        )
+    job_id = await _client_job(request)
+    if via == "orchestrator":
+        return await _send(request, s3, job_id, filename)
+    return await _redirect(request, s3, job_id, filename)
 
 
 # -- /_worker: the worker holding the job's task ----------------------------------------------
@@ -245,3 +259,32 @@ async def _redirect(request: web.Request, s3: S3Files, job_id: str, filename: st
     url = await s3.presign("get_object", key, _expires(request))
     # The link is fresh on every request: no cache may keep an expired one.
     return web.Response(status=302, headers={hdrs.LOCATION: url, hdrs.CACHE_CONTROL: "no-store"})
+
+
+async def _send(
+    request: web.Request, s3: S3Files, job_id: str, filename: str
+) -> web.StreamResponse:
+    found = await s3.read(s3.key(job_id, filename), READ_CHUNK)
+    if found is None:
+        raise NotFound(f"job {job_id} has no file {filename!r}", code="FILE_NOT_FOUND")
+    size, chunks = found
+    # Bytes to save, never a page to show: whatever was uploaded (HTML, SVG) cannot run as
+    # this origin, where the console and its token live.
+    response = web.StreamResponse(
+        headers={
+            hdrs.CONTENT_TYPE: "application/octet-stream",
+            hdrs.CONTENT_DISPOSITION: f"attachment; filename*=UTF-8''{quote(filename)}",
+            hdrs.CACHE_CONTROL: "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+        }
+    )
+    response.content_length = size
+    async with aclosing(chunks):
+        await response.prepare(request)
+        async for chunk in chunks:
+            # S3 failing past this point cuts the body short of its Content-Length: the
+            # client sees an incomplete download, not a wrong file.
+            await response.write(chunk)
+    await response.write_eof()
+    return response

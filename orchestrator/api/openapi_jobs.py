@@ -1,9 +1,11 @@
-"""OpenAPI: the created range and the id search of ``GET /api/v1/jobs`` (``api/job_list``)."""
+"""OpenAPI: the created range and the id search of ``GET /api/v1/jobs`` (``api/job_list``),
+and the download of a job's file through the orchestrator (``api/files``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from orchestrator.api.files import DOWNLOAD_VIA
 from orchestrator.api.job_list import EPOCH_SECONDS, MAX_ID_SEARCH
 from orchestrator.api.openapi_operations import query
 
@@ -39,3 +41,20 @@ def job_search_params() -> tuple[dict[str, Any], ...]:
             "follow next_offset until it is null.",
         ),
     )
+
+
+def download_via() -> dict[str, Any]:
+    return query(
+        "via",
+        {"type": "string", "enum": list(DOWNLOAD_VIA)},
+        "`s3` (the default): a redirect to a presigned S3 link. `orchestrator`: the bytes "
+        "themselves, streamed from S3 through the orchestrator, for a client that cannot "
+        "reach S3 or may talk to one origin only (a browser page such as the console).",
+    )
+
+
+def download_through() -> dict[str, Any]:
+    return {
+        "description": "With via=orchestrator: the file's bytes, as an attachment to save.",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }

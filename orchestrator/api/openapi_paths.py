@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.api.openapi_jobs import job_search_params
+from orchestrator.api.openapi_jobs import download_through, download_via, job_search_params
 from orchestrator.api.openapi_operations import (
     CLIENTS,
     FILENAME,
@@ -234,6 +234,36 @@ def client_paths(blueprints: list[Blueprint], settings: Settings) -> Paths:
                 (503,),
             )
         },
+        "/api/v1/workers/{worker_id}/drain": {
+            "post": operation(
+                CLIENTS,
+                "drain_worker",
+                "Drain a worker: no new tasks; it finishes or hands back its own, then leaves",
+                {
+                    202: json_body(
+                        {
+                            "type": "object",
+                            "required": ["worker_id", "status"],
+                            "properties": {
+                                "worker_id": {"type": "string"},
+                                "status": {"const": "draining"},
+                            },
+                        },
+                        "Draining (a second drain gets the same answer).",
+                    )
+                },
+                (403, 404, 503),
+                params=(path_param("worker_id", "A live worker's id."),),
+                description=(
+                    "Needs a client with `can_manage_workers` (403 "
+                    "`WORKER_MANAGEMENT_FORBIDDEN` otherwise); 404 `WORKER_NOT_FOUND` when no "
+                    "worker of that id is live. The worker gets no task from now on (its "
+                    "long-polls are refused with 409 `WORKER_DRAINING`), is told over its "
+                    "WebSocket and in its next heartbeat answer, finishes or hands back what it "
+                    "holds within its grace period, and deregisters."
+                ),
+            )
+        },
         "/api/v1/dashboard": {
             "get": operation(
                 CLIENTS,
@@ -334,10 +364,10 @@ def client_file_paths(settings: Settings) -> Paths:
             "get": operation(
                 CLIENTS,
                 "download_file",
-                "Redirect to a fresh presigned S3 GET link",
-                {302: redirect()},
+                "Redirect to a fresh presigned S3 GET link, or (via=orchestrator) the bytes",
+                {200: download_through(), 302: redirect()},
                 (400, *s3),
-                params=(JOB_ID, FILENAME, expires(settings)),
+                params=(JOB_ID, FILENAME, expires(settings), download_via()),
             )
         },
     }
