@@ -15,6 +15,7 @@ from orchestrator.api import (
     catalog,
     dashboard,
     debug,
+    drain,
     events,
     files,
     human,
@@ -87,6 +88,7 @@ def create_app(
     app[SOCKETS] = SocketTable(bus, store.keys)
     app[JOB_WAITERS] = JobWaiters()
     app[workers.SKILLS] = {}
+    app[drain.DRAINING] = set()
     app[LOOPS] = []
     stats = JobStats(store)
     app[STATS] = stats
@@ -105,6 +107,7 @@ def create_app(
         catalog.routes,
         registration.routes,  # before jobs: POST /api/v1/blueprints is not a job creation
         dashboard.routes,
+        drain.routes,  # before jobs: POST /api/v1/workers/{id}/drain is not a create
         files.routes,
         events.routes,
         human.routes,  # before jobs: POST /api/v1/jobs/{id}/decision is not a create
@@ -126,6 +129,7 @@ def create_app(
         app.add_routes(console.routes)
     app.cleanup_ctx.append(_background)
     app.cleanup_ctx.append(registration.registered_context)  # needs the bus _background started
+    app.cleanup_ctx.append(drain.draining_context)  # needs the bus _background started
     app.cleanup_ctx.append(human_events.inbox_context)  # needs the bus _background started
     # after _background, so it exits first: its last flush needs the store still open
     app.cleanup_ctx.append(telemetry(app[METRICS], stats, origin))

@@ -40,6 +40,8 @@ class ClientToken:
     """This client's own /api limit; None takes ``client_rate_per_s`` / ``client_burst``."""
     can_manage_blueprints: bool = False
     """May register, replace and retire blueprints over HTTP (``POST /api/v1/blueprints``)."""
+    can_manage_workers: bool = False
+    """May drain workers (``POST /api/v1/workers/{id}/drain``): an operator's right."""
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,8 @@ def _clients(value: Any, problems: list[str]) -> tuple[ClientToken, ...]:
         if item.get("rate_limit") is not None:
             limit = _rate_limit(f"clients[{i}].rate_limit", item["rate_limit"], problems)
         manage = item.get("can_manage_blueprints") is True  # only an explicit true grants it
-        clients.append(ClientToken(str(item["name"]), str(item["token"]), limit, manage))
+        workers = item.get("can_manage_workers") is True
+        clients.append(ClientToken(str(item["name"]), str(item["token"]), limit, manage, workers))
     return tuple(clients)
 
 

@@ -120,6 +120,8 @@ class Snapshot:
     workers_busy: int
     """Active workers whose last heartbeat reported a load above 0."""
     jobs: JobCounts
+    workers_draining: int = 0
+    """Active workers an operator drained, still finishing their tasks."""
 
 
 class ClusterGauges(Collector):
@@ -138,7 +140,9 @@ class ClusterGauges(Collector):
         queues = await self.store.queue_depths(await self.store.task_types())
         workers = await self.store.live_workers(self.worker_ttl_s)
         busy = sum(1 for info, _ in workers if int(info.get("load") or 0) > 0)
-        return Snapshot(queues, len(workers), busy, await self.stats.jobs_by_status())
+        draining = sum(1 for info, _ in workers if info.get("draining"))
+        jobs = await self.stats.jobs_by_status()
+        return Snapshot(queues, len(workers), busy, jobs, workers_draining=draining)
 
     async def refresh(self) -> None:
         """Reads the snapshot ``collect`` reports. When Redis fails, the gauges are left out

@@ -22,6 +22,7 @@ def worker_view(info: dict[str, Any], seen: float) -> dict[str, Any]:
         "capacity": info.get("capacity", 1),
         "load": info.get("load", 0),
         "tags": info.get("tags", []),
+        "draining": bool(info.get("draining")),
         "registered_at": iso(registered) if registered else None,
         "last_heartbeat": iso(seen),
     }
@@ -53,7 +54,11 @@ async def dashboard(request: web.Request) -> web.Response:
                 task_type: None if age is None else round(age, 3)
                 for task_type, age in (await store.queue_oldest(snap.queues, time.time())).items()
             },
-            "workers": {"active": snap.workers_active, "busy": snap.workers_busy},
+            "workers": {
+                "active": snap.workers_active,
+                "busy": snap.workers_busy,
+                "draining": snap.workers_draining,
+            },
             "finished": {"last_minute": last_minute, "last_hour": last_hour},
             "finished_per_minute": await request.app[STATS].finished_per_minute(),
             "human_tasks": await _human_tasks(request),

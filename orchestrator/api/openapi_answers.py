@@ -201,6 +201,7 @@ WORKER: Schema = {
         "capacity": {"type": "integer"},
         "load": {"type": "integer"},
         "tags": {"type": "array", "items": {"type": "string"}},
+        "draining": {"type": "boolean", "description": "Drained: no new tasks; it leaves soon."},
         "registered_at": nullable(_TIME),
         "last_heartbeat": _TIME,
     },
@@ -226,7 +227,11 @@ DASHBOARD: Schema = {
         },
         "workers": {
             "type": "object",
-            "properties": {"active": {"type": "integer"}, "busy": {"type": "integer"}},
+            "properties": {
+                "active": {"type": "integer"},
+                "busy": {"type": "integer"},
+                "draining": {"type": "integer", "description": "Active workers drained."},
+            },
         },
         "finished": {
             "type": "object",
@@ -278,6 +283,7 @@ HEARTBEAT_ANSWER: Schema = {
                 },
             },
         },
+        "draining": {"type": "boolean", "description": "Drained: stop polling, finish, leave."},
     },
 }
 

@@ -60,7 +60,17 @@ def worker_paths(settings: Settings) -> Paths:
                 params=(WORKER_ID,),
                 body=body("Heartbeat", required=False),
                 description="404 `WORKER_NOT_REGISTERED`: register again.",
-            )
+            ),
+            "delete": operation(
+                WORKERS,
+                "deregister_worker",
+                "Deregister: the worker stopped",
+                {204: {"description": "Forgotten (an unknown worker gets the same answer)."}},
+                (403, 503),
+                params=(WORKER_ID,),
+                description="The worker leaves `GET /api/v1/workers` at once rather than when "
+                "its heartbeats stop counting; a drain of it ends.",
+            ),
         },
         "/_worker/workers/{worker_id}/tasks/next": {
             "get": operation(
@@ -71,7 +81,7 @@ def worker_paths(settings: Settings) -> Paths:
                     200: json_body(ref("Task"), "A task, leased to this worker."),
                     204: {"description": "The wait ended with no task."},
                 },
-                (400, 403, 404, 503),
+                (400, 403, 404, 409, 503),
                 params=(
                     WORKER_ID,
                     query(
@@ -142,12 +152,13 @@ def worker_paths(settings: Settings) -> Paths:
             "get": operation(
                 WORKERS,
                 "commands",
-                "WebSocket of commands to the worker (`cancel_task`)",
+                "WebSocket of commands to the worker (`cancel_task`, `drain_worker`)",
                 {101: {"description": "Switching to the WebSocket protocol."}},
                 (400, 403),
                 params=(WORKER_ID, *HANDSHAKE),
                 description='The orchestrator sends `{"type": "cancel_task", "job_id", '
-                '"task_id", "attempt"}`: stop that attempt, and no other attempt of the task. '
+                '"task_id", "attempt"}`: stop that attempt, and no other attempt of the task; '
+                '`{"type": "drain_worker"}`: an operator drained the worker. '
                 "A GET without the WebSocket handshake is refused with 400 "
                 "`WEBSOCKET_HANDSHAKE_REQUIRED`.",
             )

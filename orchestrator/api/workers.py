@@ -8,6 +8,7 @@ from aiohttp import web
 
 from orchestrator import duties, reports
 from orchestrator.api import schemas
+from orchestrator.api.drain import DRAINING, refuse_if_draining
 from orchestrator.api.middleware import read_json, require_worker
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import DISPATCHER, RUNNER, SETTINGS, STORE
@@ -64,10 +65,13 @@ async def heartbeat(request: web.Request) -> web.Response:
         info.update(update)
         if "supported_skills" in update:
             request.app[SKILLS][worker_id] = (tuple(info["supported_skills"]), time.monotonic())
-    known, cancelled = await store.heartbeat(worker_id, info)
-    if not known:
+    beat = await store.heartbeat(worker_id, info)
+    if not beat.known:
         raise _not_registered(worker_id)
-    return json_response({"status": "ttl_refreshed", "cancelled_tasks": cancelled})
+    if beat.draining:
+        request.app[DRAINING].add(worker_id)  # in case this process missed the announcement
+    answer = {"status": "ttl_refreshed", "cancelled_tasks": beat.cancelled}
+    return json_response(answer | {"draining": beat.draining})
 
 
 async def _skills(app: web.Application, worker_id: str) -> tuple[str, ...]:
@@ -86,6 +90,7 @@ async def _skills(app: web.Application, worker_id: str) -> tuple[str, ...]:
 async def next_task(request: web.Request) -> web.StreamResponse:
     worker_id = request.match_info["worker_id"]
     require_worker(request, worker_id)
+    refuse_if_draining(request.app, worker_id)
     longest = request.app[SETTINGS].poll_timeout_s
     wait_s = longest
     if request.query.get("timeout"):
@@ -99,6 +104,10 @@ async def next_task(request: web.Request) -> web.StreamResponse:
         # rather than let it sit until its lease runs out.
         await duties.release(request.app[RUNNER], payload, worker_id)
         return web.Response(status=204)
+    if worker_id in request.app[DRAINING]:
+        # Drained while it waited: the task goes back to its queue at once.
+        await duties.release(request.app[RUNNER], payload, worker_id)
+        refuse_if_draining(request.app, worker_id)
     return web.Response(body=payload, content_type="application/json")
 
 

@@ -1,4 +1,5 @@
-"""The live workers: who registered, when each was last seen, the cancels waiting for it.
+"""The live workers: who registered, when each was last seen, the cancels waiting for it,
+and which ones an operator drained.
 
 A part of ``RedisStore`` (its base class), kept apart because it is a concept of its own.
 """
@@ -6,13 +7,26 @@ A part of ``RedisStore`` (its base class), kept apart because it is a concept of
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from orchestrator.storage.keys import Keys
 
 _MS = 1000.0
+DRAIN_COMMAND = b'{"type": "drain_worker"}'
+UNDRAIN = "-"
+"""Prefix of a message on the drain channel that takes a worker id off the draining set (it
+deregistered, or a new worker registered under that id)."""
+
+
+class Beat(NamedTuple):
+    """What a heartbeat found: whether the worker is known, the cancels waiting for it, and
+    whether it was drained."""
+
+    known: bool
+    cancelled: list[dict[str, Any]]
+    draining: bool
 
 
 class WorkerRegistry:
@@ -20,15 +34,18 @@ class WorkerRegistry:
     keys: Keys
 
     async def register_worker(self, worker_id: str, info: dict[str, Any]) -> None:
+        """A registration starts a new run of the worker: one drained under the same id
+        before (a restarted process with a fixed ``WORKER_ID``) is not draining."""
+        k = self.keys
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(self.keys.workers, worker_id, orjson.dumps(info))
-            pipe.zadd(self.keys.workers_seen, {worker_id: int(time.time() * _MS)})
+            pipe.hset(k.workers, worker_id, orjson.dumps(info))
+            pipe.zadd(k.workers_seen, {worker_id: int(time.time() * _MS)})
+            pipe.srem(k.workers_draining, worker_id)
+            pipe.publish(k.drain_channel, UNDRAIN + worker_id)
             await pipe.execute()
 
-    async def heartbeat(
-        self, worker_id: str, info: dict[str, Any] | None
-    ) -> tuple[bool, list[dict[str, Any]]]:
-        """Refreshes the worker's last-seen time; returns (known, cancelled tasks)."""
+    async def heartbeat(self, worker_id: str, info: dict[str, Any] | None) -> Beat:
+        """Refreshes the worker's last-seen time and collects its cancels, in one round trip."""
         flags = self.keys.worker_cancels(worker_id)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zadd(self.keys.workers_seen, {worker_id: int(time.time() * _MS)}, xx=True)
@@ -36,10 +53,42 @@ class WorkerRegistry:
             # nothing, yet the worker is known
             pipe.zscore(self.keys.workers_seen, worker_id)
             pipe.spop(flags, 100)
+            pipe.sismember(self.keys.workers_draining, worker_id)
             if info is not None:
                 pipe.hset(self.keys.workers, worker_id, orjson.dumps(info))
-            _, seen, cancelled, *_ = await pipe.execute()
-        return seen is not None, [orjson.loads(c) for c in cancelled or []]
+            _, seen, cancelled, draining, *_ = await pipe.execute()
+        return Beat(seen is not None, [orjson.loads(c) for c in cancelled or []], bool(draining))
+
+    async def drain_worker(self, worker_id: str, ttl_s: float) -> bool:
+        """Marks a live worker draining and tells it, and every orchestrator process, at once.
+
+        False when no worker of that id was seen within ``ttl_s``. Draining twice does what
+        draining once did (the command goes out again, in case the first was lost).
+        """
+        k = self.keys
+        seen = await self.redis.zscore(k.workers_seen, worker_id)
+        if seen is None or seen < (time.time() - ttl_s) * _MS:
+            return False
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(k.workers_draining, worker_id)
+            pipe.publish(k.command_channel(worker_id), DRAIN_COMMAND)
+            pipe.publish(k.drain_channel, worker_id)
+            await pipe.execute()
+        return True
+
+    async def draining_workers(self) -> set[str]:
+        return {w.decode() for w in await self.redis.smembers(self.keys.workers_draining)}
+
+    async def deregister_worker(self, worker_id: str) -> None:
+        """The worker stopped: forget it now rather than when its heartbeats stop counting."""
+        k = self.keys
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(k.workers_seen, worker_id)
+            pipe.hdel(k.workers, worker_id)
+            pipe.srem(k.workers_draining, worker_id)
+            pipe.delete(k.worker_cancels(worker_id))
+            pipe.publish(k.drain_channel, UNDRAIN + worker_id)
+            await pipe.execute()
 
     async def worker_info(self, worker_id: str) -> dict[str, Any] | None:
         raw = await self.redis.hget(self.keys.workers, worker_id)
@@ -52,7 +101,8 @@ class WorkerRegistry:
         return [s / _MS if s is not None else None for s in scores]
 
     async def live_workers(self, ttl_s: float) -> list[tuple[dict[str, Any], float]]:
-        """Workers seen within ``ttl_s``; older ones are forgotten on the way."""
+        """Workers seen within ``ttl_s``, each info with ``draining`` set when an operator
+        drained it; older ones are forgotten on the way."""
         k = self.keys
         cutoff = int((time.time() - ttl_s) * _MS)
         dead = await self.redis.zrangebyscore(k.workers_seen, "-inf", cutoff)
@@ -60,13 +110,17 @@ class WorkerRegistry:
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.zrem(k.workers_seen, *dead)
                 pipe.hdel(k.workers, *dead)
+                pipe.srem(k.workers_draining, *dead)
                 await pipe.execute()
         seen = await self.redis.zrange(k.workers_seen, 0, -1, withscores=True)
         if not seen:
             return []
-        infos = await self.redis.hmget(k.workers, [w for w, _ in seen])
-        return [
-            (orjson.loads(info), score / _MS)
-            for (_, score), info in zip(seen, infos, strict=True)
-            if info
-        ]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(k.workers, [w for w, _ in seen])
+            pipe.smembers(k.workers_draining)
+            infos, draining = await pipe.execute()
+        live = []
+        for (worker_id, score), info in zip(seen, infos, strict=True):
+            if info:
+                live.append((orjson.loads(info) | {"draining": worker_id in draining}, score / _MS))
+        return live

@@ -340,9 +340,9 @@ async def test_a_registered_worker_heartbeats_and_is_live(store: RedisStore) -> 
 
     await store.register_worker("w1", info)
 
-    assert await store.heartbeat("w1", None) == (True, [])
+    assert await store.heartbeat("w1", None) == (True, [], False)
     live = await store.live_workers(60.0)
-    assert [i for i, _ in live] == [info]
+    assert [i for i, _ in live] == [info | {"draining": False}]
     assert before - 0.01 <= live[0][1] <= time.time() + 0.01
     seen = await store.workers_seen(["w1", "ghost"])
     assert seen[0] == live[0][1] and seen[1] is None
@@ -352,7 +352,7 @@ async def test_a_registered_worker_heartbeats_and_is_live(store: RedisStore) -> 
 async def test_a_heartbeat_with_info_updates_it(store: RedisStore) -> None:
     await store.register_worker("w1", {"load": 0})
 
-    assert await store.heartbeat("w1", {"load": 2}) == (True, [])
+    assert await store.heartbeat("w1", {"load": 2}) == (True, [], False)
 
     assert await store.worker_info("w1") == {"load": 2}
     assert await store.worker_info("ghost") is None
@@ -365,12 +365,12 @@ async def test_a_heartbeat_in_the_same_millisecond_still_knows_the_worker(
     monkeypatch.setattr(redis_store, "time", frozen)
     await store.register_worker("w1", {})
 
-    assert await store.heartbeat("w1", None) == (True, [])
-    assert await store.heartbeat("w1", None) == (True, [])
+    assert await store.heartbeat("w1", None) == (True, [], False)
+    assert await store.heartbeat("w1", None) == (True, [], False)
 
 
 async def test_a_heartbeat_of_an_unknown_worker_is_refused(store: RedisStore) -> None:
-    assert await store.heartbeat("ghost", None) == (False, [])
+    assert await store.heartbeat("ghost", None) == (False, [], False)
     assert await store.live_workers(60.0) == []
 
 
@@ -385,7 +385,7 @@ async def test_a_silent_worker_drops_out_after_its_ttl(store: RedisStore) -> Non
 
     assert await store.worker_info("w1") is None
     assert await store.workers_seen(["w1"]) == [None]
-    assert await store.heartbeat("w1", None) == (False, [])
+    assert await store.heartbeat("w1", None) == (False, [], False)
 
 
 # -- cancels ---------------------------------------------------------------------------------
@@ -398,8 +398,8 @@ async def test_a_cancel_without_a_listener_waits_for_the_heartbeat(store: RedisS
 
     assert reached == 0
     expected = {"type": "cancel_task", "job_id": "j1", "task_id": "j1.1", "attempt": 2}
-    assert await store.heartbeat("w1", None) == (True, [expected])
-    assert await store.heartbeat("w1", None) == (True, [])
+    assert await store.heartbeat("w1", None) == (True, [expected], False)
+    assert await store.heartbeat("w1", None) == (True, [], False)
 
 
 async def test_a_cancel_reaches_a_subscribed_worker(store: RedisStore) -> None:
