@@ -25,6 +25,7 @@ import aiohttp
 import pytest
 import redis
 
+from orchestrator.blueprints.audit.validate import NOTIFY_WAIT_VAR
 from tests.audit import data
 from tests.audit.smtp import SmtpServer
 from tests.files.conftest import BUCKET, KEY_ID, REGION, SECRET, s3, s3_url  # noqa: F401
@@ -48,6 +49,8 @@ EXAMPLE_STORE = ROOT / "orchestrator" / "blueprints" / "audit" / "example_store.
 STORE = "orchestrator.blueprints.workers.audit_store:worker"
 MAILER = "orchestrator.blueprints.workers.mailer:worker"
 NOTIFIER = "orchestrator.blueprints.workers.notifier"
+NO_NOTIFIER_WAIT_S = 1.0
+"""How long a validation waits for the notifier that ``no_notifier_env`` never starts."""
 
 
 def _wait(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -78,6 +81,7 @@ class AuditEnv:
     url: str = ""
     notifier_url: str = ""
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    orchestrator_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.store_path = self.tmp / "audits.json"
@@ -108,6 +112,7 @@ class AuditEnv:
             ORCH_S3_REGION=REGION,
             ORCH_S3_ACCESS_KEY_ID=KEY_ID,
             ORCH_S3_SECRET_ACCESS_KEY=SECRET,
+            **self.orchestrator_env,
         )
         self.url = f"http://127.0.0.1:{port}"
 
@@ -212,6 +217,8 @@ def no_notifier_env(
     request.getfixturevalue("s3")
     with SmtpServer() as smtp:
         env = AuditEnv(redis_url, prefix, tmp_path, smtp, request.getfixturevalue("s3_url"))
+        # Short, so the wait for a notifier that never comes does not hold the suite up.
+        env.orchestrator_env[NOTIFY_WAIT_VAR] = str(NO_NOTIFIER_WAIT_S)
         try:
             env.start_orchestrator()
             env.start_workers(notifier=False)

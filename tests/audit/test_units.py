@@ -8,8 +8,10 @@ import json
 import pytest
 
 from orchestrator.blueprints.audit import fields, score
+from orchestrator.blueprints.audit.validate import notify_wait_s
 from orchestrator.blueprints.workers import mailer
 from orchestrator.blueprints.workers.smtp_settings import SmtpSettings
+from orchestrator.errors import ConfigError
 from tests.audit import data
 from tests.helpers import ROOT, free_port
 from worker_sdk.testing import run_task
@@ -96,3 +98,18 @@ def test_the_shipped_example_store_holds_the_tests_records() -> None:
     shipped = json.loads((ROOT / "orchestrator/blueprints/audit/example_store.json").read_text())
 
     assert shipped == data.store()
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"), [(None, 10.0), ("", 10.0), ("2.5", 2.5), (" 30 ", 30.0)]
+)
+def test_the_notifier_wait_is_read_from_the_environment(raw: str | None, seconds: float) -> None:
+    assert notify_wait_s(raw) == seconds
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"), [("soon", "is not a number"), ("0", "above 0"), ("-1", "above 0")]
+)
+def test_a_bad_notifier_wait_is_one_clear_line(raw: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=f"^AUDIT_NOTIFY_WAIT_S: .*{says}"):
+        notify_wait_s(raw)

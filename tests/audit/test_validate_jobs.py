@@ -8,10 +8,9 @@ import uuid
 
 import aiohttp
 
-from orchestrator.blueprints.audit.validate import NOTIFY_DISPATCH_TIMEOUT_S
 from tests.audit import data
 from tests.audit.client import Audits
-from tests.audit.conftest import AuditEnv
+from tests.audit.conftest import NO_NOTIFIER_WAIT_S, AuditEnv
 from tests.audit.smtp import Delivery
 
 START = "audit-validations"
@@ -182,7 +181,7 @@ async def test_without_a_notifier_the_validation_still_ends_validated(
 ) -> None:
     api = Audits(http, no_notifier_env)
     job_id = await api.start(START, ask(data.CALL))
-    job = await api.ended(job_id, timeout=NOTIFY_DISPATCH_TIMEOUT_S + 20)
+    job = await api.ended(job_id, timeout=NO_NOTIFIER_WAIT_S + 20)
 
     assert job["status"] == "finished", job
     assert job["result"]["details"]["sent_to"] == [data.OPERATOR, *data.SUPERVISORS]

@@ -12,6 +12,7 @@ a notification tells the operator. The result is the seed's 200 body.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from orchestrator import Actions, Blueprint, RetryPolicy
@@ -20,6 +21,7 @@ from orchestrator.blueprints.audit.fields import FieldProblem, kind, validate_in
 from orchestrator.blueprints.audit.routes import VALIDATE
 from orchestrator.blueprints.notifications import TASK_TYPE as NOTIFY
 from orchestrator.blueprints.notifications import notify_params
+from orchestrator.errors import ConfigError
 
 # The seed's route (``routes.py``) is the way in; the plain create route has its own name.
 blueprint = Blueprint(
@@ -27,8 +29,24 @@ blueprint = Blueprint(
 )
 
 STORE_TIMEOUT_S = 30
-NOTIFY_DISPATCH_TIMEOUT_S = 10
-"""How long a validation waits for a notifier before it ends without notifying."""
+NOTIFY_WAIT_VAR = "AUDIT_NOTIFY_WAIT_S"
+
+
+def notify_wait_s(raw: str | None) -> float:
+    """How long a validation waits for a notifier before it ends without notifying:
+    ``AUDIT_NOTIFY_WAIT_S`` seconds, 10 when unset."""
+    if raw is None or not raw.strip():
+        return 10.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ConfigError(f"{NOTIFY_WAIT_VAR}: {raw!r} is not a number of seconds") from None
+    if not 0 < seconds <= 86400:
+        raise ConfigError(f"{NOTIFY_WAIT_VAR}: must be above 0 and at most 86400, not {raw!r}")
+    return seconds
+
+
+NOTIFY_DISPATCH_TIMEOUT_S = notify_wait_s(os.environ.get(NOTIFY_WAIT_VAR))
 SEND_TIMEOUT_S = 60
 SEND_RETRIES = RetryPolicy(
     max_attempts=3, initial_interval_s=0.5, backoff_coefficient=2.0, max_interval_s=5.0
