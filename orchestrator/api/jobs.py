@@ -105,7 +105,9 @@ async def _idempotent_job_id(
 
 
 def _view(request: web.Request, job: Job) -> dict[str, Any]:
-    return job_view(job, request.app[RUNNER].approval_token(job))
+    # One job's answer carries its data too; the list leaves them out to stay light.
+    view = job_view(job, request.app[RUNNER].approval_token(job))
+    return {**view, "initial_data": job.initial_data, "data": job.context}
 
 
 @routes.post("/api/v1/jobs/{job_id}/retry")

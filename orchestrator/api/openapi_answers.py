@@ -105,6 +105,15 @@ JOB: Schema = {
         },
         "child_job_id": {"type": "string"},
         "parent_job_id": {"type": "string"},
+        "initial_data": {
+            "type": "object",
+            "description": "The job's input (a single job's answer, not the list's).",
+        },
+        "data": {
+            "type": "object",
+            "description": "What its tasks returned, merged (later keys over earlier ones); "
+            "a single job's answer, not the list's.",
+        },
     },
 }
 

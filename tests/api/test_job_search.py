@@ -1,4 +1,5 @@
-"""GET /api/v1/jobs: the created range, the search on ids, paging inside them, refusals."""
+"""GET /api/v1/jobs: the created range, the search on ids, paging inside them, refusals;
+and what one job's answer has that the list leaves out."""
 
 from __future__ import annotations
 
@@ -124,3 +125,15 @@ async def test_bad_filters_are_400_naming_the_field(
     resp = await api.client.get("/api/v1/jobs", params=query, headers=client_headers())
     err = await assert_error(resp, 400, "VALIDATION_ERROR")
     assert err["details"] == {"field": field}, err
+
+
+async def test_one_jobs_answer_has_its_input_and_data_the_list_does_not(api: Api) -> None:
+    job_id = await api.create({"name": "Ada"})
+    await api.register("data-1")
+    task = await api.take("data-1")
+    assert (await api.result(task, "data-1", data={"greeting": "Hello, Ada"})).status == 200
+    job = await api.wait_status(job_id, "finished")
+    assert job["initial_data"] == {"name": "Ada"}
+    assert job["data"] == {"greeting": "Hello, Ada"}
+    (listed_job,) = (await listed(api, id=job_id))["jobs"]
+    assert "initial_data" not in listed_job and "data" not in listed_job
