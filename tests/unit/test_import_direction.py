@@ -59,7 +59,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     # fails when one is gone, so the list only shrinks; a new one fails the checks below.
     ("orchestrator.config", "orchestrator.storage.keys"): "check_name: the rule for names "
     "that go into keys is kept with the keys (keys.py imports no I/O library)",
-    ("orchestrator.config_checks", "orchestrator.storage.keys"): "the same check_name",
     ("orchestrator.blueprint.mirror", "orchestrator.storage.registered"): "the mirror of "
     "registered blueprints is shell code (it reads the store) inside the blueprint package",
     # Seed-003 workflows compile into blueprints, and the registry accepts workflows: the two
@@ -78,7 +77,7 @@ ALLOWED: dict[tuple[str, str], str] = {
 }
 
 UNIT_OF = {"config_checks": "config"}
-"""Modules split off another for the 400-line limit count as that one."""
+"""Modules split off another for the 400-line limit count as that one (also in ``ALLOWED``)."""
 
 
 def unit(module: str) -> str:
@@ -96,6 +95,8 @@ def imports() -> Iterator[tuple[str, str]]:
     """(importer, imported) for every ``orchestrator`` import in the package."""
     for path in sorted((ROOT / "orchestrator").rglob("*.py")):
         importer = module_name(path)
+        if importer.count(".") == 1 and importer.split(".")[1] in UNIT_OF:
+            importer = f"orchestrator.{UNIT_OF[importer.split('.')[1]]}"
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [submodule(node.module, alias.name) for alias in node.names]
