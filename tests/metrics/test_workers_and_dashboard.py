@@ -45,6 +45,7 @@ async def test_live_workers_are_listed_with_their_load(api: Api) -> None:
         "capacity",
         "load",
         "tags",
+        "draining",
         "registered_at",
         "last_heartbeat",
     }
@@ -68,7 +69,7 @@ async def test_a_silent_worker_drops_out_after_its_ttl(make_api: MakeApi) -> Non
     m = await scrape(api)
     assert m.value("orchestrator_workers_active") == 0
     resp = await api.client.get("/api/v1/dashboard", headers=client_headers())
-    assert (await resp.json())["workers"] == {"active": 0, "busy": 0}
+    assert (await resp.json())["workers"] == {"active": 0, "busy": 0, "draining": 0}
 
 
 async def test_dashboard_of_an_empty_deployment(api: Api) -> None:
@@ -79,7 +80,7 @@ async def test_dashboard_of_an_empty_deployment(api: Api) -> None:
         "jobs": {},
         "queues": {},
         "queue_oldest_s": {},
-        "workers": {"active": 0, "busy": 0},
+        "workers": {"active": 0, "busy": 0, "draining": 0},
         "finished": {"last_minute": 0, "last_hour": 0},
         "finished_per_minute": [0] * 60,
         "human_tasks": {"waiting": 0, "overdue": 0, "by_role": {}},
