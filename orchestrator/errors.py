@@ -1,19 +1,22 @@
 """Errors that reach users, each with a stable code and an HTTP status.
 
-The tree::
+The tree, by status; every code and what it means is in ``error_codes.py``::
 
     OrchestratorError (500 INTERNAL_ERROR)
-     ├─ BadRequest (400 BAD_REQUEST / VALIDATION_ERROR / INVALID_JSON)
-     ├─ Unauthorized (401 UNAUTHORIZED)
-     ├─ Forbidden (403 FORBIDDEN)
-     ├─ NotFound (404 JOB_NOT_FOUND, BLUEPRINT_NOT_FOUND, WORKER_NOT_REGISTERED, NOT_FOUND)
-     ├─ Conflict (409 TASK_NOT_HELD, JOB_ALREADY_TERMINAL)
+     ├─ BadRequest (400)
+     ├─ Unauthorized (401 UNAUTHORIZED unless given another)
+     ├─ Forbidden (403)
+     ├─ NotFound (404 NOT_FOUND unless given another)
+     ├─ Conflict (409)
+     ├─ Gone (410)
      ├─ PayloadTooLarge (413 PAYLOAD_TOO_LARGE)
      ├─ RateLimited (429 RATE_LIMITED; the response carries Retry-After)
-     └─ Unavailable (503 STORAGE_UNAVAILABLE, SHUTTING_DOWN)
+     └─ Unavailable (503)
 
-``BlueprintError`` is raised at load time for a broken blueprint; it never reaches HTTP.
-"""
+A class without a code of its own is always raised with one (``code=``), which
+``tests/unit/test_error_codes.py`` checks against ``error_codes.CODES``.
+
+``BlueprintError`` is raised at load time for a broken blueprint; it never reaches HTTP."""
 
 from __future__ import annotations
 
@@ -41,7 +44,6 @@ class OrchestratorError(Exception):
 
 class BadRequest(OrchestratorError):
     status = 400
-    code = "BAD_REQUEST"
 
 
 class Unauthorized(OrchestratorError):
@@ -51,7 +53,6 @@ class Unauthorized(OrchestratorError):
 
 class Forbidden(OrchestratorError):
     status = 403
-    code = "FORBIDDEN"
 
 
 class NotFound(OrchestratorError):
@@ -61,12 +62,10 @@ class NotFound(OrchestratorError):
 
 class Conflict(OrchestratorError):
     status = 409
-    code = "CONFLICT"
 
 
 class Gone(OrchestratorError):
     status = 410
-    code = "GONE"
 
 
 class PayloadTooLarge(OrchestratorError):
@@ -81,7 +80,6 @@ class RateLimited(OrchestratorError):
 
 class Unavailable(OrchestratorError):
     status = 503
-    code = "UNAVAILABLE"
 
 
 class BlueprintError(Exception):
