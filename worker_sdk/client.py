@@ -127,6 +127,11 @@ class OrchestratorClient:
         leaves the workers list at once rather than when its heartbeats stop counting."""
         await self._request("DELETE", self._url("workers", self._settings.worker_id))
 
+    async def announce_draining(self) -> None:
+        """Tell the orchestrator this worker stops (``POST /_worker/workers/{id}/drain``): it
+        shows as draining and gets no new task."""
+        await self._request("POST", self._url("workers", self._settings.worker_id, "drain"))
+
     async def next_task(self, timeout_s: float) -> TaskAssignment | None:
         """Long-poll for a task; ``None`` when the wait ends empty.
 

@@ -27,7 +27,7 @@ from .errors import AuthError, OrchestratorError, WorkerDraining, WorkerNotRegis
 from .handlers import TaskHandler, invoke
 from .progress import ProgressReporter
 from .results import ErrorInfo, TaskOutcome
-from .stopping import hand_back, wait_for_running
+from .stopping import hand_back, tell, wait_for_running
 
 __all__ = ["WorkerRuntime"]
 
@@ -119,6 +119,8 @@ class WorkerRuntime:
         if self.drained:
             return
         self.drained = True
+        if self.stop_requested.is_set():
+            return  # stopping already (a signal): this is its own announcement coming back
         logger.info(
             "worker %s drained by the orchestrator: taking no new tasks; running tasks get %.0fs",
             self._settings.worker_id,
@@ -362,6 +364,11 @@ class WorkerRuntime:
         self.request_stop()
 
     async def _shutdown(self, grace_s: float) -> None:
+        announce = None
+        if self._registered and not self.drained and self._fatal is None:
+            # Stopping on its own (a signal, stop()): show as draining, as a drained one does.
+            draining = self._client.announce_draining()
+            announce = asyncio.create_task(tell("announce the drain", draining))
         if self._poll_task is not None:
             await asyncio.gather(self._poll_task, return_exceptions=True)
         # Heartbeats and the command channel keep going while tasks drain: leases stay alive
@@ -371,19 +378,13 @@ class WorkerRuntime:
             await hand_back(self._running.values(), self._declines)
         # Declines let the orchestrator hand tasks on now; give them a moment to land.
         await self._declines.settle(REPORT_CUT_TIMEOUT_S)
+        if announce is not None:
+            await announce  # before the goodbye, which it must not overtake
         for task in self._loops:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
         if self._registered and not isinstance(self._fatal, AuthError):
-            await self._deregister()
+            # After the heartbeats stopped: one more would register the worker again.
+            await tell("deregister", self._client.deregister())
         await self._client.close()
         logger.info("worker %s stopped", self._settings.worker_id)
-
-    async def _deregister(self) -> None:
-        # After the heartbeats stopped: one more would register the worker again.
-        try:
-            async with asyncio.timeout(REPORT_CUT_TIMEOUT_S):
-                await self._client.deregister()
-        except (OrchestratorError, *TRANSPORT_ERRORS) as exc:
-            # It drops out of the workers list when its heartbeats stop counting.
-            logger.warning("could not deregister: %s: %s", type(exc).__name__, exc)

@@ -9,16 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 
+from .client import TRANSPORT_ERRORS
 from .deliveries import Declines, Running, RunningTasks
+from .errors import OrchestratorError
 
-__all__ = ["CANCEL_WAIT_S", "hand_back", "wait_for_running"]
+__all__ = ["CANCEL_WAIT_S", "hand_back", "tell", "wait_for_running"]
 
 logger = logging.getLogger("worker_sdk")
 
 CANCEL_WAIT_S = 5.0
 """After the grace period: how long cancelled tasks get to unwind before they are declined."""
 HAND_BACK_REASON = "the worker stopped (drained or shut down) before the task finished"
+TELL_TIMEOUT_S = 5.0
+
+
+async def tell(what: str, call: Awaitable[None]) -> None:
+    """Best effort: a stopping worker does not wait long on an orchestrator that is away."""
+    try:
+        async with asyncio.timeout(TELL_TIMEOUT_S):
+            await call
+    except (OrchestratorError, *TRANSPORT_ERRORS) as exc:
+        logger.warning("could not %s: %s: %s", what, type(exc).__name__, exc)
 
 
 async def wait_for_running(running: RunningTasks, force: asyncio.Event, grace_s: float) -> None:

@@ -1,5 +1,6 @@
-"""Draining a worker: an operator's ``POST /api/v1/workers/{id}/drain``, the gate that refuses
-a drained worker's long-polls, and the worker's goodbye (``DELETE /_worker/workers/{id}``).
+"""Draining a worker: an operator's ``POST /api/v1/workers/{id}/drain`` (or the worker's own,
+on SIGTERM), the gate that refuses a drained worker's long-polls, and the worker's goodbye
+(``DELETE /_worker/workers/{id}``).
 
 A drain reaches the worker three ways, so that any one suffices: a ``drain_worker`` command on
 its WebSocket, ``draining: true`` in its next heartbeat answer, and ``409 WORKER_DRAINING`` on
@@ -84,6 +85,20 @@ async def drain(request: web.Request) -> web.Response:
         raise NotFound(
             f"no live worker {worker_id!r} (GET /api/v1/workers lists them)",
             code="WORKER_NOT_FOUND",
+        )
+    request.app[DRAINING].add(worker_id)
+    return json_response({"worker_id": worker_id, "status": "draining"}, status=202)
+
+
+@routes.post("/_worker/workers/{worker_id}/drain")
+async def drain_self(request: web.Request) -> web.Response:
+    """A worker stopping on its own (SIGTERM) says so: it shows as draining, and no process
+    hands it a task any more."""
+    worker_id = request.match_info["worker_id"]
+    require_worker(request, worker_id)
+    if not await request.app[STORE].drain_worker(worker_id, request.app[SETTINGS].worker_ttl_s):
+        raise NotFound(
+            f"worker {worker_id!r} is not registered (or expired)", code="WORKER_NOT_REGISTERED"
         )
     request.app[DRAINING].add(worker_id)
     return json_response({"worker_id": worker_id, "status": "draining"}, status=202)

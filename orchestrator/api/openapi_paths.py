@@ -31,6 +31,7 @@ from orchestrator.api.openapi_operations import (
     text_body,
 )
 from orchestrator.api.openapi_schemas import ref
+from orchestrator.api.openapi_worker_paths import DRAINING
 from orchestrator.api.schemas import IDEMPOTENCY_KEY
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.config import Settings
@@ -239,19 +240,7 @@ def client_paths(blueprints: list[Blueprint], settings: Settings) -> Paths:
                 CLIENTS,
                 "drain_worker",
                 "Drain a worker: no new tasks; it finishes or hands back its own, then leaves",
-                {
-                    202: json_body(
-                        {
-                            "type": "object",
-                            "required": ["worker_id", "status"],
-                            "properties": {
-                                "worker_id": {"type": "string"},
-                                "status": {"const": "draining"},
-                            },
-                        },
-                        "Draining (a second drain gets the same answer).",
-                    )
-                },
+                {202: DRAINING},
                 (403, 404, 503),
                 params=(path_param("worker_id", "A live worker's id."),),
                 description=(

@@ -35,6 +35,16 @@ HANDSHAKE = (
 )
 """The WebSocket handshake a client library sends (RFC 6455 4.1)."""
 
+DRAINING = json_body(
+    {
+        "type": "object",
+        "required": ["worker_id", "status"],
+        "properties": {"worker_id": {"type": "string"}, "status": {"const": "draining"}},
+    },
+    "Draining (the same answer to a second drain).",
+)
+"""The answer to a drain, the operator's or the worker's own."""
+
 
 def worker_paths(settings: Settings) -> Paths:
     held = (X_WORKER_ID,)
@@ -71,6 +81,18 @@ def worker_paths(settings: Settings) -> Paths:
                 description="The worker leaves `GET /api/v1/workers` at once rather than when "
                 "its heartbeats stop counting; a drain of it ends.",
             ),
+        },
+        "/_worker/workers/{worker_id}/drain": {
+            "post": operation(
+                WORKERS,
+                "announce_draining",
+                "A worker stopping on its own (SIGTERM) drains: no new tasks from now on",
+                {202: DRAINING},
+                (403, 404, 503),
+                params=(WORKER_ID,),
+                description="As `POST /api/v1/workers/{worker_id}/drain` does for an operator. "
+                "404 `WORKER_NOT_REGISTERED`: the orchestrator does not know the worker.",
+            )
         },
         "/_worker/workers/{worker_id}/tasks/next": {
             "get": operation(

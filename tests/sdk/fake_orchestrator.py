@@ -58,6 +58,8 @@ class FakeOrchestrator:
     cancels_for_heartbeat: list[dict[str, Any]] = field(default_factory=list)
     draining: bool = False
     """Say ``draining: true`` in heartbeat answers and refuse polls with 409 WORKER_DRAINING."""
+    announced_draining: list[str] = field(default_factory=list)
+    """Worker ids of ``POST /_worker/workers/{id}/drain`` (a worker stopping on its own)."""
     deregistrations: list[str] = field(default_factory=list)
     """Worker ids of ``DELETE /_worker/workers/{id}``, in order."""
 
@@ -72,6 +74,7 @@ class FakeOrchestrator:
         app.router.add_post("/_worker/workers/register", self.register)
         app.router.add_patch("/_worker/workers/{worker_id}", self.heartbeat)
         app.router.add_delete("/_worker/workers/{worker_id}", self.deregister)
+        app.router.add_post("/_worker/workers/{worker_id}/drain", self.announce_draining)
         app.router.add_get("/_worker/workers/{worker_id}/tasks/next", self.next_task)
         app.router.add_post("/_worker/tasks/result", self.result)
         app.router.add_post("/_worker/tasks/decline", self.decline)
@@ -148,6 +151,12 @@ class FakeOrchestrator:
         cancelled, self.cancels_for_heartbeat = self.cancels_for_heartbeat, []
         answer = {"status": "ttl_refreshed", "cancelled_tasks": cancelled}
         return _json(answer | ({"draining": True} if self.draining else {}))
+
+    async def announce_draining(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return _error(401)
+        self.announced_draining.append(request.match_info["worker_id"])
+        return _json({"worker_id": request.match_info["worker_id"], "status": "draining"})
 
     async def deregister(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

@@ -59,6 +59,7 @@ async def test_a_drained_worker_finishes_its_task_then_deregisters(
     assert late not in fake.handed_out
     assert fake.deregistrations == ["w-1"]
     assert not fake.declines
+    assert not fake.announced_draining  # the orchestrator knows already
 
 
 async def test_a_refused_long_poll_drains_an_idle_worker(

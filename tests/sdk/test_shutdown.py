@@ -62,7 +62,7 @@ async def test_tasks_cut_after_grace_period_are_handed_back_and_the_worker_dereg
     # Declined, not failed: the orchestrator queues it again at once, same attempt.
     assert task_id not in fake.results
     assert [(d["task_id"], d["attempt"]) for d in fake.declines] == [(task_id, 1)]
-    assert fake.deregistrations == ["w-1"]
+    assert fake.announced_draining == fake.deregistrations == ["w-1"]
 
 
 async def test_async_context_manager_runs_and_drains(
