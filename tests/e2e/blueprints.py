@@ -30,3 +30,16 @@ async def work(initial_data: dict[str, Any], actions: Actions) -> None:
 @slow.handler(end=True)
 async def worked(worker: str, attempt: int) -> dict[str, Any]:
     return {"worker": worker, "attempt": attempt}
+
+
+hold = Blueprint("hold", api_version="v1", api_endpoint="hold")
+
+
+@hold.handler(start=True)
+async def holding(initial_data: dict[str, Any], actions: Actions) -> None:
+    actions.dispatch_task("hold", initial_data, transitions={"success": "held"})
+
+
+@hold.handler(end=True)
+async def held(worker: str, attempt: int) -> dict[str, Any]:
+    return {"worker": worker, "attempt": attempt}

@@ -37,3 +37,14 @@ async def slow_once(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
             _mark(f"cancelled-{ctx.task_id}")
             raise
     return {"worker": ctx.worker_id, "attempt": ctx.attempt}
+
+
+@worker.task("hold")
+async def hold(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    """On the workers named in ``hold_on``, holds the task until the test leaves
+    ``go-<task id>`` in the marks; elsewhere answers at once."""
+    _mark(f"held-{ctx.task_id}-{ctx.worker_id}")
+    if ctx.worker_id in params.get("hold_on", []):
+        while not (MARKS / f"go-{ctx.task_id}").exists():
+            await asyncio.sleep(0.02)
+    return {"worker": ctx.worker_id, "attempt": ctx.attempt}
