@@ -348,7 +348,7 @@ async def test_workers_page_lists_the_live_worker(browser: Browser, stack: Stack
     await page.goto(f"{stack.url}/console/#/workers")
     await page.wait(q('#workers tr[data-worker="console-w1"]'), "the worker")
     row = await page.js(text_of('#workers tr[data-worker="console-w1"]'))
-    assert "gate" in row and "/ 4" in row
+    assert "gate" in row and "/ 4" in row and "active" in row
 
     async def listed() -> bool:
         return any(

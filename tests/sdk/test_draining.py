@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from worker_sdk import Worker
+from worker_sdk.cli import main
 
 from .conftest import StartWorker, wait_for
 from .fake_orchestrator import FakeOrchestrator
@@ -72,3 +73,12 @@ async def test_a_refused_long_poll_drains_an_idle_worker(
     run = await start_worker(worker)
     await asyncio.wait_for(run, 2)
     assert fake.deregistrations == ["w-1"]
+
+
+def test_help_explains_draining(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "POST /api/v1/workers/<id>/drain" in out
+    assert "WORKER_SHUTDOWN_GRACE_S seconds to finish" in out
+    assert "handed back" in out and "deregisters and exits 0" in out

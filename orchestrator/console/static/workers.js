@@ -13,6 +13,8 @@ export async function render(root, _args, ctx) {
     ]);
     const rows = list.map((w) => h("tr", { dataset: { worker: w.worker_id } },
       h("th", { scope: "row" }, w.worker_id),
+      // Drained: it finishes or hands back its tasks and leaves (docs/worker-sdk.md).
+      h("td", { class: w.draining ? "s-draining" : "" }, w.draining ? "draining" : "active"),
       h("td", {}, (w.supported_skills || []).join(", ")),
       h("td", { class: "num" }, `${w.load} / ${w.capacity}`),
       h("td", {}, (w.tags || []).join(", ") || "—"),
@@ -21,7 +23,7 @@ export async function render(root, _args, ctx) {
     const queues = Object.entries(dash.queues || {});
     body.replaceChildren(
       h("h2", {}, `Live workers (${list.length})`),
-      list.length ? table(["worker", "skills", "load / capacity", "tags", "last heartbeat", "registered"], rows, { id: "workers" })
+      list.length ? table(["worker", "state", "skills", "load / capacity", "tags", "last heartbeat", "registered"], rows, { id: "workers" })
         : h("p", { class: "empty" }, "No worker has been heard from recently."),
       h("h2", {}, "Queues"),
       queues.length ? table(["task type", "ready tasks", "oldest waits"], queues.map(([t, n]) =>
