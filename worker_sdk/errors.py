@@ -7,10 +7,10 @@ Two families live here, and they never mix:
       TaskError            status "failure" (or the status it names), not retried
        +-- RetryLater      status "failure", retryable: the orchestrator may try again
 
-* ``OrchestratorError`` is raised *by the SDK* when the orchestrator answers with an error
+* ``ApiError`` is raised *by the SDK* when the orchestrator answers with an error
   envelope ``{"error": {"code", "message", "details"}}``::
 
-      OrchestratorError        any non-2xx answer (5xx ones are retried by the SDK)
+      ApiError                 any non-2xx answer (5xx ones are retried by the SDK)
        +-- AuthError           401/403: the worker token is wrong; the worker stops
        +-- WorkerNotRegistered 404 WORKER_NOT_REGISTERED: the worker re-registers
        +-- TaskNotHeld         409 TASK_NOT_HELD: the result is dropped, never retried
@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "ApiError",
     "AuthError",
     "OrchestratorError",
     "RetryLater",
@@ -107,7 +108,7 @@ def _seconds(after: float | datetime | None) -> float | None:
     return max(0.0, float(after))
 
 
-class OrchestratorError(Exception):
+class ApiError(Exception):
     """The orchestrator answered a request with an error.
 
     Attributes:
@@ -140,17 +141,21 @@ class OrchestratorError(Exception):
         return f"{text}: {self.message}" if self.message else text
 
 
-class AuthError(OrchestratorError):
+OrchestratorError = ApiError
+"""Deprecated: ``ApiError``'s old name, which the orchestrator's own base error also has."""
+
+
+class AuthError(ApiError):
     """The orchestrator rejected the worker token; retrying cannot help."""
 
 
-class WorkerNotRegistered(OrchestratorError):
+class WorkerNotRegistered(ApiError):
     """The orchestrator forgot this worker (its TTL expired); the worker registers again."""
 
 
-class TaskNotHeld(OrchestratorError):
+class TaskNotHeld(ApiError):
     """This worker no longer holds the task (lease expired or job cancelled)."""
 
 
-class WorkerDraining(OrchestratorError):
+class WorkerDraining(ApiError):
     """An operator drained this worker: it takes no new tasks, finishes its own and stops."""

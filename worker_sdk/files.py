@@ -30,7 +30,7 @@ from yarl import URL
 
 from .client import _error_from
 from .config import WorkerSettings
-from .errors import OrchestratorError
+from .errors import ApiError
 
 __all__ = ["JobFiles", "UploadedFile"]
 
@@ -63,7 +63,7 @@ class JobFiles:
         timeout: HTTP timeouts; by default no total limit and 5 minutes without progress.
 
     Raises (from every method):
-        OrchestratorError: The orchestrator refused (``TaskNotHeld`` when this worker no
+        ApiError: The orchestrator refused (``TaskNotHeld`` when this worker no
             longer holds a task of the job, ``code == "FILE_NOT_FOUND"``...).
         ValueError: The file name holds a path (``/``, ``\\``, ``..``).
         aiohttp.ClientError: The connection failed.
@@ -155,7 +155,7 @@ class JobFiles:
         async with session.get(URL(location, encoded=True)) as resp:
             if resp.status != 200:
                 text = (await resp.read())[:500].decode(errors="replace")
-                raise OrchestratorError(resp.status, "S3_DOWNLOAD_FAILED", text)
+                raise ApiError(resp.status, "S3_DOWNLOAD_FAILED", text)
             out: IO[bytes] = await asyncio.to_thread(partial.open, "wb")
             try:
                 async for chunk in resp.content.iter_chunked(CHUNK_BYTES):

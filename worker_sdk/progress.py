@@ -15,7 +15,7 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import OrchestratorError
+from .errors import ApiError
 
 if TYPE_CHECKING:  # client imports context, which imports this module
     from .client import OrchestratorClient, TaskAssignment
@@ -80,7 +80,7 @@ class ProgressReporter:
         self._last_sent = asyncio.get_running_loop().time()
         try:
             await self._send(body)
-        except (TimeoutError, OrchestratorError, OSError) as exc:
+        except (TimeoutError, ApiError, OSError) as exc:
             logger.debug("a progress report was not delivered (%s); the next one replaces it", exc)
         except Exception as exc:  # aiohttp's errors; progress must never fail the task
             logger.debug("a progress report was not delivered (%r)", exc)

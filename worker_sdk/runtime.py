@@ -23,7 +23,7 @@ from .commands import CommandChannel
 from .config import WorkerSettings, redact_url
 from .context import TaskContext
 from .deliveries import Admission, Declines, Running, RunningTasks
-from .errors import AuthError, OrchestratorError, WorkerDraining, WorkerNotRegistered
+from .errors import ApiError, AuthError, WorkerDraining, WorkerNotRegistered
 from .handlers import TaskHandler, invoke
 from .progress import ProgressReporter
 from .results import ErrorInfo, TaskOutcome
@@ -145,7 +145,7 @@ class WorkerRuntime:
             try:
                 await self._register()
                 return True
-            except OrchestratorError as exc:
+            except ApiError as exc:
                 if not exc.transient:
                     raise
                 reason = str(exc)
@@ -193,7 +193,7 @@ class WorkerRuntime:
             return
         except AuthError:
             raise
-        except (OrchestratorError, *TRANSPORT_ERRORS) as exc:
+        except (ApiError, *TRANSPORT_ERRORS) as exc:
             logger.warning("heartbeat failed: %s: %s", type(exc).__name__, exc)
             return
         for item in beat.cancelled:
@@ -206,7 +206,7 @@ class WorkerRuntime:
             await self._register()
         except AuthError:
             raise
-        except (OrchestratorError, *TRANSPORT_ERRORS) as exc:
+        except (ApiError, *TRANSPORT_ERRORS) as exc:
             # The next heartbeat or poll meets WORKER_NOT_REGISTERED again and retries.
             logger.warning("registering again failed: %s: %s", type(exc).__name__, exc)
 
@@ -257,7 +257,7 @@ class WorkerRuntime:
                 self._declines.send(job_id, task_id, attempt, f"unreadable task: {exc}")
             # Back off: the declined task may well come straight back to this worker.
             return None, False
-        except (OrchestratorError, ValueError, *TRANSPORT_ERRORS) as exc:
+        except (ApiError, ValueError, *TRANSPORT_ERRORS) as exc:
             self._poll_failures += 1
             log = logger.warning if self._poll_failures == 1 else logger.debug
             log("polling for tasks failed (%s: %s); retrying", type(exc).__name__, exc)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable
 
 from .client import TRANSPORT_ERRORS
 from .deliveries import Declines, Running, RunningTasks
-from .errors import OrchestratorError
+from .errors import ApiError
 
 __all__ = ["CANCEL_WAIT_S", "hand_back", "tell", "wait_for_running"]
 
@@ -30,7 +30,7 @@ async def tell(what: str, call: Awaitable[None]) -> None:
     try:
         async with asyncio.timeout(TELL_TIMEOUT_S):
             await call
-    except (OrchestratorError, *TRANSPORT_ERRORS) as exc:
+    except (ApiError, *TRANSPORT_ERRORS) as exc:
         logger.warning("could not %s: %s: %s", what, type(exc).__name__, exc)
 
 

@@ -14,7 +14,7 @@ from orchestrator.s3 import PART_BYTES
 from tests.api.conftest import W1_TOKEN, WORKER_TOKEN, Api, assert_error, worker_headers
 from tests.files.bodies import download_link, fetch
 from worker_sdk import JobFiles, WorkerSettings
-from worker_sdk.errors import AuthError, OrchestratorError, TaskNotHeld
+from worker_sdk.errors import ApiError, AuthError, TaskNotHeld
 
 
 def settings_for(api: Api, worker_id: str, token: str = WORKER_TOKEN) -> WorkerSettings:
@@ -90,7 +90,7 @@ async def test_a_missing_file_is_reported(api: Api, tmp_path: Path) -> None:
     job_id, _ = await held_job(api, "wf1")
 
     async with JobFiles(settings_for(api, "wf1"), job_id) as files:
-        with pytest.raises(OrchestratorError) as missing:
+        with pytest.raises(ApiError) as missing:
             await files.download("nope.txt", tmp_path / "nope.txt")
 
     assert (missing.value.http_status, missing.value.code) == (404, "FILE_NOT_FOUND")
@@ -108,7 +108,7 @@ async def test_names_the_sdk_passes_are_still_checked_by_the_orchestrator(api: A
     job_id, _ = await held_job(api, "wf1")
 
     async with JobFiles(settings_for(api, "wf1"), job_id) as files:
-        with pytest.raises(OrchestratorError) as refused:
+        with pytest.raises(ApiError) as refused:
             await files.upload(b"x", "a..b\x00")
 
     assert (refused.value.http_status, refused.value.code) == (400, "INVALID_FILENAME")
