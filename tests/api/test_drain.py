@@ -75,3 +75,19 @@ async def test_a_drained_worker_gets_no_task_and_leaves(make_api: MakeApi) -> No
     await api.register("w1")
     assert "w1" not in api.app[DRAINING]
     assert (await api.poll("w1", timeout=0.05)).status == 204
+
+
+async def test_every_process_refuses_a_drained_worker_at_once(make_api: MakeApi) -> None:
+    one = await make_api(clients=_clients())
+    other = await make_api(clients=_clients())  # another process on the same Redis
+    await one.register("w1")
+    assert (await other.poll("w1", timeout=0.05)).status == 204
+
+    assert (await _drain(one, "w1"))[0] == 202
+    await wait_for(lambda: "w1" in other.app[DRAINING], 5, "the announcement")
+    await assert_error(await other.poll("w1", timeout=5), 409, "WORKER_DRAINING")
+
+    # The goodbye to one process reaches the other too.
+    resp = await one.client.delete("/_worker/workers/w1", headers={"X-Worker-Token": "tok1"})
+    assert resp.status == 204
+    await wait_for(lambda: "w1" not in other.app[DRAINING], 5, "the goodbye")
