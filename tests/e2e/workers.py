@@ -45,6 +45,7 @@ async def hold(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
     ``go-<task id>`` in the marks; elsewhere answers at once."""
     _mark(f"held-{ctx.task_id}-{ctx.worker_id}")
     if ctx.worker_id in params.get("hold_on", []):
-        while not (MARKS / f"go-{ctx.task_id}").exists():
+        # The test process says go with a file: no asyncio.Event reaches across processes.
+        while not (MARKS / f"go-{ctx.task_id}").exists():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
     return {"worker": ctx.worker_id, "attempt": ctx.attempt}
