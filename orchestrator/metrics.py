@@ -160,15 +160,16 @@ class ClusterGauges(Collector):
         snap = self._snapshot
         if snap is None:
             return iter(())
-        queues, active, busy, jobs = self._families()
+        queues, active, busy, jobs, draining = self._families()
         for task_type, depth in sorted(snap.queues.items()):
             queues.add_metric([task_type], depth)
         active.add_metric([], snap.workers_active)
         busy.add_metric([], snap.workers_busy)
+        draining.add_metric([], snap.workers_draining)
         for blueprint, by_status in sorted(snap.jobs.items()):
             for status, n in sorted(by_status.items()):
                 jobs.add_metric([blueprint, status], n)
-        return iter((queues, active, busy, jobs))
+        return iter((queues, active, busy, jobs, draining))
 
     def _families(self) -> tuple[GaugeMetricFamily, ...]:
         cluster = " (whole deployment, read from Redis at scrape time)"
@@ -189,6 +190,10 @@ class ClusterGauges(Collector):
                 "orchestrator_jobs",
                 "Non-terminal jobs by blueprint and status" + cluster + "; up to ~1 s behind",
                 labels=["blueprint", "status"],
+            ),
+            GaugeMetricFamily(
+                "orchestrator_workers_draining",
+                "Active workers drained (by an operator, or stopping on SIGTERM)" + cluster,
             ),
         )
 

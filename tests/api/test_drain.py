@@ -62,6 +62,8 @@ async def test_a_drained_worker_gets_no_task_and_leaves(make_api: MakeApi) -> No
     assert await _workers(api) == {"w1": True, "w2": False}
     dashboard = await (await api.client.get("/api/v1/dashboard", headers=client_headers())).json()
     assert dashboard["workers"]["draining"] == 1
+    metrics = (await (await api.client.get("/_public/metrics")).text()).splitlines()
+    assert "orchestrator_workers_draining 1.0" in metrics
 
     resp = await api.client.delete("/_worker/workers/w1", headers={"X-Worker-Token": "tok1"})
     assert resp.status == 204

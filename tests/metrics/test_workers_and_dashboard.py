@@ -55,6 +55,7 @@ async def test_live_workers_are_listed_with_their_load(api: Api) -> None:
     m = await scrape(api)
     assert m.value("orchestrator_workers_active") == 2
     assert m.value("orchestrator_workers_busy") == 1
+    assert m.value("orchestrator_workers_draining") == 0
 
 
 async def test_a_silent_worker_drops_out_after_its_ttl(make_api: MakeApi) -> None:
