@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -37,6 +37,7 @@ from orchestrator.api.observe import http_metrics
 from orchestrator.api.ratelimit import rate_limit
 from orchestrator.appkeys import (
     BUS,
+    CLAIMS,
     DISPATCHER,
     JOB_WAITERS,
     LOOPS,
@@ -51,6 +52,7 @@ from orchestrator.appkeys import (
 from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.config import Settings
 from orchestrator.dispatch.bus import Bus
+from orchestrator.dispatch.fleet import Claims, FleetGauges
 from orchestrator.dispatch.job_waiters import JobWaiters
 from orchestrator.dispatch.sockets import SocketTable
 from orchestrator.dispatch.waiters import Dispatcher
@@ -77,8 +79,24 @@ def create_app(
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     origin = f"{socket.gethostname()}-{os.getpid()}-{id(app):x}"
     bus = Bus(store.redis)
-    dispatcher = Dispatcher(lambda task_type, worker_id: duties.claim(runner, task_type, worker_id))
-    runner = JobRunner(store, registry, settings, origin=origin, wake=dispatcher.wake)
+    woken: list[Callable[[str], None]] = []  # the dispatcher's wake, once it exists
+
+    def wake(queue: str) -> None:
+        for call in woken:
+            call(queue)
+
+    runner = JobRunner(store, registry, settings, origin=origin, wake=wake)
+    metrics = Metrics(store, JobStats(store), worker_ttl_s=settings.worker_ttl_s)
+    claims = Claims(
+        lambda task_type, worker_id, routes: duties.claim(runner, task_type, worker_id, routes),
+        store,
+        settings.task_types,
+        metrics.registry,
+    )
+    dispatcher = Dispatcher(claims)
+    claims.wake = dispatcher.wake
+    woken.append(dispatcher.wake)
+    store.limited = frozenset(t for t, lim in settings.task_types.items() if lim.max_in_flight)
     app[SETTINGS] = settings
     app[STORE] = store
     app[REGISTRY] = registry
@@ -90,9 +108,13 @@ def create_app(
     app[workers.SKILLS] = {}
     app[drain.DRAINING] = set()
     app[LOOPS] = []
-    stats = JobStats(store)
+    stats = metrics.cluster.stats
     app[STATS] = stats
-    app[METRICS] = Metrics(store, stats, worker_ttl_s=settings.worker_ttl_s)
+    app[METRICS] = metrics
+    fleet = FleetGauges(store, settings.task_types, settings.worker_ttl_s)
+    metrics.registry.register(fleet)
+    metrics.refreshers.append(fleet.refresh)
+    app[CLAIMS] = claims
     runner.observers += [app[METRICS].observe, stats.observe]
     clients = [c.name for c in settings.clients]
     human_metrics = HumanMetrics(store, clients, app[METRICS].registry)
@@ -148,9 +170,10 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     origin = runner.origin
 
     def on_wake(message: bytes) -> None:
-        task_type, _, sender = message.decode().partition("|")
+        queue, _, sender = message.decode().partition("|")
         if sender != origin:  # our own wake-ups were served locally already
-            dispatcher.wake(task_type)
+            store.learn_route(queue)  # a requirement set another process queued first
+            dispatcher.wake(queue)
 
     await bus.subscribe(store.keys.wake_channel, on_wake)
     await bus.subscribe(store.keys.ended_channel, app[JOB_WAITERS].ended)
@@ -159,9 +182,18 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
     def on_reconnect() -> None:
         # Wake-ups, ends and changes published while the bus was away are lost: every parked
-        # long-poll, job wait and event stream re-checks the stored state.
-        dispatcher.wake_all()
+        # long-poll, job wait and event stream re-checks the stored state (the long-polls
+        # with the requirement sets queued meanwhile).
+        rechecks[:] = [t for t in rechecks if not t.done()]
+        rechecks.append(asyncio.create_task(recheck()))
         job_waiters.wake_all()
+
+    async def recheck() -> None:
+        await store.refresh_routes()
+        dispatcher.wake_all()
+
+    rechecks: list[asyncio.Task[None]] = []
+    await store.refresh_routes()
 
     bus.on_reconnect = on_reconnect
     bus.start()
@@ -178,9 +210,10 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             "when this process stops. Use --redis-url redis://... for real work."
         )
     yield
-    for task in loops:
+    app[CLAIMS].close()
+    for task in loops + rechecks:
         task.cancel()
-    await asyncio.gather(*loops, return_exceptions=True)
+    await asyncio.gather(*loops, *rechecks, return_exceptions=True)
     await bus.stop()
     await store.close()
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.config import Settings
 from orchestrator.dispatch.bus import Bus
+from orchestrator.dispatch.fleet import Claims
 from orchestrator.dispatch.job_waiters import JobWaiters
 from orchestrator.dispatch.sockets import SocketTable
 from orchestrator.dispatch.waiters import Dispatcher
@@ -22,6 +23,7 @@ STORE = web.AppKey("store", RedisStore)
 REGISTRY = web.AppKey("registry", BlueprintRegistry)
 RUNNER = web.AppKey("runner", JobRunner)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+CLAIMS = web.AppKey("claims", Claims)
 BUS = web.AppKey("bus", Bus)
 SOCKETS = web.AppKey("sockets", SocketTable)
 JOB_WAITERS = web.AppKey("job_waiters", JobWaiters)

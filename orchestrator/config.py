@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from orchestrator.config_checks import ops_problems, s3_problems
+from orchestrator.config_checks import TaskLimit, ops_problems, s3_problems, task_limits
 from orchestrator.errors import ConfigError
 from orchestrator.storage.keys import check_name
 
@@ -115,6 +115,9 @@ class Settings:
     """Of those, deliveries to one receiver (host and port): a slow one holds only these."""
     console_enabled: bool = True
     """Serve the web console at ``/console/`` (``docs/console.md``); false: those paths 404."""
+    task_types: Mapping[str, TaskLimit] = field(default_factory=dict)
+    """Per task type ``max_in_flight`` / ``max_per_second`` (config file only), enforced at
+    each claim: a change takes effect as each orchestrator process restarts."""
 
     def with_dev_defaults(self) -> Settings:
         if not self.dev_mode:
@@ -246,6 +249,8 @@ def from_file(path: Path) -> dict[str, Any]:
             _workers(value, found, problems)
         elif key == "rate_limits":
             _rate_limits(value, found, problems)
+        elif key == "task_types":
+            found["task_types"] = task_limits(value, problems)
         elif key in _CASTS:
             try:
                 found[key] = _CASTS[key](value if not isinstance(value, list) else ",".join(value))

@@ -1,12 +1,16 @@
 """Checks of a whole ``Settings`` that span several of its fields: S3, rate limits, logs,
 webhooks. Each returns the problems found, for ``Settings.check`` to list them all at once.
+Also the per-type limits of the config file's ``task_types``.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.storage.keys import check_name
 
 if TYPE_CHECKING:
     from orchestrator.config import Settings
@@ -71,3 +75,43 @@ def ops_problems(s: Settings) -> list[str]:
     if s.webhook_max_in_flight < 1 or s.webhook_max_per_host < 1:
         problems.append("webhook_max_in_flight and webhook_max_per_host must be >= 1")
     return problems
+
+
+@dataclass(frozen=True)
+class TaskLimit:
+    """Limits of one task type across the deployment (``task_types`` in the config file)."""
+
+    max_in_flight: int = 0
+    """Deliveries of the type out with workers at once; 0: no limit."""
+    max_per_second: float = 0.0
+    """Deliveries handed out a second (a token bucket of one second's worth); 0: no limit."""
+
+
+def task_limits(value: Any, problems: list[str]) -> dict[str, TaskLimit]:
+    """``task_types: {send_email: {max_in_flight: 5, max_per_second: 10}}``."""
+    if not isinstance(value, dict):
+        problems.append("task_types: must map task type to {max_in_flight, max_per_second}")
+        return {}
+    found = {}
+    for task_type, item in value.items():
+        where = f"task_types.{task_type}"
+        try:
+            check_name("task type", str(task_type))
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if not isinstance(item, dict) or not item or set(item) - _LIMIT_KEYS:
+            problems.append(f"{where}: must be a mapping of max_in_flight and/or max_per_second")
+            continue
+        in_flight, rate = item.get("max_in_flight", 0), item.get("max_per_second", 0)
+        if isinstance(in_flight, bool) or not isinstance(in_flight, int) or in_flight < 0:
+            problems.append(f"{where}.max_in_flight: must be a whole number >= 1 (0: no limit)")
+            continue
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < 1e9:
+            problems.append(f"{where}.max_per_second: must be a number > 0 (0: no limit)")
+            continue
+        found[str(task_type)] = TaskLimit(in_flight, float(rate))
+    return found
+
+
+_LIMIT_KEYS = {"max_in_flight", "max_per_second"}

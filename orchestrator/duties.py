@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections.abc import Iterable
 
 import orjson
 
@@ -17,14 +18,27 @@ from orchestrator.engine import machine, waits
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job, JobStatus, Task, TaskStatus
 from orchestrator.runner import MAX_CONFLICTS, JobRunner, Step, contention
+from orchestrator.storage.queues import Throttled
 
 log = logging.getLogger("orchestrator.duties")
 
 
-async def claim(runner: JobRunner, task_type: str, worker_id: str) -> bytes | None:
-    """The next task of ``task_type`` for ``worker_id``, leased; arms its execution timeout."""
-    payload = await runner.store.claim(task_type, worker_id, runner.settings.lease_s)
-    if payload is not None and b'"timeout_s":null' not in payload:
+async def claim(
+    runner: JobRunner, task_type: str, worker_id: str, routes: Iterable[str] = ()
+) -> bytes | Throttled | None:
+    """The next task of ``task_type`` for ``worker_id`` (from its own queue and those of
+    ``routes``), leased; arms its execution timeout. ``Throttled`` when the type is at a limit
+    of ``task_types`` in the settings."""
+    limit = runner.settings.task_types.get(task_type)
+    payload = await runner.store.claim(
+        task_type,
+        worker_id,
+        runner.settings.lease_s,
+        routes=routes,
+        max_in_flight=limit.max_in_flight if limit else 0,
+        max_per_second=limit.max_per_second if limit else 0.0,
+    )
+    if isinstance(payload, bytes) and b'"timeout_s":null' not in payload:
         task = orjson.loads(payload)
         member = machine.timer_member("exec", task["job_id"], task["task_id"], task["attempt"])
         await runner.store.add_timer(member, time.time() + float(task["timeout_s"]))
@@ -69,7 +83,7 @@ async def expire_lease(runner: JobRunner, task_type: str, ref: str) -> None:
         if task.status == TaskStatus.QUEUED:
             # Popped from the queue but never leased (a process died in between): the job
             # still waits for this delivery, so its queue entry goes back.
-            await store.restore_hint(task_type, ref, task.priority, runner.origin)
+            await store.restore_hint(task.queue, ref, task.priority, runner.origin)
             return
         alive_until = await _lease_alive_until(runner, task)
         if alive_until > time.time():

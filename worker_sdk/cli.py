@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from .config import ENV_VARS, WorkerSettings
-from .errors import ApiError, AuthError
+from .errors import AuthError, OrchestratorError
 from .worker import Worker
 
 __all__ = ["main"]
@@ -31,9 +31,9 @@ _ENV_HELP = {
     "worker_id": "unique worker id (default <hostname>-<pid>)",
     "capacity": "tasks run at once (default 4)",
     "poll_timeout_s": "longest wait of one long-poll, in seconds (default 30)",
-    # Tags are not routed on yet: saying they match task requirements would promise routing.
-    "tags": "comma-separated labels shown by GET /api/v1/workers (not matched to tasks yet)",
-    "shutdown_grace_s": "seconds running tasks get to finish when draining (default 30)",
+    "tags": "comma-separated tags; a task whose requires lists tags needs all of them",
+    "labels": "comma-separated key=value labels; each other key of a task's requires must match",
+    "shutdown_grace_s": "seconds running tasks get to finish on SIGTERM (default 30)",
 }
 
 DESCRIPTION = """\
@@ -46,11 +46,8 @@ The target is `module:attribute`, where the attribute is a worker_sdk.Worker. Th
 imported with the current directory on sys.path. Settings come from the worker object, then
 the environment, then the flags (each overriding the previous).
 
-Draining: SIGTERM or SIGINT, or an operator's POST /api/v1/workers/<id>/drain on the
-orchestrator, stops the worker gracefully. It takes no new tasks and shows as draining on the
-orchestrator; running tasks get WORKER_SHUTDOWN_GRACE_S seconds to finish and report; tasks
-still running then are cancelled and handed back, so another worker takes them at once (same
-attempt); then the worker deregisters and exits 0. A second signal cuts the grace short.
+SIGTERM or SIGINT stops the worker gracefully: it stops taking tasks and lets running ones
+finish and report; a second signal cancels them.
 """
 
 
@@ -120,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _run(worker.run(handle_signals=True))
     except AuthError:
         return 1  # already logged with the orchestrator's message
-    except ApiError as exc:
+    except OrchestratorError as exc:
         logger.error("the orchestrator refused this worker: %s", exc)
         return 1
     except KeyboardInterrupt:

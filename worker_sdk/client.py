@@ -15,8 +15,8 @@ from yarl import URL
 from .backoff import Backoff
 from .config import WorkerSettings
 from .errors import (
-    ApiError,
     AuthError,
+    OrchestratorError,
     TaskNotHeld,
     WorkerDraining,
     WorkerNotRegistered,
@@ -101,12 +101,13 @@ class OrchestratorClient:
         await self.close()
 
     async def register(self, supported_skills: list[str]) -> Registration:
-        """Register this worker, its skills, capacity and tags."""
+        """Register this worker, its skills, capacity, tags and labels."""
         body = {
             "worker_id": self._settings.worker_id,
             "supported_skills": supported_skills,
             "capacity": self._settings.capacity,
             "tags": list(self._settings.tags),
+            "labels": dict(self._settings.labels),
         }
         answer = await self._request("POST", self._url("workers", "register"), body=body)
         return Registration.from_wire(answer or {})
@@ -207,7 +208,7 @@ class OrchestratorClient:
                 return None
             except AuthError:
                 raise
-            except ApiError as exc:
+            except OrchestratorError as exc:
                 if not exc.transient:
                     logger.error("%s rejected and dropped: %s", what, exc)
                     return None
@@ -249,7 +250,7 @@ class OrchestratorClient:
         """One request; returns the decoded JSON body, or ``None`` for 204.
 
         Raises:
-            ApiError: (or a subclass) for any non-2xx answer or an unreadable body.
+            OrchestratorError: (or a subclass) for any non-2xx answer or an unreadable body.
         """
         if self._session is None:
             raise RuntimeError("OrchestratorClient is not open")
@@ -266,11 +267,13 @@ class OrchestratorClient:
                 try:
                     return orjson.loads(raw) if raw else {}
                 except orjson.JSONDecodeError:
-                    raise ApiError(resp.status, "INVALID_RESPONSE", "body is not JSON") from None
+                    raise OrchestratorError(
+                        resp.status, "INVALID_RESPONSE", "body is not JSON"
+                    ) from None
             raise _error_from(resp.status, resp.reason or "", raw)
 
 
-def _error_from(status: int, reason: str, raw: bytes) -> ApiError:
+def _error_from(status: int, reason: str, raw: bytes) -> OrchestratorError:
     code, message, details = f"HTTP_{status}", reason, None
     try:
         error = orjson.loads(raw).get("error")
@@ -288,7 +291,7 @@ def _error_from(status: int, reason: str, raw: bytes) -> ApiError:
         return TaskNotHeld(status, code, message, details)
     if status == 409 and code == "WORKER_DRAINING":
         return WorkerDraining(status, code, message, details)
-    return ApiError(status, code, message, details)
+    return OrchestratorError(status, code, message, details)
 
 
 def _describe(exc: BaseException | None) -> str:

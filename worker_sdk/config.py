@@ -21,6 +21,7 @@ ENV_VARS: Mapping[str, str] = {
     "capacity": "WORKER_CAPACITY",
     "poll_timeout_s": "WORKER_POLL_TIMEOUT_S",
     "tags": "WORKER_TAGS",
+    "labels": "WORKER_LABELS",
     "shutdown_grace_s": "WORKER_SHUTDOWN_GRACE_S",
 }
 """Environment variable read by :meth:`WorkerSettings.from_env` for each setting."""
@@ -59,8 +60,11 @@ class WorkerSettings:
     poll_timeout_s: float = 30.0
     """Longest wait of one long-poll for a task (``WORKER_POLL_TIMEOUT_S``)."""
     tags: tuple[str, ...] = ()
-    """Tags the orchestrator may match task requirements against (``WORKER_TAGS``, comma
-    separated)."""
+    """Tags matched against the ``tags`` of a task's ``requires``: the worker gets such a task
+    only if it has every tag listed (``WORKER_TAGS``, comma separated)."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels matched against the other keys of a task's ``requires``: each must be equal
+    (``WORKER_LABELS``, ``key=value`` pairs, comma separated)."""
     shutdown_grace_s: float = 30.0
     """How long a stopping worker waits for running tasks before cancelling them
     (``WORKER_SHUTDOWN_GRACE_S``)."""
@@ -68,6 +72,7 @@ class WorkerSettings:
     def __post_init__(self) -> None:
         # Accept any iterable of tags; the frozen field stays a hashable tuple.
         object.__setattr__(self, "tags", tuple(self.tags))
+        object.__setattr__(self, "labels", dict(self.labels))  # a copy the caller cannot change
         problems = [
             f"{f.name}: {problem}"
             for f in fields(self)
@@ -129,11 +134,22 @@ def _parse_tags(raw: str) -> tuple[str, ...]:
     return tuple(tag.strip() for tag in raw.split(",") if tag.strip())
 
 
+def _parse_labels(raw: str) -> dict[str, str]:
+    labels = {}
+    for pair in (p.strip() for p in raw.split(",") if p.strip()):
+        key, equals, value = pair.partition("=")
+        if not equals or not key.strip():
+            raise ValueError(f"{pair!r} is not key=value")
+        labels[key.strip()] = value.strip()
+    return labels
+
+
 _PARSERS: Mapping[str, Callable[[str], Any]] = {
     "capacity": _parse_int,
     "poll_timeout_s": _parse_float,
     "shutdown_grace_s": _parse_float,
     "tags": _parse_tags,
+    "labels": _parse_labels,
 }
 
 
@@ -179,6 +195,12 @@ def _check_tags(value: Any) -> str | None:
     return None
 
 
+def _check_labels(value: Any) -> str | None:
+    if not all(isinstance(k, str) and k and isinstance(v, str) for k, v in value.items()):
+        return "must map non-empty strings to strings"
+    return None
+
+
 _CHECKS: Mapping[str, Callable[[Any], str | None]] = {
     "url": _check_url,
     "worker_id": _check_worker_id,
@@ -186,6 +208,7 @@ _CHECKS: Mapping[str, Callable[[Any], str | None]] = {
     "poll_timeout_s": _check_poll_timeout,
     "shutdown_grace_s": _check_duration,
     "tags": _check_tags,
+    "labels": _check_labels,
 }
 
 

@@ -45,7 +45,8 @@ class Worker:
         worker_id: Unique id of this worker.
         capacity: How many tasks run at once.
         poll_timeout_s: Longest wait of one long-poll.
-        tags: Tags the orchestrator may match task requirements against.
+        tags: Tags a task's ``requires`` may ask for (every listed tag must be here).
+        labels: ``key: value`` labels a task's ``requires`` may ask for (each equal).
         shutdown_grace_s: How long a stopping worker lets running tasks finish.
         handle_signals: Stop gracefully on SIGTERM/SIGINT (a second signal cancels running
             tasks). Leave it off when the worker runs inside another framework that owns the
@@ -62,6 +63,7 @@ class Worker:
         capacity: int | None = None,
         poll_timeout_s: float | None = None,
         tags: Iterable[str] | None = None,
+        labels: Mapping[str, str] | None = None,
         shutdown_grace_s: float | None = None,
         handle_signals: bool = False,
     ) -> None:
@@ -72,6 +74,7 @@ class Worker:
             "capacity": capacity,
             "poll_timeout_s": poll_timeout_s,
             "tags": tuple(tags) if tags is not None else None,
+            "labels": dict(labels) if labels is not None else None,
             "shutdown_grace_s": shutdown_grace_s,
         }
         base = settings if settings is not None else WorkerSettings()

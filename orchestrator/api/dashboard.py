@@ -9,6 +9,7 @@ from aiohttp import web
 
 from orchestrator.api.render import iso, json_response
 from orchestrator.appkeys import METRICS, SETTINGS, STATS, STORE
+from orchestrator.dispatch.fleet import unroutable
 from orchestrator.human import inbox
 
 routes = web.RouteTableDef()
@@ -23,6 +24,7 @@ def worker_view(info: dict[str, Any], seen: float) -> dict[str, Any]:
         "load": info.get("load", 0),
         "tags": info.get("tags", []),
         "draining": bool(info.get("draining")),
+        "labels": info.get("labels", {}),
         "registered_at": iso(registered) if registered else None,
         "last_heartbeat": iso(seen),
     }
@@ -54,6 +56,7 @@ async def dashboard(request: web.Request) -> web.Response:
                 task_type: None if age is None else round(age, 3)
                 for task_type, age in (await store.queue_oldest(snap.queues, time.time())).items()
             },
+            "unroutable": await unroutable(store, request.app[SETTINGS].worker_ttl_s),
             "workers": {
                 "active": snap.workers_active,
                 "busy": snap.workers_busy,

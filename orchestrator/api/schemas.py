@@ -161,6 +161,7 @@ def registration(body: object) -> dict[str, Any]:
     skills = _skills(data.get("supported_skills"))
     capacity = integer(data.get("capacity", 1), "capacity", 1)
     tags = _tags(data.get("tags", []))
+    labels = _labels(data.get("labels", {}))
     extra = {k: v for k, v in data.items() if k not in {"worker_id", "supported_skills"}}
     return {
         **extra,
@@ -168,6 +169,7 @@ def registration(body: object) -> dict[str, Any]:
         "supported_skills": skills,
         "capacity": capacity,
         "tags": tags,
+        "labels": labels,
     }
 
 
@@ -175,6 +177,13 @@ def _tags(tags: object) -> list[str]:
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise _invalid("tags", "must be a list of strings")
     return tags
+
+
+def _labels(labels: object) -> dict[str, str]:
+    """``key: value`` pairs a task's ``requires`` may ask for (``WORKER_LABELS``)."""
+    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+        raise _invalid("labels", "must be an object of strings")
+    return labels
 
 
 _SERVER_OWNED = ("worker_id", "registered_at")
@@ -210,6 +219,8 @@ def heartbeat(body: object) -> dict[str, Any] | None:
         data = {**data, "supported_skills": _skills(data["supported_skills"])}
     if "tags" in data:
         _tags(data["tags"])
+    if "labels" in data:
+        _labels(data["labels"])
     return {k: v for k, v in {**data, **counts}.items() if k not in _SERVER_OWNED}
 
 

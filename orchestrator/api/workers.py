@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from aiohttp import web
 
@@ -12,14 +13,15 @@ from orchestrator.api.drain import DRAINING, refuse_if_draining
 from orchestrator.api.middleware import read_json, require_worker
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import DISPATCHER, RUNNER, SETTINGS, STORE
+from orchestrator.dispatch.waiters import WorkerProfile
 from orchestrator.errors import NotFound
 
 routes = web.RouteTableDef()
 
-SKILLS = web.AppKey("worker_skills", dict[str, tuple[tuple[str, ...], float]])
-"""worker id → (skills, when cached), so a long-poll costs no Redis read; filled on
-register/heartbeat, and read again after ``SKILLS_TTL_S`` in case a heartbeat to another
-process changed them."""
+SKILLS = web.AppKey("worker_skills", dict[str, tuple[WorkerProfile, float]])
+"""worker id → (skills, tags and labels, when cached), so a long-poll costs no Redis read;
+filled on register/heartbeat, and read again after ``SKILLS_TTL_S`` in case a heartbeat to
+another process changed them."""
 
 SKILLS_TTL_S = 10.0
 
@@ -39,7 +41,7 @@ async def register(request: web.Request) -> web.Response:
     now = time.time()
     info.update(registered_at=now, load=0)
     await request.app[STORE].register_worker(worker_id, info)
-    request.app[SKILLS][worker_id] = (tuple(info["supported_skills"]), time.monotonic())
+    request.app[SKILLS][worker_id] = (_profile(info), time.monotonic())
     settings = request.app[SETTINGS]
     return json_response(
         {
@@ -63,8 +65,8 @@ async def heartbeat(request: web.Request) -> web.Response:
         if info is None:
             raise _not_registered(worker_id)
         info.update(update)
-        if "supported_skills" in update:
-            request.app[SKILLS][worker_id] = (tuple(info["supported_skills"]), time.monotonic())
+        if {"supported_skills", "tags", "labels"} & set(update):
+            request.app[SKILLS][worker_id] = (_profile(info), time.monotonic())
     beat = await store.heartbeat(worker_id, info)
     if not beat.known:
         raise _not_registered(worker_id)
@@ -74,16 +76,26 @@ async def heartbeat(request: web.Request) -> web.Response:
     return json_response(answer | {"draining": beat.draining})
 
 
-async def _skills(app: web.Application, worker_id: str) -> tuple[str, ...]:
+def _profile(info: dict[str, Any]) -> WorkerProfile:
+    labels = info.get("labels") or {}
+    return WorkerProfile(
+        info["worker_id"],
+        tuple(info["supported_skills"]),
+        frozenset(info.get("tags") or ()),
+        frozenset((str(k), str(v)) for k, v in labels.items()),
+    )
+
+
+async def _skills(app: web.Application, worker_id: str) -> WorkerProfile:
     cached = app[SKILLS].get(worker_id)
     if cached is not None and time.monotonic() - cached[1] < SKILLS_TTL_S:
         return cached[0]
     info = await app[STORE].worker_info(worker_id)
     if info is None:
         raise _not_registered(worker_id)
-    skills = tuple(info["supported_skills"])
-    app[SKILLS][worker_id] = (skills, time.monotonic())
-    return skills
+    profile = _profile(info)
+    app[SKILLS][worker_id] = (profile, time.monotonic())
+    return profile
 
 
 @routes.get("/_worker/workers/{worker_id}/tasks/next")
@@ -95,8 +107,8 @@ async def next_task(request: web.Request) -> web.StreamResponse:
     wait_s = longest
     if request.query.get("timeout"):
         wait_s = schemas.seconds_query(request.query.get("timeout"), "timeout", longest)
-    skills = await _skills(request.app, worker_id)
-    payload = await request.app[DISPATCHER].next_task(worker_id, skills, wait_s)
+    worker = await _skills(request.app, worker_id)
+    payload = await request.app[DISPATCHER].next_task(worker, wait_s)
     if payload is None:
         return web.Response(status=204)
     if request.transport is None or request.transport.is_closing():

@@ -26,7 +26,7 @@ from orchestrator.engine.model import RetryPolicy
 Plan = Callable[[Mapping[str, Any], Actions], None]
 """Runs one action against a job's data (by root: ``initial_data``, ``results``, ...)."""
 
-TASK_OPTIONS = ("params", "timeout", "retries", "priority", "retry_policy")
+TASK_OPTIONS = ("params", "timeout", "retries", "priority", "retry_policy", "requires")
 """What a task of ``dispatch_parallel`` may set, as in ``Actions.dispatch_parallel``."""
 
 HUMAN_OPTIONS: tuple[str, ...] = ("role", "assignee", "title", "instructions", "fields")
@@ -76,6 +76,7 @@ class ActionCompiler:
             "priority": lambda node, what: reader.integer(node, what, 0, 9),
             "retry_policy": self._retry_policy,
             "result_schema": self._schema,
+            "requires": self._requires,
             "failure_policy": lambda node, what: reader.choice(node, what, FAILURE_POLICIES),
             "tasks": self._tasks,
             **{key: self._templated for key in HUMAN_OPTIONS},
@@ -148,6 +149,16 @@ class ActionCompiler:
         found = self.reader.value(node, what)
         if not isinstance(found, dict):
             raise Problem(line_of(node), f"{what} must be a mapping (a JSON schema)")
+        return found
+
+    def _requires(self, node: yaml.Node, what: str) -> Any:
+        """Tags and labels, fixed when the file loads (they pick the queue, not data);
+        ``Actions`` checks them when the plan is tried at compile time."""
+        found = self.reader.value(node, what)
+        if not isinstance(found, dict):
+            raise Problem(
+                line_of(node), f"{what} must be a mapping like {{tags: [gpu], region: eu}}"
+            )
         return found
 
     def _retry_policy(self, node: yaml.Node, what: str) -> RetryPolicy:

@@ -3,6 +3,11 @@
 A waiting worker costs a future, not a Redis connection: claims happen only when a wake-up for
 one of its task types arrives (from this process, or from another one over the bus), plus a
 slow re-check in case a wake-up was lost.
+
+A wake-up names a queue: a task type, or ``type#requirements`` (``engine/requires.py``). Only
+waiters whose tags and labels meet the requirements are served for it; a claim takes from
+every queue of the type the worker meets, so a waiter whose claim comes back empty shows that
+all the woken queues it meets are empty, and those are done with.
 """
 
 from __future__ import annotations
@@ -13,21 +18,43 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from orchestrator.engine.requires import met_by, split
+
 log = logging.getLogger("orchestrator.dispatch")
 
-Claim = Callable[[str, str], Awaitable[bytes | None]]
-"""(task type, worker id) -> task payload, or None when the queue is empty."""
+
+@dataclass(frozen=True)
+class WorkerProfile:
+    """What a worker offers: its skills (task types), tags and labels."""
+
+    worker_id: str
+    skills: tuple[str, ...]
+    tags: frozenset[str] = frozenset()
+    labels: frozenset[tuple[str, str]] = frozenset()
+
+    def meets(self, encoding: str) -> bool:
+        return met_by(encoding, self.tags, self.labels)
+
+
+Claim = Callable[[str, WorkerProfile], Awaitable[bytes | None]]
+"""(task type, worker) -> task payload, or None when the queues it may take from are empty
+(or the type is at a limit)."""
 
 
 @dataclass(eq=False)
 class Waiter:
-    worker_id: str
-    skills: tuple[str, ...]
+    profile: WorkerProfile
     future: asyncio.Future[bytes | None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
     claiming: bool = False
     expired: bool = False
+    missed: bool = False
+    """A wake-up for it came while its own first claims ran: claim once more before parking."""
+
+    @property
+    def skills(self) -> tuple[str, ...]:
+        return self.profile.skills
 
 
 class Dispatcher:
@@ -35,7 +62,9 @@ class Dispatcher:
         self._claim = claim
         self._waiting: dict[str, deque[Waiter]] = {}
         self._serving: dict[str, asyncio.Task[None]] = {}
-        self._again: set[str] = set()
+        self._pending: dict[str, set[str]] = {}
+        """Task type → requirement encodings woken and not served yet ("": no requirements,
+        which every waiter meets)."""
         self._closed = False
 
     @property
@@ -45,19 +74,25 @@ class Dispatcher:
     def waiting_types(self) -> list[str]:
         return [t for t, q in self._waiting.items() if q]
 
-    async def next_task(
-        self, worker_id: str, skills: tuple[str, ...], wait_s: float
-    ) -> bytes | None:
-        """A task for one of ``skills``, waiting up to ``wait_s`` seconds; None if none came."""
+    async def next_task(self, worker: WorkerProfile, wait_s: float) -> bytes | None:
+        """A task for one of the worker's skills, waiting up to ``wait_s`` seconds; None if
+        none came."""
         if self._closed:
             return None
-        for skill in skills:
-            payload = await self._claim(skill, worker_id)
-            if payload is not None:
-                return payload
-        waiter = Waiter(worker_id, skills)
-        for skill in skills:
+        # Listed (but marked claiming, so not served) before the first claims: a wake-up that
+        # comes while they run sets ``missed`` instead of being lost.
+        waiter = Waiter(worker, claiming=True)
+        for skill in worker.skills:
             self._waiting.setdefault(skill, deque()).append(waiter)
+        try:
+            payload = await self._first_claims(waiter)
+        except BaseException:
+            self._forget(waiter)
+            raise
+        if payload is not None or self._closed:
+            self._forget(waiter)
+            return payload
+        waiter.claiming = False
         try:
             return await asyncio.wait_for(asyncio.shield(waiter.future), wait_s)
         except TimeoutError:
@@ -68,6 +103,17 @@ class Dispatcher:
             return None
         finally:
             self._forget(waiter)
+
+    async def _first_claims(self, waiter: Waiter) -> bytes | None:
+        missed = True
+        while missed:
+            waiter.missed = False
+            for skill in waiter.skills:
+                payload = await self._claim(skill, waiter.profile)
+                if payload is not None:
+                    return payload
+            missed = waiter.missed
+        return None
 
     def _forget(self, waiter: Waiter) -> None:
         for skill in waiter.skills:
@@ -80,50 +126,64 @@ class Dispatcher:
                 if not queue:
                     del self._waiting[skill]
 
-    def wake(self, task_type: str) -> None:
-        """A task of ``task_type`` may be ready; serve the waiters of that type."""
-        if self._closed or not self._waiting.get(task_type):
+    def wake(self, queue: str) -> None:
+        """A task of ``queue`` (a task type, or ``type#requirements``) may be ready; serve
+        the waiters of that type that meet its requirements."""
+        task_type, encoding = split(queue)
+        waiting = self._waiting.get(task_type)
+        if self._closed or not waiting:
             return
+        for waiter in waiting:
+            # its claim in flight may have looked before this task was there
+            if waiter.claiming and waiter.profile.meets(encoding):
+                waiter.missed = True
+        self._pending.setdefault(task_type, set()).add(encoding)
         running = self._serving.get(task_type)
-        if running is not None and not running.done():
-            self._again.add(task_type)
-            return
-        self._serving[task_type] = asyncio.create_task(self._serve(task_type))
+        if running is None or running.done():
+            self._serving[task_type] = asyncio.create_task(self._serve(task_type))
 
     def wake_all(self) -> None:
         for task_type in list(self._waiting):
             self.wake(task_type)
 
     async def _serve(self, task_type: str) -> None:
-        while True:
-            self._again.discard(task_type)
-            while True:
-                waiter = self._first_free(task_type)
-                if waiter is None:
-                    break
-                waiter.claiming = True
-                payload = None
-                try:
-                    payload = await self._claim(task_type, waiter.worker_id)
-                except Exception as exc:
-                    log.warning("claim of %s failed: %s", task_type, exc)
-                finally:
-                    waiter.claiming = False
-                    if not waiter.future.done() and (payload or waiter.expired or self._closed):
-                        waiter.future.set_result(payload)
-                        self._forget(waiter)
-                if payload is None:
-                    break
-                if waiter.future.result() is not payload:
-                    # The future was answered elsewhere (shutdown): the lease expires and the
-                    # task goes to another worker.
-                    log.warning("claimed a task for a gone waiter; its lease will expire")
-            if task_type not in self._again:
-                return
+        pending = self._pending.setdefault(task_type, set())
+        while pending:
+            waiter = self._first_free(task_type, pending)
+            if waiter is None:
+                break
+            waiter.claiming = True
+            payload = None
+            try:
+                payload = await self._claim(task_type, waiter.profile)
+            except Exception as exc:
+                log.warning("claim of %s failed: %s", task_type, exc)
+            finally:
+                waiter.claiming = False
+                if not waiter.future.done() and (payload or waiter.expired or self._closed):
+                    waiter.future.set_result(payload)
+                    self._forget(waiter)
+            if payload is None:
+                # every queue this waiter may take from was empty (or the type is at a
+                # limit): the wake-ups it meets are served; others may remain for others
+                pending.difference_update({e for e in pending if waiter.profile.meets(e)})
+                if waiter.missed:  # ... unless one came while the claim ran: look again
+                    waiter.missed = False
+                    for skill in waiter.skills:
+                        self.wake(skill)
+            elif waiter.future.result() is not payload:
+                # The future was answered elsewhere (shutdown): the lease expires and the
+                # task goes to another worker.
+                log.warning("claimed a task for a gone waiter; its lease will expire")
+        # wake-ups no parked waiter meets are dropped: a waiter that could take them would
+        # have claimed them itself before parking
+        pending.clear()
 
-    def _first_free(self, task_type: str) -> Waiter | None:
+    def _first_free(self, task_type: str, pending: set[str]) -> Waiter | None:
         for waiter in self._waiting.get(task_type, ()):
-            if not waiter.future.done() and not waiter.claiming:
+            if waiter.future.done() or waiter.claiming:
+                continue
+            if any(waiter.profile.meets(e) for e in pending):
                 return waiter
         return None
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from orchestrator.engine.human_spec import HumanSpec, SpecError, build
 from orchestrator.engine.model import JSON, RetryPolicy
+from orchestrator.engine.requires import RequiresError, encode
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class DispatchTask:
     dispatch_timeout_s: float | None
     catch: dict[str, str] = field(default_factory=dict)
     result_schema: JSON | None = None
+    requires: str = ""
+    """The requirement set, encoded (``engine/requires.py``)."""
 
 
 FAILURE_POLICIES = ("fail_fast", "collect")
@@ -113,6 +116,7 @@ class Actions:
         retry_policy: RetryPolicy | None = None,
         catch: Mapping[str, str] | None = None,
         result_schema: Mapping[str, Any] | None = None,
+        requires: Mapping[str, Any] | None = None,
     ) -> None:
         """Hand a task to a worker and move on when its result arrives.
 
@@ -131,6 +135,10 @@ class Actions:
                 failing the job.
             result_schema: a JSON-schema subset (type, properties, required, items, enum) a
                 success result must match; a result that does not quarantines the job.
+            requires: what the worker must offer: ``{"tags": [...]}`` (every tag among the
+                worker's ``WORKER_TAGS``) and label ``key: value`` pairs (each equal in its
+                ``WORKER_LABELS``). Until such a worker is live the task waits, shown as
+                unroutable (``dispatch_timeout`` still applies).
         """
         if not transitions:
             raise ActionError("INVALID_ACTION", "dispatch_task needs transitions={status: state}")
@@ -146,6 +154,7 @@ class Actions:
                 retry_policy=retry_policy,
                 catch=catch,
                 result_schema=result_schema,
+                requires=requires,
             )
         )
 
@@ -159,8 +168,9 @@ class Actions:
         """Fan out one task per item and move to ``aggregate_into`` once every branch reported.
 
         Each item holds ``task_type`` and optionally ``params``, ``timeout``, ``retries``,
-        ``priority``, ``retry_policy``. The aggregator handler gets ``parallel_results``: one
-        ``{"task_type", "status", "data", "error"}`` per branch, in the order given.
+        ``priority``, ``retry_policy``, ``requires``. The aggregator handler gets
+        ``parallel_results``: one ``{"task_type", "status", "data", "error"}`` per branch, in
+        the order given.
         ``failure_policy``: ``"fail_fast"`` fails the job at the first branch that fails for
         good (cancelling the others); ``"collect"`` waits for all and lets the aggregator decide.
         """
@@ -239,6 +249,7 @@ def task_spec(
     retry_policy: RetryPolicy | None = None,
     catch: Mapping[str, str] | None = None,
     result_schema: Mapping[str, Any] | None = None,
+    requires: Mapping[str, Any] | None = None,
 ) -> DispatchTask:
     if not isinstance(task_type, str) or not task_type:
         raise ActionError("INVALID_ACTION", "a task needs a task type")
@@ -246,6 +257,10 @@ def task_spec(
         raise ActionError("INVALID_ACTION", f"priority must be 0..9, got {priority}")
     if params is not None and not isinstance(params, Mapping):
         raise ActionError("INVALID_ACTION", "task params must be a mapping")
+    try:
+        encoded = encode(requires)
+    except RequiresError as exc:
+        raise ActionError("INVALID_ACTION", str(exc)) from None
     policy = retry_policy or RetryPolicy(max_attempts=max(0, retries) + 1)
     return DispatchTask(
         task_type=task_type,
@@ -257,4 +272,5 @@ def task_spec(
         dispatch_timeout_s=dispatch_timeout,
         catch=dict(catch or {}),
         result_schema=dict(result_schema) if result_schema is not None else None,
+        requires=encoded,
     )

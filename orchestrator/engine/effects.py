@@ -14,13 +14,14 @@ from typing import Any
 @dataclass
 class Effects:
     enqueue: list[tuple[str, str, int]] = field(default_factory=list)
-    """(task type, ref, priority): into the ready queue now."""
+    """(queue, ref, priority): into the ready queue now. A queue is the task type, or
+    ``type#requirements`` for a task with requirements (``Task.queue``)."""
     delay: list[tuple[str, str, float]] = field(default_factory=list)
-    """(task type, ref, ready at): into the delayed queue (backoff)."""
+    """(queue, ref, ready at): into the delayed queue (backoff)."""
     drop: list[tuple[str, str]] = field(default_factory=list)
-    """(task type, ref): remove from ready, delayed and leases."""
+    """(queue, ref): remove from ready, delayed and leases."""
     release: list[tuple[str, str]] = field(default_factory=list)
-    """(task type, ref): remove from leases only (the task's result arrived)."""
+    """(queue or task type, ref): remove from the type's leases only (the result arrived)."""
     timers: list[tuple[str, float]] = field(default_factory=list)
     """(timer member, due at)."""
     cancel: list[tuple[str, str, str, int]] = field(default_factory=list)

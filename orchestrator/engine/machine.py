@@ -133,7 +133,7 @@ def on_result(
     """The worker holding ``job.task`` reported; the caller has checked it holds it."""
     task = job.task
     assert task is not None and task.status == TaskStatus.LEASED
-    effects = Effects(release=[(task.task_type, task.ref)])
+    effects = Effects(release=[(task.queue, task.ref)])
     job = record(job, now, "task_result", **task_result_fields(task, status, err))
     code = str((err or {}).get("code") or "TASK_FAILED")
     failure = bool(err) or status == "failure"
@@ -216,7 +216,7 @@ def requeue(
         leased_at=None,
         queued_at=now + delay,
     )
-    effects.delay.append((task.task_type, again.ref, now + delay))
+    effects.delay.append((task.queue, again.ref, now + delay))
     arm_dispatch_timer(again, now + delay, effects)
     if task.branch:
         job = job.evolve(branches={**job.branches, task.task_id: again}, updated_at=now)
@@ -237,9 +237,9 @@ def requeue(
 def released(job: Job, task: Task, now: float, *, reason: str | None = None) -> tuple[Job, Effects]:
     """A leased task was never delivered (the worker hung up), or its worker declined it
     (``reason`` says why): same attempt, queued again, since it never ran."""
-    effects = Effects(release=[(task.task_type, task.ref)])
+    effects = Effects(release=[(task.queue, task.ref)])
     again = replace(task, status=TaskStatus.QUEUED, worker=None, leased_at=None)
-    effects.enqueue.append((task.task_type, again.ref, again.priority))
+    effects.enqueue.append((task.queue, again.ref, again.priority))
     if task.branch:
         job = job.evolve(branches={**job.branches, task.task_id: again})
     else:
@@ -274,7 +274,7 @@ def lease_expired(
     job: Job, task: Task, now: float, rng: random.Random | None = None
 ) -> tuple[Job, Effects]:
     """The worker holding ``task`` stopped heartbeating (or restarted)."""
-    effects = Effects(release=[(task.task_type, task.ref)])
+    effects = Effects(release=[(task.queue, task.ref)])
     job = record(
         job, now, "lease_expired", task_id=task.task_id, attempt=task.attempt, worker=task.worker
     )
@@ -289,7 +289,7 @@ def execution_timed_out(
     job: Job, task: Task, now: float, rng: random.Random | None = None
 ) -> tuple[Job, Effects]:
     """An attempt ran longer than its ``timeout``: stop it, and retry or give up."""
-    effects = Effects(release=[(task.task_type, task.ref)])
+    effects = Effects(release=[(task.queue, task.ref)])
     if task.worker:
         effects.cancel.append((task.worker, job.id, task.task_id, task.attempt))
     job = record(job, now, "timeout", kind="execution", task_id=task.task_id, attempt=task.attempt)
@@ -302,7 +302,7 @@ def execution_timed_out(
 def stop_tasks(job: Job, effects: Effects) -> None:
     tasks = [job.task] if job.task else []
     for task in [*tasks, *job.branches.values()]:
-        entry = (task.task_type, task.ref)
+        entry = (task.queue, task.ref)
         if entry not in effects.drop:  # a timeout already dropped the task it is about
             effects.drop.append(entry)
         if task.status == TaskStatus.LEASED and task.worker:
@@ -319,7 +319,7 @@ def cancel(job: Job, now: float) -> tuple[Job, Effects]:
 
 
 def dispatch_timed_out(job: Job, task: Task, now: float) -> tuple[Job, Effects]:
-    effects = Effects(drop=[(task.task_type, task.ref)])
+    effects = Effects(drop=[(task.queue, task.ref)])
     job = record(job, now, "timeout", kind="dispatch", task_id=task.task_id)
     message = f"no worker took task {task.task_type} within {task.dispatch_timeout_s}s"
     return task_failed_for_good(job, task, "DISPATCH_TIMEOUT", message, now, effects), effects

@@ -80,6 +80,13 @@ class Task:
     """Final error code → state, taken instead of failing the job."""
     result_schema: JSON | None = None
     """Shape a success result must have; a result that breaks it quarantines the job."""
+    requires: str = ""
+    """What a worker needs to take the task, encoded (``engine/requires.py``); "" for any."""
+
+    @property
+    def queue(self) -> str:
+        """The ready queue the task waits in: its type, and its requirement set if it has one."""
+        return f"{self.task_type}#{self.requires}" if self.requires else self.task_type
 
     @property
     def branch(self) -> bool:

@@ -74,8 +74,9 @@ def new_task(job: Job, task_id: str, action: DispatchTask, now: float, effects: 
         queued_at=now,
         catch=action.catch,
         result_schema=action.result_schema,
+        requires=action.requires,
     )
-    effects.enqueue.append((task.task_type, task.ref, task.priority))
+    effects.enqueue.append((task.queue, task.ref, task.priority))
     arm_dispatch_timer(task, now, effects)
     return task
 

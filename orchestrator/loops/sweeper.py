@@ -38,9 +38,9 @@ class Sweeper:
         await self.fire_timers()
 
     async def promote(self, task_type: str) -> None:
-        if await self.store.promote_delayed(task_type):
-            await self.store.publish_wake(task_type, self.runner.origin)
-            self.dispatcher.wake(task_type)
+        for queue in await self.store.promote_delayed(task_type):
+            await self.store.publish_wake(queue, self.runner.origin)
+            self.dispatcher.wake(queue)
 
     async def expire_leases(self, task_type: str) -> None:
         # Taken refs are hidden from other processes for a lease length; a dying sweeper thus
@@ -66,5 +66,7 @@ class Sweeper:
             task.add_done_callback(self._background.discard)
 
     async def recheck_waiters(self) -> None:
-        """Wake-ups can be lost (pub/sub reconnect); parked polls re-check now and then."""
+        """Wake-ups can be lost (pub/sub reconnect); parked polls re-check now and then, with
+        the requirement sets other processes queued meanwhile (``storage/queues.py``)."""
+        await self.store.refresh_routes()
         self.dispatcher.wake_all()

@@ -60,6 +60,8 @@ def _task_doc(task: Task) -> dict[str, Any]:
         "queued_at": task.queued_at,
         "catch": task.catch,
         "result_schema": task.result_schema,
+        # only when set: the documents of tasks without requirements stay as they were
+        **({"requires": task.requires} if task.requires else {}),
     }
 
 
@@ -138,6 +140,7 @@ def _task(t: JSON, fields: dict[bytes, bytes], prefix: str) -> Task:
         leased_at=float(leased) if leased else None,
         catch=t["catch"],
         result_schema=t["result_schema"],
+        requires=t.get("requires", ""),
     )
 
 

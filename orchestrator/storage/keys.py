@@ -40,14 +40,29 @@ class Keys:
     def job(self, job_id: str) -> str:
         return f"{self.prefix}:{{{job_id}}}:job"
 
-    def ready(self, task_type: str) -> str:
-        return f"{self.prefix}:{{q:{task_type}}}:ready"
+    # A queue is a task type, or ``type#requirements`` (``engine/requires.py``): a routed
+    # queue's keys share its type's hash tag, so one script reads all of a type's queues.
 
-    def delayed(self, task_type: str) -> str:
-        return f"{self.prefix}:{{q:{task_type}}}:delayed"
+    def ready(self, queue: str) -> str:
+        task_type, _, routed = queue.partition("#")
+        return f"{self.prefix}:{{q:{task_type}}}:ready" + (f":{routed}" if routed else "")
 
-    def leases(self, task_type: str) -> str:
-        return f"{self.prefix}:{{q:{task_type}}}:leases"
+    def delayed(self, queue: str) -> str:
+        task_type, _, routed = queue.partition("#")
+        return f"{self.prefix}:{{q:{task_type}}}:delayed" + (f":{routed}" if routed else "")
+
+    def leases(self, queue: str) -> str:
+        """One per task type, whatever the requirements: its size is the type's in-flight
+        count, which ``max_in_flight`` caps."""
+        return f"{self.prefix}:{{q:{queue.partition('#')[0]}}}:leases"
+
+    def routes(self, task_type: str) -> str:
+        """Set of the requirement sets (encodings) tasks of the type were queued with."""
+        return f"{self.prefix}:{{q:{task_type}}}:routes"
+
+    def type_bucket(self, task_type: str) -> str:
+        """Token bucket of the type's ``max_per_second``."""
+        return f"{self.prefix}:{{q:{task_type}}}:bucket"
 
     def idempotency(self, client: str, key: str) -> str:
         return f"{self.prefix}:{{c:{client}}}:idem:{key}"

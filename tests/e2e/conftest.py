@@ -18,13 +18,11 @@ from tests.helpers import free_port, spawn, wait_for
 CLIENT_TOKEN = "e2e-client"
 OTHER_CLIENT_TOKEN = "e2e-other-client"
 WORKER_TOKEN = "e2e-worker"
-OPS_TOKEN = "e2e-ops"
 
 CONFIG = f"""
 clients:
   - {{name: e2e, token: {CLIENT_TOKEN}}}
   - {{name: other, token: {OTHER_CLIENT_TOKEN}}}
-  - {{name: ops, token: {OPS_TOKEN}, can_manage_workers: true}}
 workers:
   token: {WORKER_TOKEN}
 lease_s: 1.0
@@ -56,11 +54,11 @@ class Cluster:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     async def orchestrator(
-        self, *, blueprints: str = "tests.e2e.blueprints", **env: str
+        self, *, blueprints: str = "tests.e2e.blueprints", extra_config: str = "", **env: str
     ) -> Orchestrator:
         port = free_port()
-        config = self.tmp / "orchestrator.yaml"
-        config.write_text(CONFIG)
+        config = self.tmp / f"orchestrator-{port}.yaml"
+        config.write_text(CONFIG + extra_config)
         log = self.tmp / f"orchestrator-{port}.log"
         proc = spawn(
             [

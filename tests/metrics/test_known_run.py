@@ -131,6 +131,7 @@ async def test_dashboard_after_a_known_run_and_k_waiting_jobs(api: Api) -> None:
     assert body == {
         "jobs": {"greeting": {"waiting_for_worker": k}},
         "queues": {"greet": k, "flaky": 0},
+        "unroutable": [],
         "workers": {"active": 1, "busy": 0, "draining": 0},
         "finished": {"last_minute": 6, "last_hour": 6},
         "human_tasks": {"waiting": 0, "overdue": 0, "by_role": {}},

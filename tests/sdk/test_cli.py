@@ -16,12 +16,17 @@ def test_help_describes_the_environment(capsys: pytest.CaptureFixture[str]) -> N
         assert var in out
 
 
-def test_help_does_not_promise_that_tags_route_tasks(capsys: pytest.CaptureFixture[str]) -> None:
-    """docs/worker-sdk.md: the orchestrator does not match tasks against tags today."""
+def test_help_says_tags_and_labels_meet_task_requirements(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/worker-sdk.md, "Routing": a task's ``requires`` is matched against both."""
     with pytest.raises(SystemExit):
         main(["run", "--help"])
-    [line] = [x for x in capsys.readouterr().out.splitlines() if "WORKER_TAGS" in x]
-    assert "not matched" in line and "requirement" not in line, line
+    out = capsys.readouterr().out.splitlines()
+    [tags] = [x for x in out if "WORKER_TAGS" in x]
+    [labels] = [x for x in out if "WORKER_LABELS" in x]
+    assert "requires" in tags and "all of them" in tags, tags
+    assert "requires" in labels and "key=value" in labels, labels
 
 
 @pytest.mark.parametrize(

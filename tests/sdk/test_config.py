@@ -26,6 +26,7 @@ def test_from_env_reads_every_variable() -> None:
             "WORKER_CAPACITY": "8",
             "WORKER_POLL_TIMEOUT_S": "12.5",
             "WORKER_TAGS": "gpu, eu ,",
+            "WORKER_LABELS": "region=eu, zone = b,",
             "WORKER_SHUTDOWN_GRACE_S": "3",
         }
     )
@@ -36,6 +37,7 @@ def test_from_env_reads_every_variable() -> None:
         capacity=8,
         poll_timeout_s=12.5,
         tags=("gpu", "eu"),
+        labels={"region": "eu", "zone": "b"},
         shutdown_grace_s=3.0,
     )
     assert "s3cret" not in repr(settings)
@@ -47,12 +49,19 @@ def test_from_env_reports_every_bad_variable_at_once() -> None:
         "WORKER_ID": "a/b",
         "WORKER_CAPACITY": "lots",
         "WORKER_POLL_TIMEOUT_S": "-1",
+        "WORKER_LABELS": "region",
         "ORCH_WORKER_TOKEN": "fine",
     }
     with pytest.raises(ValueError) as info:
         WorkerSettings.from_env(environ)
     message = str(info.value)
-    for var in ("ORCH_URL", "WORKER_ID", "WORKER_CAPACITY", "WORKER_POLL_TIMEOUT_S"):
+    for var in (
+        "ORCH_URL",
+        "WORKER_ID",
+        "WORKER_CAPACITY",
+        "WORKER_POLL_TIMEOUT_S",
+        "WORKER_LABELS",
+    ):
         assert var in message
     assert "ORCH_WORKER_TOKEN" not in message
 

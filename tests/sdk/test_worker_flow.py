@@ -37,7 +37,13 @@ async def test_async_and_sync_handlers_report_success(
     await wait_for(lambda: len(fake.results) == 2, what="two results")
 
     assert fake.registrations == [
-        {"worker_id": "w-1", "supported_skills": ["echo", "shout"], "capacity": 2, "tags": ["gpu"]}
+        {
+            "worker_id": "w-1",
+            "supported_skills": ["echo", "shout"],
+            "capacity": 2,
+            "tags": ["gpu"],
+            "labels": {},
+        }
     ]
     assert fake.headers_seen == {TOKEN}
     assert fake.poll_params[0] == {"timeout": "1"}
