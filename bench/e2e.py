@@ -16,6 +16,8 @@ Modes (--mode), how the client learns that a job is done:
            when its job.finished webhook arrives. Latencies are create → webhook received, as
            the client sees them (from just before the POST). Adds a phase between 1 and 2:
            --single-jobs jobs one at a time (create → webhook of a job alone).
+  idle     no jobs: --idle-workers (default 10,000) long-polls parked at once on one
+           process, and its Redis commands/s, connections and RSS (bench/idle.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -40,6 +43,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.idle import add_options, rss_mib, run_idle  # noqa: E402
 from tests.helpers import RedisProcess, child_env, free_port  # noqa: E402
 
 CLIENT, WORKER = "bench-client", "bench-worker"
@@ -78,6 +82,7 @@ class Bench:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.tools: list[subprocess.Popen[bytes]] = []
         self.hook_port = free_port()
         self.hook_url = f"http://127.0.0.1:{self.hook_port}/hook"
         self.arrived: dict[str, tuple[float, str]] = {}
@@ -198,7 +203,14 @@ class Bench:
             )
         return orch
 
+    def spawn_tool(self, args: list[str], name: str) -> None:
+        log = (self.tmp / f"{name}.log").open("ab")
+        self.tools.append(subprocess.Popen(args, stdout=log, stderr=log))
+
     def stop(self) -> None:
+        for tool in self.tools:  # first, so that they write out what they measured
+            tool.send_signal(signal.SIGINT)
+            tool.wait(30)
         for proc in self.procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -239,9 +251,13 @@ class Bench:
             next_n = iter(range(n))
             done: list[str] = []
 
+            rss = [rss_mib(orch_pid)]
+
             async def client() -> None:
                 for i in next_n:
                     done.append(await self.run_job(s, i, polls))
+                    if len(done) % max(1, n // 10) == 0:
+                        rss.append(rss_mib(orch_pid))
 
             cmd0, cpu0, t0 = await command_count(r), cpu_seconds(orch_pid), time.perf_counter()
             await asyncio.gather(*(client() for _ in range(conc)))
@@ -264,6 +280,7 @@ class Bench:
             f"  Redis commands per job   {(total - client_reads) / n:8.2f} "
             f"(engine; {total / n:.2f} with the client's status reads)"
         )
+        print(f"  orchestrator RSS MiB     {self.rss_line(rss)}")
 
     async def paced(self) -> None:
         rate, n = self.args.rate, self.args.paced_jobs
@@ -294,9 +311,13 @@ class Bench:
             next_n = iter(range(n))
             lat: list[float] = []
 
+            rss = [rss_mib(orch_pid)]
+
             async def client() -> None:
                 for i in next_n:
                     lat.append(await self.run_job_hooked(s, i))
+                    if len(lat) % max(1, n // 10) == 0:
+                        rss.append(rss_mib(orch_pid))
 
             self.lags.clear()
             cmd0, cpu0, t0 = await command_count(r), cpu_seconds(orch_pid), time.perf_counter()
@@ -312,6 +333,7 @@ class Bench:
         print(f"  of which end → webhook   {self.lag()}")
         print(f"  orchestrator CPU per job {1e6 * (cpu1 - cpu0) / n:8.0f} µs")
         print(f"  Redis commands per job   {(cmd1 - cmd0 - 1) / n:8.2f}")
+        print(f"  orchestrator RSS MiB     {self.rss_line(rss)}")
 
     async def single_hooked(self) -> None:
         n = self.args.single_jobs
@@ -345,6 +367,14 @@ class Bench:
             f"{pct(lat, 0.99):6.1f}   mean {statistics.mean(lat):.1f}"
         )
         print(f"  of which end → webhook          {self.lag()}")
+
+    @staticmethod
+    def rss_line(rss: list[float]) -> str:
+        return (
+            f"{rss[0]:8.1f} after the warm-up; every tenth of the jobs: "
+            + " ".join(f"{x:.0f}" for x in rss[1:])
+            + f" ({100 * (rss[-1] - rss[0]) / rss[0]:+.1f} %)"
+        )
 
     def lag(self) -> str:
         lags, refused = self.lags, self.refused
@@ -398,11 +428,23 @@ async def main(args: argparse.Namespace) -> None:
         server = RedisProcess().start()
         url = server.url
     with tempfile.TemporaryDirectory() as tmp:
-        bench = Bench(args, url, Path(tmp))
+        if args.logs:
+            os.makedirs(args.logs, exist_ok=True)
+        bench = Bench(args, url, Path(args.logs or tmp))
         r = aioredis.Redis.from_url(url)
         try:
             orch = await bench.start()
-            if args.mode == "webhook":
+            if args.profile:  # py-spy samples the orchestrator until the benchmark ends
+                found = shutil.which(
+                    "py-spy", path=f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+                )
+                if found is None:
+                    raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+                spy = [found, "record", "--pid", str(orch.pid), "--format", "raw"]
+                bench.spawn_tool([*spy, "--rate", "200", "-o", args.profile], "py-spy")
+            if args.mode == "idle":
+                await run_idle(args, bench.base, orch.pid, url)
+            elif args.mode == "webhook":
                 receiver = await bench.start_receiver()
                 try:
                     await bench.throughput_hooked(orch.pid, r)
@@ -416,7 +458,7 @@ async def main(args: argparse.Namespace) -> None:
                 await bench.throughput(orch.pid, r)
                 if args.paced_jobs:
                     await bench.paced()
-            if args.idle_workers:
+            if args.idle_workers and args.mode != "idle":
                 await bench.idle(r)
         finally:
             bench.stop()
@@ -431,7 +473,7 @@ if __name__ == "__main__":
     )
     p.add_argument(
         "--mode",
-        choices=["poll", "webhook"],
+        choices=["poll", "webhook", "idle"],
         default="poll",
         help="how the client learns a job is done (see above)",
     )
@@ -444,10 +486,24 @@ if __name__ == "__main__":
     p.add_argument(
         "--single-jobs", type=int, default=200, help="webhook mode: jobs run one at a time"
     )
-    p.add_argument("--idle-workers", type=int, default=1000)
+    p.add_argument(
+        "--idle-workers", type=int, help="parked long-polls (default 1000; idle mode 10000)"
+    )
     p.add_argument(
         "--redis-url",
         help="use this Redis instead of starting one (it must be idle "
         "for the command counts to mean anything)",
     )
-    asyncio.run(main(p.parse_args()))
+    p.add_argument("--logs", help="keep the processes' logs in this directory")
+    p.add_argument(
+        "--profile",
+        help="py-spy the orchestrator into this file (collapsed stacks; "
+        "summarise with python3 -m bench.stacks FILE)",
+    )
+    add_options(p)
+    parsed = p.parse_args()
+    if parsed.idle_workers is None:
+        parsed.idle_workers = 10_000 if parsed.mode == "idle" else 1000
+    if parsed.mode == "idle":
+        parsed.workers = 0
+    asyncio.run(main(parsed))
