@@ -57,7 +57,7 @@ from orchestrator.dispatch.job_waiters import JobWaiters
 from orchestrator.dispatch.sockets import SocketTable
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.human.metrics import HumanMetrics
-from orchestrator.loops.supervisor import run_every
+from orchestrator.loops.supervisor import run_every, run_paced
 from orchestrator.loops.sweeper import Sweeper
 from orchestrator.loops.telemetry import telemetry
 from orchestrator.metrics import Metrics
@@ -165,7 +165,7 @@ def create_app(
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
     store, bus, dispatcher = app[STORE], app[BUS], app[DISPATCHER]
-    settings, runner = app[SETTINGS], app[RUNNER]
+    runner = app[RUNNER]
     await store.scripts.load(store.redis)
     origin = runner.origin
 
@@ -200,9 +200,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     sweeper = Sweeper(runner, dispatcher)
     runner.after_commit.append(sweeper.fire_due_now)
     loops = app[LOOPS]
-    loops.append(
-        asyncio.create_task(run_every("sweeper", settings.sweep_interval_s, sweeper.sweep))
-    )
+    loops.append(asyncio.create_task(run_paced("sweeper", sweeper.pacer, sweeper.sweep)))
     loops.append(asyncio.create_task(run_every("recheck", RECHECK_S, sweeper.recheck_waiters)))
     if store.embedded:
         log.warning(

@@ -67,7 +67,12 @@ class Settings:
     retention_s: int = 7 * 24 * 3600
     """How long finished jobs stay readable."""
     sweep_interval_s: float = 0.5
-    """How often leases, backoffs and timers are checked."""
+    """How often leases, backoffs and timers are checked while there is work."""
+    sweep_idle_interval_s: float = 5.0
+    """How often they are checked with nothing due (at most ``lease_s``, at least
+    ``sweep_interval_s``): how late a process picks up what a dead one left due."""
+    redis_max_connections: int = 32
+    """Redis connections one process opens at most, its pub/sub connection included."""
     max_body_bytes: int = 1024 * 1024
     shutdown_timeout_s: float = 1.5
     log_level: str = "INFO"
@@ -181,6 +186,8 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "worker_ttl_s": float,
     "retention_s": int,
     "sweep_interval_s": float,
+    "sweep_idle_interval_s": float,
+    "redis_max_connections": int,
     "max_body_bytes": int,
     "shutdown_timeout_s": float,
     "log_level": str.upper,

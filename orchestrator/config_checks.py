@@ -66,6 +66,11 @@ def ops_problems(s: Settings) -> list[str]:
         problems.append(f"log_format must be one of {', '.join(LOG_FORMATS)}")
     if s.log_level not in LOG_LEVELS:
         problems.append(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+    return problems + _webhook_problems(s) + _store_problems(s)
+
+
+def _webhook_problems(s: Settings) -> list[str]:
+    problems = []
     if not (0 < s.webhook_timeout_s < math.inf and s.webhook_backoff_s > 0):
         problems.append("webhook_timeout_s and webhook_backoff_s must be finite and > 0")
     if s.webhook_max_attempts < 1:
@@ -74,6 +79,15 @@ def ops_problems(s: Settings) -> list[str]:
         problems.append("webhook_backoff_max_s must be finite and >= webhook_backoff_s")
     if s.webhook_max_in_flight < 1 or s.webhook_max_per_host < 1:
         problems.append("webhook_max_in_flight and webhook_max_per_host must be >= 1")
+    return problems
+
+
+def _store_problems(s: Settings) -> list[str]:
+    problems = []
+    if not (0 < s.sweep_interval_s < math.inf and 0 < s.sweep_idle_interval_s < math.inf):
+        problems.append("sweep_interval_s and sweep_idle_interval_s must be finite and > 0")
+    if s.redis_max_connections < 2:
+        problems.append("redis_max_connections must be >= 2 (one is the pub/sub connection)")
     return problems
 
 

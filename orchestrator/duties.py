@@ -30,18 +30,27 @@ async def claim(
     ``routes``), leased; arms its execution timeout. ``Throttled`` when the type is at a limit
     of ``task_types`` in the settings."""
     limit = runner.settings.task_types.get(task_type)
-    payload = await runner.store.claim(
-        task_type,
-        worker_id,
-        runner.settings.lease_s,
-        routes=routes,
-        max_in_flight=limit.max_in_flight if limit else 0,
-        max_per_second=limit.max_per_second if limit else 0.0,
+    routes = tuple(routes)
+    payload = await runner.claim_gate.claim(
+        (task_type, routes),
+        lambda: runner.store.claim(
+            task_type,
+            worker_id,
+            runner.settings.lease_s,
+            routes=routes,
+            max_in_flight=limit.max_in_flight if limit else 0,
+            max_per_second=limit.max_per_second if limit else 0.0,
+        ),
     )
-    if isinstance(payload, bytes) and b'"timeout_s":null' not in payload:
+    if not isinstance(payload, bytes):
+        return payload
+    runner.comes_due(time.time() + runner.settings.lease_s)
+    if b'"timeout_s":null' not in payload:
         task = orjson.loads(payload)
         member = machine.timer_member("exec", task["job_id"], task["task_id"], task["attempt"])
-        await runner.store.add_timer(member, time.time() + float(task["timeout_s"]))
+        at = time.time() + float(task["timeout_s"])
+        await runner.store.add_timer(member, at)
+        runner.comes_due(at)
     return payload
 
 
@@ -88,6 +97,7 @@ async def expire_lease(runner: JobRunner, task_type: str, ref: str) -> None:
         alive_until = await _lease_alive_until(runner, task)
         if alive_until > time.time():
             await store.rearm_lease(task_type, ref, alive_until)
+            runner.comes_due(alive_until)
             return
         log.info(
             "lease of %s expired (worker %s)", task.task_id, task.worker, extra={"job_id": job_id}

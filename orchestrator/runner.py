@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.config import Settings
+from orchestrator.dispatch.claim_gate import ClaimGate
 from orchestrator.engine import machine
 from orchestrator.engine.actions import ActionError, Actions, Fail, Finish
 from orchestrator.engine.effects import Effects
@@ -62,6 +63,13 @@ class JobRunner:
         self._wake = wake
         self.observers: list[Observer] = []
         self.after_commit: list[Callable[[Job, Effects], Awaitable[None]]] = []
+        self.claim_gate = ClaimGate()
+        """Coalesces the claims of a burst of long-polls (``dispatch/claim_gate.py``)."""
+        self.comes_due: Callable[[float], None] = lambda _at: None
+        """Told when something this process stored comes due (a lease, a timer, a backoff;
+        epoch seconds): the sweeper then checks at that time (``loops/pacer.py``)."""
+        self.webhooks_due: Callable[[float], None] = lambda _at: None
+        """The same for the webhook outbox entries its commits write."""
         self.webhook_hold_s = 0.0
         """How far ahead a new webhook outbox entry is due: the webhook sender, which sends
         each at once after the commit, sets it so that no sweep takes the entry meanwhile."""
@@ -277,6 +285,7 @@ class JobRunner:
         written = await self.store.commit(
             after, effects, ttl_s=ttl, wake_origin=self.origin, index=index, extra=inbox
         )
+        self._tell_due(effects)
         if not written:
             return False, 0
         for observe in self.observers:
@@ -292,6 +301,15 @@ class JobRunner:
         for hook in self.after_commit:
             await hook(after, effects)
         return True, reached
+
+    def _tell_due(self, effects: Effects) -> None:
+        # Written or not, a commit's entries are stored: the sweeps look at them when due.
+        for _, at in effects.timers:
+            self.comes_due(at)
+        for _, _, at in effects.delay:
+            self.comes_due(at)
+        for _, at in effects.webhooks:
+            self.webhooks_due(at)
 
     async def _create_child(self, parent: Job, child_id: str, name: str, data: JSON) -> None:
         bp = self.registry.get(name)

@@ -29,20 +29,30 @@ from orchestrator.storage.redis_store import RedisStore
 
 log = logging.getLogger("orchestrator")
 
-REDIS_POOL_SIZE = 64
-"""Connections per process, whatever the number of waiting workers."""
+LISTEN_BACKLOG = 4096
+"""Connections the kernel queues for accept (capped by ``net.core.somaxconn``). aiohttp's
+default of 128 made a burst of thousands of long-polls wait for TCP's SYN retries (1, 3, 7,
+15 s): polls answered up to 16 s past their timeout."""
+
+
+def pool_size(settings: Settings) -> int:
+    """Pooled connections: ``redis_max_connections`` less the pub/sub connection. Parked
+    long-polls hold none; a burst of them reads and claims in batches (``FieldBatch``,
+    ``ClaimGate``), so a few connections carry thousands of idle workers."""
+    return settings.redis_max_connections - 1
 
 
 def build_store(settings: Settings) -> RedisStore:
     if settings.redis_url is None:
         return embedded_store(settings.key_prefix)
     if is_cluster_url(settings.redis_url):
-        # routes each command to its slot's node; REDIS_POOL_SIZE then bounds each node's pool
-        client = cluster_client(settings.redis_url, REDIS_POOL_SIZE)
+        # routes each command to its slot's node; the pool size then bounds each node's pool
+        client = cluster_client(settings.redis_url, pool_size(settings))
         return RedisStore(client, settings.key_prefix)  # type: ignore[arg-type]
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
-        max_connections=REDIS_POOL_SIZE,
+        # Parked long-polls hold no connection; commands wait here for one, in order.
+        max_connections=pool_size(settings),
         timeout=10,
         # After Redis restarts, every pooled connection is dead: retry once more on a fresh
         # one instead of failing the request. Safe to repeat: a job write is a compare-and-
@@ -78,7 +88,7 @@ async def serve(app: web.Application, host: str, port: int, shutdown_timeout_s: 
             f"cannot use Redis at {where}: {str(exc).rstrip('.')}. Start Redis there, or "
             "point --redis-url (ORCH_REDIS_URL) at a running one"
         ) from None
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, backlog=LISTEN_BACKLOG)
     try:
         await site.start()
     except OSError as exc:

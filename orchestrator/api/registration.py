@@ -7,11 +7,13 @@ document (``application/yaml``, or its JSON equivalent) or a seed-003 workflow; 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from orchestrator.api.middleware import CLIENT
 from orchestrator.api.render import iso, json_response
@@ -25,8 +27,6 @@ from orchestrator.loops.supervisor import run_every
 from orchestrator.storage.registered import Changed, Entry, Record, RegisteredStore
 
 MIRROR = web.AppKey("registered_mirror", Mirror)
-SYNC_S = 1.0
-"""How often each process checks for a change whose announcement it missed."""
 
 routes = web.RouteTableDef()
 
@@ -36,11 +36,33 @@ async def registered_context(app: web.Application) -> AsyncIterator[None]:
     store = RegisteredStore(app[STORE].redis, app[STORE].keys)
     mirror = Mirror(store, app[REGISTRY])
     app[MIRROR] = mirror
-    await app[BUS].subscribe(store.channel, mirror.on_announce)
+    bus = app[BUS]
+    await bus.subscribe(store.channel, mirror.on_announce)
     await mirror.sync(force=True)
+    # Announcements are lost only while the pub/sub connection is down: sync when it is back
+    # (at once, as a change announced meanwhile may be one this process must serve), and
+    # check slowly in case of anything else.
+    earlier = bus.on_reconnect
+    syncs: set[asyncio.Task[None]] = set()
+
+    def on_reconnect() -> None:
+        if earlier is not None:
+            earlier()
+        task = asyncio.create_task(resync())
+        syncs.add(task)
+        task.add_done_callback(syncs.discard)
+
+    async def resync() -> None:
+        with contextlib.suppress(RedisError, OSError):  # the slow check tries again
+            await mirror.sync()
+
+    bus.on_reconnect = on_reconnect
+    every = app[SETTINGS].sweep_idle_interval_s
     # in LOOPS, which _background cancels when the app stops
-    app[LOOPS].append(asyncio.create_task(run_every("blueprints", SYNC_S, mirror.sync)))
+    app[LOOPS].append(asyncio.create_task(run_every("blueprints", every, mirror.sync)))
     yield
+    for task in syncs:
+        task.cancel()
 
 
 def _manager(request: web.Request) -> str:

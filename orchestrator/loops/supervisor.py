@@ -1,4 +1,4 @@
-"""``run_every``: one supervised loop per duty."""
+"""``run_every`` and ``run_paced``: one supervised loop per duty."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from redis.exceptions import RedisError
 
+from orchestrator.loops.pacer import Pacer
+
 log = logging.getLogger("orchestrator.loops")
+
+T = TypeVar("T")
 
 
 async def run_every(name: str, interval_s: float, duty: Callable[[], Awaitable[None]]) -> None:
@@ -21,36 +26,60 @@ async def run_every(name: str, interval_s: float, duty: Callable[[], Awaitable[N
 
     Cancellation is never caught, so shutdown stops the loop at once.
     """
-    failures = 0
-    outage_since: float | None = None
+    guard = _Guard(name, interval_s)
     while True:
+        await guard.run(duty)
+        await asyncio.sleep(interval_s)
+
+
+async def run_paced(name: str, pacer: Pacer, duty: Callable[[], Awaitable[bool]]) -> None:
+    """Run ``duty`` when ``pacer`` says, until cancelled; ``duty`` returns whether it found
+    work. Failures as in ``run_every``; after one, the duty runs again at the base pace."""
+    guard = _Guard(name, pacer.base_s)
+    while True:
+        pacer.starting()
+        found = await guard.run(duty)
+        pacer.ran(found is not False)
+        await pacer.wait()
+
+
+class _Guard:
+    def __init__(self, name: str, interval_s: float) -> None:
+        self.name, self.interval_s = name, interval_s
+        self.failures = 0
+        self.outage_since: float | None = None
+
+    async def run(self, duty: Callable[[], Awaitable[T]]) -> T | None:
+        """``duty``'s answer; None when it failed (logged)."""
+        name = self.name
+        answer = None
         try:
-            await duty()
-            if outage_since is not None:
+            answer = await duty()
+            if self.outage_since is not None:
                 log.info(
                     "%s: storage is back after %.1f s; running again",
                     name,
-                    time.monotonic() - outage_since,
+                    time.monotonic() - self.outage_since,
                 )
-            failures, outage_since = 0, None
+            self.failures, self.outage_since = 0, None
         except (RedisError, OSError) as exc:
-            if outage_since is None:
-                outage_since = time.monotonic()
+            if self.outage_since is None:
+                self.outage_since = time.monotonic()
                 log.warning(
                     "%s: storage unreachable (%s); retrying every %g s, quietly until it is back",
                     name,
                     exc,
-                    interval_s,
+                    self.interval_s,
                 )
         except Exception as exc:
-            failures += 1
+            self.failures += 1
             # Log the first failure in full, then only every 20th: it may repeat every tick.
-            if failures == 1:
+            if self.failures == 1:
                 log.exception("%s failed", name)
-            elif failures % 20 == 0:
-                log.error("%s still failing (%d times): %s", name, failures, exc)
+            elif self.failures % 20 == 0:
+                log.error("%s still failing (%d times): %s", name, self.failures, exc)
         task = asyncio.current_task()
         if task is not None and task.cancelling():
             # redis-py can swallow a CancelledError mid-command; honour the request anyway.
             raise asyncio.CancelledError
-        await asyncio.sleep(interval_s)
+        return answer

@@ -10,6 +10,7 @@ from orchestrator import duties
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job
+from orchestrator.loops.pacer import Pacer
 from orchestrator.runner import JobRunner
 
 log = logging.getLogger("orchestrator.sweeper")
@@ -23,35 +24,49 @@ class Sweeper:
         self.store = runner.store
         self.dispatcher = dispatcher
         self._types: set[str] = set()
-        self._background: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[bool]] = set()
         self._types_at = 0.0
+        settings = runner.settings
+        # Idle sweeps find only what a dead process left; no slower than a lease, so that a
+        # sweep is never more than one lease length behind.
+        idle_s = min(settings.sweep_idle_interval_s, settings.lease_s)
+        self.pacer = Pacer(settings.sweep_interval_s, idle_s)
+        runner.comes_due = self.pacer.poke
 
     async def _task_types(self) -> set[str]:
         # Read every sweep (one SMEMBERS): a type first queued by another process must get
         # its backoffs and lease expiries handled on time too.
         return await self.store.task_types()
 
-    async def sweep(self) -> None:
+    async def sweep(self) -> bool:
+        """One sweep; returns whether it found anything to do."""
+        found = False
         for task_type in sorted(await self._task_types()):
-            await self.promote(task_type)
-            await self.expire_leases(task_type)
-        await self.fire_timers()
+            found |= await self.promote(task_type)
+            found |= await self.expire_leases(task_type)
+        return await self.fire_timers() or found
 
-    async def promote(self, task_type: str) -> None:
-        for queue in await self.store.promote_delayed(task_type):
+    async def promote(self, task_type: str) -> bool:
+        queues = await self.store.promote_delayed(task_type)
+        for queue in queues:
             await self.store.publish_wake(queue, self.runner.origin)
             self.dispatcher.wake(queue)
+        return bool(queues)
 
-    async def expire_leases(self, task_type: str) -> None:
+    async def expire_leases(self, task_type: str) -> bool:
         # Taken refs are hidden from other processes for a lease length; a dying sweeper thus
         # delays an expiry by at most that much.
         hold = self.runner.settings.lease_s
-        for ref in await self.store.take_due_leases(task_type, BATCH, hold):
+        refs = await self.store.take_due_leases(task_type, BATCH, hold)
+        for ref in refs:
             await duties.expire_lease(self.runner, task_type, ref)
+        return bool(refs)
 
-    async def fire_timers(self) -> None:
-        for member in await self.store.take_due_timers(BATCH, 30.0):
+    async def fire_timers(self) -> bool:
+        members = await self.store.take_due_timers(BATCH, 30.0)
+        for member in members:
             await duties.fire_timer(self.runner, member)
+        return bool(members)
 
     async def fire_due_now(self, job: Job, effects: Effects) -> None:
         """Timers a commit armed for "now" (a child ended, a child must be cancelled) fire at

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from orchestrator.storage.field_batch import FieldBatch
 from orchestrator.storage.keys import Keys
 
 _MS = 1000.0
@@ -31,6 +32,7 @@ class Beat(NamedTuple):
 
 class WorkerRegistry:
     redis: Any
+    _worker_reads: FieldBatch | None = None
     keys: Keys
 
     async def register_worker(self, worker_id: str, info: dict[str, Any]) -> None:
@@ -91,7 +93,9 @@ class WorkerRegistry:
             await pipe.execute()
 
     async def worker_info(self, worker_id: str) -> dict[str, Any] | None:
-        raw = await self.redis.hget(self.keys.workers, worker_id)
+        if self._worker_reads is None:
+            self._worker_reads = FieldBatch(self.redis, self.keys.workers)
+        raw = await self._worker_reads.get(worker_id)  # one HMGET for a burst of polls
         return orjson.loads(raw) if raw else None
 
     async def workers_seen(self, worker_ids: list[str]) -> list[float | None]:

@@ -18,6 +18,7 @@ Members name the event, not the job's state at the time: ``{"job_id", "event_id"
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
@@ -137,6 +138,9 @@ class Outbox:
         self.store = store
         self.key = store.keys.webhook_outbox
         self._redis: Any = store.redis
+        self.comes_due: Callable[[float], None] = lambda _at: None
+        """Told when an entry this process put back comes due (epoch seconds), so that the
+        sweep runs then."""
 
     async def take(self, limit: int, hold_s: float) -> list[str]:
         """Due entries, each pushed ``hold_s`` ahead so that no other process takes it
@@ -154,14 +158,17 @@ class Outbox:
         moved = await self.store.scripts.reschedule(
             keys=[self.key], args=[member, entry.member(), int(at * _MS)]
         )
+        self.comes_due(at)
         return bool(moved)
 
     async def due_now(self, member: str) -> None:
         """Hand ``member`` to the next sweep (unless it is gone already)."""
         await self._redis.zadd(self.key, {member: int(time.time() * _MS)}, xx=True)
+        self.comes_due(time.time())
 
     async def add(self, entry: Entry, at: float) -> None:
         await self._redis.zadd(self.key, {entry.member(): int(at * _MS)})
+        self.comes_due(at)
 
     async def entries(self) -> list[tuple[Entry | None, float]]:
         """Every entry with its due time (for operators and tests)."""

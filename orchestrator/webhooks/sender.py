@@ -7,9 +7,11 @@ A transition only writes its outbox entry (``outbox.py``), in the commit's round
   Redis read and no wait for a sweep. The commit wrote the entry due ``hold_s`` ahead, so no
   sweep takes it while this attempt is under way; a 2xx removes it, a failure puts it back for
   its next attempt. Should the process die meanwhile, the entry comes due by itself.
-- **The sweep**, every ``sweep_interval_s``, takes the due entries (retries, entries whose
-  process died, entries the first path had no free slot for), each hidden from the other
-  processes for ``hold_s`` while it is sent, and checks each against its stored job first.
+- **The sweep** takes the due entries (retries, entries whose process died, entries the first
+  path had no free slot for), each hidden from the other processes for ``hold_s`` while it is
+  sent, and checks each against its stored job first. It runs when an entry this process put
+  back comes due, ``sweep_interval_s`` after a sweep that found some, and otherwise every
+  ``sweep_idle_interval_s`` (``loops/pacer.py``).
 
 Deliveries under way in one process are bounded: ``webhook_max_in_flight`` in all, and
 ``webhook_max_per_host`` to one receiver (host and port), so a slow or dead receiver holds only
@@ -36,7 +38,8 @@ from orchestrator.config import Settings
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import JSON, Job, RetryPolicy
 from orchestrator.engine.retry import backoff_s
-from orchestrator.loops.supervisor import run_every
+from orchestrator.loops.pacer import Pacer
+from orchestrator.loops.supervisor import run_paced
 from orchestrator.metrics import Metrics
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.webhooks.outbox import Entry, Outbox, Verdict, check, hold_s
@@ -108,6 +111,7 @@ class Committer(Protocol):
     store: RedisStore
     settings: Settings
     webhook_hold_s: float
+    webhooks_due: Callable[[float], None]
     after_commit: list[Callable[[Job, Effects], Awaitable[None]]]
 
     def approval_token(self, job: Job) -> str | None: ...
@@ -197,13 +201,16 @@ class Sender:
             # Redis gone, say: the entry stays in the outbox and comes due again by itself.
             log.exception("a webhook delivery failed; it will be tried again")
 
-    async def tick(self) -> None:
-        """The sweep: start a delivery for each due entry, as many as there are free slots."""
+    async def tick(self) -> bool:
+        """The sweep: start a delivery for each due entry, as many as there are free slots.
+        Returns whether it found work (or had no free slot to look with)."""
         free = self.slots.free()
         if free <= 0:
-            return
-        for member in await self.outbox.take(free, self.hold_s):
+            return True
+        members = await self.outbox.take(free, self.hold_s)
+        for member in members:
             self._spawn(self._deliver(member), None)
+        return bool(members)
 
     async def close(self) -> None:
         """Let deliveries under way finish for a moment, then cancel them; their entries come
@@ -320,9 +327,11 @@ def webhook_sender(
         ) as session:
             sender = Sender(runner, metrics, session)
             sender.attach()
-            loop = asyncio.create_task(
-                run_every("webhook sender", settings.sweep_interval_s, sender.tick)
-            )
+            # The entries this process puts back say when they come due; the others (a dead
+            # process's) are found by an idle sweep.
+            pacer = Pacer(settings.sweep_interval_s, settings.sweep_idle_interval_s)
+            sender.outbox.comes_due = runner.webhooks_due = pacer.poke
+            loop = asyncio.create_task(run_paced("webhook sender", pacer, sender.tick))
             yield
             sender.detach()
             loop.cancel()
