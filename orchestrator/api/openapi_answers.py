@@ -6,7 +6,7 @@ breaking change.
 
 from __future__ import annotations
 
-from orchestrator.api.openapi_schemas import ERROR, Schema, nullable, ref
+from orchestrator.api.openapi_schemas import ERROR, LABELS, UNROUTABLE, Schema, nullable, ref
 from orchestrator.engine.model import JobStatus, TaskStatus
 
 _TIME = {"type": "string", "format": "date-time"}
@@ -210,6 +210,7 @@ WORKER: Schema = {
         "capacity": {"type": "integer"},
         "load": {"type": "integer"},
         "tags": {"type": "array", "items": {"type": "string"}},
+        "labels": LABELS,
         "draining": {"type": "boolean", "description": "Drained: no new tasks; it leaves soon."},
         "registered_at": nullable(_TIME),
         "last_heartbeat": _TIME,
@@ -234,6 +235,7 @@ DASHBOARD: Schema = {
             "null when its queue is empty.",
             "additionalProperties": {"type": ["number", "null"]},
         },
+        "unroutable": UNROUTABLE,
         "workers": {
             "type": "object",
             "properties": {

@@ -18,6 +18,7 @@ from orchestrator.api.schemas import (
     allowed_webhook_url,
 )
 from orchestrator.config import Settings
+from orchestrator.error_codes import CODES
 from orchestrator.storage.keys import _NAME
 
 Schema = dict[str, Any]
@@ -64,6 +65,8 @@ ERROR: Schema = {
                 "code": {
                     "type": "string",
                     "pattern": "^[A-Z0-9_]+$",
+                    "description": f"One of {', '.join(sorted(CODES))} (docs/api.md has each "
+                    "one's status and meaning), or `HTTP_<status>` for a refusal of aiohttp's.",
                     "examples": ["JOB_NOT_FOUND"],
                 },
                 "message": {"type": "string"},
@@ -149,6 +152,30 @@ APPROVAL: Schema = {
     },
 }
 
+LABELS: Schema = {
+    "type": "object",
+    "description": "`key: value` labels a task's `requires` may ask for (`WORKER_LABELS`).",
+    "additionalProperties": {"type": "string"},
+}
+
+UNROUTABLE: Schema = {
+    "type": "array",
+    "description": "Queued tasks no live worker can take (no worker with the skill, or with "
+    "the tags and labels of `requires`), per task type and requirement set. They wait.",
+    "items": {
+        "type": "object",
+        "required": ["task_type", "requires", "queued"],
+        "properties": {
+            "task_type": {"type": "string"},
+            "requires": {
+                "type": "object",
+                "description": 'e.g. `{"tags": ["gpu"], "region": "eu"}`',
+            },
+            "queued": {"type": "integer"},
+        },
+    },
+}
+
 REGISTRATION: Schema = {
     "type": "object",
     "required": ["worker_id", "supported_skills"],
@@ -159,6 +186,7 @@ REGISTRATION: Schema = {
         "supported_skills": _SKILLS,
         "capacity": count(1, default=1),
         "tags": {"type": "array", "items": {"type": "string"}, "default": []},
+        "labels": LABELS,
     },
 }
 
@@ -171,6 +199,7 @@ HEARTBEAT: Schema = {
         "supported_skills": _SKILLS,
         "capacity": count(1),
         "tags": {"type": "array", "items": {"type": "string"}},
+        "labels": LABELS,
     },
 }
 
