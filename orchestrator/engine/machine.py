@@ -236,7 +236,8 @@ def requeue(
 
 def released(job: Job, task: Task, now: float, *, reason: str | None = None) -> tuple[Job, Effects]:
     """A leased task was never delivered (the worker hung up), or its worker declined it
-    (``reason`` says why): same attempt, queued again, since it never ran."""
+    (``reason`` says why): same attempt, queued again, since it never ran, or a stopping worker
+    cut it at the end of its grace period (a hand-back, which spends no attempt)."""
     effects = Effects(release=[(task.queue, task.ref)])
     again = replace(task, status=TaskStatus.QUEUED, worker=None, leased_at=None)
     effects.enqueue.append((task.queue, again.ref, again.priority))
