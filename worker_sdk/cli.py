@@ -33,7 +33,7 @@ _ENV_HELP = {
     "poll_timeout_s": "longest wait of one long-poll, in seconds (default 30)",
     "tags": "comma-separated tags; a task whose requires lists tags needs all of them",
     "labels": "comma-separated key=value labels; each other key of a task's requires must match",
-    "shutdown_grace_s": "seconds running tasks get to finish on SIGTERM (default 30)",
+    "shutdown_grace_s": "seconds running tasks get to finish when draining (default 30)",
 }
 
 DESCRIPTION = """\
@@ -46,8 +46,11 @@ The target is `module:attribute`, where the attribute is a worker_sdk.Worker. Th
 imported with the current directory on sys.path. Settings come from the worker object, then
 the environment, then the flags (each overriding the previous).
 
-SIGTERM or SIGINT stops the worker gracefully: it stops taking tasks and lets running ones
-finish and report; a second signal cancels them.
+Draining: SIGTERM or SIGINT, or an operator's POST /api/v1/workers/<id>/drain on the
+orchestrator, stops the worker gracefully. It takes no new tasks and shows as draining on the
+orchestrator; running tasks get WORKER_SHUTDOWN_GRACE_S seconds to finish and report; tasks
+still running then are cancelled and handed back, so another worker takes them at once (same
+attempt); then the worker deregisters and exits 0. A second signal cuts the grace short.
 """
 
 

@@ -18,11 +18,13 @@ from tests.helpers import free_port, spawn, wait_for
 CLIENT_TOKEN = "e2e-client"
 OTHER_CLIENT_TOKEN = "e2e-other-client"
 WORKER_TOKEN = "e2e-worker"
+OPS_TOKEN = "e2e-ops"
 
 CONFIG = f"""
 clients:
   - {{name: e2e, token: {CLIENT_TOKEN}}}
   - {{name: other, token: {OTHER_CLIENT_TOKEN}}}
+  - {{name: ops, token: {OPS_TOKEN}, can_manage_workers: true}}
 workers:
   token: {WORKER_TOKEN}
 lease_s: 1.0
