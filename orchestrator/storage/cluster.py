@@ -41,6 +41,11 @@ sooner. Bounded, so a cluster that stays down answers 503 instead of holding req
 
 BACKOFF_MAX_S = 0.5
 
+HINT_GRACE_S = 10.0
+"""On Cluster a commit parks each new ready entry in the delayed queue until its job write has
+won (``RedisStore._ready_after_write``); the entry is due after this long only if the process
+died or lost its storage between the two steps, so the task is late then, never lost."""
+
 _TRANSIENT = (
     RedisConnectionError,
     RedisTimeoutError,

@@ -19,7 +19,7 @@ import pytest
 
 from tests.helpers import free_port
 
-NODE_TIMEOUT_MS = 1000
+NODE_TIMEOUT_MS = 2000
 """Low, so a killed primary's replica is promoted within seconds, keeping the failover test
 short (Redis's default is 15 s)."""
 
@@ -81,6 +81,8 @@ class LiveCluster:
                     "",
                     "--appendonly",
                     "no",
+                    "--logfile",
+                    str(self.dir / f"redis-{port}.log"),
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -147,6 +149,24 @@ class LiveCluster:
         self._wait(lambda: self.role(port) == "master", timeout, f"{port} to be promoted")
         for other in self.procs:
             self._wait(lambda p=other: self.state_ok(p), timeout, f"cluster_state:ok on {other}")
+
+    def elected(self) -> list[int]:
+        """Nodes that won a failover election since the cluster started."""
+        return [p for p in self.ports if "Failover election won" in self._log(p)]
+
+    def failover_log(self) -> str:
+        """Every node's lines about failures and elections, for a failure message."""
+        words = ("failing", "FAIL message", "election", "Failover")
+        return "\n".join(
+            f"{port}: {line}"
+            for port in self.ports
+            for line in self._log(port).splitlines()
+            if any(w in line for w in words)
+        )
+
+    def _log(self, port: int) -> str:
+        path = self.dir / f"redis-{port}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
         for proc in self.procs.values():

@@ -3,11 +3,14 @@ health check, and the cluster URL."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from redis.asyncio.cluster import ClusterNode
 
 from orchestrator.storage import cluster
 from orchestrator.storage.cluster import cluster_client, seeds
@@ -81,6 +84,40 @@ async def test_health_lists_every_primary_and_every_slot_served(
         redis_cluster.primaries()
     )
     assert {p["slots_ok"] for p in detail["primaries"]} == {cluster.SLOTS}
+
+
+async def test_a_task_is_claimable_only_once_its_job_is_written(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job and its queue are on different nodes, and a pipeline's commands to different
+    nodes run in no set order (a failover holds one node's part for seconds). A claim that met
+    the ready entry before the job existed would drop it as stale: the task would never run."""
+    queue_node = store.redis.get_node_from_key(store.keys.ready("echo"))
+    job_id = next(
+        f"held-{n}"
+        for n in range(100)
+        if store.redis.get_node_from_key(store.keys.job(f"held-{n}")) is not queue_node
+    )
+    job_node = store.redis.get_node_from_key(store.keys.job(job_id))
+    gate, held, send = asyncio.Event(), asyncio.Event(), ClusterNode.execute_pipeline
+
+    async def held_pipeline(node: ClusterNode, commands: Any) -> Any:
+        if node is job_node:
+            held.set()
+            await gate.wait()
+        return await send(node, commands)
+
+    monkeypatch.setattr(ClusterNode, "execute_pipeline", held_pipeline)
+    job, effects = waiting_job(job_id, now=time.time(), action=dispatch("echo"))
+    commit = asyncio.create_task(store.commit(job.evolve(rev=1), effects))
+    await asyncio.wait_for(held.wait(), 5)  # the queue node's part has been sent
+
+    assert await store.claim("echo", "w1", 5) is None  # nothing to lease yet
+    gate.set()
+    assert await commit is True
+
+    assert await store.claim("echo", "w1", 5) is not None
+    assert await store.redis.zcard(store.keys.delayed("echo")) == 0
 
 
 def test_a_cluster_url_names_its_seeds_and_credentials() -> None:
