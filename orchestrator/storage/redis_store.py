@@ -16,22 +16,21 @@ from redis.exceptions import NoScriptError
 
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job, Task
+from orchestrator.engine.requires import split
 from orchestrator.storage import codec
 from orchestrator.storage.cluster import HINT_GRACE_S
 from orchestrator.storage.commit_extra import CommitExtra
 from orchestrator.storage.keys import Keys
+from orchestrator.storage.queues import Queues, ready_score
 from orchestrator.storage.scripts import Scripts
 from orchestrator.storage.worker_registry import WorkerRegistry
+
+__all__ = ["RedisStore", "ready_score"]
 
 _MS = 1000.0
 
 
-def ready_score(priority: int, now: float) -> float:
-    """Higher priority first, then first in, first out (mirrors promote.lua)."""
-    return (9 - priority) * 10_000_000_000_000 + int(now * _MS)
-
-
-class RedisStore(WorkerRegistry):
+class RedisStore(WorkerRegistry, Queues):
     def __init__(self, redis: Redis, prefix: str, *, embedded: bool = False) -> None:
         # redis-py's annotations type replies as unions of every possible shape; we know the
         # shape of each reply, so the client is used untyped inside this class.
@@ -41,6 +40,8 @@ class RedisStore(WorkerRegistry):
         self.scripts = Scripts.register(redis)
         self._known_types: set[str] = set()
         self.cluster = isinstance(redis, RedisCluster)
+        self.routes = {}
+        self.limited = frozenset()
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -61,6 +62,7 @@ class RedisStore(WorkerRegistry):
         if keys:
             deleted += await self.redis.unlink(*keys)
         self._known_types.clear()  # the task type index is gone: enqueues must add it again
+        self.routes.clear()
         return int(deleted)
 
     # -- jobs -----------------------------------------------------------------------------
@@ -115,10 +117,15 @@ class RedisStore(WorkerRegistry):
         extra: CommitExtra | None,
     ) -> bool | None:
         k = self.keys
-        new_types = {t for t, _, _ in effects.enqueue} | {t for t, _, _ in effects.delay}
-        new_types -= self._known_types
+        queues = {q for q, _, _ in effects.enqueue} | {q for q, _, _ in effects.delay}
+        new_types = {split(q)[0] for q in queues} - self._known_types
+        new_routes = [split(q) for q in sorted(queues) if "#" in q]
+        new_routes = [(t, r) for t, r in new_routes if r not in self.routes.get(t, ())]
         async with self.redis.pipeline(transaction=False) as pipe:
             before = self._queue_hints(pipe, effects, new_types)
+            for task_type, route in new_routes:
+                pipe.sadd(k.routes(task_type), route)
+            before += len(new_routes)
             if index:
                 pipe.zadd(k.client_jobs(job.client), {job.id: int(job.created_at * _MS)})
                 before += 1
@@ -137,6 +144,8 @@ class RedisStore(WorkerRegistry):
         self._known_types |= new_types
         if written and self.cluster and effects.enqueue:
             await self._ready_after_write(effects, origin)
+        for task_type, route in new_routes:
+            self.routes.setdefault(task_type, set()).add(route)
         if written and (effects.drop or extra is not None):
             # Only the writer that won may drop queue entries: a loser decided on an old view
             # of the job, and a ref it names may have been claimed since (a live delivery).
@@ -145,6 +154,7 @@ class RedisStore(WorkerRegistry):
                     pipe.zrem(k.ready(task_type), ref)
                     pipe.zrem(k.delayed(task_type), ref)
                     pipe.zrem(k.leases(task_type), ref)
+                self.wake_limited(pipe, [q for q, _ in effects.drop])
                 if extra is not None:
                     extra.after(pipe)
                 await pipe.execute()
@@ -191,6 +201,7 @@ class RedisStore(WorkerRegistry):
         k = self.keys
         for task_type, ref in effects.release:
             pipe.zrem(k.leases(task_type), ref)
+        self.wake_limited(pipe, [q for q, _ in effects.release])
         for task_type, _, _ in effects.enqueue if not self.cluster else ():
             pipe.publish(k.wake_channel, f"{task_type}|{origin}")
         if job.terminal:
@@ -220,7 +231,8 @@ class RedisStore(WorkerRegistry):
                 job_id,
             )
             pipe.zrem(k.leases(task.task_type), task.ref)
-            _, remaining, _ = await pipe.execute(raise_on_error=False)
+            self.wake_limited(pipe, [task.task_type])
+            _, remaining, *_ = await pipe.execute(raise_on_error=False)
         if isinstance(remaining, NoScriptError):
             await self.scripts.load(self.redis)
             return await self.branch_result(task, worker_id, outcome, event)
@@ -262,110 +274,6 @@ class RedisStore(WorkerRegistry):
     async def forget_client_jobs(self, client: str, job_ids: list[str]) -> None:
         if job_ids:
             await self.redis.zrem(self.keys.client_jobs(client), *job_ids)
-
-    # -- queues ---------------------------------------------------------------------------
-
-    async def claim(self, task_type: str, worker_id: str, lease_s: float) -> bytes | None:
-        """Pops the best ready entry of ``task_type`` and leases it to ``worker_id``.
-
-        Returns the task payload (JSON), or None when the queue is empty. Stale entries (the
-        job moved on, or never got stored) are dropped and the next one is tried.
-        """
-        k = self.keys
-        while True:
-            now = time.time()
-            deadline = int((now + lease_s) * _MS)
-            popped = await self.scripts.claim(
-                keys=[k.ready(task_type), k.leases(task_type)], args=[deadline]
-            )
-            if popped is None:
-                return None
-            ref, added = popped
-            job_id, task_id, attempt, _ = ref.decode().split("|")
-            prefix = codec.branch_prefix(task_id) if task_id.count(".") == 2 else "t_"
-            event = {
-                "type": "task_leased",
-                "at": now,
-                "task_id": task_id,
-                "attempt": int(attempt),
-                "worker": worker_id,
-            }
-            payload = await self.scripts.lease(
-                keys=[k.job(job_id)],
-                args=[
-                    prefix,
-                    task_id,
-                    attempt,
-                    worker_id,
-                    repr(now),
-                    orjson.dumps(event),
-                    k.changed_channel,
-                    job_id,
-                ],
-            )
-            if payload is not None:
-                return bytes(payload)
-            if added:  # else the lease entry was there before: maybe a live delivery's
-                await self.redis.zrem(k.leases(task_type), ref)
-
-    async def restore_hint(self, task_type: str, ref: str, priority: int, origin: str) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(self.keys.ready(task_type), {ref: ready_score(priority, time.time())})
-            pipe.zrem(self.keys.leases(task_type), ref)
-            pipe.publish(self.keys.wake_channel, f"{task_type}|{origin}")
-            await pipe.execute()
-
-    async def take_due_leases(self, task_type: str, limit: int, hold_s: float) -> list[str]:
-        return await self._take_due(self.keys.leases(task_type), limit, hold_s)
-
-    async def rearm_lease(self, task_type: str, ref: str, at: float) -> None:
-        await self.redis.zadd(self.keys.leases(task_type), {ref: int(at * _MS)}, xx=True)
-
-    async def drop_lease(self, task_type: str, ref: str) -> None:
-        await self.redis.zrem(self.keys.leases(task_type), ref)
-
-    async def promote_delayed(self, task_type: str, limit: int = 500) -> int:
-        moved = await self.scripts.promote(
-            keys=[self.keys.delayed(task_type), self.keys.ready(task_type)],
-            args=[int(time.time() * _MS), limit],
-        )
-        return int(moved)
-
-    async def task_types(self) -> set[str]:
-        return {t.decode() for t in await self.redis.smembers(self.keys.task_types)}
-
-    async def queue_depths(self, task_types: Iterable[str]) -> dict[str, int]:
-        types = sorted(task_types)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for t in types:
-                pipe.zcard(self.keys.ready(t))
-            counts = await pipe.execute()
-        return dict(zip(types, (int(c) for c in counts), strict=True))
-
-    async def queue_oldest(self, task_types: Iterable[str], now: float) -> dict[str, float | None]:
-        """Seconds the oldest ready entry of each queue has waited at ``now``; None if empty.
-
-        A ready score is ``(9 - priority) * 10^13 + ready-at ms`` (``ready_score``), so the
-        first entry of each priority band is that band's oldest: ten one-entry reads per
-        queue, in one round trip, however long the queues are.
-        """
-        types = sorted(task_types)
-        band = 10_000_000_000_000
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for t in types:
-                for level in range(10):
-                    pipe.zrangebyscore(
-                        self.keys.ready(t), level * band, (level + 1) * band - 1, 0, 1, True
-                    )
-            answers = await pipe.execute()
-        oldest: dict[str, float | None] = {}
-        for i, t in enumerate(types):
-            firsts = [int(entry[0][1]) % band for entry in answers[i * 10 : i * 10 + 10] if entry]
-            oldest[t] = max(0.0, now - min(firsts) / _MS) if firsts else None
-        return oldest
-
-    async def publish_wake(self, task_type: str, origin: str) -> None:
-        await self.redis.publish(self.keys.wake_channel, f"{task_type}|{origin}")
 
     # -- timers ---------------------------------------------------------------------------
 

@@ -275,8 +275,8 @@ async def test_promote_delayed_moves_only_due_entries_in_priority_order(
     assert await store.redis.zcard(store.keys.ready(TYPE)) == 0
     assert await store.claim(TYPE, "w1", 30.0) is None
 
-    assert await store.promote_delayed(TYPE) == 2
-    assert await store.promote_delayed(TYPE) == 0
+    assert await store.promote_delayed(TYPE) == [TYPE]
+    assert await store.promote_delayed(TYPE) == []
 
     assert await store.claim(TYPE, "w1", 30.0) == payload_of(high)
     assert await store.claim(TYPE, "w1", 30.0) == payload_of(low)
