@@ -74,6 +74,7 @@ async def charge(initial_data: dict[str, Any], customer: dict[str, Any], actions
         priority=5,
         retry_policy=CHARGE_RETRIES,
         catch={"CARD_DECLINED": "declined"},
+        requires={"tags": ["pci"]},  # only workers in the card-data zone (WORKER_TAGS=pci)
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from worker_sdk import RetryLater, TaskContext, TaskError, TaskResult, Worker
 
-worker = Worker()
+worker = Worker(tags=["pci"])  # may take the card charges, which require the tag
 
 CUSTOMERS = {"c-1": {"id": "c-1", "card": "4242"}, "c-2": {"id": "c-2", "card": "0000"}}
 

@@ -223,7 +223,13 @@ async def serve_cookbook(aiohttp_server: Any, *, with_worker: bool) -> AsyncIter
         if not with_worker:
             yield Cookbook(base, http)
             return
-        worker = Worker(url=base, token=WORKER_TOKEN, worker_id="docs-worker", poll_timeout_s=2.0)
+        worker = Worker(
+            url=base,
+            token=WORKER_TOKEN,
+            worker_id="docs-worker",
+            poll_timeout_s=2.0,
+            tags=cookbook_worker.worker.settings.tags,  # charge_card requires "pci"
+        )
         for task_type, handler in cookbook_worker.worker.handlers.items():
             worker.task(task_type)(handler.func)
         async with worker:

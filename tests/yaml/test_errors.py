@@ -59,6 +59,20 @@ CASES: dict[str, tuple[str, str, str, str | None, str]] = {
         "no filters or expressions",
     ),
     "wrong type": ("timeout: 30", "timeout: soon", "soon", "validate", "timeout must be a number"),
+    "requires not a mapping": (
+        "timeout: 30",
+        "timeout: 30\n            requires: gpu",
+        "requires: gpu",
+        "validate",
+        "requires must be a mapping",
+    ),
+    "bad requirement": (
+        "timeout: 30",
+        "timeout: 30\n            requires: {tags: [gpu, 'a b']}",
+        "dispatch_task:",
+        "validate",
+        "tag 'a b' must be 1-64 characters",
+    ),
     "unquoted date": (
         '"{{ job_id }}"',
         "2024-01-01",
