@@ -1,4 +1,5 @@
-"""A real orchestrator (real Redis), a real worker process and a headless Chromium."""
+"""A real orchestrator (real Redis, moto's S3 server), a real worker process and a headless
+Chromium driven by Playwright."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from typing import Any
 
 import aiohttp
 import pytest
+import pytest_asyncio
 
 from tests.conftest import delete_prefix
-from tests.console.cdp import Browser, Page, chromium_binary
-from tests.helpers import free_port, spawn, wait_for
+from tests.console.browser import Browser, Page, chromium, chromium_binary
+from tests.files.conftest import BUCKET, KEY_ID, REGION, SECRET, s3, s3_url
+from tests.helpers import ROOT, free_port, spawn, wait_for
+
+__all__ = ["s3", "s3_url"]  # moto's S3 server, for the job page's files
 
 DESK_TOKEN = "console-desk-token"
 """May register blueprints."""
@@ -29,6 +34,11 @@ workers:
 heartbeat_interval_s: 0.5
 poll_timeout_s: 2.0
 sweep_interval_s: 0.1
+"""
+S3_CONFIG = f"""s3_bucket: {BUCKET}
+s3_region: {REGION}
+s3_access_key_id: {KEY_ID}
+s3_secret_access_key: {SECRET}
 """
 
 
@@ -50,6 +60,12 @@ class Stack:
         body = await self.call("POST", "/api/v1/review", {"initial_data": {"key": key}})
         return str(body["job_id"])
 
+    async def upload(self, job_id: str, name: str, content: bytes) -> None:
+        path = f"{self.url}/api/v1/jobs/{job_id}/files/content/{name}"
+        headers = {"X-Client-Token": DESK_TOKEN}
+        async with self.http.put(path, data=content, headers=headers) as r:
+            assert r.status == 200, f"upload {name}: {r.status} {await r.text()}"
+
     async def job(self, job_id: str) -> dict[str, Any]:
         body: dict[str, Any] = await self.call("GET", f"/api/v1/jobs/{job_id}")
         return body
@@ -66,11 +82,26 @@ class Stack:
         (self.marks / name).write_text("")
 
 
-@pytest.fixture
-async def stack(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[Stack]:
+def artefacts(request: pytest.FixtureRequest) -> Path:
+    """Where this test's screenshots go: artefacts of the run, never committed
+    (``ORCH_TEST_ARTEFACTS``, by default ``test-artefacts/`` at the top of the repository)."""
+    root = Path(os.environ.get("ORCH_TEST_ARTEFACTS") or ROOT / "test-artefacts")
+    return root / "console" / request.node.name
+
+
+@pytest_asyncio.fixture(loop_scope="module")  # the loop of the module's one browser
+async def stack(
+    request: pytest.FixtureRequest, redis_url: str, prefix: str, tmp_path: Path
+) -> AsyncIterator[Stack]:
+    """The orchestrator has S3 (moto's server) when the test asks for the ``s3`` fixture:
+    opening an S3 client slows every start, and most tests have no file."""
     port = free_port()
     config = tmp_path / "orchestrator.yaml"
-    config.write_text(CONFIG)
+    text = CONFIG
+    if "s3" in request.fixturenames:
+        s3_url = request.getfixturevalue("s3_url")
+        text += S3_CONFIG + f"s3_endpoint_url: {s3_url}\ns3_key_prefix: console-{prefix}\n"
+    config.write_text(text)
     marks = tmp_path / "marks"
     url = f"http://127.0.0.1:{port}"
     orch_log, worker_log = tmp_path / "orchestrator.log", tmp_path / "worker.log"
@@ -103,10 +134,7 @@ async def stack(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[St
                 CONSOLE_MARKS=str(marks),
             )
         )  # fmt: skip
-        # screenshots are artefacts of the run, never committed: CONSOLE_SCREENSHOTS names
-        # a directory to keep them in, else they stay in the test's temporary directory
-        shots = Path(os.environ.get("CONSOLE_SCREENSHOTS") or tmp_path / "shots")
-        yield Stack(url, marks, session, shots)
+        yield Stack(url, marks, session, artefacts(request))
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -116,25 +144,23 @@ async def stack(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[St
         await delete_prefix(redis_url, prefix)
 
 
-@pytest.fixture
-async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """One browser for the module (starting one costs a second or two); each page still
+    has a browser context of its own, so no test sees another's storage."""
     binary = chromium_binary()
     if binary is None:
         pytest.skip(
             "no Chromium on this machine (apt-get install chromium; .ci/run does it): "
             "the console's browser tests did not run"
         )
-    b = Browser(binary, tmp_path / "chromium-profile")
-    await b.start()
-    try:
+    async with chromium(binary) as b:
         yield b
-    finally:
-        await b.close()
 
 
 async def signed_in(browser: Browser, stack: Stack, token: str = DESK_TOKEN) -> Page:
     """A new page (its own browser context) on the console, signed in with ``token``."""
-    page = await browser.new_page()
+    page = await Page.open(browser)
     await page.goto(f"{stack.url}/console/")
     await page.wait("!document.querySelector('#sign-in').hidden", "the sign-in form")
     await page.fill("#token", token)
@@ -146,6 +172,8 @@ async def signed_in(browser: Browser, stack: Stack, token: str = DESK_TOKEN) -> 
 def only_own_origin(page: Page, stack: Stack) -> None:
     """Every request the page made went to the orchestrator: no CDN, font or tracker."""
     assert page.requests, "the page made no request at all: the log is not being read"
-    foreign = [u for u in page.requests if not u.startswith((f"{stack.url}/", "data:"))]
+    # blob: URLs of its own origin are files it saved (made in the page from an API answer)
+    own = (f"{stack.url}/", f"blob:{stack.url}/", "data:")
+    foreign = [u for u in page.requests if not u.startswith(own)]
     assert foreign == [], f"requests to another host: {foreign}"
     assert page.console_errors == [], f"errors in the page: {page.console_errors}"

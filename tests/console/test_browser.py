@@ -3,20 +3,19 @@ real worker process: what a person sees, and what it does when they act."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
+from typing import Any
 
-from tests.console.cdp import Browser, Page
+import pytest
+
+from tests.console.browser import Browser, Page, q, text_of
 from tests.console.conftest import VIEWER_TOKEN, Stack, only_own_origin, signed_in
 from tests.helpers import wait_for
 
-
-def q(selector: str) -> str:
-    """A JS expression: does ``selector`` match an element?"""
-    return f"!!document.querySelector({json.dumps(selector)})"
-
-
-def text_of(selector: str) -> str:
-    return f"(document.querySelector({json.dumps(selector)}) || {{}}).textContent"
+# the browser fixture lives in the module's event loop: the tests run in it too
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def count(page: Page, selector: str) -> int:
@@ -24,7 +23,7 @@ async def count(page: Page, selector: str) -> int:
 
 
 async def test_sign_in_keeps_the_token_out_of_urls(browser: Browser, stack: Stack) -> None:
-    page = await browser.new_page()
+    page = await Page.open(browser)
     await page.goto(f"{stack.url}/console/")
     await page.wait("!document.querySelector('#sign-in').hidden", "the sign-in form")
     await page.fill("#token", "not-a-token")
@@ -106,11 +105,8 @@ async def test_overview_shows_the_deployment_counts(browser: Browser, stack: Sta
     )
     await page.screenshot(stack.shots / "overview.png")
     # usable at a phone's width: nothing runs off the side of the page
-    await page.send(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
-    )
-    for view in ("#/", "#/inbox", f"#/jobs/{waiting}"):
+    await page.pw.set_viewport_size({"width": 390, "height": 844})
+    for view in ("#/", "#/inbox", "#/jobs", f"#/jobs/{waiting}"):
         await page.goto(f"{stack.url}/console/{view}")
         await page.wait("document.querySelectorAll('.view > *').length > 1", f"{view} drawn")
         width = await page.js("document.documentElement.scrollWidth")
@@ -118,16 +114,36 @@ async def test_overview_shows_the_deployment_counts(browser: Browser, stack: Sta
     only_own_origin(page, stack)
 
 
-async def test_job_page_follows_the_job_live(browser: Browser, stack: Stack) -> None:
+async def test_job_page_follows_the_job_live(browser: Browser, s3: Any, stack: Stack) -> None:
+    other = await stack.start("live-0")
     job_id = await stack.start("live-1")
+    await stack.upload(job_id, "report (1).txt", b"the gate's report\n")
     page = await signed_in(browser, stack)
     await page.js("window.__samePage = true")  # gone if anything reloaded the page
-    # the list, filtered, has it; and it can be found by its id
+    # the list, filtered, has it; and it can be found by a part of its id
     await page.goto(f"{stack.url}/console/#/jobs?blueprint=review&status=cancelled")
     await page.wait(text_of("#job-list") + ".includes('No job matches')", "an empty list")
     await page.goto(f"{stack.url}/console/#/jobs?blueprint=review")
-    await page.wait(q(f'#jobs tr[data-job-id="{job_id}"]'), "the job in the filtered list")
+    await page.wait(q(f'#jobs tr[data-job-id="{other}"]'), "the other job in the list")
     assert await page.js("document.querySelector('#filter-blueprint').value") == "review"
+    part = next(job_id[i : i + 7] for i in range(30) if job_id[i : i + 7] not in other)
+    await page.fill("#filter-id", part.upper())
+    await page.click("#job-filters button[type=submit]")
+    await page.wait(f"!{q(f'#jobs tr[data-job-id={json.dumps(other)}]')}", "the other gone")
+    assert await count(page, "#jobs tbody tr") == 1
+    assert await page.js(q(f'#jobs tr[data-job-id="{job_id}"]'))
+    # a created range the job is not in empties the list; one it is in keeps it
+    created = (await stack.job(job_id))["created_at"]
+    await page.goto(f"{stack.url}/console/#/jobs?id={part}&created_before={created}")
+    await page.wait(text_of("#job-list") + ".includes('No job matches')", "none before it")
+    await page.goto(f"{stack.url}/console/#/jobs?id={part}&created_after={created}")
+    await page.wait(q(f'#jobs tr[data-job-id="{job_id}"]'), "the job in its range")
+    # the datetime fields show the range in the person's time, to the minute
+    assert await page.js("document.querySelector('#filter-from').value") == await page.js(
+        f"(d => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString()"
+        f".slice(0, 16))(new Date({json.dumps(created)}))"
+    )
+    await page.screenshot(stack.shots / "jobs.png")
     await page.fill("#find-job", job_id)
     await page.click("form[role=search] button[type=submit]")
     graph = "#job-graph svg"
@@ -162,6 +178,22 @@ async def test_job_page_follows_the_job_live(browser: Browser, stack: Stack) -> 
     )
     history = await stack.call("GET", f"/api/v1/jobs/{job_id}/history")
     assert ids == [str(ev["id"]) for ev in history]
+    # its input, what its task returned, and its files, each saved through the orchestrator
+    assert json.loads(await page.js(text_of("#job-initial-data pre"))) == {"key": "live-1"}
+    await page.wait(q("#job-data pre"), "the data of its task")
+    assert json.loads(await page.js(text_of("#job-data pre"))) == {"gate": "live-1"}
+    row = '#job-file-list tr[data-file="report (1).txt"]'
+    await page.wait(q(row), "the file in the list")
+    async with page.pw.expect_download() as saving:
+        await page.click(f"{row} button.download")
+    saved = await saving.value
+    assert saved.suggested_filename == "report (1).txt"
+    content = await asyncio.to_thread(Path(await saved.path()).read_bytes)
+    assert content == b"the gate's report\n"
+    assert any(u.endswith("/files/download/report%20%281%29.txt?via=orchestrator")
+               for u in page.requests), page.requests  # fmt: skip
+    assert "null" not in await page.js(text_of("#job-files")), "a stray null in the page"
+    await page.js("window.scrollTo(0, 0)")
     await page.screenshot(stack.shots / "job.png")
     await page.screenshot(stack.shots / "job-full.png", full=True)
     only_own_origin(page, stack)
@@ -193,7 +225,7 @@ async def test_inbox_decision_moves_the_job_and_leaves_every_list(
     assert (await stack.job(first))["status"] == "waiting_for_human"
 
     await deciding.fill("#actor", "ada")
-    await deciding.fill(f"#decision-{first}", "reject")
+    await deciding.choose(f"#decision-{first}", "reject")
     await deciding.wait(q(f"#f-{first}-notes"), "the notes field of `reject`")
     await deciding.fill(f"#f-{first}-notes", "not ours")
     await deciding.click(f"{card} form button[type=submit]")

@@ -70,6 +70,36 @@ export async function call(method, path, { body, query, contentType, signal } = 
   return type.includes("json") ? resp.json() : resp.text();
 }
 
+/**
+ * Saves a file the API sends (with the token header, so not a plain link): read into a
+ * blob, then handed to the browser's download under `filename`. The whole file is held in
+ * the page's memory on the way; for very large files use the API directly.
+ */
+export async function download(path, filename, signal) {
+  let resp;
+  try {
+    resp = await fetch(new URL(path, location.origin), { headers: { "X-Client-Token": token() }, signal, cache: "no-store" });
+  } catch (exc) {
+    if (exc.name === "AbortError") throw exc;
+    throw new ApiError(0, "NETWORK_ERROR", `the orchestrator did not answer (${exc.message})`);
+  }
+  if (!resp.ok) {
+    const err = await failure(resp);
+    if (resp.status === 401) for (const fn of unauthorized) fn(err);
+    throw err;
+  }
+  const url = URL.createObjectURL(await resp.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The browser reads the blob after the click returns: let it go once that is surely done.
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
 export const get = (path, query, signal) => call("GET", path, { query, signal });
 export const post = (path, body, opts = {}) => call("POST", path, { ...opts, body });
 

@@ -1,6 +1,6 @@
 // One job: its status, data, result, the blueprint graph with where it is and the path it
 // took, and its history as a timeline that grows live over GET /api/v1/jobs/{id}/events.
-import { ApiError, get, post, stream } from "./api.js";
+import { ApiError, download, get, post, stream } from "./api.js";
 import { TERMINAL, confirmDialog, errorBlock, h, json, status, table, when } from "./dom.js";
 import { drawGraph, pathOf } from "./graph.js";
 
@@ -92,13 +92,14 @@ export async function render(root, [jobId], ctx) {
   const graphBox = h("figure", { class: "graph-box", id: "job-graph" });
   const dataBox = h("div", { class: "cols" });
   const tasksBox = h("div");
+  const filesBox = h("section", { id: "job-files" });
   const timeline = h("ol", { class: "timeline", id: "timeline", "aria-live": "polite" });
   const live = h("span", { class: "hint", id: "live" }, "connecting…");
   root.append(
     h("h1", {}, "Job ", h("span", { class: "mono" }, job.job_id)),
     head, actions, actionError,
     h("h2", {}, "Graph"), graphBox,
-    dataBox, tasksBox,
+    dataBox, filesBox, tasksBox,
     h("h2", {}, "History ", live), timeline);
 
   function drawActions() {
@@ -140,12 +141,47 @@ export async function render(root, [jobId], ctx) {
       graphBox.replaceChildren(h("p", { class: "empty" }, graphNote));
     }
     const cols = [];
-    const created = events.find((e) => e.type === "job_created");
-    if (created && created.initial_data !== undefined) cols.push(h("section", { id: "job-data" }, h("h2", {}, "Initial data"), json(created.initial_data)));
+    if (job.initial_data !== undefined) cols.push(h("section", { id: "job-initial-data" }, h("h2", {}, "Initial data"), json(job.initial_data)));
+    if (job.data && Object.keys(job.data).length) cols.push(h("section", { id: "job-data" }, h("h2", {}, "Data (its tasks' results)"), json(job.data)));
     if (job.result !== null && job.result !== undefined) cols.push(h("section", { id: "job-result" }, h("h2", {}, "Result"), json(job.result)));
     if (job.error) cols.push(h("section", { id: "job-error" }, h("h2", {}, "Error"), h("p", { class: "error" }, h("strong", {}, job.error.code || "error"), " ", job.error.message || ""), json(job.error)));
     dataBox.replaceChildren(...cols);
     tasksBox.replaceChildren(tasksTable(events) || "");
+  }
+
+  /** The job's files, each with a button that saves it: the bytes come through the
+   * orchestrator (?via=orchestrator), since the page may not talk to S3 itself. */
+  async function listFiles() {
+    let listing;
+    try {
+      listing = await get(`/api/v1/jobs/${encodeURIComponent(jobId)}/files`, {}, ctx.signal);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      const text = err.code === "S3_NOT_CONFIGURED" ? "No file storage (S3) is configured on this orchestrator." : null;
+      filesBox.replaceChildren(h("h2", {}, "Files"), text ? h("p", { class: "hint" }, text) : errorBlock(err) || "");
+      return;
+    }
+    const problem = h("div", { "aria-live": "assertive" });
+    const rows = listing.files.map((f) => h("tr", { dataset: { file: f.filename } },
+      h("td", { class: "mono" }, f.filename),
+      h("td", { class: "num" }, `${f.size} B`),
+      h("td", {}, when(f.last_modified)),
+      h("td", {}, h("button", { type: "button", class: "download", "aria-label": `Download ${f.filename}`, onclick: async (e) => {
+        const button = e.currentTarget;
+        button.disabled = true;
+        problem.replaceChildren();
+        try {
+          await download(`${f.download_url}?via=orchestrator`, f.filename, ctx.signal);
+        } catch (err) {
+          problem.replaceChildren(errorBlock(err) || "");
+        } finally {
+          button.disabled = false;
+        }
+      } }, "Download"))));
+    filesBox.replaceChildren(h("h2", {}, "Files"),
+      rows.length ? table(["file", "size", "stored", ""], rows, { id: "job-file-list" }) : h("p", { class: "empty" }, "No files."),
+      listing.truncated ? h("p", { class: "hint" }, "Only the first 1000 are listed.") : "",
+      problem);
   }
 
   let pending = null;
@@ -162,6 +198,7 @@ export async function render(root, [jobId], ctx) {
   }
 
   draw();
+  await listFiles();
   await stream(`/api/v1/jobs/${encodeURIComponent(jobId)}/events`, {
     signal: ctx.signal,
     onOpen: () => { live.textContent = "(live)"; },
@@ -171,6 +208,8 @@ export async function render(root, [jobId], ctx) {
       events.push(ev);
       timeline.append(eventItem(ev));
       refreshSoon();
+      // files come from tasks: look again when one reports back, or the job ends
+      if (ev.type === "task_result" || ENDS.has(ev.type)) listFiles().catch((err) => ctx.problem(err));
     },
     // the server ends the stream after the job's last event; a drop before it reconnects
     again: () => !ENDS.has(events.length ? events[events.length - 1].type : "") && !TERMINAL.has(job.status),
