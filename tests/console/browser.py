@@ -106,9 +106,13 @@ class Page:
     async def press_escape(self) -> None:
         await self.pw.keyboard.press("Escape")
 
-    async def screenshot(self, path: Path, *, full: bool = False) -> None:
+    async def screenshot(self, path: Path, *, full: bool = False, of: str | None = None) -> None:
+        """A PNG of the viewport, the whole page (``full``) or one element (``of``)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        await self.pw.screenshot(path=str(path), full_page=full)
+        if of is not None:
+            await self.pw.locator(of).screenshot(path=str(path))
+        else:
+            await self.pw.screenshot(path=str(path), full_page=full)
 
 
 def q(selector: str) -> str:

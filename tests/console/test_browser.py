@@ -193,6 +193,7 @@ async def test_job_page_follows_the_job_live(browser: Browser, s3: Any, stack: S
     assert any(u.endswith("/files/download/report%20%281%29.txt?via=orchestrator")
                for u in page.requests), page.requests  # fmt: skip
     assert "null" not in await page.js(text_of("#job-files")), "a stray null in the page"
+    await page.screenshot(stack.shots / "job-files.png", of="#job-files")
     await page.js("window.scrollTo(0, 0)")
     await page.screenshot(stack.shots / "job.png")
     await page.screenshot(stack.shots / "job-full.png", full=True)
