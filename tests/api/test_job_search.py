@@ -137,3 +137,16 @@ async def test_one_jobs_answer_has_its_input_and_data_the_list_does_not(api: Api
     assert job["data"] == {"greeting": "Hello, Ada"}
     (listed_job,) = (await listed(api, id=job_id))["jobs"]
     assert "initial_data" not in listed_job and "data" not in listed_job
+
+
+async def test_an_expired_job_in_the_range_is_skipped_and_forgotten(api: Api) -> None:
+    made = await jobs_a_ms_apart(api, 4)
+    a, b, c, d = (j["job_id"] for j in made)
+    await api.store.redis.delete(api.store.keys.job(c))  # as retention would
+    after = made[0]["created_at"]
+    first = await listed(api, created_after=after, limit=2)
+    assert ids(first) == [d, b]
+    rest = await listed(api, created_after=after, limit=2, offset=first["next_offset"])
+    assert (ids(rest), rest["next_offset"]) == ([a], None)
+    index = await api.store.redis.zrange(api.store.keys.client_jobs("alice"), 0, -1)
+    assert c.encode() not in index and len(index) == 3
