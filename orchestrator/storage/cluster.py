@@ -55,6 +55,14 @@ _TRANSIENT = (
     SlotNotCoveredError,
 )
 
+_CLOSED_UNDER_US = (RuntimeError, AttributeError)
+"""What a command meets when redis-py closes every connection of the client while another
+request writes on one (it does on ``CLUSTERDOWN``, to re-read the topology): uvloop's "handler
+is closed" or a writer already gone, not a ``ConnectionError``. The write failed, so the
+command is retried like one that met a dead node (bounded by ``FAILOVER_S`` all the same)."""
+
+_RETRIED = _TRANSIENT + _CLOSED_UNDER_US
+
 
 def is_cluster_url(url: str | None) -> bool:
     return bool(url) and str(url).startswith(SCHEME)
@@ -99,13 +107,13 @@ class _Pipeline(ClusterPipeline):
         while True:
             try:
                 results: list[Any] = await super().execute(False, allow_redirections)
-            except _TRANSIENT:
+            except _RETRIED:
                 if time.monotonic() > deadline:
                     raise
                 for command in queued:
                     command.result = None  # unknown: send them all again
                 results = []  # no reply at all: wait and send them again
-            if results and not any(isinstance(r, _TRANSIENT) for r in results):
+            if results and not any(isinstance(r, _RETRIED) for r in results):
                 break
             if results and time.monotonic() > deadline:
                 break  # the errors go to the caller below, as on one Redis
@@ -133,7 +141,7 @@ class OrchestratorCluster(RedisCluster):
         while True:
             try:
                 return await super().execute_command(*args, **kwargs)
-            except _TRANSIENT:
+            except _RETRIED:
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(delay)

@@ -120,6 +120,28 @@ async def test_a_task_is_claimable_only_once_its_job_is_written(
     assert await store.redis.zcard(store.keys.delayed("echo")) == 0
 
 
+async def test_a_connection_closed_under_a_pipeline_is_retried(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """redis-py closes every connection of the client when a command meets CLUSTERDOWN; a
+    pipeline writing on one at that moment gets uvloop's RuntimeError, no ConnectionError."""
+    job_node = store.redis.get_node_from_key(store.keys.job("closed"))
+    send, closed = ClusterNode.execute_pipeline, []
+
+    async def closed_once(node: ClusterNode, commands: Any) -> Any:
+        if node is job_node and not closed:
+            closed.append(node)
+            raise RuntimeError("unable to perform operation on <TCPTransport closed=True>")
+        return await send(node, commands)
+
+    monkeypatch.setattr(ClusterNode, "execute_pipeline", closed_once)
+    job, effects = waiting_job("closed", now=time.time(), action=dispatch("echo"))
+
+    assert await store.commit(job.evolve(rev=1), effects) is True
+    assert closed == [job_node]
+    assert await store.load("closed") is not None
+
+
 def test_a_cluster_url_names_its_seeds_and_credentials() -> None:
     assert seeds("redis+cluster://a:1,b:2") == ([("a", 1), ("b", 2)], None, None)
     assert seeds("redis+cluster://u:p%40ss@a:1") == ([("a", 1)], "u", "p@ss")
