@@ -34,6 +34,15 @@ async def _task_id(api: Api, job_id: str) -> str:
     return str((await api.job(job_id))["task"]["task_id"])
 
 
+async def _running(cluster: Cluster, api: Api, job_ids: list[str], worker: str) -> None:
+    """Until ``worker`` runs the jobs' tasks: leased is not enough, as a worker told to stop
+    while the answer handing it a task is on its way drops it (till the lease runs out)."""
+    await wait_for(lambda: _leased_by(api, job_ids, worker), 20, f"{worker} to get the tasks")
+    for job_id in job_ids:
+        mark = cluster.marks / f"held-{await _task_id(api, job_id)}-{worker}"
+        await wait_for(mark.exists, 10, f"{worker} to start {job_id}")
+
+
 def _held(cluster: Cluster, jobs: dict[str, str]) -> set[tuple[str, str]]:
     """(job name, worker) of every ``hold`` run so far, from the marks the tasks leave."""
     runs = set()
@@ -52,7 +61,7 @@ async def test_drained_workers_take_nothing_new_finish_or_hand_back_and_leave(
     a = cluster.worker(orch, "w-a", capacity=3, WORKER_SHUTDOWN_GRACE_S="1.5")
     kept = await api.create("hold", {"hold_on": ["w-a"]})
     cut = await api.create("hold", {"hold_on": ["w-a"]})
-    await wait_for(lambda: _leased_by(api, [kept, cut], "w-a"), 20, "w-a to hold both tasks")
+    await _running(cluster, api, [kept, cut], "w-a")
 
     # Drained by the API while it holds two tasks and has a slot free.
     for _ in range(2):  # a second drain is the same
@@ -79,7 +88,7 @@ async def test_drained_workers_take_nothing_new_finish_or_hand_back_and_leave(
 
     # SIGTERM while w-b holds a task: it shows as draining, takes nothing new, finishes it.
     slow = await api.create("hold", {"hold_on": ["w-b"]})
-    await wait_for(lambda: _leased_by(api, [slow], "w-b"), 20, "w-b to hold the task")
+    await _running(cluster, api, [slow], "w-b")
     b.send_signal(signal.SIGTERM)
 
     async def announced() -> bool:
