@@ -38,6 +38,7 @@ async def jobs_a_ms_apart(api: Api, n: int) -> list[dict[str, Any]]:
     return made
 
 
+@pytest.mark.parametrize("store_kind", ["redis", "embedded"])
 async def test_a_created_range_is_from_inclusive_to_exclusive(api: Api) -> None:
     made = await jobs_a_ms_apart(api, 4)
     a, b, c, d = (j["job_id"] for j in made)
@@ -62,6 +63,7 @@ async def test_a_created_range_is_from_inclusive_to_exclusive(api: Api) -> None:
     assert ids(await listed(api, created_after=b_at, blueprint="greeting", limit=2)) == [d, c]
 
 
+@pytest.mark.parametrize("store_kind", ["redis", "embedded"])
 async def test_searching_ids_finds_a_part_of_one_and_a_whole_one(api: Api) -> None:
     made = [j["job_id"] for j in await jobs_a_ms_apart(api, 3)]
     target = made[1]
