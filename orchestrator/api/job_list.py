@@ -106,7 +106,7 @@ async def list_jobs(request: web.Request) -> web.Response:
         # found in O(1) instead of a search.
         created = await index.created_ms(f.needle)
         if created is not None:
-            return json_response(await _one(index, f, created))
+            return json_response(await _one(index, f, f.needle, created))
     start, end = await index.window(f.after_ms, f.before_ms)
     found: list[dict[str, Any]] = []
     position = f.offset  # within the window
@@ -141,16 +141,15 @@ async def list_jobs(request: web.Request) -> web.Response:
     return json_response(_page(f, found, None if exhausted else position))
 
 
-async def _one(index: ClientJobIndex, f: Filters, created: int) -> dict[str, Any]:
+async def _one(index: ClientJobIndex, f: Filters, job_id: str, created: int) -> dict[str, Any]:
     in_range = (f.after_ms is None or created >= f.after_ms) and (
         f.before_ms is None or created < f.before_ms
     )
     found: list[dict[str, Any]] = []
     if in_range and f.offset == 0:
-        assert f.needle is not None
-        job = await index.store.load(f.needle)
+        job = await index.store.load(job_id)
         if job is None:
-            await index.forget([f.needle])
+            await index.forget([job_id])
         elif f.keeps(job):
             found.append(job_view(job))
     return _page(f, found, None)
