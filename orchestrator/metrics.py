@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import JSON, Job, Task, TaskStatus
+from orchestrator.storage import cluster
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.storage.stats import JobCounts, JobStats
 
@@ -122,6 +124,8 @@ class Snapshot:
     jobs: JobCounts
     workers_draining: int = 0
     """Active workers an operator drained, still finishing their tasks."""
+    primaries: dict[str, int] = field(default_factory=dict)
+    """Redis Cluster: each primary (host:port), 1 if it answers and serves every slot."""
 
 
 class ClusterGauges(Collector):
@@ -142,7 +146,13 @@ class ClusterGauges(Collector):
         busy = sum(1 for info, _ in workers if int(info.get("load") or 0) > 0)
         draining = sum(1 for info, _ in workers if info.get("draining"))
         jobs = await self.stats.jobs_by_status()
-        return Snapshot(queues, len(workers), busy, jobs, workers_draining=draining)
+        primaries: dict[str, int] = {}
+        if isinstance(self.store.redis, RedisCluster):
+            _, detail = await cluster.health(self.store.redis)
+            for node in detail["primaries"]:
+                up = node["state"] == "ok" and node.get("slots_ok") == cluster.SLOTS
+                primaries[str(node["node"])] = int(up)
+        return Snapshot(queues, len(workers), busy, jobs, draining, primaries)
 
     async def refresh(self) -> None:
         """Reads the snapshot ``collect`` reports. When Redis fails, the gauges are left out
@@ -160,7 +170,7 @@ class ClusterGauges(Collector):
         snap = self._snapshot
         if snap is None:
             return iter(())
-        queues, active, busy, jobs, draining = self._families()
+        queues, active, busy, jobs, draining, primaries = self._families()
         for task_type, depth in sorted(snap.queues.items()):
             queues.add_metric([task_type], depth)
         active.add_metric([], snap.workers_active)
@@ -169,7 +179,10 @@ class ClusterGauges(Collector):
         for blueprint, by_status in sorted(snap.jobs.items()):
             for status, n in sorted(by_status.items()):
                 jobs.add_metric([blueprint, status], n)
-        return iter((queues, active, busy, jobs, draining))
+        for node, up in sorted(snap.primaries.items()):
+            primaries.add_metric([node], up)
+        families = (queues, active, busy, jobs, draining)
+        return iter(families + ((primaries,) if snap.primaries else ()))
 
     def _families(self) -> tuple[GaugeMetricFamily, ...]:
         cluster = " (whole deployment, read from Redis at scrape time)"
@@ -194,6 +207,12 @@ class ClusterGauges(Collector):
             GaugeMetricFamily(
                 "orchestrator_workers_draining",
                 "Active workers drained (by an operator, or stopping on SIGTERM)" + cluster,
+            ),
+            GaugeMetricFamily(
+                "orchestrator_redis_primary_up",
+                "Redis Cluster only: 1 per primary that answers and sees every hash slot served,"
+                " else 0, by node (host:port)",
+                labels=["node"],
             ),
         )
 

@@ -111,6 +111,12 @@ async def test_jobs_run_end_to_end_across_two_orchestrators(
         assert r.status == 200, status
         assert len(status["primaries"]) == 3
         assert {p["state"] for p in status["primaries"]} == {"ok"}
+        async with http.get(f"{second.url}/_public/metrics") as r:
+            up = [m for m in (await r.text()).splitlines() if m.startswith("orchestrator_redis_")]
+        assert sorted(up) == sorted(
+            f'orchestrator_redis_primary_up{{node="127.0.0.1:{port}"}} 1.0'
+            for port in redis_cluster.primaries()
+        )
 
 
 @pytest.mark.parametrize("victim", ["queue-primary", "pubsub-node"])
