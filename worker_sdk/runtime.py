@@ -27,7 +27,7 @@ from .errors import ApiError, AuthError, WorkerDraining, WorkerNotRegistered
 from .handlers import TaskHandler, invoke
 from .progress import ProgressReporter
 from .results import ErrorInfo, TaskOutcome
-from .stopping import hand_back, tell, wait_for_running
+from .stopping import hand_back, stop_polling, tell, wait_for_running
 
 __all__ = ["WorkerRuntime"]
 
@@ -66,6 +66,7 @@ class WorkerRuntime:
         self._force = asyncio.Event()
         self._fatal: BaseException | None = None
         self._shutdown_task: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Task[None] | None = None
 
     @property
     def running_task_ids(self) -> list[str]:
@@ -93,9 +94,14 @@ class WorkerRuntime:
         if not self.stop_requested.is_set():
             self.stop_requested.set()
             if self._poll_task is not None:
-                self._poll_task.cancel()
+                # Stopping on its own (a signal, stop()): show as draining, as a drained one does.
+                own = self._registered and not self.drained and self._fatal is None
+                announce = self._client.announce_draining() if own else None
+                self._stopping = asyncio.create_task(stop_polling(self._poll_task, announce))
         if force:
             self._force.set()
+            if self._poll_task is not None:
+                self._poll_task.cancel()
 
     async def shutdown(self, grace_s: float) -> None:
         """Stop and wait until every part is closed; safe to call more than once.
@@ -219,6 +225,8 @@ class WorkerRuntime:
             await self._slots.acquire()
             handed_over = False
             try:
+                if self.stop_requested.is_set():
+                    return
                 assignment, healthy = await self._poll()
                 if assignment is not None:
                     handed_over = self._start_task(assignment)
@@ -364,13 +372,9 @@ class WorkerRuntime:
         self.request_stop()
 
     async def _shutdown(self, grace_s: float) -> None:
-        announce = None
-        if self._registered and not self.drained and self._fatal is None:
-            # Stopping on its own (a signal, stop()): show as draining, as a drained one does.
-            draining = self._client.announce_draining()
-            announce = asyncio.create_task(tell("announce the drain", draining))
-        if self._poll_task is not None:
-            await asyncio.gather(self._poll_task, return_exceptions=True)
+        # The poll ends first (stop_polling), and with it the announcement of the drain.
+        ended = [t for t in (self._stopping, self._poll_task) if t is not None]
+        await asyncio.gather(*ended, return_exceptions=True)
         # Heartbeats and the command channel keep going while tasks drain: leases stay alive
         # and cancels still arrive.
         await wait_for_running(self._running, self._force, grace_s)
@@ -378,8 +382,6 @@ class WorkerRuntime:
             await hand_back(self._running.values(), self._declines)
         # Declines let the orchestrator hand tasks on now; give them a moment to land.
         await self._declines.settle(REPORT_CUT_TIMEOUT_S)
-        if announce is not None:
-            await announce  # before the goodbye, which it must not overtake
         for task in self._loops:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)

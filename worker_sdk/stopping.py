@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
+from typing import Any
 
 from .client import TRANSPORT_ERRORS
 from .deliveries import Declines, Running, RunningTasks
 from .errors import ApiError
 
-__all__ = ["CANCEL_WAIT_S", "hand_back", "tell", "wait_for_running"]
+__all__ = ["CANCEL_WAIT_S", "hand_back", "stop_polling", "tell", "wait_for_running"]
 
 logger = logging.getLogger("worker_sdk")
 
@@ -23,15 +24,35 @@ CANCEL_WAIT_S = 5.0
 """After the grace period: how long cancelled tasks get to unwind before they are declined."""
 HAND_BACK_REASON = "the worker stopped (drained or shut down) before the task finished"
 TELL_TIMEOUT_S = 5.0
+ANNOUNCE_TIMEOUT_S = 1.0
+POLL_SETTLE_S = 0.5
+"""How long a stopping worker lets its long-poll end on its own before abandoning it."""
 
 
-async def tell(what: str, call: Awaitable[None]) -> None:
+async def tell(what: str, call: Awaitable[None], timeout_s: float = TELL_TIMEOUT_S) -> None:
     """Best effort: a stopping worker does not wait long on an orchestrator that is away."""
     try:
-        async with asyncio.timeout(TELL_TIMEOUT_S):
+        async with asyncio.timeout(timeout_s):
             await call
     except (ApiError, *TRANSPORT_ERRORS) as exc:
         logger.warning("could not %s: %s: %s", what, type(exc).__name__, exc)
+
+
+async def stop_polling(
+    poll: asyncio.Task[None], announce: Coroutine[Any, Any, None] | None
+) -> None:
+    """End the poll loop without dropping a task already on its way to this worker.
+
+    Abandoning a long-poll at once loses a task whose answer is on the wire: the orchestrator
+    leased it to this worker, which never sees it, until the lease runs out. Once the
+    orchestrator knows the worker drains, it hands the parked poll nothing more (it gives the
+    task back and answers 409); an answer sent before that arrives within ``POLL_SETTLE_S``,
+    and its task runs like the others, within the grace period.
+    """
+    if announce is not None:
+        await tell("announce the drain", announce, ANNOUNCE_TIMEOUT_S)
+    await asyncio.wait([poll], timeout=POLL_SETTLE_S)  # how the poll ends is its own affair
+    poll.cancel()
 
 
 async def wait_for_running(running: RunningTasks, force: asyncio.Event, grace_s: float) -> None:

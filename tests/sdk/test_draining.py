@@ -75,6 +75,24 @@ async def test_a_refused_long_poll_drains_an_idle_worker(
     assert fake.deregistrations == ["w-1"]
 
 
+async def test_a_task_on_its_way_when_the_stop_comes_still_runs(
+    fake: FakeOrchestrator, make_worker: Callable[..., Worker], start_worker: StartWorker
+) -> None:
+    """Dropping the long-poll at once would lose the task its answer hands over (leased to
+    this worker, never run, until the lease runs out)."""
+    worker = make_worker(capacity=1)
+    worker.task("echo")(lambda params: params)
+    run = await start_worker(worker)  # its long-poll is parked
+
+    worker.stop()
+    task_id = fake.enqueue("echo", {"a": 1})  # and the parked poll answers with it now
+
+    await asyncio.wait_for(run, 3)
+    assert fake.handed_out == [task_id]
+    assert fake.results[task_id]["data"] == {"a": 1}
+    assert fake.announced_draining == fake.deregistrations == ["w-1"]
+
+
 def test_help_explains_draining(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["run", "--help"])
