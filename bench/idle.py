@@ -184,7 +184,7 @@ class Polls:
             slow = sum(c > 0.9 for c in connects)
             print(
                 f"  new connections          {len(connects):8d}, {slow} accepted after > 0.9 s "
-                f"(a full listen queue: TCP retries); slowest {max(connects):.1f} s"
+                f"(a full listen queue, or this busy client); slowest {max(connects):.1f} s"
             )
 
 
