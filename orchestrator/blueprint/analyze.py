@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.engine.requires import RequiresError, encode
+
 _TRANSITION_KWARGS = {"transitions", "decisions", "catch"}
 """Keyword arguments whose value is a ``{outcome: state}`` dict."""
 _TARGET_KWARGS = {"aggregate_into", "on_timeout"}
@@ -28,6 +30,8 @@ class Targets:
     """Some target is not a literal, so the found set may be incomplete."""
     edges: set[tuple[str, str]] = field(default_factory=set)
     """``(state, label)`` of each literal target: what the graph writes on its arrow."""
+    problems: list[str] = field(default_factory=list)
+    """What is wrong with a literal ``requires`` (of ``dispatch_task`` or a parallel task)."""
 
 
 def edge_label(kind: str, key: str = "") -> str:
@@ -57,6 +61,7 @@ def find_targets(func: Callable[..., Any]) -> Targets:
         found.dynamic = True
         return found
     for node in ast.walk(ast.parse(source)):
+        _check_requires(found, node)
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         if node.func.attr == "go_to":
@@ -75,6 +80,29 @@ def find_targets(func: Callable[..., Any]) -> Targets:
             elif kw.arg in _TARGET_KWARGS:
                 _add(found, kw.value, edge_label(kw.arg))
     return found
+
+
+def _check_requires(found: Targets, node: ast.AST) -> None:
+    """A ``requires=`` keyword or a ``"requires":`` item written as a literal is checked now,
+    not when a job first reaches the handler."""
+    values: list[ast.expr] = []
+    if isinstance(node, ast.Call):
+        values = [kw.value for kw in node.keywords if kw.arg == "requires"]
+    elif isinstance(node, ast.Dict):
+        values = [
+            v
+            for k, v in zip(node.keys, node.values, strict=True)
+            if isinstance(k, ast.Constant) and k.value == "requires"
+        ]
+    for value in values:
+        try:
+            literal = ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError, RecursionError):
+            continue  # computed at run time: checked when the handler runs
+        try:
+            encode(literal)
+        except RequiresError as exc:
+            found.problems.append(str(exc))
 
 
 def _kwarg(node: ast.Call, name: str) -> ast.expr | None:

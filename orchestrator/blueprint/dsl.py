@@ -140,6 +140,10 @@ class Blueprint:
             if not inspect.iscoroutinefunction(checked):
                 raise TypeError(f"blueprint {self.name!r}: handler {name!r} must be async def")
             found = find_targets(func)
+            if found.problems:
+                raise ValueError(
+                    f"blueprint {self.name!r}: handler {name!r}: {'; '.join(found.problems)}"
+                )
             self.add_state(
                 name,
                 func,

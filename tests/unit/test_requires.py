@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from orchestrator import Blueprint
 from orchestrator.config_checks import TaskLimit, task_limits
 from orchestrator.engine.actions import ActionError, Actions, DispatchParallel, DispatchTask
 from orchestrator.engine.requires import as_mapping, encode, met_by, queue, split
@@ -89,3 +92,33 @@ def test_task_type_limits_are_read_and_checked() -> None:
     assert len(problems) == 4
     assert any("max_in_flight: must be a whole number" in p for p in problems)
     assert any("max_per_second: must be a number" in p for p in problems)
+
+
+def test_a_literal_bad_requirement_stops_the_blueprint_loading() -> None:
+    bp = Blueprint("render", api_version="v1", api_endpoint="render")
+
+    with pytest.raises(ValueError, match=r"handler 'start': label 'region' value 3 must be"):
+
+        @bp.handler(start=True)
+        async def start(actions: Actions) -> None:
+            actions.dispatch_task("render", transitions={"success": "done"}, requires={"region": 3})
+
+    with pytest.raises(ValueError, match=r"tag 'a b' must be"):
+
+        @bp.handler(state="fan", start=True)
+        async def fan_out(actions: Actions) -> None:
+            actions.dispatch_parallel(
+                [{"task_type": "render", "requires": {"tags": ["a b"]}}], aggregate_into="done"
+            )
+
+
+def test_a_computed_requirement_is_left_to_run_time() -> None:
+    bp = Blueprint("render", api_version="v1", api_endpoint="render")
+
+    @bp.handler(start=True)
+    async def start(initial_data: dict[str, Any], actions: Actions) -> None:
+        actions.dispatch_task(
+            "render", transitions={"success": "done"}, requires=initial_data["requires"]
+        )
+
+    assert "start" in bp.states
