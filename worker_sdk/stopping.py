@@ -25,8 +25,10 @@ CANCEL_WAIT_S = 5.0
 HAND_BACK_REASON = "the worker stopped (drained or shut down) before the task finished"
 TELL_TIMEOUT_S = 5.0
 ANNOUNCE_TIMEOUT_S = 1.0
-POLL_SETTLE_S = 0.5
-"""How long a stopping worker lets its long-poll end on its own before abandoning it."""
+POLL_SETTLE_S = 0.2
+"""How long a stopping worker lets its long-poll end on its own before abandoning it: room
+for an answer already on the wire (a round trip, and the event loop getting to it), paid by
+every stop with a poll parked."""
 
 
 async def tell(what: str, call: Awaitable[None], timeout_s: float = TELL_TIMEOUT_S) -> None:
