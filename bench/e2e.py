@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -421,6 +422,15 @@ class Bench:
         )
 
 
+def route(requires: str) -> None:
+    """Give the one-task blueprint's task these requirements and every worker what meets
+    them; the child processes inherit the environment (``bench/blueprint.py``)."""
+    wanted = json.loads(requires)
+    os.environ["BENCH_REQUIRES"] = requires
+    os.environ["WORKER_TAGS"] = ",".join(wanted.get("tags", []))
+    os.environ["WORKER_LABELS"] = ",".join(f"{k}={v}" for k, v in wanted.items() if k != "tags")
+
+
 async def main(args: argparse.Namespace) -> None:
     server = None
     url = args.redis_url
@@ -496,6 +506,11 @@ if __name__ == "__main__":
     )
     p.add_argument("--logs", help="keep the processes' logs in this directory")
     p.add_argument(
+        "--requires",
+        help='task requirements as JSON, e.g. \'{"tags": ["gpu"], "region": "eu"}\', which '
+        "every worker meets: measures routing",
+    )
+    p.add_argument(
         "--profile",
         help="py-spy the orchestrator into this file (collapsed stacks; "
         "summarise with python3 -m bench.stacks FILE)",
@@ -506,4 +521,6 @@ if __name__ == "__main__":
         parsed.idle_workers = 10_000 if parsed.mode == "idle" else 1000
     if parsed.mode == "idle":
         parsed.workers = 0
+    if parsed.requires:
+        route(parsed.requires)
     asyncio.run(main(parsed))
