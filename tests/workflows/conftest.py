@@ -25,6 +25,7 @@ clients:
 workers:
   token: {WORKER}
 sweep_interval_s: 0.1
+sweep_idle_interval_s: 1.0
 """
 TERMINAL = {"finished", "failed", "cancelled", "error", "quarantined"}
 

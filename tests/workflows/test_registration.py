@@ -149,7 +149,7 @@ async def test_a_change_whose_announcement_was_lost_is_served_within_a_poll(
     from orchestrator.storage.keys import Keys
     from orchestrator.storage.registered import Entry, Record, RegisteredStore
 
-    a = await cluster.orchestrator()
+    a = await cluster.orchestrator()  # which checks every sweep_idle_interval_s (1 s here)
     sub = read(
         orjson.dumps(IT_SUPPORT), "application/json", taken=(), routes={}, known_task_types=None
     )
