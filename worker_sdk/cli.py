@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from .config import ENV_VARS, WorkerSettings
-from .errors import AuthError, OrchestratorError
+from .errors import ApiError, AuthError
 from .worker import Worker
 
 __all__ = ["main"]
@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _run(worker.run(handle_signals=True))
     except AuthError:
         return 1  # already logged with the orchestrator's message
-    except OrchestratorError as exc:
+    except ApiError as exc:
         logger.error("the orchestrator refused this worker: %s", exc)
         return 1
     except KeyboardInterrupt:

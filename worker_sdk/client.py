@@ -15,8 +15,8 @@ from yarl import URL
 from .backoff import Backoff
 from .config import WorkerSettings
 from .errors import (
+    ApiError,
     AuthError,
-    OrchestratorError,
     TaskNotHeld,
     WorkerDraining,
     WorkerNotRegistered,
@@ -208,7 +208,7 @@ class OrchestratorClient:
                 return None
             except AuthError:
                 raise
-            except OrchestratorError as exc:
+            except ApiError as exc:
                 if not exc.transient:
                     logger.error("%s rejected and dropped: %s", what, exc)
                     return None
@@ -250,7 +250,7 @@ class OrchestratorClient:
         """One request; returns the decoded JSON body, or ``None`` for 204.
 
         Raises:
-            OrchestratorError: (or a subclass) for any non-2xx answer or an unreadable body.
+            ApiError: (or a subclass) for any non-2xx answer or an unreadable body.
         """
         if self._session is None:
             raise RuntimeError("OrchestratorClient is not open")
@@ -267,13 +267,11 @@ class OrchestratorClient:
                 try:
                     return orjson.loads(raw) if raw else {}
                 except orjson.JSONDecodeError:
-                    raise OrchestratorError(
-                        resp.status, "INVALID_RESPONSE", "body is not JSON"
-                    ) from None
+                    raise ApiError(resp.status, "INVALID_RESPONSE", "body is not JSON") from None
             raise _error_from(resp.status, resp.reason or "", raw)
 
 
-def _error_from(status: int, reason: str, raw: bytes) -> OrchestratorError:
+def _error_from(status: int, reason: str, raw: bytes) -> ApiError:
     code, message, details = f"HTTP_{status}", reason, None
     try:
         error = orjson.loads(raw).get("error")
@@ -291,7 +289,7 @@ def _error_from(status: int, reason: str, raw: bytes) -> OrchestratorError:
         return TaskNotHeld(status, code, message, details)
     if status == 409 and code == "WORKER_DRAINING":
         return WorkerDraining(status, code, message, details)
-    return OrchestratorError(status, code, message, details)
+    return ApiError(status, code, message, details)
 
 
 def _describe(exc: BaseException | None) -> str:
