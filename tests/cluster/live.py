@@ -81,6 +81,9 @@ class LiveCluster:
                     "",
                     "--appendonly",
                     "no",
+                    # the replicas' first sync at once, not after the default 5 s wait
+                    "--repl-diskless-sync-delay",
+                    "0",
                     "--logfile",
                     str(self.dir / f"redis-{port}.log"),
                 ],
@@ -98,7 +101,15 @@ class LiveCluster:
         )
         for port in self.ports:
             self._wait(lambda p=port: self.state_ok(p), 30, f"cluster_state:ok on {port}")
+        # A replica's first sync starts seconds later (diskless, after a delay): until it has
+        # loaded its primary's data, a failover would lose that data, whatever the offsets say.
+        for port in self.ports:
+            self._wait(lambda p=port: self.synced(p), 30, f"{port} to finish its first sync")
         return self
+
+    def synced(self, port: int) -> bool:
+        info = _command(port, "INFO", "replication")
+        return "role:master" in info or "master_link_status:up" in info
 
     def _answers(self, port: int) -> bool:
         try:
@@ -137,7 +148,11 @@ class LiveCluster:
         it, so a test sees what the orchestrator does, not that window."""
         assert _command(primary, "CLIENT", "PAUSE", "60000", "WRITE").startswith("+OK")
         target = self.offset(primary)
-        self._wait(lambda: self.offset(replica) >= target, timeout, f"{replica} to catch up")
+        self._wait(
+            lambda: self.synced(replica) and self.offset(replica) >= target,
+            timeout,
+            f"{replica} to catch up",
+        )
 
     def kill(self, port: int) -> None:
         """SIGKILL: the node gets no chance to hand over, as in a crash."""
@@ -156,7 +171,7 @@ class LiveCluster:
 
     def failover_log(self) -> str:
         """Every node's lines about failures and elections, for a failure message."""
-        words = ("failing", "FAIL message", "election", "Failover")
+        words = ("failing", "FAIL message", "election", "Failover", "sync", "MASTER", "master")
         return "\n".join(
             f"{port}: {line}"
             for port in self.ports
