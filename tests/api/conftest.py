@@ -32,6 +32,7 @@ FAST = {
     "lease_s": 1.0,
     "heartbeat_interval_s": 0.3,
     "sweep_interval_s": 0.05,
+    "sweep_idle_interval_s": 0.5,
     "max_body_bytes": 16 * 1024,
 }
 

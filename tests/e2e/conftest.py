@@ -31,6 +31,8 @@ lease_s: 1.0
 heartbeat_interval_s: 0.25
 poll_timeout_s: 2.0
 sweep_interval_s: 0.1
+# work a killed process left due is found within this (5 s by default)
+sweep_idle_interval_s: 0.5
 worker_ttl_s: 5
 """
 

@@ -40,6 +40,7 @@ FAST_WEBHOOKS: dict[str, Any] = {
     "webhook_backoff_max_s": 1.0,
     "webhook_timeout_s": 2.0,
     "sweep_interval_s": 0.02,
+    "sweep_idle_interval_s": 0.5,
 }
 
 
