@@ -1,11 +1,17 @@
-"""One pub/sub connection per process, fanned out to in-process callbacks.
+"""One pub/sub connection per process (two on Cluster), fanned out to in-process callbacks.
 
 It carries wake-ups (a task of some type was queued, by any process), job ends and changes,
 and commands for workers whose WebSocket is connected to this process.
 
 Messages published while the connection is down, or reconnected but not yet subscribed again,
 are lost for good. So once the connection is back *and* its subscriptions are active again,
-``on_reconnect`` runs: whoever parks on a message re-checks the stored state then.
+``on_reconnect`` runs: whoever parks on a message re-checks the stored state then. (A worker
+command lost so collects from the flags its next heartbeat reads.)
+
+On a Cluster, wake-ups and job watches use classic pub/sub on any one node (every node hears
+every ``PUBLISH``); worker commands (``subscribe(..., sharded=True)``) use sharded pub/sub on
+the primary of their channels' one slot, so that ``SPUBLISH`` answers how many processes hold
+the worker's WebSocket, exactly (docs/deployment.md has the measurements behind the choice).
 """
 
 from __future__ import annotations
@@ -22,11 +28,12 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from orchestrator.storage.cluster import pubsub_client
+from orchestrator.storage.cluster import pubsub_client, shard_client
 
 log = logging.getLogger("orchestrator.bus")
 
 Handler = Callable[[bytes], Awaitable[None] | None]
+Opener = Callable[[int, str], Awaitable[Any]]
 
 RETRY_MAX_S = 0.25
 """Longest pause between reconnect attempts: whatever ends in the meantime is heard only
@@ -38,28 +45,98 @@ _PROBE = b"orchestrator-bus-resubscribed"
 
 class Bus:
     def __init__(self, redis: Redis | RedisCluster) -> None:
-        # On a Cluster: classic pub/sub on one node (every node hears every PUBLISH); should
-        # that node fail, the bus moves to the next one (``_next_node``).
-        self._cluster = redis if isinstance(redis, RedisCluster) else None
+        self.on_reconnect: Callable[[], None] | None = None
+        self._sharded: _Link | None = None
+        if isinstance(redis, RedisCluster):
+            cluster = redis
+
+            async def any_node(turn: int, _channel: str) -> Redis:
+                return pubsub_client(cluster, turn)
+
+            async def slot_owner(_turn: int, channel: str) -> Redis:
+                return await shard_client(cluster, channel)
+
+            # classic on one node; should that node fail, the bus moves to the next one
+            self._classic = _Link(self, any_node, moves=True, sharded=False)
+            self._sharded = _Link(self, slot_owner, moves=True, sharded=True)
+        else:
+
+            async def same(_turn: int, _channel: str) -> Redis:
+                return redis
+
+            self._classic = _Link(self, same, moves=False, sharded=False)
+
+    def _link(self, sharded: bool) -> _Link:
+        return self._sharded if sharded and self._sharded is not None else self._classic
+
+    async def subscribe(self, channel: str, handler: Handler, *, sharded: bool = False) -> None:
+        """``sharded``: a worker command channel (all of them share one hash slot)."""
+        await self._link(sharded).subscribe(channel, handler)
+
+    async def unsubscribe(self, channel: str, *, sharded: bool = False) -> None:
+        await self._link(sharded).unsubscribe(channel)
+
+    def start(self) -> None:
+        for link in (self._classic, self._sharded):
+            if link is not None:
+                link.task = asyncio.create_task(link.listen(), name="bus")
+
+    async def stop(self) -> None:
+        for link in (self._classic, self._sharded):
+            if link is not None:
+                await link.stop()
+
+    def resubscribed(self) -> None:
+        if self.on_reconnect is not None:
+            self.on_reconnect()
+
+
+class _Link:
+    """One pub/sub connection, its subscriptions and its listen loop."""
+
+    def __init__(self, bus: Bus, opener: Opener, *, moves: bool, sharded: bool) -> None:
+        self._bus = bus
+        self._opener = opener
+        self._moves = moves  # on Cluster: after an error, open a connection anew
+        self._sharded = sharded
         self._turn = 0
-        source = pubsub_client(redis, 0) if isinstance(redis, RedisCluster) else redis
-        self._pubsub: Any = source.pubsub(ignore_subscribe_messages=True)
+        self._pubsub: Any = None
+        self._opened = asyncio.Event()
         self._handlers: dict[str, Handler] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._ready = asyncio.Event()
         self._watched: Any = None
         self._reconnected = False
-        self.on_reconnect: Callable[[], None] | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def _open(self, channel: str) -> Any:
+        # Sharded: subscribe confirmations are kept, to see Redis end a subscription when the
+        # slot leaves the node (``sunsubscribe`` on a manual failover or a slot migration).
+        pubsub = (await self._opener(self._turn, channel)).pubsub(
+            ignore_subscribe_messages=not self._sharded
+        )
+        self._pubsub, self._watched = pubsub, None
+        self._opened.set()
+        return pubsub
+
+    async def _send_subscribe(self, *channels: str) -> None:
+        if self._sharded:
+            await self._pubsub.ssubscribe(*channels)
+        else:
+            await self._pubsub.subscribe(*channels)
+        self._watch_connection()
 
     async def subscribe(self, channel: str, handler: Handler) -> None:
         self._handlers[channel] = handler
-        await self._pubsub.subscribe(channel)
-        self._watch_connection()
+        if self._pubsub is None:
+            await self._open(channel)
+        await self._send_subscribe(channel)
 
     async def unsubscribe(self, channel: str) -> None:
         self._handlers.pop(channel, None)
         try:
-            await self._pubsub.unsubscribe(channel)
+            if self._sharded:
+                await self._pubsub.sunsubscribe(channel)
+            else:
+                await self._pubsub.unsubscribe(channel)
         except RedisError as exc:
             log.warning("unsubscribe %s failed: %s", channel, exc)
 
@@ -78,22 +155,21 @@ class Bus:
     def _connected(self, _connection: object) -> None:
         self._reconnected = True
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._listen(), name="bus")
-
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        if self.task is not None:
+            self.task.cancel()
             try:
-                await self._task
+                await self.task
             except asyncio.CancelledError:
                 pass
-        try:
-            await self._pubsub.aclose()
-        except RedisError:
-            pass
+        if self._pubsub is not None:
+            try:
+                await self._pubsub.aclose()
+            except RedisError:
+                pass
 
-    async def _listen(self) -> None:
+    async def listen(self) -> None:
+        await self._opened.wait()
         delay = 0.1
         down = False
         while True:
@@ -107,14 +183,16 @@ class Bus:
                     # a move to another cluster node failed before its SUBSCRIBE
                     raise RedisConnectionError("pub/sub not subscribed")
                 message = await self._pubsub.get_message(timeout=1.0)
+                if message is not None and self._dropped(message):
+                    raise RedisConnectionError("the node ended a sharded subscription")
                 delay = 0.1
             except (RedisError, OSError) as exc:
                 if not down:
                     log.warning("pub/sub connection lost (%s); reconnecting", exc)
                     down = True
                 await asyncio.sleep(delay)
-                if self._cluster is not None:
-                    await self._next_node(self._cluster)
+                if self._moves:
+                    await self._next_node()
                 delay = min(delay * 2, RETRY_MAX_S)
                 continue
             if message is None:
@@ -124,31 +202,40 @@ class Bus:
                     if down:
                         log.info("pub/sub connection back; re-checking parked waiters")
                         down = False
-                    if self.on_reconnect is not None:
-                        self.on_reconnect()
+                    self._bus.resubscribed()
                 continue
             await self._dispatch(message)
 
-    async def _next_node(self, cluster: RedisCluster) -> None:
-        """A dead node never comes back under the same role: subscribe on the next one.
-        The re-sent SUBSCRIBEs are then probed like any reconnect, and waiters re-check."""
+    def _dropped(self, message: dict[str, Any]) -> bool:
+        """Redis ended a sharded subscription we still want: its slot left the node."""
+        channel = message.get("channel")
+        return (
+            message.get("type") == "sunsubscribe"
+            and channel is not None
+            and channel.decode() in self._handlers
+        )
+
+    async def _next_node(self) -> None:
+        """A dead node never comes back under the same role: subscribe on the next one (on
+        the slot's new primary, for sharded channels). The re-sent SUBSCRIBEs are then probed
+        like any reconnect, and waiters re-check."""
         self._turn += 1
-        old, self._watched = self._pubsub, None
-        self._pubsub = pubsub_client(cluster, self._turn).pubsub(ignore_subscribe_messages=True)
-        try:
-            await old.aclose()
-        except (RedisError, OSError):
-            pass
+        old = self._pubsub
         try:
             if self._handlers:
-                await self._pubsub.subscribe(*self._handlers)
-                self._watch_connection()
+                await self._open(next(iter(self._handlers)))
+                await self._send_subscribe(*self._handlers)
             self._reconnected = True
         except (RedisError, OSError) as exc:
             log.warning("pub/sub on the next node failed too (%s)", exc)
+        if old is not None:  # if opening failed, the closed one makes the loop try again
+            try:
+                await old.aclose()
+            except (RedisError, OSError):
+                pass
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
-        if message.get("type") != "message":
+        if message.get("type") not in ("message", "smessage"):
             return
         channel = message["channel"].decode()
         handler = self._handlers.get(channel)

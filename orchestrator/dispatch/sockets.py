@@ -38,13 +38,13 @@ class SocketTable:
             if current is not None and not current.closed:
                 await current.send_str(message.decode())
 
-        await self._bus.subscribe(self._keys.command_channel(worker_id), deliver)
+        await self._bus.subscribe(self._keys.command_channel(worker_id), deliver, sharded=True)
 
     async def detach(self, worker_id: str, ws: web.WebSocketResponse) -> None:
         if self._sockets.get(worker_id) is not ws:
             return
         del self._sockets[worker_id]
-        await self._bus.unsubscribe(self._keys.command_channel(worker_id))
+        await self._bus.unsubscribe(self._keys.command_channel(worker_id), sharded=True)
 
     async def close_all(self) -> None:
         sockets = list(self._sockets.values())

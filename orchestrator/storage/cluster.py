@@ -133,6 +133,16 @@ class _Pipeline(ClusterPipeline):
         return self.execute_command("PUBLISH", channel, message, **kwargs)
 
 
+def publish_to_worker(pipe: Any, redis: Any, channel: str, message: Any) -> None:
+    """Queues a worker command: ``SPUBLISH`` on Cluster, where the channel's slot's primary
+    answers with its exact subscriber count (the bus subscribes there, ``dispatch/bus.py``);
+    a classic ``PUBLISH`` would count only the subscribers of the node it was sent to."""
+    if isinstance(redis, RedisCluster):
+        pipe.spublish(channel, message)
+    else:
+        pipe.publish(channel, message)
+
+
 class OrchestratorCluster(RedisCluster):
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         if "target_nodes" in kwargs:  # one named node (health): its answer, now
@@ -173,13 +183,7 @@ def cluster_client(url: str, max_connections: int) -> RedisCluster:
     )
 
 
-def pubsub_client(cluster: RedisCluster, turn: int) -> Redis:
-    """A plain connection to one node for classic pub/sub. Redis Cluster forwards a classic
-    ``PUBLISH`` to every node, replicas included, so any node will do; ``turn`` walks through
-    the known nodes, so that after a node dies the bus moves to another one."""
-    # before the client's first command (the bus is built at start-up) only the seeds are known
-    nodes = cluster.get_nodes() or list(cluster.nodes_manager.startup_nodes.values())
-    node = nodes[turn % len(nodes)]
+def _node_client(cluster: RedisCluster, node: ClusterNode) -> Redis:
     kwargs = cluster.get_connection_kwargs()
     return Redis(
         host=node.host,
@@ -188,6 +192,26 @@ def pubsub_client(cluster: RedisCluster, turn: int) -> Redis:
         password=kwargs.get("password"),
         socket_connect_timeout=1.0,
     )
+
+
+async def shard_client(cluster: RedisCluster, channel: str) -> Redis:
+    """A plain connection to the primary serving ``channel``'s slot, for sharded pub/sub
+    (``SSUBSCRIBE``). A keyed read first lets the client follow ``MOVED`` and wait out a
+    failover (``FAILOVER_S``), so after one the connection goes to the promoted replica."""
+    await cluster.exists(channel)
+    node = cluster.get_node_from_key(channel)
+    if node is None:
+        raise SlotNotCoveredError(f"no primary serves {channel!r}")
+    return _node_client(cluster, node)
+
+
+def pubsub_client(cluster: RedisCluster, turn: int) -> Redis:
+    """A plain connection to one node for classic pub/sub. Redis Cluster forwards a classic
+    ``PUBLISH`` to every node, replicas included, so any node will do; ``turn`` walks through
+    the known nodes, so that after a node dies the bus moves to another one."""
+    # before the client's first command (the bus is built at start-up) only the seeds are known
+    nodes = cluster.get_nodes() or list(cluster.nodes_manager.startup_nodes.values())
+    return _node_client(cluster, nodes[turn % len(nodes)])
 
 
 async def health(cluster: RedisCluster) -> tuple[bool, dict[str, Any]]:

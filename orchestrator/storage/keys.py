@@ -74,7 +74,9 @@ class Keys:
         return f"{self.prefix}:{{w}}:cancels:{worker_id}"
 
     def command_channel(self, worker_id: str) -> str:
-        return f"{self.prefix}:cmd:{worker_id}"
+        """Every worker's command channel is in the ``{w}`` slot: on Cluster the bus holds one
+        sharded subscription connection, to that slot's primary (``dispatch/bus.py``)."""
+        return f"{self.prefix}:{{w}}:cmd:{worker_id}"
 
     def stats_finished(self, bucket: int) -> str:
         """Jobs finished in the stats bucket starting at epoch second ``bucket``."""

@@ -18,7 +18,7 @@ from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job, Task
 from orchestrator.engine.requires import split
 from orchestrator.storage import codec
-from orchestrator.storage.cluster import HINT_GRACE_S
+from orchestrator.storage.cluster import HINT_GRACE_S, publish_to_worker
 from orchestrator.storage.commit_extra import CommitExtra
 from orchestrator.storage.keys import Keys
 from orchestrator.storage.queues import Queues, ready_score
@@ -261,11 +261,11 @@ class RedisStore(WorkerRegistry, Queues):
                 named = {"job_id": job_id, "task_id": task_id, "attempt": attempt}
                 msg = orjson.dumps({"type": "cancel_task", **named})
                 flags = self.keys.worker_cancels(worker_id)
-                pipe.publish(self.keys.command_channel(worker_id), msg)
+                publish_to_worker(pipe, self.redis, self.keys.command_channel(worker_id), msg)
                 pipe.sadd(flags, msg)
                 pipe.expire(flags, ttl_s)
             results = await pipe.execute()
-        return sum(1 for subscribers in results[::3] if subscribers)  # PUBLISH's answers
+        return sum(1 for subscribers in results[::3] if subscribers)  # (S)PUBLISH's answers
 
     async def client_jobs(self, client: str, start: int, count: int) -> list[str]:
         ids = await self.redis.zrevrange(self.keys.client_jobs(client), start, start + count - 1)

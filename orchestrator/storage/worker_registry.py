@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from orchestrator.storage.cluster import publish_to_worker
 from orchestrator.storage.field_batch import FieldBatch
 from orchestrator.storage.keys import Keys
 
@@ -73,7 +74,7 @@ class WorkerRegistry:
             return False
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.sadd(k.workers_draining, worker_id)
-            pipe.publish(k.command_channel(worker_id), DRAIN_COMMAND)
+            publish_to_worker(pipe, self.redis, k.command_channel(worker_id), DRAIN_COMMAND)
             pipe.publish(k.drain_channel, worker_id)
             await pipe.execute()
         return True

@@ -7,6 +7,7 @@ import asyncio
 
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.storage.worker_registry import DRAIN_COMMAND
+from tests.storage.commands import command_subscription
 
 
 async def test_a_drain_marks_a_live_worker_until_it_deregisters(store: RedisStore) -> None:
@@ -49,18 +50,21 @@ async def test_a_drain_is_published_to_the_worker_and_to_every_process(
     store: RedisStore,
 ) -> None:
     await store.register_worker("w1", {})
+    commands = await command_subscription(store, "w1")
     pubsub = store.redis.pubsub()
-    await pubsub.subscribe(store.keys.command_channel("w1"), store.keys.drain_channel)
+    await pubsub.subscribe(store.keys.drain_channel)
     try:
         assert await store.drain_worker("w1", 60.0)
         got: dict[bytes, bytes] = {}
         async with asyncio.timeout(5):
             while len(got) < 2:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
-                if message is not None:
-                    got[message["channel"]] = message["data"]
+                for source in (commands, pubsub):
+                    message = await source.get_message(ignore_subscribe_messages=True, timeout=0.2)
+                    if message is not None:
+                        got[message["channel"]] = message["data"]
     finally:
         await pubsub.aclose()
+        await commands.aclose()
     assert got == {
         store.keys.command_channel("w1").encode(): DRAIN_COMMAND,
         store.keys.drain_channel.encode(): b"w1",

@@ -16,6 +16,7 @@ from orchestrator.storage import redis_store
 from orchestrator.storage.redis_store import RedisStore
 from tests.builders import dispatch, waiting_job
 from tests.helpers import wait_for
+from tests.storage.commands import command_subscription
 
 TYPE = "echo"
 
@@ -406,12 +407,8 @@ async def test_a_cancel_without_a_listener_waits_for_the_heartbeat(store: RedisS
 
 
 async def test_a_cancel_reaches_a_subscribed_worker(store: RedisStore) -> None:
-    pubsub = store.redis.pubsub()
+    pubsub = await command_subscription(store, "w1")
     try:
-        await pubsub.subscribe(store.keys.command_channel("w1"))
-        confirmed = await pubsub.get_message(timeout=2.0)
-        assert confirmed is not None and confirmed["type"] == "subscribe"
-
         cancels = [("w1", "j1", "j1.1", 1), ("w2", "j2", "j2.1", 3)]
         reached = await store.send_cancels(cancels, ttl_s=60)
 
