@@ -7,6 +7,7 @@ import functools
 
 import orjson
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from orchestrator import sse
 from orchestrator.api.middleware import CLIENT
@@ -17,6 +18,9 @@ from orchestrator.errors import BadRequest
 routes = web.RouteTableDef()
 
 KEEPALIVE_S = 15.0
+OUTAGE_RETRY_S = 0.5
+"""While storage is unreachable an open stream re-reads its job this often (or sooner, when
+the bus is back and wakes every waiter): a stream outlives a Redis restart, as waits do."""
 
 
 @routes.get("/api/v1/jobs/{job_id}/history")
@@ -58,16 +62,32 @@ async def _stream(
     while True:
         changed = waiters.register(job_id)
         try:
-            job = await runner.get(job_id, request[CLIENT])
+            try:
+                job = await runner.get(job_id, request[CLIENT])
+            except RedisError:
+                # The 200 is sent already: an error answer is impossible, and ending the
+                # stream would leave the client to notice and reconnect. Keep it open.
+                if waiters.closed:
+                    break
+                await _pause(changed, OUTAGE_RETRY_S)
+                await response.write(b": storage unreachable, retrying\n\n")
+                continue
             for event in job.history[sent:]:
                 body = orjson.dumps(event_view(event))
                 await response.write(sse.frame(body, event=event["type"], event_id=event["id"]))
                 sent = event["id"]
             if job.terminal or waiters.closed:
                 break
-            try:
-                await asyncio.wait_for(asyncio.shield(changed), KEEPALIVE_S)
-            except TimeoutError:
+            if not await _pause(changed, KEEPALIVE_S):
                 await response.write(b": keep-alive\n\n")
         finally:
             waiters.forget(job_id, changed)
+
+
+async def _pause(changed: asyncio.Future[None], seconds: float) -> bool:
+    """Waits for the job's next change, up to ``seconds``; whether it came."""
+    try:
+        await asyncio.wait_for(asyncio.shield(changed), seconds)
+    except TimeoutError:
+        return False
+    return True
