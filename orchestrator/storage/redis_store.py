@@ -142,7 +142,7 @@ class RedisStore(WorkerRegistry, Queues):
             if isinstance(result, Exception):
                 raise result
         self._known_types |= new_types
-        if written and self.cluster and effects.enqueue:
+        if written and self.cluster and (effects.enqueue or self._soon(effects)):
             await self._ready_after_write(effects, origin)
         for task_type, route in new_routes:
             self.routes.setdefault(task_type, set()).add(route)
@@ -173,7 +173,16 @@ class RedisStore(WorkerRegistry, Queues):
                 pipe.zadd(k.ready(task_type), {ref: ready_score(priority, now)})
                 pipe.zrem(k.delayed(task_type), ref)
                 pipe.publish(k.wake_channel, f"{task_type}|{origin}")
+            # Timers due at once (a child ended: resume its parent) likewise: a sweep taking
+            # one before the job write would find nothing to do and drop it.
+            for member, at in self._soon(effects):
+                pipe.zadd(k.timers, {member: int(at * _MS)})
             await pipe.execute()
+
+    def _soon(self, effects: Effects) -> list[tuple[str, float]]:
+        """The timers of ``effects`` due before a Cluster commit's write has surely landed."""
+        horizon = time.time() + HINT_GRACE_S / 2
+        return [(member, at) for member, at in effects.timers if at < horizon]
 
     def _queue_hints(self, pipe: Any, effects: Effects, new_types: set[str]) -> int:
         """Queue entries, timers and webhook entries go first; returns how many commands."""
@@ -186,6 +195,8 @@ class RedisStore(WorkerRegistry, Queues):
         for task_type, ref, at in effects.delay:
             pipe.zadd(k.delayed(task_type), {ref: int(at * _MS)})
         for member, at in effects.timers:
+            if self.cluster and at < now + HINT_GRACE_S / 2:  # until the write has won:
+                at = now + HINT_GRACE_S  # _ready_after_write sets its time back
             pipe.zadd(k.timers, {member: int(at * _MS)})
         for member, at in effects.webhooks:
             pipe.zadd(k.webhook_outbox, {member: int(at * _MS)})

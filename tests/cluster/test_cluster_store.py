@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from redis.asyncio.cluster import ClusterNode
 
+from orchestrator.engine.effects import Effects
+from orchestrator.engine.model import Job
 from orchestrator.storage import cluster
 from orchestrator.storage.cluster import cluster_client, seeds
 from orchestrator.storage.redis_store import RedisStore
@@ -86,19 +88,22 @@ async def test_health_lists_every_primary_and_every_slot_served(
     assert {p["slots_ok"] for p in detail["primaries"]} == {cluster.SLOTS}
 
 
-async def test_a_task_is_claimable_only_once_its_job_is_written(
-    store: RedisStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The job and its queue are on different nodes, and a pipeline's commands to different
-    nodes run in no set order (a failover holds one node's part for seconds). A claim that met
-    the ready entry before the job existed would drop it as stale: the task would never run."""
-    queue_node = store.redis.get_node_from_key(store.keys.ready("echo"))
-    job_id = next(
+def job_elsewhere(store: RedisStore, key: str) -> str:
+    """A job id whose hash slot is on another node than ``key``'s."""
+    node = store.redis.get_node_from_key(key)
+    return next(
         f"held-{n}"
         for n in range(100)
-        if store.redis.get_node_from_key(store.keys.job(f"held-{n}")) is not queue_node
+        if store.redis.get_node_from_key(store.keys.job(f"held-{n}")) is not node
     )
-    job_node = store.redis.get_node_from_key(store.keys.job(job_id))
+
+
+async def commit_held(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch, job: Job, effects: Effects
+) -> tuple[asyncio.Task[bool], asyncio.Event]:
+    """Starts the commit of ``job`` with its job node's part held back (as a failover can hold
+    it for seconds) until the returned event is set; returns once the other parts are sent."""
+    job_node = store.redis.get_node_from_key(store.keys.job(job.id))
     gate, held, send = asyncio.Event(), asyncio.Event(), ClusterNode.execute_pipeline
 
     async def held_pipeline(node: ClusterNode, commands: Any) -> Any:
@@ -108,9 +113,20 @@ async def test_a_task_is_claimable_only_once_its_job_is_written(
         return await send(node, commands)
 
     monkeypatch.setattr(ClusterNode, "execute_pipeline", held_pipeline)
+    commit = asyncio.create_task(store.commit(job, effects))
+    await asyncio.wait_for(held.wait(), 5)
+    return commit, gate
+
+
+async def test_a_task_is_claimable_only_once_its_job_is_written(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job and its queue are on different nodes, and a pipeline's commands to different
+    nodes run in no set order (a failover holds one node's part for seconds). A claim that met
+    the ready entry before the job existed would drop it as stale: the task would never run."""
+    job_id = job_elsewhere(store, store.keys.ready("echo"))
     job, effects = waiting_job(job_id, now=time.time(), action=dispatch("echo"))
-    commit = asyncio.create_task(store.commit(job.evolve(rev=1), effects))
-    await asyncio.wait_for(held.wait(), 5)  # the queue node's part has been sent
+    commit, gate = await commit_held(store, monkeypatch, job.evolve(rev=1), effects)
 
     assert await store.claim("echo", "w1", 5) is None  # nothing to lease yet
     gate.set()
@@ -118,6 +134,26 @@ async def test_a_task_is_claimable_only_once_its_job_is_written(
 
     assert await store.claim("echo", "w1", 5) is not None
     assert await store.redis.zcard(store.keys.delayed("echo")) == 0
+
+
+async def test_a_timer_due_at_once_comes_due_only_once_its_job_is_written(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same for a timer due at once (a child's end resuming its parent): a sweep taking
+    it before the job write would find nothing to do, drop it, and the parent would wait on."""
+    job_id = job_elsewhere(store, store.keys.timers)
+    now = time.time()
+    job, effects = waiting_job(job_id, now=now, action=dispatch("echo"))
+    soon, later = f"child|{job_id}|c1|0", f"result|{job_id}||0"
+    effects.timers += [(soon, now), (later, now + 3600)]
+    commit, gate = await commit_held(store, monkeypatch, job.evolve(rev=1), effects)
+
+    assert await store.take_due_timers(10, 5) == []  # not due while the job is unwritten
+    gate.set()
+    assert await commit is True
+
+    assert await store.take_due_timers(10, 5) == [soon]
+    assert await store.redis.zscore(store.keys.timers, later) == int((now + 3600) * 1000)
 
 
 async def test_a_connection_closed_under_a_pipeline_is_retried(
