@@ -28,8 +28,14 @@ ALLOWED = {
 
 
 def marks(cluster: Cluster) -> list[dict[str, Any]]:
+    """The marks the workers have written so far: complete lines only, as a worker may be in
+    the middle of writing one."""
     files = sorted(Path(cluster.marks).glob("*.jsonl")) if cluster.marks.exists() else []
-    return [orjson.loads(line) for f in files for line in f.read_bytes().splitlines()]
+    return [orjson.loads(line) for f in files for line in _complete_lines(f.read_bytes())]
+
+
+def _complete_lines(raw: bytes) -> list[bytes]:
+    return [line for line in raw.split(b"\n")[:-1] if line]
 
 
 async def create_many(api: Api, endpoint: str, items: list[dict[str, Any]]) -> list[str]:
