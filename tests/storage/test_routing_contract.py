@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import orjson
-
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job
 from orchestrator.storage.queues import Throttled
 from orchestrator.storage.redis_store import RedisStore
-from tests.builders import dispatch, waiting_job
+from tests.storage import stored as shared
+from tests.storage.stored import next_millisecond, payload_of
 
 TYPE = "render"
 GPU_EU = {"tags": ["gpu"], "region": "eu"}
@@ -19,34 +18,8 @@ ENCODED = "+gpu,region=eu"
 QUEUE = f"{TYPE}#{ENCODED}"
 
 
-async def stored(
-    store: RedisStore,
-    job_id: str,
-    requires: dict[str, Any] | None = None,
-    *,
-    priority: int = 0,
-    delay_at: float | None = None,
-) -> Job:
-    job, effects = waiting_job(
-        job_id, now=time.time(), action=dispatch(TYPE, priority=priority, requires=requires)
-    )
-    if delay_at is not None:
-        effects.delay = [(q, ref, delay_at) for q, ref, _ in effects.enqueue]
-        effects.enqueue = []
-    job = job.evolve(rev=1)
-    assert await store.commit(job, effects) is True
-    return job
-
-
-def payload_of(job: Job) -> bytes:
-    assert job.task is not None
-    return orjson.dumps(job.task.payload())
-
-
-def next_millisecond() -> None:
-    start = int(time.time() * 1000)
-    while int(time.time() * 1000) == start:
-        pass
+async def stored(store: RedisStore, job_id: str, *args: Any, **kwargs: Any) -> Job:
+    return await shared.stored(store, job_id, *args, task_type=TYPE, **kwargs)
 
 
 def routes_for(store: RedisStore, tags: set[str], **labels: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import types
+from typing import Any
 
 import orjson
 import pytest
@@ -16,34 +17,15 @@ from orchestrator.storage import redis_store
 from orchestrator.storage.redis_store import RedisStore
 from tests.builders import dispatch, waiting_job
 from tests.helpers import wait_for
+from tests.storage import stored as shared
 from tests.storage.commands import command_subscription
+from tests.storage.stored import next_millisecond, payload_of
 
 TYPE = "echo"
 
 
-async def stored(
-    store: RedisStore, job_id: str, *, priority: int = 0, delay_at: float | None = None
-) -> Job:
-    """Commit a new job waiting on a ``TYPE`` task; its ref goes to ready (or delayed)."""
-    job, effects = waiting_job(job_id, now=time.time(), action=dispatch(TYPE, priority=priority))
-    if delay_at is not None:
-        effects.delay = [(t, ref, delay_at) for t, ref, _ in effects.enqueue]
-        effects.enqueue = []
-    job = job.evolve(rev=1)
-    assert await store.commit(job, effects) is True
-    return job
-
-
-def payload_of(job: Job) -> bytes:
-    assert job.task is not None
-    return orjson.dumps(job.task.payload())
-
-
-def next_millisecond() -> None:
-    """Spin (at most 1 ms) until the clock shows a new millisecond: queue scores are in ms."""
-    start = int(time.time() * 1000)
-    while int(time.time() * 1000) == start:
-        pass
+async def stored(store: RedisStore, job_id: str, *args: Any, **kwargs: Any) -> Job:
+    return await shared.stored(store, job_id, *args, task_type=TYPE, **kwargs)
 
 
 async def members(store: RedisStore, key: str) -> list[str]:
