@@ -62,6 +62,7 @@ from orchestrator.loops.sweeper import Sweeper
 from orchestrator.loops.telemetry import telemetry
 from orchestrator.metrics import Metrics
 from orchestrator.runner import JobRunner
+from orchestrator.storage import stall_watch
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.storage.stats import JobStats
 from orchestrator.webhooks.sender import webhook_sender
@@ -202,6 +203,9 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     loops = app[LOOPS]
     loops.append(asyncio.create_task(run_paced("sweeper", sweeper.pacer, sweeper.sweep)))
     loops.append(asyncio.create_task(run_every("recheck", RECHECK_S, sweeper.recheck_waiters)))
+    watching = stall_watch.start(store.redis)
+    if watching is not None:
+        loops.append(watching)
     if store.embedded:
         log.warning(
             "running on the EMBEDDED in-process store: nothing is durable, every job is lost "

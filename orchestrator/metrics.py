@@ -306,6 +306,7 @@ class Metrics:
         self.cluster = ClusterGauges(store, stats, worker_ttl_s)
         r.register(self.cluster)
         self.refreshers: list[Callable[[], Awaitable[None]]] = []
+        self._http_series: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
         """More collectors' reads before a scrape (e.g. ``human/metrics.py``)."""
 
     def observe(self, before: Job, after: Job, effects: Effects) -> None:
@@ -333,8 +334,14 @@ class Metrics:
         self.webhooks.labels("success" if ok else "failure").inc()
 
     def http_request(self, group: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(group, str(status)).inc()
-        self.http_duration.labels(group).observe(seconds)
+        # Every request lands here: the labelled children are kept rather than looked up under
+        # prometheus-client's lock each time. Groups and statuses are few, so this stays small.
+        series = self._http_series.get((group, status))
+        if series is None:
+            series = self.http_requests.labels(group, str(status)), self.http_duration.labels(group)
+            self._http_series[(group, status)] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def event_loop_lag(self, seconds: float) -> None:
         self.loop_lag.observe(seconds)

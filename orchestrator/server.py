@@ -23,6 +23,7 @@ from orchestrator.appkeys import SETTINGS
 from orchestrator.blueprint.registry import BlueprintRegistry, load_blueprints
 from orchestrator.config import Settings
 from orchestrator.errors import StartupError
+from orchestrator.storage import stall_watch
 from orchestrator.storage.cluster import cluster_client, is_cluster_url, seeds
 from orchestrator.storage.embedded import embedded_store
 from orchestrator.storage.redis_store import RedisStore
@@ -54,6 +55,11 @@ def build_store(settings: Settings) -> RedisStore:
         # Parked long-polls hold no connection; commands wait here for one, in order.
         max_connections=pool_size(settings),
         timeout=10,
+        # No per-command timeout (it costs a tenth of the CPU per job): storage/stall_watch.py
+        # notices a Redis gone silent and closes these connections instead. Connecting (and
+        # the greeting that follows) keeps a limit: a stalled Redis still accepts TCP.
+        socket_timeout=None,
+        socket_connect_timeout=stall_watch.STALL_S,
         # After Redis restarts, every pooled connection is dead: retry once more on a fresh
         # one instead of failing the request. Safe to repeat: a job write is a compare-and-
         # set, and a claim repeated after a lost reply leaves an entry the sweeper restores.
