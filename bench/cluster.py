@@ -1,11 +1,14 @@
-"""Single Redis vs. Redis Cluster, same machine, same run: jobs/s and Redis commands per job.
+"""Scaling out, same machine, same run: jobs/s and Redis commands per job.
 
     python3 bench/cluster.py                  # 3000 one-task jobs on each setup
     python3 bench/cluster.py --jobs 1000 --workers 4 --in-flight 64
+    python3 bench/cluster.py --no-cluster     # only 1 and 2 processes on one Redis
 
 1. one orchestrator process on one ``redis-server``;
-2. two orchestrator processes on a 3-primary, 3-replica cluster (six ``redis-server``
-   processes, ``tests/cluster/live.py``), the client and the workers spread over both.
+2. two orchestrator processes on that one ``redis-server``, the client and the workers
+   spread over both;
+3. two orchestrator processes on a 3-primary, 3-replica cluster (six ``redis-server``
+   processes, ``tests/cluster/live.py``), spread likewise.
 
 Commands per job: the ``INFO commandstats`` delta summed over the primaries (commands inside
 scripts included, the client's waiting status reads too), divided by the jobs. Prints figures;
@@ -112,9 +115,10 @@ async def measure(
 
 
 async def run(
-    args: argparse.Namespace, redis_url: str, nodes: list[int], orchs: int, tmp: Path
+    args: argparse.Namespace, redis: RedisProcess | LiveCluster, orchs: int, tmp: Path
 ) -> tuple[float, float]:
-    urls, procs = await start(args, redis_url, orchs, tmp)
+    nodes = redis.primaries() if isinstance(redis, LiveCluster) else [redis.port]
+    urls, procs = await start(args, redis.url, orchs, tmp)
     try:
         return await measure(args, urls, nodes)
     finally:
@@ -128,18 +132,24 @@ async def run(
 
 
 async def main(args: argparse.Namespace) -> None:
+    rows: list[tuple[str, tuple[float, float]]] = []
     with tempfile.TemporaryDirectory(prefix="orch-bench-cluster-") as tmp:
         single = RedisProcess().start()
-        live = LiveCluster(Path(tmp)).start()
         try:
-            one = await run(args, single.url, [single.port], 1, Path(tmp))
-            two = await run(args, live.url, live.primaries(), 2, Path(tmp))
+            rows.append(("1 orchestrator, single Redis", await run(args, single, 1, Path(tmp))))
+            rows.append(("2 orchestrators, single Redis", await run(args, single, 2, Path(tmp))))
         finally:
-            live.stop()
             single.stop()
+        if args.cluster:
+            live = LiveCluster(Path(tmp)).start()
+            try:
+                two = await run(args, live, 2, Path(tmp))
+            finally:
+                live.stop()
+            rows.append(("2 orchestrators, 3-primary cluster", two))
     print(f"{args.jobs} one-task jobs, {args.in_flight} in flight, {args.workers} workers")
-    print(f"  1 orchestrator, single Redis      {one[0]:7.0f} jobs/s  {one[1]:6.1f} commands/job")
-    print(f"  2 orchestrators, 3-primary cluster {two[0]:6.0f} jobs/s  {two[1]:6.1f} commands/job")
+    for name, (jobs_s, commands) in rows:
+        print(f"  {name:<36} {jobs_s:6.0f} jobs/s  {commands:6.1f} commands/job")
 
 
 if __name__ == "__main__":
@@ -148,4 +158,7 @@ if __name__ == "__main__":
     parser.add_argument("--in-flight", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--capacity", type=int, default=16)
+    parser.add_argument(
+        "--no-cluster", dest="cluster", action="store_false", help="skip the Redis Cluster run"
+    )
     asyncio.run(main(parser.parse_args()))
