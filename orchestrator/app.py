@@ -31,10 +31,7 @@ from orchestrator.api import (
     workers,
     ws,
 )
-from orchestrator.api.bodysize import body_size
-from orchestrator.api.middleware import auth, errors
-from orchestrator.api.observe import http_metrics
-from orchestrator.api.ratelimit import rate_limit
+from orchestrator.api.middleware import auth, body_size, errors, http_metrics, rate_limit
 from orchestrator.appkeys import (
     BUS,
     CLAIMS,

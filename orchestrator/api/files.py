@@ -18,8 +18,7 @@ from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from orchestrator.api import schemas
-from orchestrator.api.bodysize import streams_body
-from orchestrator.api.middleware import CLIENT, require_worker
+from orchestrator.api.middleware import CLIENT, require_worker, streams_body
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import RUNNER, SETTINGS, STORE
 from orchestrator.engine.model import TaskStatus

@@ -19,10 +19,9 @@ from typing import Any
 from aiohttp import web
 
 from orchestrator.api import human_bodies, route_forms
-from orchestrator.api.bodysize import streams_body
 from orchestrator.api.job_wait import wait_ended
 from orchestrator.api.jobs import _idempotent_job_id, create_job
-from orchestrator.api.middleware import CLIENT, ERROR_SHAPES, Handler, read_json
+from orchestrator.api.middleware import CLIENT, ERROR_SHAPES, Handler, read_json, streams_body
 from orchestrator.api.render import job_view, json_response
 from orchestrator.appkeys import REGISTRY, RUNNER, STORE
 from orchestrator.blueprint import templates

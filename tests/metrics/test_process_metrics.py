@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from orchestrator.api.observe import route_group
+from orchestrator.api.middleware import route_group
 from orchestrator.appkeys import METRICS
 from orchestrator.loops.telemetry import measure_lag
 from tests.api.conftest import Api, client_headers, worker_headers

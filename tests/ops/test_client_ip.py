@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
-from orchestrator.api.ratelimit import RateLimiter
+from orchestrator.api.middleware.rate_limit import RateLimiter
 from orchestrator.storage.embedded import embedded_store
 from tests.api.conftest import make_settings
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from orchestrator.api.ratelimit import RateLimiter
+from orchestrator.api.middleware.rate_limit import RateLimiter
 from orchestrator.config import Settings
 from orchestrator.storage.redis_store import RedisStore
 from tests.conftest import delete_prefix

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.api.openapi_declared import shape
+from orchestrator.api.openapi.declared import shape
 from orchestrator.api.route_forms import typed
 from orchestrator.blueprint.routes import StatusRule, status_name
 from orchestrator.engine.model import Job, JobStatus

@@ -15,18 +15,18 @@ from typing import Any
 
 from aiohttp import web
 
-from orchestrator.api.openapi_answers import ANSWERS
-from orchestrator.api.openapi_blueprints import SCHEMAS as BLUEPRINT_SCHEMAS
-from orchestrator.api.openapi_blueprints import blueprint_paths
-from orchestrator.api.openapi_declared import declared_paths
-from orchestrator.api.openapi_human import SCHEMAS as HUMAN_SCHEMAS
-from orchestrator.api.openapi_human import human_paths
-from orchestrator.api.openapi_operations import CLIENTS, PUBLIC, WORKERS
-from orchestrator.api.openapi_paths import client_paths, public_paths
-from orchestrator.api.openapi_schemas import REQUESTS, new_job, ref
-from orchestrator.api.openapi_tickets import SCHEMAS as TICKET_SCHEMAS
-from orchestrator.api.openapi_tickets import ticket_paths
-from orchestrator.api.openapi_worker_paths import worker_paths
+from orchestrator.api.openapi.answers import ANSWERS
+from orchestrator.api.openapi.blueprints import SCHEMAS as BLUEPRINT_SCHEMAS
+from orchestrator.api.openapi.blueprints import blueprint_paths
+from orchestrator.api.openapi.declared import declared_paths
+from orchestrator.api.openapi.human import SCHEMAS as HUMAN_SCHEMAS
+from orchestrator.api.openapi.human import human_paths
+from orchestrator.api.openapi.operations import CLIENTS, PUBLIC, WORKERS
+from orchestrator.api.openapi.paths import client_paths, public_paths
+from orchestrator.api.openapi.schemas import REQUESTS, new_job, ref
+from orchestrator.api.openapi.tickets import SCHEMAS as TICKET_SCHEMAS
+from orchestrator.api.openapi.tickets import ticket_paths
+from orchestrator.api.openapi.worker_paths import worker_paths
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import REGISTRY, SETTINGS
 from orchestrator.blueprint.dsl import Blueprint

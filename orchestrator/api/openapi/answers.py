@@ -6,7 +6,7 @@ breaking change.
 
 from __future__ import annotations
 
-from orchestrator.api.openapi_schemas import ERROR, LABELS, UNROUTABLE, Schema, nullable, ref
+from orchestrator.api.openapi.schemas import ERROR, LABELS, UNROUTABLE, Schema, nullable, ref
 from orchestrator.engine.model import JobStatus, TaskStatus
 
 _TIME = {"type": "string", "format": "date-time"}

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from orchestrator.api.openapi_operations import CLIENTS, JSON, Operation, Paths, operation
-from orchestrator.api.openapi_schemas import ref
+from orchestrator.api.openapi.operations import CLIENTS, JSON, Operation, Paths, operation
+from orchestrator.api.openapi.schemas import ref
 from orchestrator.blueprint import templates
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.routes import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.api.openapi_operations import CLIENTS, Paths, json_body, operation, path_param
-from orchestrator.api.openapi_schemas import Schema, ref
+from orchestrator.api.openapi.operations import CLIENTS, Paths, json_body, operation, path_param
+from orchestrator.api.openapi.schemas import Schema, ref
 
 _STRING = {"type": "string"}
 _ROLE = {"anyOf": [{"type": "integer"}, {"type": "string"}]}

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.api.openapi_jobs import download_through, download_via, job_search_params
-from orchestrator.api.openapi_operations import (
+from orchestrator.api.openapi.jobs import download_through, download_via, job_search_params
+from orchestrator.api.openapi.operations import (
     CLIENTS,
     FILENAME,
     FILENAME_RULE,
@@ -30,8 +30,8 @@ from orchestrator.api.openapi_operations import (
     redirect,
     text_body,
 )
-from orchestrator.api.openapi_schemas import ref
-from orchestrator.api.openapi_worker_paths import DRAINING
+from orchestrator.api.openapi.schemas import ref
+from orchestrator.api.openapi.worker_paths import DRAINING
 from orchestrator.api.schemas import IDEMPOTENCY_KEY
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.config import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.api.openapi_operations import (
+from orchestrator.api.openapi.operations import (
     CLIENTS,
     JOB_ID,
     Paths,
@@ -15,7 +15,7 @@ from orchestrator.api.openapi_operations import (
     operation,
     query,
 )
-from orchestrator.api.openapi_schemas import Schema, nullable, ref
+from orchestrator.api.openapi.schemas import Schema, nullable, ref
 
 _TIME = {"type": "string", "format": "date-time"}
 _ACTOR = {"type": "string", "maxLength": 256, "description": "Who acted, as the client names them."}

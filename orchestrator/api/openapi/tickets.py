@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.api.openapi_operations import (
+from orchestrator.api.openapi.operations import (
     CLIENTS,
     JOB_ID,
     Paths,
@@ -10,7 +10,7 @@ from orchestrator.api.openapi_operations import (
     json_body,
     operation,
 )
-from orchestrator.api.openapi_schemas import Schema, ref
+from orchestrator.api.openapi.schemas import Schema, ref
 
 _STEP: Schema = {
     "type": "object",

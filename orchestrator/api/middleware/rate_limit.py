@@ -21,7 +21,8 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from redis.exceptions import RedisError
 
-from orchestrator.api.middleware import CLIENT, Handler
+from orchestrator.api.middleware.auth import CLIENT
+from orchestrator.api.middleware.handler import Handler
 from orchestrator.api.render import json_response
 from orchestrator.config import RateLimit, Settings
 from orchestrator.errors import RateLimited

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.api.openapi_operations import (
+from orchestrator.api.openapi.operations import (
     FILENAME,
     JOB_ID,
     WORKER_ID,
@@ -18,7 +18,7 @@ from orchestrator.api.openapi_operations import (
     query,
     redirect,
 )
-from orchestrator.api.openapi_schemas import ref
+from orchestrator.api.openapi.schemas import ref
 from orchestrator.api.schemas import anchored
 from orchestrator.config import Settings
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.api.files import FILENAME_PATTERN, MAX_FILENAME_BYTES
-from orchestrator.api.openapi_schemas import ref
+from orchestrator.api.openapi.schemas import ref
 from orchestrator.config import Settings
 
 Operation = dict[str, Any]

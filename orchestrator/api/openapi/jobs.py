@@ -7,7 +7,7 @@ from typing import Any
 
 from orchestrator.api.files import DOWNLOAD_VIA
 from orchestrator.api.job_list import EPOCH_SECONDS, MAX_ID_SEARCH
-from orchestrator.api.openapi_operations import query
+from orchestrator.api.openapi.operations import query
 
 
 def _moment() -> dict[str, Any]:

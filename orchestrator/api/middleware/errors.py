@@ -1,0 +1,100 @@
+"""The outermost of our own middlewares: every error becomes the JSON envelope with its code
+(a route a blueprint declared renders its own shape), and every request gets an id that its
+log lines carry and its answer echoes."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import re
+from collections.abc import Callable
+
+from aiohttp import hdrs, web
+from redis.exceptions import RedisError
+
+from orchestrator.api.middleware.handler import Handler
+from orchestrator.api.render import json_response
+from orchestrator.appkeys import REGISTRY
+from orchestrator.errors import OrchestratorError, Unavailable
+from orchestrator.logs import REQUEST_ID
+
+log = logging.getLogger("orchestrator.api")
+
+ERROR_SHAPES: dict[object, Callable[[web.Request, OrchestratorError], web.Response]] = {}
+"""Route handler → how it renders an error (``routes_declared.py``); others use the envelope.
+One entry per declared route of each app made: a handful, even in a test run."""
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
+# Our own request ids: a random prefix per process and a counter, unique across processes
+# without a uuid4 (a getrandom system call) per request.
+_ID_PREFIX = os.urandom(4).hex()
+_ID_COUNTER = itertools.count(1)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    given = request.headers.get("X-Request-Id", "")
+    # A caller's id is kept only when short and plain: it is echoed and goes in every log line.
+    request_id = given if _REQUEST_ID.fullmatch(given) else f"{_ID_PREFIX}{next(_ID_COUNTER):08x}"
+    REQUEST_ID.set(request_id)  # every record logged while serving this request carries it
+    try:
+        response = await handler(request)
+    except OrchestratorError as exc:
+        shape = ERROR_SHAPES.get(request.match_info.handler)
+        if shape is not None:  # a route a blueprint declared answers in its own shape
+            response = shape(request, exc)
+        else:
+            response = json_response(exc.to_body(), status=exc.status)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        allowed = await _allowed(request) if isinstance(exc, web.HTTPMethodNotAllowed) else None
+        status = 404 if allowed == set() else exc.status
+        code = _HTTP_CODES.get(status, f"HTTP_{status}")
+        message = exc.reason if status != 404 else f"no route {request.method} {request.path}"
+        details = {"allowed": sorted(allowed)} if allowed else {}
+        body = {"error": {"code": code, "message": message, "details": details}}
+        response = json_response(body, status=status)
+        if allowed:
+            # RFC 9110 15.5.6: a 405 says which methods the resource does support
+            response.headers[hdrs.ALLOW] = ", ".join(sorted(allowed))
+    except RedisError as exc:
+        log.error("storage error on %s %s [%s]: %s", request.method, request.path, request_id, exc)
+        err = Unavailable("storage is not answering; try again", code="STORAGE_UNAVAILABLE")
+        response = json_response(err.to_body(), status=503)
+    except Exception:
+        log.exception("unhandled error on %s %s [%s]", request.method, request.path, request_id)
+        body = {
+            "error": {
+                "code": "INTERNAL_ERROR",
+                "message": "internal error; the log has the details",
+                "details": {"request_id": request_id},
+            }
+        }
+        response = json_response(body, status=500)
+    if not response.prepared:
+        response.headers["X-Request-Id"] = request_id
+    return response
+
+
+CREATE_ROUTE = "/api/{version}/{endpoint}"
+
+
+async def _allowed(request: web.Request) -> set[str]:
+    """The methods the requested path answers. ``POST /api/{version}/{endpoint}`` matches
+    every /api path, but only counts where a blueprint answers: elsewhere it would be a 404."""
+    parts = request.path.split("/", 3)
+    creates = (
+        len(parts) == 4
+        and parts[1] == "api"
+        and request.app[REGISTRY].for_route(parts[2], parts[3]) is not None
+    )
+    methods: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource.canonical == CREATE_ROUTE and not creates:
+            continue
+        _, allowed = await resource.resolve(request)
+        methods |= allowed
+    return methods
