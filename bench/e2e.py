@@ -44,6 +44,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu import CpuSplit, cpu_seconds  # noqa: E402
 from bench.idle import add_options, rss_mib, run_idle  # noqa: E402
 from tests.helpers import RedisProcess, child_env, free_port  # noqa: E402
 
@@ -60,11 +61,6 @@ def ts(value: str) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def command_count(r: aioredis.Redis) -> int:
     stats = await r.info("commandstats")
     return sum(int(v["calls"]) for v in stats.values())
@@ -79,6 +75,8 @@ class Bench:
     def __init__(self, args: argparse.Namespace, redis_url: str, tmp: Path) -> None:
         self.args = args
         self.redis_url = redis_url
+        self.redis_pid: int | None = None
+        """The benchmark's own redis-server, whose CPU it reports."""
         self.tmp = tmp
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -221,6 +219,17 @@ class Bench:
             except subprocess.TimeoutExpired:
                 proc.kill()
 
+    def cpu_split(self, orch_pid: int) -> CpuSplit:
+        workers = [p.pid for p in self.procs if p.pid != orch_pid]
+        return CpuSplit(
+            {
+                "orchestrator": [orch_pid],
+                f"{len(workers)} workers": workers,
+                "Redis": [self.redis_pid] if self.redis_pid else [],
+                "client": [os.getpid()],
+            }
+        )
+
     async def run_job(self, s: aiohttp.ClientSession, n: int, polls: list[int]) -> str:
         async with s.post(f"{self.base}/api/v1/one_task", json={"initial_data": {"n": n}}) as r:
             job_id = str((await r.json())["job_id"])
@@ -260,10 +269,13 @@ class Bench:
                     if len(done) % max(1, n // 10) == 0:
                         rss.append(rss_mib(orch_pid))
 
+            split = self.cpu_split(orch_pid)
+            split.start()
             cmd0, cpu0, t0 = await command_count(r), cpu_seconds(orch_pid), time.perf_counter()
             await asyncio.gather(*(client() for _ in range(conc)))
             wall = time.perf_counter() - t0
             cmd1, cpu1 = await command_count(r), cpu_seconds(orch_pid)
+            by_process = split.line(n)
             lat = await self.latencies(s, done)
         total = cmd1 - cmd0 - 1  # the INFO call itself
         client_reads = 2 * polls[0]  # each waiting status GET reads the job twice
@@ -277,6 +289,7 @@ class Bench:
             f"  orchestrator CPU per job {1e6 * (cpu1 - cpu0) / n:8.0f} µs "
             f"(incl. serving {polls[0] / n:.1f} waiting status GETs per job)"
         )
+        print(f"  CPU per job by process   {by_process}")
         print(
             f"  Redis commands per job   {(total - client_reads) / n:8.2f} "
             f"(engine; {total / n:.2f} with the client's status reads)"
@@ -321,10 +334,13 @@ class Bench:
                         rss.append(rss_mib(orch_pid))
 
             self.lags.clear()
+            split = self.cpu_split(orch_pid)
+            split.start()
             cmd0, cpu0, t0 = await command_count(r), cpu_seconds(orch_pid), time.perf_counter()
             await asyncio.gather(*(client() for _ in range(conc)))
             wall = time.perf_counter() - t0
             cmd1, cpu1 = await command_count(r), cpu_seconds(orch_pid)
+            by_process = split.line(n)
         print(f"webhook throughput: {n} jobs, {conc} in flight, {self.args.workers} workers")
         print(f"  jobs/s, done by webhook  {n / wall:8.0f}")
         print(
@@ -333,6 +349,7 @@ class Bench:
         )
         print(f"  of which end → webhook   {self.lag()}")
         print(f"  orchestrator CPU per job {1e6 * (cpu1 - cpu0) / n:8.0f} µs")
+        print(f"  CPU per job by process   {by_process}")
         print(f"  Redis commands per job   {(cmd1 - cmd0 - 1) / n:8.2f}")
         print(f"  orchestrator RSS MiB     {self.rss_line(rss)}")
 
@@ -431,6 +448,10 @@ def route(requires: str) -> None:
     os.environ["WORKER_LABELS"] = ",".join(f"{k}={v}" for k, v in wanted.items() if k != "tags")
 
 
+def _pid(server: RedisProcess | None) -> int | None:
+    return server.proc.pid if server is not None and server.proc is not None else None
+
+
 async def main(args: argparse.Namespace) -> None:
     server = None
     url = args.redis_url
@@ -441,6 +462,7 @@ async def main(args: argparse.Namespace) -> None:
         if args.logs:
             os.makedirs(args.logs, exist_ok=True)
         bench = Bench(args, url, Path(args.logs or tmp))
+        bench.redis_pid = _pid(server)
         r = aioredis.Redis.from_url(url)
         try:
             orch = await bench.start()
