@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ import redis.asyncio as aioredis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu import CpuSplit  # noqa: E402
 from bench.e2e import CLIENT, CONFIG, WORKER, command_count  # noqa: E402
 from tests.cluster.live import LiveCluster  # noqa: E402
 from tests.helpers import RedisProcess, child_env, free_port  # noqa: E402
@@ -78,9 +80,10 @@ async def start(
 
 
 async def measure(
-    args: argparse.Namespace, urls: list[str], nodes: list[int]
-) -> tuple[float, float]:
-    """(jobs/s, Redis commands per job), the client's jobs spread over ``urls``."""
+    args: argparse.Namespace, urls: list[str], nodes: list[int], split: CpuSplit
+) -> tuple[float, float, str]:
+    """(jobs/s, Redis commands per job, CPU per job by process), the client's jobs spread
+    over ``urls``."""
     conn = aiohttp.TCPConnector(limit=args.in_flight + 10)
     headers = {"X-Client-Token": CLIENT}
     counters = [aioredis.Redis(port=p) for p in nodes]
@@ -105,22 +108,36 @@ async def measure(
         await asyncio.gather(*(client([i]) for i in range(100)))  # warm-up
         todo = list(range(args.jobs))
         before = sum([await command_count(r) for r in counters])
+        split.start()
         t0 = time.perf_counter()
         await asyncio.gather(*(client(todo) for _ in range(args.in_flight)))
         wall = time.perf_counter() - t0
         after = sum([await command_count(r) for r in counters])
+        by_process = split.line(args.jobs)
     for r in counters:
         await r.aclose()
-    return args.jobs / wall, (after - before - len(counters)) / args.jobs  # less the INFOs
+    commands = (after - before - len(counters)) / args.jobs  # less the INFOs
+    return args.jobs / wall, commands, by_process
 
 
 async def run(
     args: argparse.Namespace, redis: RedisProcess | LiveCluster, orchs: int, tmp: Path
-) -> tuple[float, float]:
-    nodes = redis.primaries() if isinstance(redis, LiveCluster) else [redis.port]
+) -> tuple[float, float, str]:
+    if isinstance(redis, LiveCluster):
+        nodes, servers = redis.primaries(), [p.pid for p in redis.procs.values()]
+    else:
+        nodes, servers = [redis.port], [redis.proc.pid] if redis.proc else []
     urls, procs = await start(args, redis.url, orchs, tmp)
+    split = CpuSplit(
+        {
+            f"{orchs} orchestrators": [p.pid for p in procs[:orchs]],
+            f"{args.workers} workers": [p.pid for p in procs[orchs:]],
+            "Redis": servers,
+            "client": [os.getpid()],
+        }
+    )
     try:
-        return await measure(args, urls, nodes)
+        return await measure(args, urls, nodes, split)
     finally:
         for proc in procs:
             proc.terminate()
@@ -132,7 +149,7 @@ async def run(
 
 
 async def main(args: argparse.Namespace) -> None:
-    rows: list[tuple[str, tuple[float, float]]] = []
+    rows: list[tuple[str, tuple[float, float, str]]] = []
     with tempfile.TemporaryDirectory(prefix="orch-bench-cluster-") as tmp:
         single = RedisProcess().start()
         try:
@@ -148,8 +165,9 @@ async def main(args: argparse.Namespace) -> None:
                 live.stop()
             rows.append(("2 orchestrators, 3-primary cluster", two))
     print(f"{args.jobs} one-task jobs, {args.in_flight} in flight, {args.workers} workers")
-    for name, (jobs_s, commands) in rows:
+    for name, (jobs_s, commands, by_process) in rows:
         print(f"  {name:<36} {jobs_s:6.0f} jobs/s  {commands:6.1f} commands/job")
+        print(f"    CPU per job: {by_process}")
 
 
 if __name__ == "__main__":
