@@ -96,7 +96,7 @@ async def main(sizes: list[int]) -> None:
     try:
         redis = aioredis.Redis.from_url(server.url)
         store = RedisStore(redis, "bench")
-        settings = Settings(clients=(ClientToken("bench", "b"),), worker_token="w")
+        settings = Settings.from_flat(clients=(ClientToken("bench", "b"),), worker_token="w")
         app = create_app(settings, store, BlueprintRegistry())
         async with TestClient(TestServer(app)) as client:
             filled = 0

@@ -74,7 +74,7 @@ def create_app(
 ) -> web.Application:
     """The aiohttp application: every route, the background loops, over ``store``."""
     middlewares = [http_metrics, errors, body_size, auth, rate_limit(settings, store)]
-    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=middlewares, client_max_size=settings.http.max_body_bytes)
     origin = f"{socket.gethostname()}-{os.getpid()}-{id(app):x}"
     bus = Bus(store.redis)
     woken: list[Callable[[str], None]] = []  # the dispatcher's wake, once it exists
@@ -84,7 +84,7 @@ def create_app(
             call(queue)
 
     runner = JobRunner(store, registry, settings, origin=origin, wake=wake)
-    metrics = Metrics(store, JobStats(store), worker_ttl_s=settings.worker_ttl_s)
+    metrics = Metrics(store, JobStats(store), worker_ttl_s=settings.workers.ttl_s)
     claims = Claims(
         lambda task_type, worker_id, routes: duties.claim(runner, task_type, worker_id, routes),
         store,
@@ -109,12 +109,12 @@ def create_app(
     stats = metrics.cluster.stats
     app[STATS] = stats
     app[METRICS] = metrics
-    fleet = FleetGauges(store, settings.task_types, settings.worker_ttl_s)
+    fleet = FleetGauges(store, settings.task_types, settings.workers.ttl_s)
     metrics.registry.register(fleet)
     metrics.refreshers.append(fleet.refresh)
     app[CLAIMS] = claims
     runner.observers += [app[METRICS].observe, stats.observe]
-    clients = [c.name for c in settings.clients]
+    clients = [c.name for c in settings.auth.clients]
     human_metrics = HumanMetrics(store, clients, app[METRICS].registry)
     app[METRICS].refreshers.append(human_metrics.refresh)
     runner.observers.append(human_metrics.observe)
@@ -145,7 +145,7 @@ def create_app(
         app.add_routes(table)
     if settings.dev_mode:  # elsewhere the route does not exist: 404 like any unknown path
         app.add_routes(debug.routes)
-    if settings.console_enabled:  # off: /console/ is a 404 like any unknown path
+    if settings.http.console_enabled:  # off: /console/ is a 404 like any unknown path
         app.add_routes(console.routes)
     app.cleanup_ctx.append(_background)
     app.cleanup_ctx.append(registration.registered_context)  # needs the bus _background started
@@ -154,7 +154,7 @@ def create_app(
     # after _background, so it exits first: its last flush needs the store still open
     app.cleanup_ctx.append(telemetry(app[METRICS], stats, origin))
     app.cleanup_ctx.append(webhook_sender(runner, app[METRICS]))  # also exits before _background
-    if settings.s3_bucket:
+    if settings.s3.bucket:
         app.cleanup_ctx.append(files.s3_context)
     app.on_shutdown.append(_shutdown)
     app.on_shutdown.append(human_events.close_streams)

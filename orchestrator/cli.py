@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import orjson
 
 from orchestrator.blueprint.registry import load_blueprints
-from orchestrator.config import ENV_VARS, load_settings
+from orchestrator.config_sources import ENV_VARS, load_settings
 from orchestrator.errors import BlueprintError, ConfigError, StartupError
 
 T = TypeVar("T")
@@ -165,7 +165,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     if not settings.blueprints:
         logging.getLogger("orchestrator").warning(NO_BLUEPRINT)
     app = build_app(settings)
-    run(serve(app, settings.host, settings.port, settings.shutdown_timeout_s))
+    run(serve(app, settings.http.host, settings.http.port, settings.http.shutdown_timeout_s))
     return 0
 
 

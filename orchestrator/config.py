@@ -1,26 +1,64 @@
-"""``Settings``: one frozen object built at the edge (the CLI) and passed down.
+"""``Settings``: one frozen object in groups (``settings.workers.lease_s``), built at the edge
+(the CLI) and passed down, and the checks that its values hold together.
 
-Sources, later ones winning: defaults, the YAML file (``--config`` / ``ORCH_CONFIG``), the
-environment (``ORCH_*``), command-line flags. ``docs/configuration.md`` lists every setting.
+Each field names its flat name: its key in the YAML file and, in capitals after ``ORCH_``, its
+environment variable (``lease_s``: ``ORCH_LEASE_S``), and how text becomes its value. ``FLAT``
+gathers them; ``config_sources.py`` reads the sources through it, and ``Settings.from_flat``
+builds settings from flat names. ``docs/configuration.md`` says what each setting means.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+import ipaddress
+import math
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from orchestrator.config_checks import TaskLimit, ops_problems, s3_problems, task_limits
 from orchestrator.errors import ConfigError
 from orchestrator.storage.keys import check_name
 
 DEV_CLIENT_TOKEN = "dev-client-token"
 DEV_WORKER_TOKEN = "dev-worker-token"
 DEV_WEBHOOK_SECRET = "dev-webhook-secret"
+SIGV4_LONGEST_S = 7 * 24 * 3600
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+Cast = Callable[[Any], Any]
+
+
+def boolean(value: object) -> bool:
+    if isinstance(value, bool):  # YAML has booleans of its own
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("not a boolean (use true or false)")
+
+
+def names(value: object) -> tuple[str, ...]:
+    """A comma-separated list (a YAML list arrives joined with commas)."""
+    return tuple(p.strip() for p in str(value).split(",") if p.strip())
+
+
+class Group:
+    """A group of settings; ``problems`` says what is wrong with its values."""
+
+    def problems(self) -> Iterator[str]:
+        yield from ()
+
+
+def setting(flat: str, default: Any, cast: Cast | None, *, secret: bool = False) -> Any:
+    """A field filled by the flat name ``flat``, whose text ``cast`` reads (None: a structure
+    of the config file, never in the environment)."""
+    meta = {"flat": flat, "cast": cast}
+    if isinstance(default, dict):
+        return field(default_factory=dict, repr=not secret, metadata=meta)
+    return field(default=default, repr=not secret, metadata=meta)
 
 
 @dataclass(frozen=True)
@@ -30,6 +68,11 @@ class RateLimit:
     rate_per_s: float
     burst: int
 
+    def problems(self, who: str) -> Iterator[str]:
+        # NaN and infinity would reach the Lua script as text it cannot read
+        if not (math.isfinite(self.rate_per_s) and self.rate_per_s > 0 and self.burst >= 1):
+            yield f"rate limit of {who}: rate must be > 0 and burst >= 1"
+
 
 @dataclass(frozen=True)
 class ClientToken:
@@ -37,7 +80,7 @@ class ClientToken:
     """Who the client is: jobs belong to it, and other clients never see them."""
     token: str = field(repr=False)  # settings get printed while debugging; tokens must not
     rate_limit: RateLimit | None = None
-    """This client's own /api limit; None takes ``client_rate_per_s`` / ``client_burst``."""
+    """This client's own /api limit; None takes the ``rate_limits`` of every client."""
     can_manage_blueprints: bool = False
     """May register, replace and retire blueprints over HTTP (``POST /api/v1/blueprints``)."""
     can_manage_workers: bool = False
@@ -45,314 +88,252 @@ class ClientToken:
 
 
 @dataclass(frozen=True)
-class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8080
-    redis_url: str | None = None
+class TaskLimit:
+    """Limits of one task type across the deployment (``task_types``); 0 is no limit."""
+
+    max_in_flight: int = 0
+    """Deliveries of the type out with workers at once."""
+    max_per_second: float = 0.0
+    """Deliveries handed out a second (a token bucket of one second's worth)."""
+
+
+@dataclass(frozen=True)
+class Http(Group):
+    host: str = setting("host", "127.0.0.1", str)
+    port: int = setting("port", 8080, int)
+    max_body_bytes: int = setting("max_body_bytes", 1024 * 1024, int)
+    shutdown_timeout_s: float = setting("shutdown_timeout_s", 1.5, float)
+    trusted_proxies: tuple[str, ...] = setting("trusted_proxies", (), names)
+    console_enabled: bool = setting("console_enabled", True, boolean)
+
+    def problems(self) -> Iterator[str]:
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                yield f"trusted_proxies: {proxy!r} is not an IP address or network"
+
+
+@dataclass(frozen=True)
+class Redis(Group):
+    url: str | None = setting("redis_url", None, str)
     """None runs the embedded, in-process store (nothing durable)."""
-    key_prefix: str = "orch"
-    blueprints: tuple[str, ...] = ()
-    """Modules (``pkg.mod`` or ``pkg.mod:attr``) whose blueprints are served."""
-    clients: tuple[ClientToken, ...] = ()
-    worker_token: str | None = field(default=None, repr=False)
-    """Token any worker may use."""
-    worker_tokens: Mapping[str, str] = field(default_factory=dict, repr=False)
+    key_prefix: str = setting("key_prefix", "orch", str)
+    max_connections: int = setting("redis_max_connections", 32, int)
+
+    def problems(self) -> Iterator[str]:
+        yield from _bad_names("key prefix", [self.key_prefix])
+        if self.max_connections < 2:
+            yield "redis_max_connections must be >= 2 (one is the pub/sub connection)"
+
+
+@dataclass(frozen=True)
+class Auth(Group):
+    clients: tuple[ClientToken, ...] = setting("clients", (), None)
+    worker_token: str | None = setting("worker_token", None, str, secret=True)
+    worker_tokens: Mapping[str, str] = setting("worker_tokens", {}, None, secret=True)
     """worker id → token bound to that worker id only."""
-    dev_mode: bool = False
-    """Development mode: dev tokens when none are configured."""
-    lease_s: float = 30.0
-    heartbeat_interval_s: float = 10.0
-    poll_timeout_s: float = 30.0
-    worker_ttl_s: float = 60.0
-    retention_s: int = 7 * 24 * 3600
-    """How long finished jobs stay readable."""
-    sweep_interval_s: float = 0.5
-    """How often leases, backoffs and timers are checked while there is work."""
-    sweep_idle_interval_s: float = 5.0
-    """How often they are checked with nothing due (at most ``lease_s``, at least
-    ``sweep_interval_s``): how late a process picks up what a dead one left due."""
-    redis_max_connections: int = 32
-    """Redis connections one process opens at most, its pub/sub connection included."""
-    max_body_bytes: int = 1024 * 1024
-    shutdown_timeout_s: float = 1.5
-    log_level: str = "INFO"
-    approval_secret: str = field(default="", repr=False)
-    """Key of the per-job approval tokens; every process must share it. Empty: derived from
-    the configured tokens (set it explicitly in production)."""
-    log_format: str = "text"
-    """``text`` for people, ``json`` (one object a line) for log collectors."""
-    rate_limits_enabled: bool = True
-    client_rate_per_s: float = 5000.0
-    """/api requests a second per client, over time (defaults: ``docs/operations.md``)."""
-    client_burst: int = 10000
-    ip_rate_per_s: float = 10000.0
-    """/api requests a second per client IP, over time."""
-    ip_burst: int = 20000
-    trusted_proxies: tuple[str, ...] = ()
-    """Peers (IPs or CIDR networks) whose ``X-Forwarded-For`` names the client's IP."""
-    s3_bucket: str | None = None
-    """Bucket for job files; unset turns the files endpoints off (501). ``docs/files.md``."""
-    s3_endpoint_url: str | None = None
-    """An S3-compatible server (MinIO, moto...); unset means AWS."""
-    s3_region: str = "us-east-1"
-    s3_access_key_id: str | None = None
-    """Unset: botocore's usual chain (``AWS_*`` variables, profile, instance role)."""
-    s3_secret_access_key: str | None = field(default=None, repr=False)
-    s3_key_prefix: str = "jobs"
-    """Object keys are ``{s3_key_prefix}/{job_id}/{filename}``."""
-    s3_presign_expires_s: int = 3600
-    s3_max_expires_s: int = 7 * 24 * 3600
-    """Longest link validity a client may ask for; SigV4 signatures last 7 days at most."""
-    s3_max_upload_bytes: int = 5 * 1024**3
-    """Largest body the streaming upload accepts; it bypasses ``max_body_bytes``."""
-    webhook_secret: str = field(default="", repr=False)
-    """Key of the webhook signatures (``docs/webhooks.md``); empty turns webhooks off."""
-    webhook_allowed_hosts: tuple[str, ...] = ()
-    """Hosts a ``webhook_url`` may name (``*.example.com``: its subdomains); empty: any."""
-    webhook_timeout_s: float = 10.0
-    webhook_max_attempts: int = 10
-    webhook_backoff_s: float = 1.0
-    """Delay before the second attempt; it doubles each time, up to ``webhook_backoff_max_s``."""
-    webhook_backoff_max_s: float = 300.0
-    webhook_max_in_flight: int = 256
-    """Webhook deliveries one process has under way at once."""
-    webhook_max_per_host: int = 64
-    """Of those, deliveries to one receiver (host and port): a slow one holds only these."""
-    console_enabled: bool = True
-    """Serve the web console at ``/console/`` (``docs/console.md``); false: those paths 404."""
-    task_types: Mapping[str, TaskLimit] = field(default_factory=dict)
-    """Per task type ``max_in_flight`` / ``max_per_second`` (config file only), enforced at
-    each claim: a change takes effect as each orchestrator process restarts."""
+    approval_secret: str = setting("approval_secret", "", str, secret=True)
+    """Key of the per-job approval tokens; unset, the sources derive one from the tokens."""
+
+    def problems(self) -> Iterator[str]:
+        if not self.clients:
+            yield "no client tokens: add 'clients' to the config file (or use --dev)"
+        if self.worker_token is None and not self.worker_tokens:
+            yield "no worker token: add 'workers' to the config file (or use --dev)"
+        yield from _bad_names("client name", [c.name for c in self.clients])
+        for c in self.clients:
+            yield from c.rate_limit.problems(f"client {c.name!r}") if c.rate_limit else ()
+
+
+@dataclass(frozen=True)
+class Workers(Group):
+    """What workers are told and held to: leases, heartbeats, long-polls, liveness."""
+
+    lease_s: float = setting("lease_s", 30.0, float)
+    heartbeat_interval_s: float = setting("heartbeat_interval_s", 10.0, float)
+    poll_timeout_s: float = setting("poll_timeout_s", 30.0, float)
+    ttl_s: float = setting("worker_ttl_s", 60.0, float)
+
+    def problems(self) -> Iterator[str]:
+        if self.heartbeat_interval_s >= self.lease_s:
+            yield "heartbeat_interval_s must be shorter than lease_s"
+
+
+@dataclass(frozen=True)
+class Sweeps(Group):
+    """How soon leases, backoffs, timers and webhook retries are checked again: ``interval_s``
+    after a sweep that found some due, else ``idle_interval_s`` (at most ``lease_s``)."""
+
+    interval_s: float = setting("sweep_interval_s", 0.5, float)
+    idle_interval_s: float = setting("sweep_idle_interval_s", 5.0, float)
+
+    def problems(self) -> Iterator[str]:
+        if not (0 < self.interval_s < math.inf and 0 < self.idle_interval_s < math.inf):
+            yield "sweep_interval_s and sweep_idle_interval_s must be finite and > 0"
+
+
+@dataclass(frozen=True)
+class RateLimits(Group):
+    """The /api limits (``docs/operations.md``); a client's own ``rate_limit`` replaces
+    ``client_*``."""
+
+    enabled: bool = setting("rate_limits_enabled", True, boolean)
+    client_rate_per_s: float = setting("client_rate_per_s", 5000.0, float)
+    client_burst: int = setting("client_burst", 10000, int)
+    ip_rate_per_s: float = setting("ip_rate_per_s", 10000.0, float)
+    ip_burst: int = setting("ip_burst", 20000, int)
+
+    def problems(self) -> Iterator[str]:
+        yield from RateLimit(self.client_rate_per_s, self.client_burst).problems("client")
+        yield from RateLimit(self.ip_rate_per_s, self.ip_burst).problems("ip")
+
+
+@dataclass(frozen=True)
+class S3(Group):
+    """Job files (``docs/files.md``); without a bucket the files endpoints answer 501."""
+
+    bucket: str | None = setting("s3_bucket", None, str)
+    endpoint_url: str | None = setting("s3_endpoint_url", None, str)
+    region: str = setting("s3_region", "us-east-1", str)
+    access_key_id: str | None = setting("s3_access_key_id", None, str)
+    secret_access_key: str | None = setting("s3_secret_access_key", None, str, secret=True)
+    key_prefix: str = setting("s3_key_prefix", "jobs", str)
+    presign_expires_s: int = setting("s3_presign_expires_s", 3600, int)
+    max_expires_s: int = setting("s3_max_expires_s", SIGV4_LONGEST_S, int)
+    max_upload_bytes: int = setting("s3_max_upload_bytes", 5 * 1024**3, int)
+
+    def problems(self) -> Iterator[str]:
+        if not self.bucket:
+            return
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            yield "s3_access_key_id and s3_secret_access_key must be set together"
+        url = self.endpoint_url
+        if url is not None and not url.startswith(("http://", "https://")):
+            yield "s3_endpoint_url must be an http(s) URL"
+        prefix = self.key_prefix
+        if not prefix or prefix.startswith("/") or prefix.endswith("/") or "//" in prefix:
+            yield "s3_key_prefix must be non-empty, without leading/trailing or double /"
+        elif ".." in prefix.split("/"):
+            yield "s3_key_prefix must not hold '..'"
+        if not 1 <= self.max_expires_s <= SIGV4_LONGEST_S:
+            yield f"s3_max_expires_s must be between 1 and {SIGV4_LONGEST_S}"
+        if not 1 <= self.presign_expires_s <= self.max_expires_s:
+            yield "s3_presign_expires_s must be between 1 and s3_max_expires_s"
+        if self.max_upload_bytes < 1:
+            yield "s3_max_upload_bytes must be >= 1"
+
+
+def _hosts(value: object) -> tuple[str, ...]:
+    return tuple(h.lower() for h in names(value))
+
+
+@dataclass(frozen=True)
+class Webhooks(Group):
+    secret: str = setting("webhook_secret", "", str, secret=True)
+    """Key of the webhook signatures (``docs/webhooks.md``); empty: webhooks are off."""
+    allowed_hosts: tuple[str, ...] = setting("webhook_allowed_hosts", (), _hosts)
+    timeout_s: float = setting("webhook_timeout_s", 10.0, float)
+    max_attempts: int = setting("webhook_max_attempts", 10, int)
+    backoff_s: float = setting("webhook_backoff_s", 1.0, float)
+    backoff_max_s: float = setting("webhook_backoff_max_s", 300.0, float)
+    max_in_flight: int = setting("webhook_max_in_flight", 256, int)
+    max_per_host: int = setting("webhook_max_per_host", 64, int)
+
+    def problems(self) -> Iterator[str]:
+        if not (0 < self.timeout_s < math.inf and self.backoff_s > 0):
+            yield "webhook_timeout_s and webhook_backoff_s must be finite and > 0"
+        if self.max_attempts < 1:
+            yield "webhook_max_attempts must be >= 1"
+        if not self.backoff_s <= self.backoff_max_s < math.inf:
+            yield "webhook_backoff_max_s must be finite and >= webhook_backoff_s"
+        if self.max_in_flight < 1 or self.max_per_host < 1:
+            yield "webhook_max_in_flight and webhook_max_per_host must be >= 1"
+
+
+@dataclass(frozen=True)
+class Logs(Group):
+    level: str = setting("log_level", "INFO", lambda v: str(v).upper())
+    format: str = setting("log_format", "text", lambda v: str(v).lower())
+
+    def problems(self) -> Iterator[str]:
+        if self.format not in LOG_FORMATS:
+            yield f"log_format must be one of {', '.join(LOG_FORMATS)}"
+        if self.level not in LOG_LEVELS:
+            yield f"log_level must be one of {', '.join(LOG_LEVELS)}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    http: Http = Http()
+    redis: Redis = Redis()
+    auth: Auth = Auth()
+    workers: Workers = Workers()
+    sweeps: Sweeps = Sweeps()
+    rate_limits: RateLimits = RateLimits()
+    s3: S3 = S3()
+    webhooks: Webhooks = Webhooks()
+    logs: Logs = Logs()
+    blueprints: tuple[str, ...] = setting("blueprints", (), names)
+    """Modules (``pkg.mod`` or ``pkg.mod:attr``) or YAML files whose blueprints are served."""
+    dev_mode: bool = setting("dev_mode", False, boolean)
+    retention_s: int = setting("retention_s", 7 * 24 * 3600, int)
+    task_types: Mapping[str, TaskLimit] = setting("task_types", {}, None)
+    """Limits per task type, enforced at each claim (a change takes effect on restart)."""
+
+    @classmethod
+    def from_flat(cls, **values: Any) -> Settings:
+        """The defaults, with the settings given by flat name: ``from_flat(lease_s=2.0)``."""
+        settings = cls()
+        for name, value in values.items():
+            if name not in FLAT:
+                raise TypeError(f"unknown setting {name!r}")
+            settings = _replaced(settings, FLAT[name][0].split("."), value)
+        return settings
 
     def with_dev_defaults(self) -> Settings:
         if not self.dev_mode:
             return self
-        clients = self.clients or (ClientToken("dev", DEV_CLIENT_TOKEN),)
-        worker_token = self.worker_token
-        if worker_token is None and not self.worker_tokens:
+        auth, worker_token = self.auth, self.auth.worker_token
+        if worker_token is None and not auth.worker_tokens:
             worker_token = DEV_WORKER_TOKEN
-        secret = self.webhook_secret or DEV_WEBHOOK_SECRET
+        clients = auth.clients or (ClientToken("dev", DEV_CLIENT_TOKEN),)
+        secret = self.webhooks.secret or DEV_WEBHOOK_SECRET
         return dataclasses.replace(
-            self, clients=clients, worker_token=worker_token, webhook_secret=secret
+            self,
+            auth=dataclasses.replace(auth, clients=clients, worker_token=worker_token),
+            webhooks=dataclasses.replace(self.webhooks, secret=secret),
         )
 
     def check(self) -> Settings:
-        problems: list[str] = []
-        if not self.clients:
-            problems.append("no client tokens: add 'clients' to the config file (or use --dev)")
-        if self.worker_token is None and not self.worker_tokens:
-            problems.append("no worker token: add 'workers' to the config file (or use --dev)")
-        for client in self.clients:
-            try:
-                check_name("client name", client.name)
-            except ValueError as exc:
-                problems.append(str(exc))
-        try:
-            check_name("key prefix", self.key_prefix)
-        except ValueError as exc:
-            problems.append(str(exc))
-        if self.heartbeat_interval_s >= self.lease_s:
-            problems.append("heartbeat_interval_s must be shorter than lease_s")
-        problems.extend(ops_problems(self))
-        problems.extend(s3_problems(self))
-        if problems:
-            raise ConfigError("bad configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+        """Self, or a ``ConfigError`` that lists every problem."""
+        groups = [getattr(self, f.name) for f in dataclasses.fields(self)]
+        found = [p for g in groups if isinstance(g, Group) for p in g.problems()]
+        if found:
+            raise ConfigError.listing("bad configuration", found)
         return self
 
 
-def _as_bool(value: object) -> bool:
-    if isinstance(value, bool):  # YAML has booleans of its own
-        return value
-    lowered = str(value).strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError("not a boolean (use true/false)")
+def _replaced(obj: Any, path: list[str], value: Any) -> Any:
+    inner = value if len(path) == 1 else _replaced(getattr(obj, path[0]), path[1:], value)
+    return dataclasses.replace(obj, **{path[0]: inner})
 
 
-_CASTS: dict[str, Callable[[str], Any]] = {
-    "host": str,
-    "port": int,
-    "redis_url": str,
-    "key_prefix": str,
-    "blueprints": lambda v: tuple(p.strip() for p in v.split(",") if p.strip()),
-    "worker_token": str,
-    "dev_mode": _as_bool,
-    "console_enabled": _as_bool,
-    "lease_s": float,
-    "heartbeat_interval_s": float,
-    "poll_timeout_s": float,
-    "worker_ttl_s": float,
-    "retention_s": int,
-    "sweep_interval_s": float,
-    "sweep_idle_interval_s": float,
-    "redis_max_connections": int,
-    "max_body_bytes": int,
-    "shutdown_timeout_s": float,
-    "log_level": str.upper,
-    "approval_secret": str,
-    "log_format": str.lower,
-    "rate_limits_enabled": _as_bool,
-    "client_rate_per_s": float,
-    "client_burst": int,
-    "ip_rate_per_s": float,
-    "ip_burst": int,
-    "trusted_proxies": lambda v: tuple(p.strip() for p in v.split(",") if p.strip()),
-    "s3_bucket": str,
-    "s3_endpoint_url": str,
-    "s3_region": str,
-    "s3_access_key_id": str,
-    "s3_secret_access_key": str,
-    "s3_key_prefix": str,
-    "s3_presign_expires_s": int,
-    "s3_max_expires_s": int,
-    "s3_max_upload_bytes": int,
-    "webhook_secret": str,
-    "webhook_allowed_hosts": lambda v: tuple(h.strip().lower() for h in v.split(",") if h.strip()),
-    "webhook_timeout_s": float,
-    "webhook_max_attempts": int,
-    "webhook_backoff_s": float,
-    "webhook_backoff_max_s": float,
-    "webhook_max_in_flight": int,
-    "webhook_max_per_host": int,
-}
-
-ENV_VARS = {f"ORCH_{name.upper()}": name for name in _CASTS}
-
-
-def from_env(environ: Mapping[str, str]) -> dict[str, Any]:
-    """Settings found in ``ORCH_*`` variables; every bad one is reported in one error."""
-    found: dict[str, Any] = {}
-    problems: list[str] = []
-    for var, name in ENV_VARS.items():
-        if var not in environ:
-            continue
+def _bad_names(kind: str, values: list[str]) -> Iterator[str]:
+    for value in values:
         try:
-            found[name] = _CASTS[name](environ[var])
+            check_name(kind, value)
         except ValueError as exc:
-            problems.append(f"{var}={environ[var]!r}: {exc}")
-    if problems:
-        raise ConfigError("bad environment:\n" + "\n".join(f"  - {p}" for p in problems))
-    return found
+            yield str(exc)
 
 
-def from_file(path: Path) -> dict[str, Any]:
-    """Settings in a YAML file, including ``clients`` and ``workers`` tokens."""
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"config file {path} must hold a mapping")
-    found: dict[str, Any] = {}
-    problems: list[str] = []
-    for key, value in raw.items():
-        if key == "clients":
-            found["clients"] = _clients(value, problems)
-        elif key == "workers":
-            _workers(value, found, problems)
-        elif key == "rate_limits":
-            _rate_limits(value, found, problems)
-        elif key == "task_types":
-            found["task_types"] = task_limits(value, problems)
-        elif key in _CASTS:
-            try:
-                found[key] = _CASTS[key](value if not isinstance(value, list) else ",".join(value))
-            except (ValueError, TypeError) as exc:
-                problems.append(f"{key}: {exc}")
+def _flat(cls: type, path: str = "") -> Iterator[tuple[str, tuple[str, Cast | None]]]:
+    for f in dataclasses.fields(cls):
+        if "flat" in f.metadata:
+            yield f.metadata["flat"], (path + f.name, f.metadata["cast"])
         else:
-            problems.append(f"unknown setting {key!r}")
-    if problems:
-        raise ConfigError(f"bad config file {path}:\n" + "\n".join(f"  - {p}" for p in problems))
-    return found
+            yield from _flat(type(f.default), f"{path}{f.name}.")
 
 
-def _clients(value: Any, problems: list[str]) -> tuple[ClientToken, ...]:
-    if not isinstance(value, list):
-        problems.append("clients: must be a list of {name, token}")
-        return ()
-    clients = []
-    for i, item in enumerate(value):
-        if not isinstance(item, dict) or not item.get("name") or not item.get("token"):
-            problems.append(f"clients[{i}]: needs a name and a token")
-            continue
-        limit = None
-        if item.get("rate_limit") is not None:
-            limit = _rate_limit(f"clients[{i}].rate_limit", item["rate_limit"], problems)
-        manage = item.get("can_manage_blueprints") is True  # only an explicit true grants it
-        workers = item.get("can_manage_workers") is True
-        clients.append(ClientToken(str(item["name"]), str(item["token"]), limit, manage, workers))
-    return tuple(clients)
-
-
-def _rate_limit(where: str, value: Any, problems: list[str]) -> RateLimit | None:
-    if not isinstance(value, dict) or "rate" not in value or "burst" not in value:
-        problems.append(f"{where}: must be {{rate: requests a second, burst: requests}}")
-        return None
-    try:
-        return RateLimit(float(value["rate"]), int(value["burst"]))
-    except (TypeError, ValueError) as exc:
-        problems.append(f"{where}: {exc}")
-        return None
-
-
-def _rate_limits(value: Any, found: dict[str, Any], problems: list[str]) -> None:
-    """``rate_limits: {enabled, client: {rate, burst}, ip: {rate, burst}}``."""
-    if not isinstance(value, dict):
-        problems.append("rate_limits: must be a mapping with 'enabled', 'client' and/or 'ip'")
-        return
-    for key, item in value.items():
-        if key == "enabled":
-            try:
-                found["rate_limits_enabled"] = _as_bool(item)
-            except ValueError as exc:
-                problems.append(f"rate_limits.enabled: {exc}")
-        elif key in ("client", "ip"):
-            limit = _rate_limit(f"rate_limits.{key}", item, problems)
-            if limit is not None:
-                found[f"{key}_rate_per_s"] = limit.rate_per_s
-                found[f"{key}_burst"] = limit.burst
-        else:
-            problems.append(f"unknown setting rate_limits.{key}")
-
-
-def _workers(value: Any, found: dict[str, Any], problems: list[str]) -> None:
-    if not isinstance(value, dict):
-        problems.append("workers: must be a mapping with 'token' and/or 'tokens'")
-        return
-    if value.get("token"):
-        found["worker_token"] = str(value["token"])
-    tokens = value.get("tokens") or {}
-    if not isinstance(tokens, dict):
-        problems.append("workers.tokens: must map worker id to token")
-        return
-    found["worker_tokens"] = {str(k): str(v) for k, v in tokens.items()}
-
-
-def load_settings(
-    environ: Mapping[str, str], config_file: Path | None = None, **overrides: Any
-) -> Settings:
-    values: dict[str, Any] = {}
-    path = config_file or (Path(environ["ORCH_CONFIG"]) if environ.get("ORCH_CONFIG") else None)
-    if path is not None:
-        values.update(from_file(path))
-    values.update(from_env(environ))
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return _with_approval_secret(Settings(**values).with_dev_defaults().check())
-
-
-def _with_approval_secret(settings: Settings) -> Settings:
-    if settings.approval_secret:
-        return settings
-    import hashlib
-
-    material = "|".join(
-        [c.token for c in settings.clients]
-        + [settings.worker_token or ""]
-        + sorted(settings.worker_tokens.values())
-    )
-    derived = hashlib.sha256(f"approval:{material}".encode()).hexdigest()
-    return dataclasses.replace(settings, approval_secret=derived)
+FLAT: dict[str, tuple[str, Cast | None]] = dict(_flat(Settings))
+"""Flat name → the dotted path of its field, and how its text is read (None: file only)."""

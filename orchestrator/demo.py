@@ -17,7 +17,8 @@ import orjson
 from aiohttp import web
 
 from orchestrator.client_cli import ApiError, wait_for_end
-from orchestrator.config import DEV_CLIENT_TOKEN, DEV_WORKER_TOKEN, load_settings
+from orchestrator.config import DEV_CLIENT_TOKEN, DEV_WORKER_TOKEN
+from orchestrator.config_sources import load_settings
 from orchestrator.server import build_app
 
 DEMO_TIMEOUT_S = 60.0

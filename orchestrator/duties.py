@@ -36,7 +36,7 @@ async def claim(
         lambda: runner.store.claim(
             task_type,
             worker_id,
-            runner.settings.lease_s,
+            runner.settings.workers.lease_s,
             routes=routes,
             max_in_flight=limit.max_in_flight if limit else 0,
             max_per_second=limit.max_per_second if limit else 0.0,
@@ -44,7 +44,7 @@ async def claim(
     )
     if not isinstance(payload, bytes):
         return payload
-    runner.comes_due(time.time() + runner.settings.lease_s)
+    runner.comes_due(time.time() + runner.settings.workers.lease_s)
     if b'"timeout_s":null' not in payload:
         task = orjson.loads(payload)
         member = machine.timer_member("exec", task["job_id"], task["task_id"], task["attempt"])
@@ -118,7 +118,7 @@ async def _lease_alive_until(runner: JobRunner, task: Task) -> float:
     info = await runner.store.worker_info(worker_id)
     if seen is None or info is None or info.get("registered_at", 0) > leased_at:
         return 0.0
-    return max(seen, leased_at) + runner.settings.lease_s
+    return max(seen, leased_at) + runner.settings.workers.lease_s
 
 
 async def fire_timer(runner: JobRunner, member: str) -> None:

@@ -99,6 +99,13 @@ class BlueprintError(Exception):
 class ConfigError(Exception):
     """Bad configuration; the message lists every bad setting."""
 
+    @classmethod
+    def listing(cls, title: str, problems: list[str]) -> ConfigError:
+        """One problem on one line (``title: problem``), several on a line each."""
+        if len(problems) == 1:
+            return cls(f"{title}: {problems[0]}")
+        return cls(f"{title}:\n" + "\n".join(f"  - {p}" for p in problems))
+
 
 class StartupError(Exception):
     """The server cannot start for a reason the operator must fix (Redis unreachable, port

@@ -56,9 +56,9 @@ _TOKEN_HEADER = re.compile(
 
 def secrets_of(settings: Settings) -> list[str]:
     """Every secret value in the settings that must never reach a log."""
-    found = [c.token for c in settings.clients]
-    found += [settings.worker_token or "", *settings.worker_tokens.values()]
-    found += [settings.approval_secret, settings.s3_secret_access_key or ""]
+    found = [c.token for c in settings.auth.clients]
+    found += [settings.auth.worker_token or "", *settings.auth.worker_tokens.values()]
+    found += [settings.auth.approval_secret, settings.s3.secret_access_key or ""]
     return [s for s in found if s]
 
 
@@ -150,7 +150,7 @@ class JsonFormatter(logging.Formatter):
 
 def build_handler(settings: Settings, stream: IO[str] | None = None) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)
-    if settings.log_format == "json":
+    if settings.logs.format == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
@@ -162,7 +162,7 @@ _installed: list[logging.Handler] = []
 
 
 def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logging.Handler:
-    """Sends every log record to ``stream`` (stderr) at ``settings.log_level`` and up.
+    """Sends every log record to ``stream`` (stderr) at ``settings.logs.level`` and up.
 
     Replaces a handler installed by an earlier call, and no other (test runners keep theirs).
     """
@@ -176,5 +176,5 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logg
     handler = build_handler(settings, stream)
     root.addHandler(handler)
     _installed.append(handler)
-    root.setLevel(settings.log_level)
+    root.setLevel(settings.logs.level)
     return handler

@@ -167,7 +167,9 @@ class JobRunner:
         if job.human is None:
             return None
         text = f"{job.id}:{job.human['state']}:{job.human['seq']}".encode()
-        return hmac.new(self.settings.approval_secret.encode(), text, hashlib.sha256).hexdigest()
+        return hmac.new(
+            self.settings.auth.approval_secret.encode(), text, hashlib.sha256
+        ).hexdigest()
 
     # -- the shared machinery ---------------------------------------------------------------
 
@@ -297,7 +299,9 @@ class JobRunner:
             self._wake(task_type)
         reached = 0
         if effects.cancel:
-            reached = await self.store.send_cancels(effects.cancel, int(self.settings.worker_ttl_s))
+            reached = await self.store.send_cancels(
+                effects.cancel, int(self.settings.workers.ttl_s)
+            )
         for hook in self.after_commit:
             await hook(after, effects)
         return True, reached

@@ -22,7 +22,7 @@ import aioboto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orchestrator.config import Settings
+from orchestrator.config import S3
 from orchestrator.errors import PayloadTooLarge, Unavailable
 
 log = logging.getLogger("orchestrator.s3")
@@ -61,14 +61,14 @@ class S3Files:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, settings: Settings) -> AsyncIterator[S3Files]:
+    async def open(cls, settings: S3) -> AsyncIterator[S3Files]:
         """One client for the life of the app: it holds the connection pool."""
-        if not settings.s3_bucket:
+        if not settings.bucket:
             raise ValueError("S3 is not configured (no s3_bucket)")
         session = aioboto3.Session(
-            aws_access_key_id=settings.s3_access_key_id,
-            aws_secret_access_key=settings.s3_secret_access_key,
-            region_name=settings.s3_region,
+            aws_access_key_id=settings.access_key_id,
+            aws_secret_access_key=settings.secret_access_key,
+            region_name=settings.region,
         )
         config = Config(
             signature_version="s3v4",
@@ -76,9 +76,9 @@ class S3Files:
             retries={"mode": "standard", "max_attempts": 3},
         )
         async with session.client(
-            "s3", endpoint_url=settings.s3_endpoint_url, config=config
+            "s3", endpoint_url=settings.endpoint_url, config=config
         ) as client:
-            yield cls(client, settings.s3_bucket, settings.s3_key_prefix)
+            yield cls(client, settings.bucket, settings.key_prefix)
 
     def key(self, job_id: str, filename: str) -> str:
         return f"{self.key_prefix}/{job_id}/{filename}"

@@ -40,18 +40,18 @@ def pool_size(settings: Settings) -> int:
     """Pooled connections: ``redis_max_connections`` less the pub/sub connection. Parked
     long-polls hold none; a burst of them reads and claims in batches (``FieldBatch``,
     ``ClaimGate``), so a few connections carry thousands of idle workers."""
-    return settings.redis_max_connections - 1
+    return settings.redis.max_connections - 1
 
 
 def build_store(settings: Settings) -> RedisStore:
-    if settings.redis_url is None:
-        return embedded_store(settings.key_prefix)
-    if is_cluster_url(settings.redis_url):
+    if settings.redis.url is None:
+        return embedded_store(settings.redis.key_prefix)
+    if is_cluster_url(settings.redis.url):
         # routes each command to its slot's node; the pool size then bounds each node's pool
-        client = cluster_client(settings.redis_url, pool_size(settings))
-        return RedisStore(client, settings.key_prefix)  # type: ignore[arg-type]
+        client = cluster_client(settings.redis.url, pool_size(settings))
+        return RedisStore(client, settings.redis.key_prefix)  # type: ignore[arg-type]
     pool = BlockingConnectionPool.from_url(
-        settings.redis_url,
+        settings.redis.url,
         # Parked long-polls hold no connection; commands wait here for one, in order.
         max_connections=pool_size(settings),
         timeout=10,
@@ -66,7 +66,7 @@ def build_store(settings: Settings) -> RedisStore:
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), 3),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
-    return RedisStore(Redis(connection_pool=pool), settings.key_prefix)
+    return RedisStore(Redis(connection_pool=pool), settings.redis.key_prefix)
 
 
 def build_app(settings: Settings, registry: BlueprintRegistry | None = None) -> web.Application:
@@ -89,7 +89,7 @@ async def serve(app: web.Application, host: str, port: int, shutdown_timeout_s: 
     except (RedisError, OSError) as exc:
         with contextlib.suppress(Exception):
             await runner.cleanup()
-        where = redis_location(app[SETTINGS].redis_url)
+        where = redis_location(app[SETTINGS].redis.url)
         raise StartupError(
             f"cannot use Redis at {where}: {str(exc).rstrip('.')}. Start Redis there, or "
             "point --redis-url (ORCH_REDIS_URL) at a running one"

@@ -33,7 +33,7 @@ def worker_view(info: dict[str, Any], seen: float) -> dict[str, Any]:
 @routes.get("/api/v1/workers")
 async def list_workers(request: web.Request) -> web.Response:
     """Workers seen within ``worker_ttl_s``; the store forgets older ones on the way."""
-    live = await request.app[STORE].live_workers(request.app[SETTINGS].worker_ttl_s)
+    live = await request.app[STORE].live_workers(request.app[SETTINGS].workers.ttl_s)
     views = sorted((worker_view(info, seen) for info, seen in live), key=lambda w: w["worker_id"])
     return json_response(views)
 
@@ -56,7 +56,7 @@ async def dashboard(request: web.Request) -> web.Response:
                 task_type: None if age is None else round(age, 3)
                 for task_type, age in (await store.queue_oldest(snap.queues, time.time())).items()
             },
-            "unroutable": await unroutable(store, request.app[SETTINGS].worker_ttl_s),
+            "unroutable": await unroutable(store, request.app[SETTINGS].workers.ttl_s),
             "workers": {
                 "active": snap.workers_active,
                 "busy": snap.workers_busy,
@@ -71,7 +71,7 @@ async def dashboard(request: web.Request) -> web.Response:
 
 async def _human_tasks(request: web.Request) -> dict[str, Any]:
     """Waiting and overdue human steps by role, from the inbox indexes (``human/inbox.py``)."""
-    clients = [c.name for c in request.app[SETTINGS].clients]
+    clients = [c.name for c in request.app[SETTINGS].auth.clients]
     by_role = await inbox.counts(request.app[STORE], clients)
     return {
         "waiting": sum(n["waiting"] for n in by_role.values()),

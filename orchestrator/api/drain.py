@@ -68,7 +68,9 @@ def refuse_if_draining(app: web.Application, worker_id: str) -> None:
 
 def _operator(request: web.Request) -> None:
     client = request[CLIENT]
-    if not any(c.name == client and c.can_manage_workers for c in request.app[SETTINGS].clients):
+    if not any(
+        c.name == client and c.can_manage_workers for c in request.app[SETTINGS].auth.clients
+    ):
         raise Forbidden(
             f"client {client!r} may not drain workers (set can_manage_workers: true for it in "
             "the config file)",
@@ -81,7 +83,7 @@ async def drain(request: web.Request) -> web.Response:
     _operator(request)
     worker_id = request.match_info["worker_id"]
     settings = request.app[SETTINGS]
-    if not await request.app[STORE].drain_worker(worker_id, settings.worker_ttl_s):
+    if not await request.app[STORE].drain_worker(worker_id, settings.workers.ttl_s):
         raise NotFound(
             f"no live worker {worker_id!r} (GET /api/v1/workers lists them)",
             code="WORKER_NOT_FOUND",
@@ -96,7 +98,7 @@ async def drain_self(request: web.Request) -> web.Response:
     hands it a task any more."""
     worker_id = request.match_info["worker_id"]
     require_worker(request, worker_id)
-    if not await request.app[STORE].drain_worker(worker_id, request.app[SETTINGS].worker_ttl_s):
+    if not await request.app[STORE].drain_worker(worker_id, request.app[SETTINGS].workers.ttl_s):
         raise NotFound(
             f"worker {worker_id!r} is not registered (or expired)", code="WORKER_NOT_REGISTERED"
         )

@@ -82,7 +82,7 @@ async def s3_context(app: web.Application) -> AsyncIterator[None]:
             "s3_bucket is set but aioboto3 is not installed: "
             "pip install 'blueprint-orchestrator[s3]'"
         ) from exc
-    async with S3Files.open(app[SETTINGS]) as files:
+    async with S3Files.open(app[SETTINGS].s3) as files:
         app[S3_FILES] = files
         yield
 
@@ -184,9 +184,9 @@ def _expires(request: web.Request) -> int:
     return schemas.int_query(
         request.query.get("expires_in"),
         "expires_in",
-        settings.s3_presign_expires_s,
+        settings.s3.presign_expires_s,
         1,
-        settings.s3_max_expires_s,
+        settings.s3.max_expires_s,
     )
 
 
@@ -220,7 +220,7 @@ async def _worker_job(request: web.Request) -> str:
 async def _receive(request: web.Request, s3: S3Files, job_id: str, filename: str) -> web.Response:
     # request.content is not bound by client_max_size (only read()/post() are), so the body
     # streams through in chunks and the upload enforces its own limit.
-    limit = request.app[SETTINGS].s3_max_upload_bytes
+    limit = request.app[SETTINGS].s3.max_upload_bytes
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"file larger than {limit} bytes", details={"max_bytes": limit})
     key = s3.key(job_id, filename)

@@ -57,7 +57,7 @@ async def registered_context(app: web.Application) -> AsyncIterator[None]:
             await mirror.sync()
 
     bus.on_reconnect = on_reconnect
-    every = app[SETTINGS].sweep_idle_interval_s
+    every = app[SETTINGS].sweeps.idle_interval_s
     # in LOOPS, which _background cancels when the app stops
     app[LOOPS].append(asyncio.create_task(run_every("blueprints", every, mirror.sync)))
     yield
@@ -67,7 +67,7 @@ async def registered_context(app: web.Application) -> AsyncIterator[None]:
 
 def _manager(request: web.Request) -> str:
     client = request[CLIENT]
-    allowed = {c.name for c in request.app[SETTINGS].clients if c.can_manage_blueprints}
+    allowed = {c.name for c in request.app[SETTINGS].auth.clients if c.can_manage_blueprints}
     if client not in allowed:
         raise Forbidden(
             f"client {client!r} may not manage blueprints (set can_manage_blueprints: true "
@@ -81,7 +81,7 @@ async def _submission(request: web.Request) -> submitted.Submission:
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
-        limit = request.app[SETTINGS].max_body_bytes
+        limit = request.app[SETTINGS].http.max_body_bytes
         raise PayloadTooLarge(f"body larger than {limit} bytes") from exc
     registry = request.app[REGISTRY]
     code = [bp.name for bp in registry.all() if not registry.is_registered(bp.name)]
@@ -124,7 +124,7 @@ async def _known_task_types(request: web.Request) -> set[str]:
     """Task types a worker offers now, or that were ever queued."""
     store, settings = request.app[STORE], request.app[SETTINGS]
     known = await store.task_types()
-    for info, _ in await store.live_workers(settings.worker_ttl_s):
+    for info, _ in await store.live_workers(settings.workers.ttl_s):
         known.update(info.get("supported_skills", ()))
     return known
 

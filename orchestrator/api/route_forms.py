@@ -71,7 +71,7 @@ async def read_form(
     stored: list[dict[str, Any]] = []
     job_id: str | None = None
     reader = await request.multipart()
-    limit = request.app[SETTINGS].max_body_bytes
+    limit = request.app[SETTINGS].http.max_body_bytes
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader):  # a nested multipart: not a field nor a file
             raise BadRequest("nested multipart bodies are not accepted", code="VALIDATION_ERROR")
@@ -155,7 +155,7 @@ async def _store(
     uploaded = await s3.upload(
         key,
         _chunks(part),
-        max_bytes=request.app[SETTINGS].s3_max_upload_bytes,
+        max_bytes=request.app[SETTINGS].s3.max_upload_bytes,
         content_type=content_type,
     )
     return {

@@ -118,7 +118,7 @@ def new_job(body: object, settings: Settings) -> NewJob:
 def _webhook_url(url: object, settings: Settings) -> str | None:
     if url is None:
         return None
-    if not settings.webhook_secret:
+    if not settings.webhooks.secret:
         raise _invalid("webhook_url", "webhooks are off on this server (no webhook_secret set)")
     text = url if isinstance(url, str) and len(url) <= MAX_URL_LENGTH else ""
     matched = WEBHOOK_URL.match(text)
@@ -128,7 +128,7 @@ def _webhook_url(url: object, settings: Settings) -> str | None:
             f"characters, {MAX_URL_LENGTH} characters at most"
         )
         raise _invalid("webhook_url", problem)
-    allowed = settings.webhook_allowed_hosts
+    allowed = settings.webhooks.allowed_hosts
     if allowed and not allowed_webhook_url(allowed).match(text):
         host = matched.group(1)
         raise _invalid("webhook_url", f"host {host!r} is not among the allowed webhook hosts")

@@ -46,9 +46,9 @@ async def register(request: web.Request) -> web.Response:
     return json_response(
         {
             "status": "registered",
-            "heartbeat_interval_s": settings.heartbeat_interval_s,
-            "lease_s": settings.lease_s,
-            "poll_timeout_s": settings.poll_timeout_s,
+            "heartbeat_interval_s": settings.workers.heartbeat_interval_s,
+            "lease_s": settings.workers.lease_s,
+            "poll_timeout_s": settings.workers.poll_timeout_s,
         }
     )
 
@@ -103,7 +103,7 @@ async def next_task(request: web.Request) -> web.StreamResponse:
     worker_id = request.match_info["worker_id"]
     require_worker(request, worker_id)
     refuse_if_draining(request.app, worker_id)
-    longest = request.app[SETTINGS].poll_timeout_s
+    longest = request.app[SETTINGS].workers.poll_timeout_s
     wait_s = longest
     if request.query.get("timeout"):
         wait_s = schemas.seconds_query(request.query.get("timeout"), "timeout", longest)

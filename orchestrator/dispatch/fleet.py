@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
-from orchestrator.config_checks import TaskLimit
+from orchestrator.config import TaskLimit
 from orchestrator.dispatch.waiters import WorkerProfile
 from orchestrator.engine.requires import as_mapping, encode, met_by, split
 from orchestrator.storage.queues import Throttled

@@ -29,8 +29,8 @@ class Sweeper:
         settings = runner.settings
         # Idle sweeps find only what a dead process left; no slower than a lease, so that a
         # sweep is never more than one lease length behind.
-        idle_s = min(settings.sweep_idle_interval_s, settings.lease_s)
-        self.pacer = Pacer(settings.sweep_interval_s, idle_s)
+        idle_s = min(settings.sweeps.idle_interval_s, settings.workers.lease_s)
+        self.pacer = Pacer(settings.sweeps.interval_s, idle_s)
         runner.comes_due = self.pacer.poke
 
     async def _task_types(self) -> set[str]:
@@ -56,7 +56,7 @@ class Sweeper:
     async def expire_leases(self, task_type: str) -> bool:
         # Taken refs are hidden from other processes for a lease length; a dying sweeper thus
         # delays an expiry by at most that much.
-        hold = self.runner.settings.lease_s
+        hold = self.runner.settings.workers.lease_s
         refs = await self.store.take_due_leases(task_type, BATCH, hold)
         for ref in refs:
             await duties.expire_lease(self.runner, task_type, ref)

@@ -119,21 +119,21 @@ class Committer(Protocol):
 
 class Sender:
     def __init__(self, runner: Committer, metrics: Metrics, session: aiohttp.ClientSession):
-        s = runner.settings
+        s = runner.settings.webhooks
         self.runner = runner
         self.metrics = metrics
         self.session = session
         self.outbox = Outbox(runner.store)
-        self.secret = s.webhook_secret
-        self.hold_s = hold_s(s.webhook_timeout_s)
+        self.secret = s.secret
+        self.hold_s = hold_s(s.timeout_s)
         self.policy = RetryPolicy(
-            max_attempts=s.webhook_max_attempts,
-            initial_interval_s=s.webhook_backoff_s,
+            max_attempts=s.max_attempts,
+            initial_interval_s=s.backoff_s,
             backoff_coefficient=2.0,
-            max_interval_s=s.webhook_backoff_max_s,
+            max_interval_s=s.backoff_max_s,
             jitter=JITTER,
         )
-        self.slots = Slots(s.webhook_max_in_flight, s.webhook_max_per_host)
+        self.slots = Slots(s.max_in_flight, s.max_per_host)
         self.in_flight: set[asyncio.Task[None]] = set()
 
     def attach(self) -> None:
@@ -313,14 +313,14 @@ def webhook_sender(
 
     async def background(_: web.Application) -> AsyncIterator[None]:
         settings = runner.settings
-        if not settings.webhook_secret:
+        if not settings.webhooks.secret:
             yield
             return
-        timeout = aiohttp.ClientTimeout(total=settings.webhook_timeout_s)
+        timeout = aiohttp.ClientTimeout(total=settings.webhooks.timeout_s)
         # One pool of keep-alive connections for every delivery of the process, bounded like
         # the slots, so that a burst to one receiver reuses its connections.
         connector = aiohttp.TCPConnector(
-            limit=settings.webhook_max_in_flight, limit_per_host=settings.webhook_max_per_host
+            limit=settings.webhooks.max_in_flight, limit_per_host=settings.webhooks.max_per_host
         )
         async with aiohttp.ClientSession(
             connector=connector, timeout=timeout, headers={"User-Agent": USER_AGENT}
@@ -329,7 +329,7 @@ def webhook_sender(
             sender.attach()
             # The entries this process puts back say when they come due; the others (a dead
             # process's) are found by an idle sweep.
-            pacer = Pacer(settings.sweep_interval_s, settings.sweep_idle_interval_s)
+            pacer = Pacer(settings.sweeps.interval_s, settings.sweeps.idle_interval_s)
             sender.outbox.comes_due = runner.webhooks_due = pacer.poke
             loop = asyncio.create_task(run_paced("webhook sender", pacer, sender.tick))
             yield

@@ -45,7 +45,7 @@ def make_settings(**overrides: Any) -> Settings:
         **FAST,
     }
     values.update(overrides)
-    return Settings(**values)
+    return Settings.from_flat(**values)
 
 
 def client_headers(token: str = CLIENT_TOKEN) -> dict[str, str]:

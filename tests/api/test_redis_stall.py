@@ -34,7 +34,7 @@ async def test_a_silent_redis_gets_503_in_seconds_then_is_used_again(
     monkeypatch.setattr(stall_watch, "STALL_S", 1.0)
     monkeypatch.setattr(stall_watch, "CHECK_S", 0.1)
     # The orchestrator's own pool: no per-command timeout, the watch instead.
-    store = build_store(Settings(redis_url=paused_redis.url, key_prefix=prefix))
+    store = build_store(Settings.from_flat(redis_url=paused_redis.url, key_prefix=prefix))
     api = await make_api(store=store)
     assert (await api.client.get("/_public/status")).status == 200
     assert paused_redis.proc is not None

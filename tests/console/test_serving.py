@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from orchestrator import BlueprintRegistry, create_app
-from orchestrator.config import load_settings
+from orchestrator.config_sources import load_settings
 from orchestrator.console.routes import _NAME
 from orchestrator.storage.embedded import embedded_store
 from tests.api.blueprints import ALL
@@ -75,7 +75,7 @@ async def test_a_deployment_can_turn_the_console_off(aiohttp_client: Any, prefix
     finally:
         await store.close()
     settings = load_settings({"ORCH_CONSOLE_ENABLED": "false", "ORCH_DEV_MODE": "true"})
-    assert settings.console_enabled is False
+    assert settings.http.console_enabled is False
 
 
 def test_every_file_is_servable_and_packaged() -> None:

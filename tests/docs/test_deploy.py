@@ -6,7 +6,7 @@ import ipaddress
 
 import yaml
 
-from orchestrator.config import load_settings
+from orchestrator.config_sources import load_settings
 from tests.helpers import ROOT
 
 
@@ -17,7 +17,7 @@ def test_only_the_proxy_is_trusted_for_x_forwarded_for() -> None:
     proxy = compose["services"]["proxy"]["networks"]["default"]["ipv4_address"]
     [pool] = compose["networks"]["default"]["ipam"]["config"]
 
-    trusted = [ipaddress.ip_network(p) for p in settings.trusted_proxies]
+    trusted = [ipaddress.ip_network(p) for p in settings.http.trusted_proxies]
     assert trusted == [ipaddress.ip_network(f"{proxy}/32")]
     assert ipaddress.ip_address(proxy) in ipaddress.ip_network(pool["subnet"])
     # Other containers draw from ip_range: none of them can take the proxy's address.

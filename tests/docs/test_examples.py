@@ -197,7 +197,7 @@ class Cookbook:
             return resp.status, await resp.json()
 
 
-SETTINGS = Settings(
+SETTINGS = Settings.from_flat(
     clients=(ClientToken("docs", CLIENT_TOKEN),),
     worker_token=WORKER_TOKEN,
     approval_secret="docs",

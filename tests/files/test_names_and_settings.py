@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from orchestrator.api.files import check_filename
-from orchestrator.config import ClientToken, Settings, load_settings
+from orchestrator.config import ClientToken, Settings
+from orchestrator.config_sources import load_settings
 from orchestrator.errors import ConfigError
 
 GOOD = ["report.pdf", "a b.txt", "ñandú.png", ".hidden", "x" * 255, "a.b.c", "50%.csv"]
@@ -71,18 +72,18 @@ def test_s3_settings_come_from_the_file_and_the_environment(tmp_path: Path) -> N
 
     settings = load_settings(environ, path)
 
-    assert settings.s3_bucket == "from-env"
-    assert settings.s3_endpoint_url == "http://minio:9000"
-    assert (settings.s3_presign_expires_s, settings.s3_max_upload_bytes) == (600, 1024)
-    assert (settings.s3_access_key_id, settings.s3_secret_access_key) == ("key", "s3-s3cr3t")
-    assert settings.s3_key_prefix == "jobs"
+    assert settings.s3.bucket == "from-env"
+    assert settings.s3.endpoint_url == "http://minio:9000"
+    assert (settings.s3.presign_expires_s, settings.s3.max_upload_bytes) == (600, 1024)
+    assert (settings.s3.access_key_id, settings.s3.secret_access_key) == ("key", "s3-s3cr3t")
+    assert settings.s3.key_prefix == "jobs"
     assert "s3-s3cr3t" not in repr(settings)
 
 
 def test_without_a_bucket_s3_is_off_and_unchecked() -> None:
-    settings = Settings(**BASE, s3_key_prefix="", s3_presign_expires_s=0).check()
+    settings = Settings.from_flat(**BASE, s3_key_prefix="", s3_presign_expires_s=0).check()
 
-    assert not settings.s3_bucket
+    assert not settings.s3.bucket
 
 
 @pytest.mark.parametrize(
@@ -102,4 +103,4 @@ def test_without_a_bucket_s3_is_off_and_unchecked() -> None:
 )
 def test_bad_s3_settings_are_named(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        Settings(**BASE, s3_bucket="b", **changes).check()
+        Settings.from_flat(**BASE, s3_bucket="b", **changes).check()

@@ -71,7 +71,7 @@ async def test_a_client_that_disconnects_mid_upload_leaves_nothing(
 
 async def test_uploads_are_not_bound_by_max_body_bytes(api: Api) -> None:
     job_id = await api.create()
-    assert api.app[SETTINGS].max_body_bytes < MiB  # the api fixture keeps JSON bodies small
+    assert api.app[SETTINGS].http.max_body_bytes < MiB  # the api fixture keeps JSON bodies small
 
     declared = await put_content(api, job_id, "a.bin", os.urandom(2 * MiB))
     chunked = await put_content(api, job_id, "b.bin", chunks(2 * MiB))

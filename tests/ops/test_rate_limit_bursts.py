@@ -34,7 +34,7 @@ async def store(redis_url: str, prefix: str) -> AsyncIterator[RedisStore]:
 async def test_a_burst_within_the_bucket_is_served_whole(store: RedisStore) -> None:
     """Before, each of these concurrent misses took a batch and kept only its own remainder,
     overwriting the others': half of the burst was refused."""
-    limiter = RateLimiter(Settings(ip_rate_per_s=RATE, ip_burst=BURST), store)
+    limiter = RateLimiter(Settings.from_flat(ip_rate_per_s=RATE, ip_burst=BURST), store)
 
     answers = await asyncio.gather(*(limiter.check("alice", "10.0.0.1") for _ in range(BURST)))
 
@@ -42,7 +42,7 @@ async def test_a_burst_within_the_bucket_is_served_whole(store: RedisStore) -> N
 
 
 async def test_a_crowd_gets_the_bucket_and_its_refill_no_more(store: RedisStore) -> None:
-    limiter = RateLimiter(Settings(ip_rate_per_s=RATE, ip_burst=BURST), store)
+    limiter = RateLimiter(Settings.from_flat(ip_rate_per_s=RATE, ip_burst=BURST), store)
     started = time.monotonic()
 
     answers = await asyncio.gather(*(limiter.check("bob", "10.0.0.2") for _ in range(3 * BURST)))
@@ -55,7 +55,7 @@ async def test_a_crowd_gets_the_bucket_and_its_refill_no_more(store: RedisStore)
 
 async def test_a_token_taken_for_a_refused_request_goes_back(store: RedisStore) -> None:
     """A request refused by its client's bucket does not spend its IP's token."""
-    settings = Settings(client_rate_per_s=1, client_burst=1, ip_rate_per_s=1, ip_burst=2)
+    settings = Settings.from_flat(client_rate_per_s=1, client_burst=1, ip_rate_per_s=1, ip_burst=2)
     limiter = RateLimiter(settings, store)
 
     assert await limiter.check("alice", "10.0.0.1") is None
@@ -67,7 +67,7 @@ async def test_a_token_taken_for_a_refused_request_goes_back(store: RedisStore) 
 async def test_a_request_that_goes_away_mid_fetch_leaves_the_others_served(
     store: RedisStore,
 ) -> None:
-    limiter = RateLimiter(Settings(ip_rate_per_s=RATE, ip_burst=BURST), store)
+    limiter = RateLimiter(Settings.from_flat(ip_rate_per_s=RATE, ip_burst=BURST), store)
     first = asyncio.ensure_future(limiter.check("carol", "10.0.0.3"))
     await asyncio.sleep(0)  # let it start the fetch the others then wait on
     others = [asyncio.ensure_future(limiter.check("carol", "10.0.0.3")) for _ in range(5)]

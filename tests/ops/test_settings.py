@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import (
-    ClientToken,
-    RateLimit,
-    Settings,
-    from_env,
-    load_settings,
-)
+from orchestrator.config import ClientToken, RateLimit, Settings
+from orchestrator.config_sources import from_env, load_settings
 from orchestrator.errors import ConfigError
 
 BASE = """
@@ -44,14 +39,17 @@ def test_per_client_limits_and_defaults_from_the_file(tmp_path: Path) -> None:
     """,
     )
 
-    assert settings.clients == (
+    assert settings.auth.clients == (
         ClientToken("shop", "s3cret", RateLimit(1.0, 2)),
         ClientToken("crm", "t0ken"),
     )
-    assert (settings.client_rate_per_s, settings.client_burst) == (50.0, 100)
-    assert (settings.ip_rate_per_s, settings.ip_burst) == (80.0, 160)
-    assert settings.trusted_proxies == ("10.0.0.0/8", "192.168.1.1")
-    assert settings.log_format == "json"
+    assert (settings.rate_limits.client_rate_per_s, settings.rate_limits.client_burst) == (
+        50.0,
+        100,
+    )
+    assert (settings.rate_limits.ip_rate_per_s, settings.rate_limits.ip_burst) == (80.0, 160)
+    assert settings.http.trusted_proxies == ("10.0.0.0/8", "192.168.1.1")
+    assert settings.logs.format == "json"
 
 
 def test_limits_can_be_turned_off_in_the_file_or_the_environment(tmp_path: Path) -> None:
@@ -60,8 +58,8 @@ def test_limits_can_be_turned_off_in_the_file_or_the_environment(tmp_path: Path)
     from_file = load(tmp_path, clients + "    rate_limits: {enabled: false}\n")
     from_environ = load(tmp_path, clients, {"ORCH_RATE_LIMITS_ENABLED": "off"})
 
-    assert from_file.rate_limits_enabled is False
-    assert from_environ.rate_limits_enabled is False
+    assert from_file.rate_limits.enabled is False
+    assert from_environ.rate_limits.enabled is False
 
 
 def test_environment_variables() -> None:
@@ -107,7 +105,7 @@ def test_every_bad_value_is_reported_at_once(tmp_path: Path) -> None:
     ):
         assert expected in message
     with pytest.raises(ConfigError) as checked:
-        Settings(
+        Settings.from_flat(
             clients=(ClientToken("crm", "t0ken", RateLimit(0, 5)),),
             worker_token="w",
             ip_burst=0,
@@ -127,7 +125,7 @@ def test_every_bad_value_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_tokens_stay_out_of_the_settings_repr() -> None:
-    settings = Settings(
+    settings = Settings.from_flat(
         clients=(ClientToken("shop", "s3cret"),), worker_token="w0rker", worker_tokens={"w": "t1"}
     )
 

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from orchestrator.config import (
-    DEV_CLIENT_TOKEN,
-    DEV_WORKER_TOKEN,
-    ClientToken,
-    Settings,
-    from_env,
-    from_file,
-    load_settings,
-)
+from orchestrator.config import DEV_CLIENT_TOKEN, DEV_WORKER_TOKEN, ClientToken, Settings
+from orchestrator.config_sources import from_env, from_file, load_settings
 from orchestrator.errors import ConfigError
 
 TOKENS = """
@@ -40,10 +32,10 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
 
     settings = load_settings(environ, path, port=3000, host=None)
 
-    assert settings.port == 3000  # flag over env over file
-    assert settings.lease_s == 50.0  # env over file
-    assert settings.host == "0.0.0.0"  # file over default; a None flag does not count
-    assert settings.poll_timeout_s == Settings().poll_timeout_s
+    assert settings.http.port == 3000  # flag over env over file
+    assert settings.workers.lease_s == 50.0  # env over file
+    assert settings.http.host == "0.0.0.0"  # file over default; a None flag does not count
+    assert settings.workers.poll_timeout_s == Settings().workers.poll_timeout_s
 
 
 def test_the_config_file_may_come_from_the_environment(tmp_path: Path) -> None:
@@ -51,8 +43,8 @@ def test_the_config_file_may_come_from_the_environment(tmp_path: Path) -> None:
 
     settings = load_settings({"ORCH_CONFIG": str(path)})
 
-    assert settings.key_prefix == "shop"
-    assert settings.clients == (ClientToken("shop", "s3cret"),)
+    assert settings.redis.key_prefix == "shop"
+    assert settings.auth.clients == (ClientToken("shop", "s3cret"),)
 
 
 @pytest.mark.parametrize(
@@ -175,14 +167,14 @@ def test_without_tokens_and_dev_mode_the_check_lists_both() -> None:
     ],
 )
 def test_check_refuses_bad_values(changes: dict[str, Any], message: str) -> None:
-    base = Settings(clients=(ClientToken("shop", "t"),), worker_token="w")
+    base = {"clients": (ClientToken("shop", "t"),), "worker_token": "w"}
 
     with pytest.raises(ConfigError, match=message):
-        dataclasses.replace(base, **changes).check()
+        Settings.from_flat(**{**base, **changes}).check()
 
 
 def test_worker_tokens_alone_are_enough() -> None:
-    settings = Settings(clients=(ClientToken("shop", "t"),), worker_tokens={"w-1": "x"})
+    settings = Settings.from_flat(clients=(ClientToken("shop", "t"),), worker_tokens={"w-1": "x"})
 
     assert settings.check() is settings
 
@@ -190,8 +182,8 @@ def test_worker_tokens_alone_are_enough() -> None:
 def test_dev_mode_fills_in_dev_tokens() -> None:
     settings = load_settings({"ORCH_DEV_MODE": "1"})
 
-    assert settings.clients == (ClientToken("dev", DEV_CLIENT_TOKEN),)
-    assert settings.worker_token == DEV_WORKER_TOKEN
+    assert settings.auth.clients == (ClientToken("dev", DEV_CLIENT_TOKEN),)
+    assert settings.auth.worker_token == DEV_WORKER_TOKEN
 
 
 def test_dev_mode_keeps_configured_tokens(tmp_path: Path) -> None:
@@ -199,15 +191,15 @@ def test_dev_mode_keeps_configured_tokens(tmp_path: Path) -> None:
 
     settings = load_settings({}, path, dev_mode=True)
 
-    assert settings.clients == (ClientToken("shop", "s3cret"),)
-    assert settings.worker_token == "w0rker"
+    assert settings.auth.clients == (ClientToken("shop", "s3cret"),)
+    assert settings.auth.worker_token == "w0rker"
 
 
 def test_dev_mode_leaves_per_worker_tokens_alone() -> None:
-    settings = Settings(dev_mode=True, worker_tokens={"w-1": "x"}).with_dev_defaults()
+    settings = Settings.from_flat(dev_mode=True, worker_tokens={"w-1": "x"}).with_dev_defaults()
 
-    assert settings.worker_token is None
-    assert settings.clients == (ClientToken("dev", DEV_CLIENT_TOKEN),)
+    assert settings.auth.worker_token is None
+    assert settings.auth.clients == (ClientToken("dev", DEV_CLIENT_TOKEN),)
 
 
 def test_without_dev_mode_no_defaults_are_added() -> None:

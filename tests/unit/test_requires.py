@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from orchestrator import Blueprint
-from orchestrator.config_checks import TaskLimit, task_limits
+from orchestrator.config import TaskLimit
+from orchestrator.config_sources import task_limits
 from orchestrator.engine.actions import ActionError, Actions, DispatchParallel, DispatchTask
 from orchestrator.engine.requires import as_mapping, encode, met_by, queue, split
 

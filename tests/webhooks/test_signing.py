@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.config import DEV_WEBHOOK_SECRET, Settings, from_env, from_file, load_settings
+from orchestrator.config import DEV_WEBHOOK_SECRET, Settings
+from orchestrator.config_sources import from_env, from_file, load_settings
 from orchestrator.errors import ConfigError
 from orchestrator.webhooks.signing import signature, verify
 
@@ -103,12 +104,12 @@ def test_allowed_hosts_are_a_list_in_the_config_file(tmp_path: Path) -> None:
 
 
 def test_dev_mode_has_a_dev_webhook_secret_unless_one_is_set() -> None:
-    assert load_settings({}, dev_mode=True).webhook_secret == DEV_WEBHOOK_SECRET
-    assert load_settings({"ORCH_WEBHOOK_SECRET": "mine"}, dev_mode=True).webhook_secret == "mine"
+    assert load_settings({}, dev_mode=True).webhooks.secret == DEV_WEBHOOK_SECRET
+    assert load_settings({"ORCH_WEBHOOK_SECRET": "mine"}, dev_mode=True).webhooks.secret == "mine"
 
 
 def test_the_secret_is_not_in_the_settings_repr() -> None:
-    assert "hush" not in repr(Settings(webhook_secret="hush"))
+    assert "hush" not in repr(Settings.from_flat(webhook_secret="hush"))
 
 
 @pytest.mark.parametrize(

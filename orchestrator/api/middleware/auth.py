@@ -27,7 +27,7 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     if path.startswith("/api/"):
         token = _client_token(request)
         name = None
-        for client in settings.clients:  # compare with every token: no early exit leaks
+        for client in settings.auth.clients:  # compare with every token: no early exit leaks
             if _matches(token, client.token) and name is None:
                 name = client.name
         if name is None:
@@ -36,9 +36,9 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     elif path.startswith("/_worker/"):
         token = request.headers.get("X-Worker-Token", "")
         binding = None
-        if token and settings.worker_token and _matches(token, settings.worker_token):
+        if token and settings.auth.worker_token and _matches(token, settings.auth.worker_token):
             binding = ""
-        for worker_id, expected in settings.worker_tokens.items():
+        for worker_id, expected in settings.auth.worker_tokens.items():
             if token and _matches(token, expected) and binding is None:
                 binding = worker_id
         if binding is None:

@@ -32,7 +32,7 @@ def streams_body(handler: H) -> H:
 
 @web.middleware
 async def body_size(request: web.Request, handler: Handler) -> web.StreamResponse:
-    limit = request.app[SETTINGS].max_body_bytes
+    limit = request.app[SETTINGS].http.max_body_bytes
     length = request.content_length
     if length is not None and length > limit and request.match_info.handler not in _STREAMING:
         raise PayloadTooLarge(f"body larger than {limit} bytes", details={"max_bytes": limit})
@@ -44,7 +44,7 @@ async def read_json(request: web.Request, *, required: bool = True) -> object:
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
-        limit = request.app[SETTINGS].max_body_bytes
+        limit = request.app[SETTINGS].http.max_body_bytes
         raise PayloadTooLarge(
             f"body larger than {limit} bytes", details={"max_bytes": limit}
         ) from exc

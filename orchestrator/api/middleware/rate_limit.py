@@ -50,12 +50,15 @@ WARN_EVERY_S = 10.0
 
 class RateLimiter:
     def __init__(self, settings: Settings, store: RedisStore) -> None:
-        self.enabled = settings.rate_limits_enabled
+        limits = settings.rate_limits
+        self.enabled = limits.enabled
         self._store = store
-        self._default = RateLimit(settings.client_rate_per_s, settings.client_burst)
-        self._clients = {c.name: c.rate_limit for c in settings.clients if c.rate_limit}
-        self._ip = RateLimit(settings.ip_rate_per_s, settings.ip_burst)
-        self._proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+        self._default = RateLimit(limits.client_rate_per_s, limits.client_burst)
+        self._clients = {c.name: c.rate_limit for c in settings.auth.clients if c.rate_limit}
+        self._ip = RateLimit(limits.ip_rate_per_s, limits.ip_burst)
+        self._proxies = [
+            ipaddress.ip_network(p, strict=False) for p in settings.http.trusted_proxies
+        ]
         self._warned_at = -math.inf
         self._local: dict[tuple[str, str], tuple[int, float]] = {}
         """(kind, identity) → (tokens taken from Redis not spent yet, usable until)."""

@@ -109,7 +109,7 @@ FILENAME = path_param("filename", FILENAME_RULE, **FILENAME_SCHEMA)
 
 
 def expires(settings: Settings) -> dict[str, Any]:
-    longest = settings.s3_max_expires_s
+    longest = settings.s3.max_expires_s
     schema = {"type": "integer", "minimum": 1, "maximum": longest}
     return query("expires_in", schema, f"Link validity in seconds (1-{longest}).")
 

@@ -119,9 +119,9 @@ NEW_JOB: Schema = {
 
 def new_job(settings: Settings) -> Schema:
     """``NEW_JOB`` as ``settings`` make the server check it: the webhook URLs it takes."""
-    if not settings.webhook_secret:
+    if not settings.webhooks.secret:
         return NEW_JOB
-    allowed = settings.webhook_allowed_hosts
+    allowed = settings.webhooks.allowed_hosts
     pattern = allowed_webhook_url(allowed).pattern if allowed else WEBHOOK_URL.pattern
     hosts = (
         f"Only these hosts (and subdomains of a `*.` entry): {', '.join(allowed)}. "
