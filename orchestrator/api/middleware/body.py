@@ -57,21 +57,27 @@ async def read_json(request: web.Request, *, required: bool = True) -> object:
         # its value, and taking it for `{}` would start a job nobody described.
         what = "a JSON body is required" if required else "send JSON or no body at all"
         raise BadRequest(f"body holds only whitespace: {what}", code="INVALID_JSON")
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"body is not valid JSON: {exc}", code="INVALID_JSON") from exc
-    if _too_deep(body, MAX_JSON_DEPTH):
-        raise BadRequest(
-            f"body nests objects or arrays deeper than {MAX_JSON_DEPTH} levels",
-            code="INVALID_JSON",
-            details={"max_depth": MAX_JSON_DEPTH},
-        )
-    return body
+    return parse_json(raw)
 
 
 MAX_JSON_DEPTH = 64
 """orjson reads far deeper JSON than it can write back (254 levels): refuse it at the door."""
+
+
+def parse_json(raw: bytes | str, what: str = "body", max_depth: int = MAX_JSON_DEPTH) -> object:
+    """``raw`` as JSON; 400 ``INVALID_JSON`` when it is not, or nests deeper than
+    ``max_depth``."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"{what} is not valid JSON: {exc}", code="INVALID_JSON") from exc
+    if _too_deep(body, max_depth):
+        raise BadRequest(
+            f"{what} nests objects or arrays deeper than {max_depth} levels",
+            code="INVALID_JSON",
+            details={"max_depth": max_depth},
+        )
+    return body
 
 
 def _too_deep(value: object, limit: int) -> bool:

@@ -60,23 +60,25 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if allowed:
             # RFC 9110 15.5.6: a 405 says which methods the resource does support
             response.headers[hdrs.ALLOW] = ", ".join(sorted(allowed))
-    except RedisError as exc:
-        log.error("storage error on %s %s [%s]: %s", request.method, request.path, request_id, exc)
-        err = Unavailable("storage is not answering; try again", code="STORAGE_UNAVAILABLE")
-        response = json_response(err.to_body(), status=503)
-    except Exception:
-        log.exception("unhandled error on %s %s [%s]", request.method, request.path, request_id)
-        body = {
-            "error": {
-                "code": "INTERNAL_ERROR",
-                "message": "internal error; the log has the details",
-                "details": {"request_id": request_id},
-            }
-        }
-        response = json_response(body, status=500)
+    except Exception as exc:
+        err = unexpected_error(exc, f"{request.method} {request.path}", request_id)
+        response = json_response(err.to_body(), status=err.status)
     if not response.prepared:
         response.headers["X-Request-Id"] = request_id
     return response
+
+
+def unexpected_error(exc: Exception, where: str, request_id: str) -> OrchestratorError:
+    """What a handler's exception other than an ``OrchestratorError`` answers: 503 when
+    storage failed, else 500 naming only the request id (the traceback goes to the log).
+    Call it from the ``except`` block, so the log has the traceback."""
+    if isinstance(exc, RedisError):
+        log.error("storage error on %s [%s]: %s", where, request_id, exc)
+        return Unavailable("storage is not answering; try again", code="STORAGE_UNAVAILABLE")
+    log.exception("unhandled error on %s [%s]", where, request_id)
+    return OrchestratorError(
+        "internal error; the log has the details", details={"request_id": request_id}
+    )
 
 
 CREATE_ROUTE = "/api/{version}/{endpoint}"
