@@ -292,6 +292,14 @@ class Metrics:
             buckets=_HTTP_BUCKETS,
             registry=r,
         )
+        self.task_results = Counter(
+            "orchestrator_task_results",
+            "Task results received by transport (http: POST /_worker/tasks/result, websocket: "
+            "a result message on the worker's socket) and outcome (accepted, refused)"
+            + _PER_PROCESS,
+            ["transport", "outcome"],
+            registry=r,
+        )
         self.loop_lag = Histogram(
             "orchestrator_event_loop_lag_seconds",
             "How late a 0.5 s sleep wakes up: time the event loop was blocked" + _PER_PROCESS,
@@ -303,6 +311,9 @@ class Metrics:
             self.timeouts.labels(kind)
         for outcome in ("success", "failure"):
             self.webhooks.labels(outcome)
+        for transport in ("http", "websocket"):
+            for outcome in ("accepted", "refused"):
+                self.task_results.labels(transport, outcome)
         self.cluster = ClusterGauges(store, stats, worker_ttl_s)
         r.register(self.cluster)
         self.refreshers: list[Callable[[], Awaitable[None]]] = []
@@ -342,6 +353,9 @@ class Metrics:
             self._http_series[(group, status)] = series
         series[0].inc()
         series[1].observe(seconds)
+
+    def task_result(self, transport: str, outcome: str) -> None:
+        self.task_results.labels(transport, outcome).inc()
 
     def event_loop_lag(self, seconds: float) -> None:
         self.loop_lag.observe(seconds)

@@ -13,14 +13,9 @@ import orjson
 from yarl import URL
 
 from .backoff import Backoff
+from .commands import ChannelUnavailable, CommandChannel
 from .config import WorkerSettings
-from .errors import (
-    ApiError,
-    AuthError,
-    TaskNotHeld,
-    WorkerDraining,
-    WorkerNotRegistered,
-)
+from .errors import ApiError, AuthError, TaskNotHeld, api_error
 from .wire import Beat, CancelledTask, Registration, TaskAssignment, UnreadableTask
 
 __all__ = [
@@ -57,6 +52,8 @@ class OrchestratorClient:
         settings: Where the orchestrator is, the token and this worker's identity.
         result_backoff: Delays between attempts to submit a result.
         result_attempts: Attempts to submit a result before it is logged and dropped.
+        ack_timeout_s: How long a result sent on the WebSocket waits for its answer before
+            it goes over HTTP; ``None``: as long as an HTTP request may take.
     """
 
     def __init__(
@@ -65,18 +62,21 @@ class OrchestratorClient:
         *,
         result_backoff: Backoff = RESULT_BACKOFF,
         result_attempts: int = 10,
+        ack_timeout_s: float | None = None,
     ) -> None:
         self._settings = settings
         self._base = URL(settings.url)
         self._result_backoff = result_backoff
         self._result_attempts = result_attempts
+        self._request_timeout_s = settings.poll_timeout_s + POLL_MARGIN_S
+        self._ack_timeout_s = ack_timeout_s or self._request_timeout_s
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
         """Create the HTTP session (needs a running event loop)."""
         if self._session is None:
             timeout = aiohttp.ClientTimeout(
-                total=self._settings.poll_timeout_s + POLL_MARGIN_S, connect=CONNECT_TIMEOUT_S
+                total=self._request_timeout_s, connect=CONNECT_TIMEOUT_S
             )
             self._session = aiohttp.ClientSession(
                 headers={"X-Worker-Token": self._settings.token}, timeout=timeout
@@ -146,12 +146,17 @@ class OrchestratorClient:
         )
         return None if answer is None else TaskAssignment.from_wire(answer)
 
-    async def submit_result(self, body: dict[str, Any]) -> str | None:
+    async def submit_result(
+        self, body: dict[str, Any], channel: CommandChannel | None = None
+    ) -> str | None:
         """Send a task result, retrying while the orchestrator is unreachable or failing.
 
-        The orchestrator accepts the same result twice, so retrying is safe. A 409
-        (``TASK_NOT_HELD``: the lease was lost, or the body's ``attempt`` is no longer the
-        one the job waits for) or another 4xx answer is logged and the result dropped.
+        With a ``channel`` that takes results, the result goes on that WebSocket first; when
+        no answer comes there (not connected, closed, no answer within the HTTP request
+        timeout) it goes over HTTP. The orchestrator accepts the same result twice, so
+        sending it again is safe. A 409 (``TASK_NOT_HELD``: the lease was lost, or the body's
+        ``attempt`` is no longer the one the job waits for) or another 4xx answer is logged
+        and the result dropped, whichever way it came.
 
         Returns:
             The orchestrator's ``status`` (``"result_accepted_success"``...), or ``None`` when
@@ -161,6 +166,17 @@ class OrchestratorClient:
             AuthError: The token was rejected.
         """
         what = f"result for task {body.get('task_id')} (attempt {body.get('attempt')})"
+        if channel is not None and channel.takes_results:
+            try:
+                return await channel.send_result(body, self._ack_timeout_s)
+            except ChannelUnavailable as exc:
+                logger.info("%s goes over HTTP: %s", what, exc)
+            except AuthError:
+                raise
+            except ApiError as exc:
+                if _given_up(exc, what):
+                    return None
+                logger.info("%s goes over HTTP: answered %s on the WebSocket", what, exc)
         answer = await self._post_retrying(self._url("tasks", "result"), body, what)
         return None if answer is None else str(answer.get("status", ""))
 
@@ -203,14 +219,10 @@ class OrchestratorClient:
         for attempt in range(1, self._result_attempts + 1):
             try:
                 answer = await self._request("POST", url, body=body)
-            except TaskNotHeld as exc:
-                logger.warning("%s dropped: worker no longer holds it (%s)", what, exc)
-                return None
             except AuthError:
                 raise
             except ApiError as exc:
-                if not exc.transient:
-                    logger.error("%s rejected and dropped: %s", what, exc)
+                if _given_up(exc, what):
                     return None
                 last_error = exc
             except TRANSPORT_ERRORS as exc:
@@ -281,15 +293,19 @@ def _error_from(status: int, reason: str, raw: bytes) -> ApiError:
         code = str(error.get("code") or code)
         message = str(error.get("message") or message)
         details = error.get("details") if isinstance(error.get("details"), dict) else None
-    if status in (401, 403):
-        return AuthError(status, code, message, details)
-    if status == 404 and code == "WORKER_NOT_REGISTERED":
-        return WorkerNotRegistered(status, code, message, details)
-    if status == 409 and code == "TASK_NOT_HELD":
-        return TaskNotHeld(status, code, message, details)
-    if status == 409 and code == "WORKER_DRAINING":
-        return WorkerDraining(status, code, message, details)
-    return ApiError(status, code, message, details)
+    return api_error(status, code, message, details)
+
+
+def _given_up(exc: ApiError, what: str) -> bool:
+    """Whether an error answer refuses ``what`` for good (then logged); else it may be sent
+    again (5xx, 429)."""
+    if isinstance(exc, TaskNotHeld):
+        logger.warning("%s dropped: worker no longer holds it (%s)", what, exc)
+        return True
+    if not exc.transient:
+        logger.error("%s rejected and dropped: %s", what, exc)
+        return True
+    return False
 
 
 def _describe(exc: BaseException | None) -> str:

@@ -1,29 +1,33 @@
-"""The WebSocket command channel: the orchestrator pushes commands (``cancel_task``,
-``drain_worker``) to the worker.
+"""The worker's WebSocket: the orchestrator pushes commands (``cancel_task``,
+``drain_worker``) to the worker, and the worker sends its task results on it when the
+orchestrator's ``hello`` says it takes them (one message and its answer instead of an HTTP
+request each).
 
 The channel is an optimisation, not a requirement: a cancel or a drain that finds no socket
-reaches the worker in its next heartbeat answer (and a drained worker's long-poll is refused).
-That is why it reconnects forever with backoff and never stops the worker, except when the
-orchestrator rejects the token.
+reaches the worker in its next heartbeat answer (and a drained worker's long-poll is refused),
+and a result that gets no answer on it goes over HTTP. That is why it reconnects forever with
+backoff and never stops the worker, except when the orchestrator rejects the token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import orjson
-from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus, WebSocketException
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 from websockets.frames import CloseCode
 from yarl import URL
 
 from .backoff import Backoff
 from .config import WorkerSettings, redact_url
-from .errors import AuthError
+from .errors import AuthError, api_error
 
-__all__ = ["CancelCallback", "CommandChannel"]
+__all__ = ["CancelCallback", "ChannelUnavailable", "CommandChannel"]
 
 logger = logging.getLogger("worker_sdk")
 
@@ -54,6 +58,44 @@ CLOSE_TIMEOUT_S = 2.0
 COMMAND_BACKOFF = Backoff(0.5, 10.0)
 
 
+class ChannelUnavailable(Exception):
+    """The socket did not carry a result: not connected (or the orchestrator takes no results
+    on it), closed before the answer, no answer in time, or the message was not understood.
+    Nothing says the result was applied, or that it was not: send it over HTTP (a result
+    applied twice is applied once)."""
+
+
+class _Link:
+    """One open connection's results: their ids and the answers awaited."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.max_bytes = 0
+        """The largest message the orchestrator takes; 0 until its ``hello`` offers results."""
+        self.ids = itertools.count(1)
+        self.waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.closed = False
+
+    def answer(self, message: dict[str, Any]) -> None:
+        message_id = message.get("id")
+        waiter = None
+        if isinstance(message_id, int) and not isinstance(message_id, bool):
+            waiter = self.waiting.pop(message_id, None)
+        if waiter is None:
+            if message.get("type") == "error":  # about a message that had no usable id
+                logger.warning("the orchestrator refused a message: %s", message.get("message"))
+            return
+        if not waiter.done():
+            waiter.set_result(message)
+
+    def close(self) -> None:
+        self.closed = True
+        for waiter in self.waiting.values():
+            if not waiter.done():
+                waiter.set_exception(ChannelUnavailable("the WebSocket closed before the answer"))
+        self.waiting.clear()
+
+
 class CommandChannel:
     """Keeps the command WebSocket open and hands its commands to callbacks.
 
@@ -82,11 +124,50 @@ class CommandChannel:
         self._backoff = backoff
         self._connected = False
         self._opened = False
+        self._link: _Link | None = None
 
     @property
     def connected(self) -> bool:
         """Whether the socket is open right now."""
         return self._connected
+
+    @property
+    def takes_results(self) -> bool:
+        """Whether the socket is open and the orchestrator takes results on it."""
+        return self._link is not None and self._link.max_bytes > 0
+
+    async def send_result(self, body: dict[str, Any], timeout_s: float) -> str:
+        """Send a result (the body of ``POST /_worker/tasks/result``) and wait for its answer.
+
+        Returns:
+            The orchestrator's ``status``, as HTTP would answer it.
+
+        Raises:
+            ApiError: (or a subclass) the orchestrator refused the result, as HTTP would have.
+            ChannelUnavailable: No answer came: send the result over HTTP.
+        """
+        link = self._link
+        if link is None or not link.max_bytes:
+            raise ChannelUnavailable("the WebSocket takes no results now")
+        message_id = next(link.ids)
+        data = orjson.dumps({"type": "result", "id": message_id, "body": body})
+        if len(data) > link.max_bytes:
+            raise ChannelUnavailable(f"larger than the WebSocket takes ({link.max_bytes} bytes)")
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        link.waiting[message_id] = waiter
+        try:
+            async with asyncio.timeout(timeout_s):
+                if link.closed:
+                    raise ChannelUnavailable("the WebSocket closed")
+                await link.ws.send(data.decode())
+                answer = await waiter
+        except TimeoutError:
+            raise ChannelUnavailable(f"no answer on the WebSocket in {timeout_s:g}s") from None
+        except ConnectionClosed as exc:
+            raise ChannelUnavailable(f"the WebSocket closed ({exc})") from None
+        finally:
+            link.waiting.pop(message_id, None)
+        return _status(answer)
 
     async def run(self) -> None:
         """Connect, dispatch commands and reconnect, until cancelled.
@@ -125,10 +206,13 @@ class CommandChannel:
             additional_headers={"X-Worker-Token": self._token},
             # aiohttp ignores proxy variables too (trust_env=False); keep both paths alike.
             proxy=None,
+            # Messages are small JSON: compressing each costs more CPU than it saves bytes.
+            compression=None,
             close_timeout=CLOSE_TIMEOUT_S,
             logger=_ws_logger,
         ) as ws:
             self._connected = self._opened = True
+            self._link = link = _Link(ws)
             logger.info("command channel connected to %s", redact_url(self.url))
             try:
                 async for message in ws:
@@ -139,6 +223,8 @@ class CommandChannel:
                 raise
             finally:
                 self._connected = False
+                self._link = None
+                link.close()
 
     def _dispatch(self, message: str | bytes) -> None:
         try:
@@ -150,12 +236,22 @@ class CommandChannel:
             logger.warning("ignoring a command that is not an object: %.200r", command)
             return
         kind = command.get("type")
+        if kind in ("result_ack", "result_error", "error"):
+            if self._link is not None:
+                self._link.answer(command)
+            return
+        if kind == "hello":
+            self._hello(command)
+            return
         if kind == "drain_worker" and self._on_drain is not None:
             self._on_drain()
             return
-        if kind != "cancel_task":
-            logger.debug("ignoring unknown command %r", kind)
+        if kind == "cancel_task":
+            self._cancel(command)
             return
+        logger.debug("ignoring unknown command %r", kind)
+
+    def _cancel(self, command: dict[str, Any]) -> None:
         task_id = command.get("task_id")
         if not isinstance(task_id, str):
             logger.warning("ignoring cancel_task without a task_id: %.200r", command)
@@ -167,3 +263,27 @@ class CommandChannel:
             self._on_cancel(str(command.get("job_id", "")), task_id, attempt)
         except Exception:
             logger.exception("cancel callback failed for task %s", task_id)
+
+    def _hello(self, hello: dict[str, Any]) -> None:
+        """The orchestrator says what it takes on this socket: results, up to a size."""
+        size = hello.get("max_message_bytes")
+        accepts = hello.get("accepts")
+        if self._link is None or not isinstance(accepts, list) or "result" not in accepts:
+            return
+        if isinstance(size, int) and not isinstance(size, bool) and size > 0:
+            self._link.max_bytes = size
+            logger.info("results go over the command channel (messages up to %d bytes)", size)
+
+
+def _status(answer: dict[str, Any]) -> str:
+    """The status of a ``result_ack``; the ``ApiError`` of a ``result_error``."""
+    kind = answer.get("type")
+    if kind == "result_ack":
+        return str(answer.get("status", ""))
+    status = answer.get("http_status")
+    if kind != "result_error" or not isinstance(status, int) or isinstance(status, bool):
+        raise ChannelUnavailable(f"the WebSocket did not take it: {answer.get('message')}")
+    code = str(answer.get("code") or f"HTTP_{status}")
+    details = answer.get("details")
+    message = str(answer.get("message") or "")
+    raise api_error(status, code, message, details if isinstance(details, dict) else None)

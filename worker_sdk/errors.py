@@ -159,3 +159,18 @@ class TaskNotHeld(ApiError):
 
 class WorkerDraining(ApiError):
     """An operator drained this worker: it takes no new tasks, finishes its own and stops."""
+
+
+def api_error(
+    http_status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> ApiError:
+    """The ``ApiError`` subclass for an error answer, however it came (HTTP or WebSocket)."""
+    if http_status in (401, 403):
+        return AuthError(http_status, code, message, details)
+    if http_status == 404 and code == "WORKER_NOT_REGISTERED":
+        return WorkerNotRegistered(http_status, code, message, details)
+    if http_status == 409 and code == "TASK_NOT_HELD":
+        return TaskNotHeld(http_status, code, message, details)
+    if http_status == 409 and code == "WORKER_DRAINING":
+        return WorkerDraining(http_status, code, message, details)
+    return ApiError(http_status, code, message, details)

@@ -342,7 +342,7 @@ class WorkerRuntime:
         body = outcome.to_wire(
             job_id=ctx.job_id, task_id=ctx.task_id, worker_id=ctx.worker_id, attempt=ctx.attempt
         )
-        answer = await self._client.submit_result(body)
+        answer = await self._client.submit_result(body, self._channel)
         if answer is not None:
             logger.info("task %s finished with %r: %s", ctx.task_id, outcome.status, answer)
 

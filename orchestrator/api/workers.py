@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -12,7 +14,7 @@ from orchestrator.api import schemas
 from orchestrator.api.drain import DRAINING, refuse_if_draining
 from orchestrator.api.middleware import read_json, require_worker
 from orchestrator.api.render import json_response
-from orchestrator.appkeys import DISPATCHER, RUNNER, SETTINGS, STORE
+from orchestrator.appkeys import DISPATCHER, METRICS, RUNNER, SETTINGS, STORE
 from orchestrator.dispatch.waiters import WorkerProfile
 from orchestrator.errors import NotFound
 
@@ -125,10 +127,27 @@ async def next_task(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/_worker/tasks/result")
 async def result(request: web.Request) -> web.Response:
-    body = schemas.task_result(await read_json(request))
-    require_worker(request, body["worker_id"])
-    answer = await reports.submit_result(request.app[RUNNER], body["worker_id"], body)
+    check = functools.partial(require_worker, request)
+    answer = await apply_result(request.app, await read_json(request), check, "http")
     return json_response({"status": answer})
+
+
+async def apply_result(
+    app: web.Application, raw: object, may_report: Callable[[str], None], transport: str
+) -> str:
+    """Apply a task result, whichever way it came (``transport``: ``http`` or ``websocket``,
+    ``ws.py``): the body checked by the one schema, its ``worker_id`` by the transport's
+    ``may_report`` (raises when the caller may not speak for that worker). Returns the
+    status to answer; raises the ``OrchestratorError`` to answer instead."""
+    outcome = "refused"
+    try:
+        body = schemas.task_result(raw)
+        may_report(body["worker_id"])
+        answer = await reports.submit_result(app[RUNNER], body["worker_id"], body)
+        outcome = "accepted"
+        return answer
+    finally:
+        app[METRICS].task_result(transport, outcome)
 
 
 @routes.post("/_worker/tasks/decline")

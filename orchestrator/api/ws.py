@@ -1,21 +1,50 @@
-"""/_worker/ws/{worker_id}: the command channel to a worker (``cancel_task``)."""
+"""/_worker/ws/{worker_id}: the worker's WebSocket.
+
+The orchestrator pushes commands on it (``cancel_task``, ``drain_worker``), after a ``hello``
+that says what the worker may send back. The worker may send its task results on it::
+
+    → {"type": "result", "id": 7, "body": {<the body of POST /_worker/tasks/result>}}
+    ← {"type": "result_ack", "id": 7, "status": "result_accepted_success"}
+    ← {"type": "result_error", "id": 7, "http_status": 409, "code": "TASK_NOT_HELD", ...}
+
+Each answer is what ``POST /_worker/tasks/result`` would have answered (``workers.py``
+applies both). A message the orchestrator cannot take is answered ``{"type": "error"}``;
+the socket stays open.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import orjson
 from aiohttp import WSMsgType, web
 
 from orchestrator.api.middleware import require_worker
-from orchestrator.appkeys import SOCKETS
-from orchestrator.errors import BadRequest
+from orchestrator.api.middleware.body import MAX_JSON_DEPTH, parse_json
+from orchestrator.api.middleware.errors import unexpected_error
+from orchestrator.api.workers import apply_result
+from orchestrator.appkeys import SETTINGS, SOCKETS
+from orchestrator.errors import BadRequest, Forbidden, OrchestratorError
+from orchestrator.logs import REQUEST_ID
 
 routes = web.RouteTableDef()
+
+MAX_RESULTS_IN_FLIGHT = 64
+"""Results of one socket applied at once. The socket's reader waits for a free slot: the
+worker's capacity bounds what it has to send anyway, so this only stops a runaway one."""
+
+ENVELOPE_BYTES = 1024
+"""Room in a message, over ``max_body_bytes``, for the envelope around a result's body."""
 
 
 @routes.get("/_worker/ws/{worker_id}")
 async def commands(request: web.Request) -> web.WebSocketResponse:
     worker_id = request.match_info["worker_id"]
     require_worker(request, worker_id)
-    ws = web.WebSocketResponse(heartbeat=20.0)
+    limit = request.app[SETTINGS].http.max_body_bytes + ENVELOPE_BYTES
+    # No permessage-deflate: zlib on every small message costs more CPU than it saves bytes.
+    ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=limit, compress=False)
     if not ws.can_prepare(request).ok:
         raise BadRequest(
             "this route is a WebSocket: send the upgrade handshake (Upgrade: websocket, "
@@ -23,13 +52,116 @@ async def commands(request: web.Request) -> web.WebSocketResponse:
             code="WEBSOCKET_HANDSHAKE_REQUIRED",
         )
     await ws.prepare(request)
+    inbox = Inbox(request.app, worker_id, ws)
+    await inbox.send({"type": "hello", "accepts": ["result"], "max_message_bytes": limit})
     table = request.app[SOCKETS]
     await table.attach(worker_id, ws)
     try:
         async for message in ws:
-            if message.type == WSMsgType.ERROR:
+            if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                await inbox.take(message.data)
+            elif message.type == WSMsgType.ERROR:
                 break
-            # Workers have nothing to say on this channel yet; anything sent is ignored.
     finally:
         await table.detach(worker_id, ws)
+        await inbox.finish()
     return ws
+
+
+class Inbox:
+    """What one worker sends on its socket. Each result is applied in an asyncio task of its
+    own, so a slow one does not hold up the socket's reader (or the results behind it)."""
+
+    def __init__(self, app: web.Application, worker_id: str, ws: web.WebSocketResponse) -> None:
+        self._app = app
+        self._worker_id = worker_id
+        self._ws = ws
+        self._request_id = REQUEST_ID.get()
+        self._slots = asyncio.Semaphore(MAX_RESULTS_IN_FLIGHT)
+        self._applying: set[asyncio.Task[None]] = set()
+
+    async def take(self, data: str | bytes) -> None:
+        """One message from the worker: a result starts applying, anything else is answered
+        with an ``error`` at once."""
+        message_id: int | None = None
+        try:
+            message = _object(parse_json(data, "the message", MAX_JSON_DEPTH + 1))
+            message_id = _id(message)
+            _check_type(message)
+            if message_id is None:
+                raise _invalid("id", 'a result needs an integer "id", which its answer echoes')
+        except OrchestratorError as exc:
+            await self.send(_refusal("error", message_id, exc))
+            return
+        await self._slots.acquire()
+        task = asyncio.create_task(self._apply(message_id, message.get("body")))
+        self._applying.add(task)
+        task.add_done_callback(self._applied)
+
+    def _applied(self, task: asyncio.Task[None]) -> None:
+        self._applying.discard(task)
+        self._slots.release()
+
+    async def _apply(self, message_id: int, body: object) -> None:
+        request_id = f"{self._request_id}.{message_id}"
+        REQUEST_ID.set(request_id)  # this task's log lines name the socket and the message
+        answer: dict[str, Any]
+        try:
+            status = await apply_result(self._app, body, self._may_report, "websocket")
+            answer = {"type": "result_ack", "id": message_id, "status": status}
+        except OrchestratorError as exc:
+            answer = _refusal("result_error", message_id, exc)
+        except Exception as exc:
+            where = f"result {message_id} on the WebSocket of worker {self._worker_id}"
+            answer = _refusal("result_error", message_id, unexpected_error(exc, where, request_id))
+        await self.send(answer)
+
+    def _may_report(self, worker_id: str) -> None:
+        """A socket speaks for the worker it was opened for, whatever its token allows."""
+        if worker_id != self._worker_id:
+            raise Forbidden(
+                f"this WebSocket belongs to worker {self._worker_id!r}, not {worker_id!r}",
+                code="WORKER_TOKEN_MISMATCH",
+            )
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Send unless the socket is gone: a result's answer that finds it closed is lost,
+        and the worker, having no answer, sends the result again over HTTP."""
+        try:
+            await self._ws.send_frame(orjson.dumps(message), WSMsgType.TEXT)
+        except ConnectionError:
+            pass
+
+    async def finish(self) -> None:
+        """Wait for the results still being applied (their answers go nowhere now)."""
+        if self._applying:
+            await asyncio.gather(*self._applying, return_exceptions=True)
+
+
+def _object(message: object) -> dict[str, Any]:
+    if not isinstance(message, dict):
+        raise BadRequest("the message must be a JSON object", code="VALIDATION_ERROR")
+    return message
+
+
+def _id(message: dict[str, Any]) -> int | None:
+    value = message.get("id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _check_type(message: dict[str, Any]) -> None:
+    kind = message.get("type")
+    if kind != "result":
+        raise _invalid(
+            "type", f"unknown message type {kind!r}: a worker sends only 'result' messages"
+        )
+
+
+def _invalid(field: str, problem: str) -> BadRequest:
+    return BadRequest(f"{field}: {problem}", code="VALIDATION_ERROR", details={"field": field})
+
+
+def _refusal(kind: str, message_id: int | None, exc: OrchestratorError) -> dict[str, Any]:
+    """``exc`` as the socket says it: the status and error envelope HTTP would answer."""
+    error: dict[str, Any] = exc.to_body()["error"]
+    return {"type": kind, "id": message_id, "http_status": exc.status, **error}

@@ -43,6 +43,7 @@ async def test_each_cancel_names_its_attempt(make_api: MakeApi) -> None:
     assert first["attempt"] == 1
     ws = await api.client.ws_connect("/_worker/ws/w-slow", headers=worker_headers())
     try:
+        assert (await ws.receive_json(timeout=5))["type"] == "hello"
         channel = api.store.keys.command_channel("w-slow")
 
         async def subscribed() -> bool:

@@ -296,6 +296,7 @@ async def test_cancel_a_leased_task_reaches_the_worker_websocket(api: Api) -> No
     task = await api.take("ws-worker")
     ws = await api.client.ws_connect("/_worker/ws/ws-worker", headers=worker_headers())
     try:
+        assert (await ws.receive_json(timeout=5))["type"] == "hello"
         channel = api.store.keys.command_channel("ws-worker")
 
         async def subscribed() -> bool:

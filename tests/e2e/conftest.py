@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import delete_prefix
 from tests.helpers import free_port, spawn, wait_for
@@ -58,9 +59,16 @@ class Cluster:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     async def orchestrator(
-        self, *, blueprints: str = "tests.e2e.blueprints", extra_config: str = "", **env: str
+        self,
+        *,
+        blueprints: str = "tests.e2e.blueprints",
+        extra_config: str = "",
+        port: int | None = None,
+        **env: str,
     ) -> Orchestrator:
-        port = free_port()
+        """Start one and wait until it answers; ``port``: a killed one's, to restart it where
+        its workers look for it."""
+        port = port or free_port()
         config = self.tmp / f"orchestrator-{port}.yaml"
         config.write_text(CONFIG + extra_config)
         log = self.tmp / f"orchestrator-{port}.log"
@@ -152,6 +160,38 @@ async def cluster(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+async def task_results(session: aiohttp.ClientSession, orch: Orchestrator) -> dict[str, float]:
+    """``orchestrator_task_results_total`` of one process, by ``"<transport> <outcome>"``."""
+    async with session.get(f"{orch.url}/_public/metrics") as r:
+        text = await r.text()
+    return {
+        f"{s.labels['transport']} {s.labels['outcome']}": s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "orchestrator_task_results_total"
+    }
+
+
+def result_posts(orch: Orchestrator) -> list[str]:
+    """The access log's lines of ``POST /_worker/tasks/result`` (results sent over HTTP)."""
+    return [line for line in orch.log.read_text().splitlines() if RESULT_POST in line]
+
+
+RESULT_POST = "POST /_worker/tasks/result "
+
+TAKES_RESULTS = "results go over the command channel"
+
+
+async def takes_results(cluster: Cluster, worker_id: str) -> None:
+    """Wait until the worker's log says its WebSocket takes its results."""
+    log = cluster.tmp / f"worker-{worker_id}.log"
+
+    def said() -> bool:
+        return log.exists() and TAKES_RESULTS in log.read_text()
+
+    await wait_for(said, 20, f"{worker_id}'s WebSocket to take results")
 
 
 class Api:

@@ -16,7 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from orchestrator.storage.keys import Keys
-from tests.e2e.conftest import Api, Cluster
+from tests.e2e.conftest import Api, Cluster, result_posts, takes_results, task_results
 from tests.helpers import wait_for
 
 BLUEPRINTS = "tests.e2e.attempts"
@@ -89,6 +89,15 @@ async def test_a_late_result_of_a_lost_attempt_does_not_complete_the_job(
     assert (job["task"]["attempt"], job["task"]["worker_id"]) == (2, holder)
     (dropped,) = [e for e in await _history(api, job_id) if e["type"] == "result_dropped"]
     assert (dropped["attempt"], dropped["worker"]) == (1, "w-first"), dropped
+    # It went on w-first's WebSocket, and its refusal there was final, as over HTTP: logged
+    # and dropped, not sent again over HTTP.
+    await takes_results(cluster, "w-first")
+    counts = await task_results(http, orch)
+    assert (counts["websocket refused"], counts["http refused"]) == (1, 0), counts
+    log = (cluster.tmp / "worker-w-first.log").read_text()
+    assert "dropped: worker no longer holds it (HTTP 409 TASK_NOT_HELD" in log, log
+    assert "over HTTP" not in log, log
+    assert result_posts(orch) == []
 
     # attempt 2 really runs, on the worker that holds it, and its result completes the job
     await wait_for(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 TOKEN = "test-worker-token"
 
@@ -62,6 +62,19 @@ class FakeOrchestrator:
     """Worker ids of ``POST /_worker/workers/{id}/drain`` (a worker stopping on its own)."""
     deregistrations: list[str] = field(default_factory=list)
     """Worker ids of ``DELETE /_worker/workers/{id}``, in order."""
+
+    ws_results: bool = False
+    """Offer results on the WebSocket (``hello``) and take them there, as the orchestrator
+    does; off, the socket is a command channel only, as it was before."""
+    ws_answers: list[str] = field(default_factory=list)
+    """How the next results on the socket are answered, in order: ``"ack"`` (the default),
+    ``"silent"`` (never), ``"close"`` (the socket closes instead), ``"error"`` (a message
+    not understood), or an HTTP status for a ``result_error`` (``"409"``, ``"503"``...)."""
+    ws_refused: bool = False
+    """Refuse the WebSocket handshake (503), as a proxy that does not pass it on would."""
+    ws_result_messages: list[dict[str, Any]] = field(default_factory=list)
+    """Result messages received on the socket, in order."""
+    max_message_bytes: int = 1 << 20
 
     active_polls: int = 0
     max_active_polls: int = 0
@@ -211,16 +224,42 @@ class FakeOrchestrator:
     async def ws(self, request: web.Request) -> web.StreamResponse:
         if not self._authorised(request):
             return _error(401)
+        if self.ws_refused:
+            return _error(503)
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.ws_connects += 1
+        if self.ws_results:
+            hello = {"type": "hello", "accepts": ["result"]}
+            await ws.send_json(hello | {"max_message_bytes": self.max_message_bytes})
         self.sockets.append(ws)
         try:
-            async for _ in ws:
-                pass  # the worker never sends anything
+            async for message in ws:
+                if self.ws_results and message.type == WSMsgType.TEXT:
+                    await self._ws_result(ws, orjson.loads(message.data))
         finally:
             self.sockets.remove(ws)
         return ws
+
+    async def _ws_result(self, ws: web.WebSocketResponse, message: dict[str, Any]) -> None:
+        self.ws_result_messages.append(message)
+        how = self.ws_answers.pop(0) if self.ws_answers else "ack"
+        n, body = message["id"], message["body"]
+        if how == "silent":
+            return
+        if how == "close":
+            await ws.close()
+        elif how == "error":
+            await ws.send_json({"type": "error", "id": n, "message": "not understood"})
+        elif how != "ack":
+            status = int(how)
+            code, text = _ERROR_CODES.get(status, "ERROR"), f"refused with {status}"
+            answer = {"type": "result_error", "id": n, "http_status": status, "code": code}
+            await ws.send_json(answer | {"message": text, "details": {}})
+        else:
+            self.results.setdefault(body["task_id"], body)
+            status = f"result_accepted_{body['status']}"
+            await ws.send_json({"type": "result_ack", "id": n, "status": status})
 
     async def _close_sockets(self, app: web.Application) -> None:
         await self.drop_sockets()

@@ -174,13 +174,19 @@ def worker_paths(settings: Settings) -> Paths:
             "get": operation(
                 WORKERS,
                 "commands",
-                "WebSocket of commands to the worker (`cancel_task`, `drain_worker`)",
+                "WebSocket of commands to the worker (`cancel_task`, `drain_worker`) and of "
+                "its task results",
                 {101: {"description": "Switching to the WebSocket protocol."}},
                 (400, 403),
                 params=(WORKER_ID, *HANDSHAKE),
-                description='The orchestrator sends `{"type": "cancel_task", "job_id", '
+                description='The orchestrator first sends `{"type": "hello", "accepts": '
+                '["result"], "max_message_bytes"}`, then `{"type": "cancel_task", "job_id", '
                 '"task_id", "attempt"}`: stop that attempt, and no other attempt of the task; '
-                '`{"type": "drain_worker"}`: an operator drained the worker. '
+                '`{"type": "drain_worker"}`: an operator drained the worker. The worker may '
+                'send `{"type": "result", "id": <integer>, "body": <the body of POST '
+                '/_worker/tasks/result>}`, answered `{"type": "result_ack", "id", "status"}` '
+                'or `{"type": "result_error", "id", "http_status", "code", "message", '
+                '"details"}`: what the POST would have answered. '
                 "A GET without the WebSocket handshake is refused with 400 "
                 "`WEBSOCKET_HANDSHAKE_REQUIRED`.",
             )

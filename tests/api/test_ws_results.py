@@ -1,0 +1,274 @@
+"""Results on the worker's WebSocket (``api/ws.py``): each is answered as
+``POST /_worker/tasks/result`` would answer it, a message the orchestrator cannot take gets an
+``error`` back on a socket that stays open, and results are applied side by side."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import orjson
+import pytest
+from aiohttp import ClientWebSocketResponse, web
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from orchestrator.api import ws as ws_module
+from tests.api.conftest import FAST, W1_TOKEN, Api, worker_headers
+from tests.helpers import wait_for
+
+LIMIT = FAST["max_body_bytes"] + ws_module.ENVELOPE_BYTES
+
+Socket = ClientWebSocketResponse
+
+
+@pytest.fixture
+async def socket(api: Api) -> AsyncIterator[Socket]:
+    """Worker ``w1``'s socket, past its ``hello``."""
+    await api.register("w1")
+    ws = await api.client.ws_connect("/_worker/ws/w1", headers=worker_headers())
+    try:
+        hello = await ws.receive_json(timeout=5)
+        assert hello == {"type": "hello", "accepts": ["result"], "max_message_bytes": LIMIT}
+        yield ws
+    finally:
+        await ws.close()
+
+
+def _body(task: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    body = {
+        "job_id": task["job_id"],
+        "task_id": task["task_id"],
+        "worker_id": "w1",
+        "attempt": task["attempt"],
+        "status": "success",
+        "data": {"greeting": "hi"},
+        "error": None,
+    }
+    return body | fields
+
+
+async def _send(ws: Socket, message_id: object, body: object) -> dict[str, Any]:
+    await ws.send_json({"type": "result", "id": message_id, "body": body})
+    return await _answer(ws)
+
+
+async def _answer(ws: Socket) -> dict[str, Any]:
+    """The next answer on the socket, past the commands (a cancel) the orchestrator sent."""
+    while True:
+        message = dict(await ws.receive_json(timeout=5))
+        if message["type"] not in ("cancel_task", "drain_worker"):
+            return message
+
+
+async def _http(api: Api, body: object) -> tuple[int, dict[str, Any]]:
+    resp = await api.client.post(
+        "/_worker/tasks/result", data=orjson.dumps(body), headers=worker_headers()
+    )
+    return resp.status, dict(await resp.json())
+
+
+def _as_http(answer: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """A ``result_error`` as HTTP says it: its status and its error envelope."""
+    error = {k: answer[k] for k in ("code", "message", "details")}
+    return answer["http_status"], {"error": error}
+
+
+async def _metric(api: Api, transport: str, outcome: str) -> float:
+    text = await (await api.client.get("/_public/metrics")).text()
+    series = f'orchestrator_task_results_total{{outcome="{outcome}",transport="{transport}"}} '
+    (line,) = [x for x in text.splitlines() if x.startswith(series)]
+    return float(line.removeprefix(series))
+
+
+async def test_a_result_is_acked_with_the_status_http_answers(api: Api, socket: Socket) -> None:
+    job_id = await api.create()
+    task = await api.take("w1")
+    answer = await _send(socket, 7, _body(task))
+    assert answer == {"type": "result_ack", "id": 7, "status": "result_accepted_success"}
+    job = await api.wait_status(job_id, "finished")
+    assert job["result"]["greeting"] == "hi"
+    # the same result again: the same answer, on either transport
+    assert await _send(socket, 8, _body(task)) == answer | {"id": 8}
+    assert await _http(api, _body(task)) == (200, {"status": "result_accepted_success"})
+    assert await _metric(api, "websocket", "accepted") == 2
+    assert await _metric(api, "http", "accepted") == 1
+
+
+async def test_task_not_held_is_answered_as_http_answers_it(api: Api, socket: Socket) -> None:
+    job_id = await api.create()
+    task = await api.take("w1")
+    assert (await api.cancel(job_id)).status == 200
+    await api.wait_status(job_id, "cancelled")
+    answer = await _send(socket, 1, _body(task))
+    assert (answer["type"], answer["id"], answer["code"]) == ("result_error", 1, "TASK_NOT_HELD")
+    assert _as_http(answer) == await _http(api, _body(task))
+    assert await _metric(api, "websocket", "refused") == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda body: [body],
+        lambda body: {k: v for k, v in body.items() if k != "status"},
+        lambda body: body | {"data": "not an object"},
+        lambda body: body | {"attempt": True},
+        lambda body: body | {"error": {"code": 5}},
+        lambda body: body | {"job_id": "no-such-job"},
+    ],
+    ids=["not-an-object", "no-status", "data", "attempt", "error-code", "unknown-job"],
+)
+async def test_a_bad_body_is_refused_as_http_refuses_it(
+    api: Api, socket: Socket, change: Callable[[dict[str, Any]], object]
+) -> None:
+    await api.create()
+    body = change(_body(await api.take("w1")))
+    answer = await _send(socket, 3, body)
+    assert (answer["type"], answer["id"]) == ("result_error", 3)
+    assert _as_http(answer) == await _http(api, body)
+    assert answer["http_status"] in (400, 409)
+
+
+async def test_a_socket_speaks_only_for_its_own_worker(api: Api, socket: Socket) -> None:
+    """Even with the global token, which may name any worker over HTTP."""
+    await api.register("w2")
+    await api.create()
+    task = await api.take("w2")
+    answer = await _send(socket, 1, _body(task, worker_id="w2"))
+    assert answer["http_status"] == 403
+    assert answer["code"] == "WORKER_TOKEN_MISMATCH"
+    assert "belongs to worker 'w1', not 'w2'" in answer["message"]
+    # w2's task is still w2's to report
+    assert (await _http(api, _body(task, worker_id="w2")))[0] == 200
+
+
+async def test_a_bound_token_opens_only_its_own_socket(api: Api) -> None:
+    resp = await api.client.get("/_worker/ws/w2", headers=worker_headers(W1_TOKEN))
+    assert resp.status == 403
+
+
+@pytest.mark.parametrize(
+    ("message", "answer"),
+    [
+        (b"not json", {"id": None, "code": "INVALID_JSON"}),
+        (b"[1, 2]", {"id": None, "code": "VALIDATION_ERROR"}),
+        (b'{"type": "heartbeat", "id": 4}', {"id": 4, "code": "VALIDATION_ERROR"}),
+        (b'{"id": 4}', {"id": 4, "code": "VALIDATION_ERROR"}),
+        (b'{"type": "result", "body": {}}', {"id": None, "code": "VALIDATION_ERROR"}),
+        (b'{"type": "result", "id": "4", "body": {}}', {"id": None, "code": "VALIDATION_ERROR"}),
+        (b'{"type": "result", "id": true, "body": {}}', {"id": None, "code": "VALIDATION_ERROR"}),
+        (b"[" * 70 + b"]" * 70, {"id": None, "code": "INVALID_JSON"}),
+    ],
+    ids=["not-json", "array", "unknown-type", "no-type", "no-id", "string-id", "bool-id", "deep"],
+)
+async def test_a_message_it_cannot_take_is_answered_and_the_socket_stays_open(
+    api: Api, socket: Socket, message: bytes, answer: dict[str, Any]
+) -> None:
+    await socket.send_str(message.decode())
+    got = await _answer(socket)
+    assert got["type"] == "error" and got["http_status"] == 400, got
+    assert {k: got[k] for k in answer} == answer
+    assert got["message"]
+    # still open, and still taking results (here as a binary frame)
+    await api.create()
+    task = await api.take("w1")
+    await socket.send_bytes(orjson.dumps({"type": "result", "id": 9, "body": _body(task)}))
+    assert (await socket.receive_json(timeout=5))["type"] == "result_ack"
+
+
+async def test_an_unknown_type_is_named_in_the_answer(socket: Socket) -> None:
+    await socket.send_json({"type": "heartbeat", "id": 4})
+    got = await socket.receive_json(timeout=5)
+    assert got["message"] == (
+        "type: unknown message type 'heartbeat': a worker sends only 'result' messages"
+    )
+    assert got["details"] == {"field": "type"}
+
+
+class _Gate:
+    """Stands in for ``apply_result``: holds the results named in ``held`` until released."""
+
+    def __init__(self, held: set[int]) -> None:
+        self.held = held
+        self.release = asyncio.Event()
+        self.running = 0
+        self.most = 0
+
+    async def __call__(
+        self, app: web.Application, raw: Any, check: Callable[[str], None], transport: str
+    ) -> str:
+        self.running += 1
+        self.most = max(self.most, self.running)
+        try:
+            if raw["n"] in self.held:
+                await self.release.wait()
+            return f"done {raw['n']}"
+        finally:
+            self.running -= 1
+
+
+async def test_a_slow_result_does_not_hold_up_the_ones_behind_it(
+    socket: Socket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = _Gate(held={1})
+    monkeypatch.setattr(ws_module, "apply_result", gate)
+    await socket.send_json({"type": "result", "id": 1, "body": {"n": 1}})
+    await socket.send_json({"type": "result", "id": 2, "body": {"n": 2}})
+    assert await socket.receive_json(timeout=5) == {
+        "type": "result_ack",
+        "id": 2,
+        "status": "done 2",
+    }
+    gate.release.set()
+    assert (await socket.receive_json(timeout=5))["id"] == 1
+
+
+async def test_results_in_flight_per_socket_are_bounded(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = _Gate(held={1, 2, 3, 4})
+    monkeypatch.setattr(ws_module, "apply_result", gate)
+    monkeypatch.setattr(ws_module, "MAX_RESULTS_IN_FLIGHT", 2)
+    ws = await api.client.ws_connect("/_worker/ws/w1", headers=worker_headers())
+    try:
+        await ws.receive_json(timeout=5)  # hello
+        for n in (1, 2, 3, 4, 5):
+            await ws.send_json({"type": "result", "id": n, "body": {"n": n}})
+        await wait_for(lambda: gate.running == 2, what="two results applying")
+        await asyncio.sleep(0.1)  # a third would start now if the bound did not hold
+        assert gate.running == 2
+        gate.release.set()
+        answers = [await ws.receive_json(timeout=5) for _ in range(5)]
+        assert sorted(a["id"] for a in answers) == [1, 2, 3, 4, 5]
+        assert gate.most == 2
+    finally:
+        await ws.close()
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (RedisConnectionError("gone"), 503, "STORAGE_UNAVAILABLE"),
+        (RuntimeError("a bug"), 500, "INTERNAL_ERROR"),
+    ],
+)
+async def test_an_unexpected_failure_is_answered_as_http_answers_it(
+    socket: Socket,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    status: int,
+    code: str,
+) -> None:
+    async def fails(*_: object) -> str:
+        raise error
+
+    monkeypatch.setattr(ws_module, "apply_result", fails)
+    answer = await _send(socket, 5, {})
+    assert (answer["type"], answer["id"]) == ("result_error", 5)
+    assert (answer["http_status"], answer["code"]) == (status, code)
+    if status == 500:  # the log has the traceback under this id; the answer says no more
+        assert answer["message"] == "internal error; the log has the details"
+        assert answer["details"]["request_id"].endswith(".5")
+    # the socket goes on
+    await socket.send_json({"type": "nothing"})
+    assert (await socket.receive_json(timeout=5))["type"] == "error"
