@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from worker_sdk import Worker
 
-from .conftest import StartWorker, wait_for
+from .conftest import StartWorker, echo_worker, wait_for
 from .fake_orchestrator import FakeOrchestrator
-
-
-def _echo_worker(make_worker: Callable[..., Worker]) -> Worker:
-    worker = make_worker()
-
-    @worker.task("echo")
-    async def echo(params: dict[str, Any]) -> dict[str, Any]:
-        return {"echo": params}
-
-    return worker
 
 
 async def test_result_retried_after_two_503(
     fake: FakeOrchestrator, make_worker: Callable[..., Worker], start_worker: StartWorker
 ) -> None:
     fake.result_failures = [503, 503]
-    await start_worker(_echo_worker(make_worker))
+    await start_worker(echo_worker(make_worker))
     task_id = fake.enqueue("echo", {"n": 1})
     await wait_for(lambda: task_id in fake.results, what="result accepted after retries")
     assert len(fake.result_posts) == 3
@@ -36,7 +25,7 @@ async def test_result_dropped_on_409_without_retry(
     fake: FakeOrchestrator, make_worker: Callable[..., Worker], start_worker: StartWorker
 ) -> None:
     fake.result_failures = [409]
-    worker = _echo_worker(make_worker)
+    worker = echo_worker(make_worker)
     run = await start_worker(worker)
     fake.enqueue("echo")
     await wait_for(lambda: fake.result_posts and not worker.running_task_ids, what="409 handled")

@@ -14,7 +14,7 @@ from worker_sdk.client import OrchestratorClient
 from worker_sdk.commands import CommandChannel
 from worker_sdk.errors import AuthError
 
-from .conftest import StartWorker, wait_for
+from .conftest import StartWorker, echo_worker, wait_for
 from .fake_orchestrator import TOKEN, FakeOrchestrator
 
 
@@ -25,21 +25,11 @@ def _offer_results(fake: FakeOrchestrator) -> None:
     fake.ws_results = True
 
 
-def _echo_worker(make_worker: Callable[..., Worker]) -> Worker:
-    worker = make_worker()
-
-    @worker.task("echo")
-    async def echo(params: dict[str, Any]) -> dict[str, Any]:
-        return {"echo": params}
-
-    return worker
-
-
 async def _run(
     fake: FakeOrchestrator, make_worker: Callable[..., Worker], start_worker: StartWorker
 ) -> Worker:
     """A worker whose socket is open (and so has had the ``hello``, sent before it is listed)."""
-    worker = _echo_worker(make_worker)
+    worker = echo_worker(make_worker)
     await start_worker(worker)
     await wait_for(lambda: fake.sockets, what="the WebSocket")
     return worker
@@ -71,7 +61,7 @@ async def test_a_refused_websocket_leaves_results_to_http(
     fake: FakeOrchestrator, make_worker: Callable[..., Worker], start_worker: StartWorker
 ) -> None:
     fake.ws_refused = True
-    await start_worker(_echo_worker(make_worker))
+    await start_worker(echo_worker(make_worker))
     task_id = fake.enqueue("echo")
     await wait_for(lambda: task_id in fake.results, what="the result")
     assert [p["task_id"] for p in fake.result_posts] == [task_id]
