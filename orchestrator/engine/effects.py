@@ -1,8 +1,9 @@
 """Side effects of a transition on keys outside the job's own hash slot.
 
-The job hash is the authority. Queue entries are hints naming a delivery (``Task.ref``): they are
-written *before* the job (so a crash leaves at most a stale hint, which a claim discards after
-checking the job) and removed *after* it.
+The job hash is the authority. Queue entries are hints naming a delivery (``Task.ref``): on one
+Redis they are written by the job's own write (atomically), on Cluster *before* the job (so a
+crash leaves at most a stale hint, which a claim discards after checking the job); they are
+removed *after* it.
 """
 
 from __future__ import annotations

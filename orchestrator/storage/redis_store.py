@@ -89,18 +89,22 @@ class RedisStore(WorkerRegistry, Queues):
     ) -> bool:
         """Store ``job`` (its ``rev`` already bumped) if its stored rev is ``job.rev - 1``.
 
-        One round trip: queue hints, the guarded job write, then lease releases and wake-ups.
-        Removals of entries that may have become live meanwhile (``effects.drop``: a cancel or
-        a timeout racing a claim) follow in a second round trip, only when the write won.
+        One round trip: the guarded job write, then lease releases and wake-ups. On one Redis
+        the queue entries and timers are written by the same script as the job, so no worker
+        can claim an entry before its job names the delivery; on Cluster they live in other
+        slots and go around the write (``_entries``, ``_ready_after_write``). Removals
+        of entries that may have become live meanwhile (``effects.drop``: a cancel or a
+        timeout racing a claim) follow in a second round trip, only when the write won.
         Returns False when another writer got there first; nothing of this commit then
         matters, as stale hints are discarded when claimed.
         """
-        fields = codec.encode(job)
-        argv: list[Any] = [str(job.rev - 1), ttl_s, self.keys.changed_channel, job.id]
-        for name, value in fields.items():
-            argv += [name, value]
+        fields: list[Any] = []
+        for name, value in codec.encode(job).items():
+            fields += [name, value]
         for _ in range(2):
-            written = await self._commit_once(job, effects, argv, wake_origin, index, extra)
+            written = await self._commit_once(
+                job, effects, fields, ttl_s, wake_origin, index, extra
+            )
             if written is not None:
                 return written
             # Redis lost its scripts (restarted without persistence): load them, go again.
@@ -111,7 +115,8 @@ class RedisStore(WorkerRegistry, Queues):
         self,
         job: Job,
         effects: Effects,
-        argv: list[Any],
+        fields: list[Any],
+        ttl_s: int,
         origin: str,
         index: bool,
         extra: CommitExtra | None,
@@ -121,18 +126,21 @@ class RedisStore(WorkerRegistry, Queues):
         new_types = {split(q)[0] for q in queues} - self._known_types
         new_routes = [split(q) for q in sorted(queues) if "#" in q]
         new_routes = [(t, r) for t, r in new_routes if r not in self.routes.get(t, ())]
+        entries = self._entries(effects)
         async with self.redis.pipeline(transaction=False) as pipe:
-            before = self._queue_hints(pipe, effects, new_types)
-            for task_type, route in new_routes:
-                pipe.sadd(k.routes(task_type), route)
-            before += len(new_routes)
-            if index:
-                pipe.zadd(k.client_jobs(job.client), {job.id: int(job.created_at * _MS)})
-                before += 1
-            before += extra.before(pipe) if extra is not None else 0
+            if self.cluster:  # other slots: before the write (a stale hint is harmless)
+                for key, score, member in entries:
+                    pipe.zadd(key, {member: score})
+            before = len(entries) if self.cluster else 0
+            entries = [] if self.cluster else entries
+            before += self._before_write(pipe, job, new_types, new_routes, index, extra)
             # evalsha straight on the pipeline: going through the Script object would add a
             # SCRIPT EXISTS round trip to every commit.
-            pipe.evalsha(self.scripts.apply.sha, 1, k.job(job.id), *argv)
+            keys = [k.job(job.id), *(key for key, _, _ in entries)]
+            argv: list[Any] = [str(job.rev - 1), ttl_s, k.changed_channel, job.id, len(entries)]
+            for _, score, member in entries:
+                argv += [score, member]
+            pipe.evalsha(self.scripts.apply.sha, len(keys), *keys, *argv, *fields)
             self._release_and_wake(pipe, job, effects, origin)
             results = await pipe.execute(raise_on_error=False)
         written = results[before]
@@ -160,6 +168,26 @@ class RedisStore(WorkerRegistry, Queues):
                 await pipe.execute()
         return bool(written)
 
+    def _before_write(
+        self,
+        pipe: Any,
+        job: Job,
+        new_types: set[str],
+        new_routes: list[tuple[str, str]],
+        index: bool,
+        extra: CommitExtra | None,
+    ) -> int:
+        """Index writes that go ahead of the job write; returns how many commands."""
+        k = self.keys
+        if new_types:
+            pipe.sadd(k.task_types, *new_types)
+        for task_type, route in new_routes:
+            pipe.sadd(k.routes(task_type), route)
+        if index:
+            pipe.zadd(k.client_jobs(job.client), {job.id: int(job.created_at * _MS)})
+        before = bool(new_types) + len(new_routes) + index
+        return before + (extra.before(pipe) if extra is not None else 0)
+
     async def _ready_after_write(self, effects: Effects, origin: str) -> None:
         """Redis Cluster: a job and its queue are on different nodes, and a pipeline's
         commands to different nodes run in no set order. A ready entry sent with the job's
@@ -184,26 +212,26 @@ class RedisStore(WorkerRegistry, Queues):
         horizon = time.time() + HINT_GRACE_S / 2
         return [(member, at) for member, at in effects.timers if at < horizon]
 
-    def _queue_hints(self, pipe: Any, effects: Effects, new_types: set[str]) -> int:
-        """Queue entries, timers and webhook entries go first; returns how many commands."""
+    def _entries(self, effects: Effects) -> list[tuple[str, int | float, str]]:
+        """(zset, score, member) of the queue entries, timers and webhook entries of a step.
+        On Cluster a new ready entry is parked in the delayed queue and an imminent timer
+        pushed back until the write has won (``_ready_after_write`` sets them right)."""
         k, now = self.keys, time.time()
+        entries: list[tuple[str, int | float, str]] = []
         for task_type, ref, priority in effects.enqueue:
-            if self.cluster:  # not claimable before the job is written: _ready_after_write
-                pipe.zadd(k.delayed(task_type), {ref: int((now + HINT_GRACE_S) * _MS)})
+            if self.cluster:
+                entries.append((k.delayed(task_type), int((now + HINT_GRACE_S) * _MS), ref))
             else:
-                pipe.zadd(k.ready(task_type), {ref: ready_score(priority, now)})
+                entries.append((k.ready(task_type), ready_score(priority, now), ref))
         for task_type, ref, at in effects.delay:
-            pipe.zadd(k.delayed(task_type), {ref: int(at * _MS)})
+            entries.append((k.delayed(task_type), int(at * _MS), ref))
         for member, at in effects.timers:
-            if self.cluster and at < now + HINT_GRACE_S / 2:  # until the write has won:
-                at = now + HINT_GRACE_S  # _ready_after_write sets its time back
-            pipe.zadd(k.timers, {member: int(at * _MS)})
+            if self.cluster and at < now + HINT_GRACE_S / 2:
+                at = now + HINT_GRACE_S
+            entries.append((k.timers, int(at * _MS), member))
         for member, at in effects.webhooks:
-            pipe.zadd(k.webhook_outbox, {member: int(at * _MS)})
-        if new_types:
-            pipe.sadd(k.task_types, *new_types)
-        hints = len(effects.enqueue) + len(effects.delay) + len(effects.timers)
-        return hints + len(effects.webhooks) + bool(new_types)
+            entries.append((k.webhook_outbox, int(at * _MS), member))
+        return entries
 
     def _release_and_wake(self, pipe: Any, job: Job, effects: Effects, origin: str) -> None:
         """Safe even when the write loses: a released lease is the one of the delivery this
