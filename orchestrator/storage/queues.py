@@ -45,6 +45,12 @@ class Throttled:
     with a wake-up when a delivery ends."""
 
 
+def _throttled(limit: list[int]) -> Throttled:
+    """``Throttled`` from a claim script's {'', 0, code, ms} answer."""
+    reason = "max_in_flight" if limit[0] == 1 else "max_per_second"
+    return Throttled(reason, int(limit[1]) / _MS)
+
+
 class Queues:
     redis: Any
     keys: Keys
@@ -53,6 +59,8 @@ class Queues:
     """Task type → requirement encodings known to this process (see the module doc)."""
     limited: frozenset[str]
     """Task types with a ``max_in_flight``: the end of a delivery publishes a wake-up."""
+    cluster: bool
+    """Redis Cluster: a claim is two scripts (the job is in another slot than its queue)."""
 
     # -- requirement sets --------------------------------------------------------------------
 
@@ -99,7 +107,8 @@ class Queues:
 
         Returns the task payload (JSON); None when the queues are empty; ``Throttled`` when
         the type is at a limit. Stale entries (the job moved on, or never got stored) are
-        dropped and the next one is tried.
+        dropped and the next one is tried. One script on one Redis (``claim_lease.lua``); on
+        Cluster, where the job is in another slot, ``claim.lua`` then ``lease.lua``.
         """
         k = self.keys
         keys = [k.ready(task_type), k.leases(task_type)]
@@ -112,13 +121,17 @@ class Queues:
             now = time.time()
             deadline = int((now + lease_s) * _MS)
             args = [deadline, routed, max_in_flight, max_per_second, burst, int(now * _MS)]
+            if not self.cluster:
+                again, found = await self._claim_lease(task_type, worker_id, now, keys, args)
+                if again:
+                    continue
+                return found
             popped = await self.scripts.claim(keys=keys, args=args)
             if popped is None:
                 return None
             ref, added, *limit = popped
             if not ref:
-                reason = "max_in_flight" if limit[0] == 1 else "max_per_second"
-                return Throttled(reason, int(limit[1]) / _MS)
+                return _throttled(limit)
             job_id, task_id, attempt, _ = ref.decode().split("|")
             prefix = codec.branch_prefix(task_id) if task_id.count(".") == 2 else "t_"
             event = {
@@ -145,6 +158,25 @@ class Queues:
                 return bytes(payload)
             if added:  # else the lease entry was there before: maybe a live delivery's
                 await self.drop_lease(task_type, ref.decode())
+
+    async def _claim_lease(
+        self, task_type: str, worker_id: str, now: float, keys: list[str], args: list[Any]
+    ) -> tuple[bool, bytes | Throttled | None]:
+        """One ``claim_lease.lua`` call: (True, None) when it gave up on a run of stale
+        entries and is to be called again, else (False, what ``claim`` returns)."""
+        k = self.keys
+        args = [*args, worker_id, orjson.dumps(worker_id), repr(now), k.changed_channel]
+        answer = await self.scripts.claim_lease(keys=keys, args=[*args, k.prefix])
+        payload, removed, *limit = answer
+        if removed and task_type in self.limited:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                self.wake_limited(pipe, [task_type])
+                await pipe.execute()
+        if payload:
+            return False, bytes(payload)
+        if len(limit) == 2:
+            return False, _throttled(limit)
+        return bool(limit), None
 
     async def restore_hint(self, queue_name: str, ref: str, priority: int, origin: str) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -1,17 +1,39 @@
 """Loads the Lua scripts once per client (``register_script`` runs EVALSHA, reloading on
-NOSCRIPT), never per request."""
+NOSCRIPT), never per request.
+
+A script may share code with others: a line ``-- @include lib/<name>.lua`` is replaced by that
+fragment (``storage/lua/lib/``) when the script is read, each fragment at most once per script
+(a fragment may include another).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from redis.commands.core import AsyncScript
 
+_INCLUDE = re.compile(r"^-- @include (lib/[A-Za-z0-9_]+\.lua)[ \t]*$", re.MULTILINE)
 
-def _source(name: str) -> str:
-    return (resources.files("orchestrator.storage") / "lua" / f"{name}.lua").read_text()
+
+def source(name: str) -> str:
+    """The script ``storage/lua/<name>.lua`` with its fragments expanded."""
+    lua = resources.files("orchestrator.storage") / "lua"
+    included: set[str] = set()
+
+    def expand(text: str) -> str:
+        def fragment(found: re.Match[str]) -> str:
+            path = found.group(1)
+            if path in included:
+                return ""
+            included.add(path)
+            return expand((lua / path).read_text()).rstrip("\n")
+
+        return _INCLUDE.sub(fragment, text)
+
+    return expand((lua / f"{name}.lua").read_text())
 
 
 @dataclass(frozen=True)
@@ -19,6 +41,7 @@ class Scripts:
     apply: AsyncScript
     lease: AsyncScript
     claim: AsyncScript
+    claim_lease: AsyncScript
     take_due: AsyncScript
     promote: AsyncScript
     branch_result: AsyncScript
@@ -29,7 +52,7 @@ class Scripts:
     @classmethod
     def register(cls, redis: Any) -> Scripts:
         return cls(
-            **{name: redis.register_script(_source(name)) for name in cls.__dataclass_fields__}
+            **{name: redis.register_script(source(name)) for name in cls.__dataclass_fields__}
         )
 
     async def load(self, redis: Any) -> None:

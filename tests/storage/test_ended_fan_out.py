@@ -22,7 +22,7 @@ from orchestrator.engine.effects import Effects
 from orchestrator.engine.events import event_without_id
 from orchestrator.engine.model import TERMINAL, Job, JobStatus, TaskStatus
 from orchestrator.engine.parallel import outcome
-from orchestrator.storage import codec
+from orchestrator.storage import codec, scripts
 from orchestrator.storage.redis_store import RedisStore
 from tests.builders import STATES, new_job
 
@@ -157,7 +157,7 @@ def test_an_ended_fan_out_stores_its_stopped_branches_as_over() -> None:
 
 @pytest.mark.parametrize("script", ["lease.lua", "branch_result.lua"])
 def test_the_scripts_know_every_terminal_status(script: str) -> None:
-    source = (LUA / script).read_text()
+    source = scripts.source(script.removesuffix(".lua"))
 
     found = re.search(r"local ended = \{([^}]*)\}", source)
 

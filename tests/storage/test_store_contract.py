@@ -110,9 +110,14 @@ async def test_claim_leases_the_job_to_the_worker(store: RedisStore) -> None:
     assert loaded.task.worker == "worker-7"
     assert loaded.task.leased_at is not None and before <= loaded.task.leased_at <= after
     assert loaded.rev == 2
-    event = loaded.history[-1]
-    assert (event["type"], event["task_id"], event["worker"]) == ("task_leased", "j1.1", "worker-7")
-    assert event["id"] == len(job.history) + 1
+    assert loaded.history[-1] == {
+        "id": len(job.history) + 1,
+        "type": "task_leased",
+        "at": loaded.task.leased_at,
+        "task_id": "j1.1",
+        "attempt": 1,
+        "worker": "worker-7",
+    }
     # nothing else changed
     assert loaded.evolve(task=job.task, rev=1, history=loaded.history[:-1]) == job
 
@@ -146,6 +151,18 @@ async def test_claim_skips_a_ref_whose_job_was_never_stored(store: RedisStore) -
     assert await store.claim(TYPE, "w1", 30.0) == payload_of(real)
     assert await store.load("ghost") is None
     assert await members(store, store.keys.leases(TYPE)) == [real.task.ref if real.task else ""]
+
+
+async def test_claim_goes_past_a_long_run_of_stale_refs(store: RedisStore) -> None:
+    # more than one claim_lease.lua call gives up on (16): the claim calls again
+    await store.redis.zadd(
+        store.keys.ready(TYPE), {f"ghost{i}|ghost{i}.1|1|9": i for i in range(40)}
+    )
+    real = await stored(store, "real")
+
+    assert await store.claim(TYPE, "w1", 30.0) == payload_of(real)
+    assert await members(store, store.keys.leases(TYPE)) == [real.task.ref if real.task else ""]
+    assert await store.redis.zcard(store.keys.ready(TYPE)) == 0
 
 
 async def test_claim_skips_a_ref_for_an_old_attempt(store: RedisStore) -> None:

@@ -7,7 +7,8 @@
 -- Returns the number of branches still out (0: the caller runs the aggregator), -1 when the
 -- worker does not hold this branch.
 -- A job that ended holds no branch any more: nothing may follow its terminal event.
-local ended = {finished = true, failed = true, cancelled = true, error = true, quarantined = true}
+-- @include lib/ended.lua
+-- @include lib/history.lua
 local p = 'b:' .. ARGV[1] .. ':'
 local f = redis.call('HMGET', KEYS[1], p .. 'att', p .. 'status', p .. 'worker', 'rev',
   'pending', 'history', 'hlen', 'watched', 'status')
@@ -15,14 +16,7 @@ if f[1] ~= ARGV[2] or f[2] ~= 'leased' or f[3] ~= ARGV[3] or ended[f[9]] then
   return -1
 end
 local pending = tonumber(f[5]) - 1
-local n = tonumber(f[7] or '0') + 1
-local event = '{"id":' .. n .. ',' .. string.sub(ARGV[5], 2)
-local history = f[6]
-if not history or history == '' or history == '[]' then
-  history = '[' .. event .. ']'
-else
-  history = string.sub(history, 1, -2) .. ',' .. event .. ']'
-end
+local history, n = append_history(f[6], f[7], ARGV[5])
 redis.call('HSET', KEYS[1], p .. 'status', 'done', p .. 'result', ARGV[4], 'pending',
   tostring(pending), 'rev', tostring(tonumber(f[4]) + 1), 'history', history,
   'hlen', tostring(n))

@@ -1,0 +1,51 @@
+-- One Redis only: claim.lua and lease.lua in one script, so a claim is one round trip. It
+-- reads the hash of the job each entry names, a key it is not given: Redis Cluster, where
+-- the job lives in another slot, runs the two scripts one after the other instead.
+-- KEYS as claim.lua's; ARGV[1 .. 6] as claim.lua's, then ARGV[7] worker id, ARGV[8] the
+-- worker id as a JSON string, ARGV[9] now (epoch seconds), ARGV[10] change channel,
+-- ARGV[11] key prefix (a job's hash is '<prefix>:{<job id>}:job', keys.py)
+-- Stale entries (the job moved on, ended, or was never stored) are dropped and the next one
+-- is tried, at most 16 of them per call.
+-- Returns {payload, stale leases removed} when a task was leased; {'', removed} when the queues
+-- are empty; {'', 0, 1, 0} or {'', 0, 2, ms} over a limit (claim.lua); {'', removed, 3} when
+-- the call gave up after 16 stale entries (call again).
+-- @include lib/ended.lua
+-- @include lib/history.lua
+-- @include lib/claim_entry.lua
+-- @include lib/lease_task.lua
+local function json_string(s)
+  return '"' .. string.gsub(s, '[%c"\\]', function(c)
+    return string.format('\\u%04x', string.byte(c))
+  end) .. '"'
+end
+
+local n, max_in_flight = tonumber(ARGV[2]) or 0, tonumber(ARGV[3]) or 0
+local rate, burst, now_ms = tonumber(ARGV[4]) or 0, tonumber(ARGV[5]), tonumber(ARGV[6])
+local removed = 0
+for _ = 1, 16 do
+  local popped = claim_entry(KEYS, ARGV[1], n, max_in_flight, rate, burst, now_ms)
+  if not popped then
+    return {'', removed}
+  end
+  if popped[1] == '' then
+    return popped
+  end
+  local ref = popped[1]
+  local job_id, task_id, attempt = string.match(ref, '^([^|]*)|([^|]*)|([^|]*)|')
+  local prefix = 't_'
+  if select(2, string.gsub(task_id, '%.', '')) == 2 then
+    prefix = 'b:' .. task_id .. ':'
+  end
+  local event = '{"type":"task_leased","at":' .. ARGV[9] .. ',"task_id":' ..
+    json_string(task_id) .. ',"attempt":' .. attempt .. ',"worker":' .. ARGV[8] .. '}'
+  local payload = lease_task(ARGV[11] .. ':{' .. job_id .. '}:job', prefix, task_id, attempt,
+    ARGV[7], ARGV[9], event, ARGV[10], job_id)
+  if payload then
+    return {payload, removed}
+  end
+  if popped[2] == 1 then  -- else the lease entry was there before: maybe a live delivery's
+    redis.call('ZREM', KEYS[2], ref)
+    removed = removed + 1
+  end
+end
+return {'', removed, 3}
