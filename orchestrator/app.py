@@ -169,12 +169,18 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
     def on_wake(message: bytes) -> None:
         queue, _, sender = message.decode().partition("|")
+        if sender and sender != origin:
+            store.audience.heard_other()  # it listens too: publish to it (storage/audience.py)
+        if not queue:  # HELLO: a process started
+            return
         if sender != origin:  # our own wake-ups were served locally already
             store.learn_route(queue)  # a requirement set another process queued first
             dispatcher.wake(queue)
 
     await bus.subscribe(store.keys.wake_channel, on_wake)
     await bus.subscribe(store.keys.ended_channel, app[JOB_WAITERS].ended)
+    store.audience.listen(store.keys.wake_channel, on_wake)
+    store.audience.listen(store.keys.ended_channel, app[JOB_WAITERS].ended)
     await bus.subscribe(store.keys.changed_channel, app[JOB_WAITERS].ended)
     job_waiters = app[JOB_WAITERS]
 
@@ -195,6 +201,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
     bus.on_reconnect = on_reconnect
     bus.start()
+    await store.redis.publish(store.keys.wake_channel, f"|{origin}")  # HELLO
     sweeper = Sweeper(runner, dispatcher)
     runner.after_commit.append(sweeper.fire_due_now)
     loops = app[LOOPS]

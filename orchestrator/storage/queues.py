@@ -22,6 +22,7 @@ import orjson
 
 from orchestrator.engine.requires import met_by, queue, split
 from orchestrator.storage import codec
+from orchestrator.storage.audience import Audience
 from orchestrator.storage.keys import Keys
 from orchestrator.storage.scripts import Scripts
 
@@ -60,6 +61,7 @@ class Queues:
     limited: frozenset[str]
     """Task types with a ``max_in_flight``: the end of a delivery publishes a wake-up."""
     cluster: bool
+    audience: Audience
     """Redis Cluster: a claim is two scripts (the job is in another slot than its queue)."""
 
     # -- requirement sets --------------------------------------------------------------------
@@ -266,4 +268,7 @@ class Queues:
         return {t: max(0.0, now - min(f) / _MS) if f else None for t, f in sorted(firsts.items())}
 
     async def publish_wake(self, queue_name: str, origin: str) -> None:
-        await self.redis.publish(self.keys.wake_channel, f"{queue_name}|{origin}")
+        """Tells the other processes (the caller wakes its own waiters), if any listens."""
+        await self.audience.count(self.keys.wake_channel, self.keys.ended_channel)
+        if self.audience.others(self.keys.wake_channel):
+            await self.redis.publish(self.keys.wake_channel, f"{queue_name}|{origin}")

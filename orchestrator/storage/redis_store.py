@@ -6,7 +6,7 @@ The embedded mode runs this same class over fakeredis (see ``embedded.py``).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -18,6 +18,7 @@ from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job, Task
 from orchestrator.engine.requires import split
 from orchestrator.storage import codec
+from orchestrator.storage.audience import Audience
 from orchestrator.storage.cluster import HINT_GRACE_S, publish_to_worker
 from orchestrator.storage.commit_extra import CommitExtra
 from orchestrator.storage.keys import Keys
@@ -40,6 +41,7 @@ class RedisStore(WorkerRegistry, Queues):
         self.scripts = Scripts.register(redis)
         self._known_types: set[str] = set()
         self.cluster = isinstance(redis, RedisCluster)
+        self.audience = Audience(redis, counted=not self.cluster)
         self.routes = {}
         self.limited = frozenset()
 
@@ -127,6 +129,7 @@ class RedisStore(WorkerRegistry, Queues):
         new_routes = [split(q) for q in sorted(queues) if "#" in q]
         new_routes = [(t, r) for t, r in new_routes if r not in self.routes.get(t, ())]
         entries = self._entries(effects)
+        await self.audience.count(k.wake_channel, k.ended_channel)
         async with self.redis.pipeline(transaction=False) as pipe:
             if self.cluster:  # other slots: before the write (a stale hint is harmless)
                 for key, score, member in entries:
@@ -141,8 +144,10 @@ class RedisStore(WorkerRegistry, Queues):
             for _, score, member in entries:
                 argv += [score, member]
             pipe.evalsha(self.scripts.apply.sha, len(keys), *keys, *argv, *fields)
-            self._release_and_wake(pipe, job, effects, origin)
+            ended_here = self._release_and_wake(pipe, job, effects, origin)
             results = await pipe.execute(raise_on_error=False)
+        if ended_here is not None:
+            ended_here(job.id.encode())
         written = results[before]
         if isinstance(written, NoScriptError):
             return None
@@ -155,18 +160,22 @@ class RedisStore(WorkerRegistry, Queues):
         for task_type, route in new_routes:
             self.routes.setdefault(task_type, set()).add(route)
         if written and (effects.drop or extra is not None):
-            # Only the writer that won may drop queue entries: a loser decided on an old view
-            # of the job, and a ref it names may have been claimed since (a live delivery).
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for task_type, ref in effects.drop:
-                    pipe.zrem(k.ready(task_type), ref)
-                    pipe.zrem(k.delayed(task_type), ref)
-                    pipe.zrem(k.leases(task_type), ref)
-                self.wake_limited(pipe, [q for q, _ in effects.drop])
-                if extra is not None:
-                    extra.after(pipe)
-                await pipe.execute()
+            await self._drop_after_write(effects, extra)
         return bool(written)
+
+    async def _drop_after_write(self, effects: Effects, extra: CommitExtra | None) -> None:
+        """Only the writer that won may drop queue entries: a loser decided on an old view of
+        the job, and a ref it names may have been claimed since (a live delivery)."""
+        k = self.keys
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for task_type, ref in effects.drop:
+                pipe.zrem(k.ready(task_type), ref)
+                pipe.zrem(k.delayed(task_type), ref)
+                pipe.zrem(k.leases(task_type), ref)
+            self.wake_limited(pipe, [q for q, _ in effects.drop])
+            if extra is not None:
+                extra.after(pipe)
+            await pipe.execute()
 
     def _before_write(
         self,
@@ -233,19 +242,28 @@ class RedisStore(WorkerRegistry, Queues):
             entries.append((k.webhook_outbox, int(at * _MS), member))
         return entries
 
-    def _release_and_wake(self, pipe: Any, job: Job, effects: Effects, origin: str) -> None:
+    def _release_and_wake(
+        self, pipe: Any, job: Job, effects: Effects, origin: str
+    ) -> Callable[[bytes], None] | None:
         """Safe even when the write loses: a released lease is the one of the delivery this
         step finished (done in every outcome of the race), and a spurious wake-up costs one
-        empty claim."""
+        empty claim. Wake-ups and ends are published only when another process listens
+        (``audience.py``); returns the local handler of the job's end when it is not."""
         k = self.keys
         for task_type, ref in effects.release:
             pipe.zrem(k.leases(task_type), ref)
         self.wake_limited(pipe, [q for q, _ in effects.release])
-        for task_type, _, _ in effects.enqueue if not self.cluster else ():
-            pipe.publish(k.wake_channel, f"{task_type}|{origin}")
-        if job.terminal:
-            # Clients waiting on this job (GET ...?wait=) may be parked in any process.
+        if not self.cluster and self.audience.others(k.wake_channel):
+            # this process's own waiters were woken already (JobRunner)
+            for task_type, _, _ in effects.enqueue:
+                pipe.publish(k.wake_channel, f"{task_type}|{origin}")
+        if not job.terminal:
+            return None
+        # Clients waiting on this job (GET ...?wait=) may be parked in any process.
+        if self.audience.others(k.ended_channel):
             pipe.publish(k.ended_channel, job.id)
+            return None
+        return self.audience.local(k.ended_channel)
 
     async def branch_result(
         self, task: Task, worker_id: str, outcome: dict[str, Any], event: dict[str, Any]

@@ -1,0 +1,87 @@
+"""Ends and wake-ups are published only when a process other than this one listens: alone on
+its Redis, a process serves its own waiters in memory (``storage/audience.py``)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from orchestrator.engine import machine
+from orchestrator.storage.redis_store import RedisStore
+from tests.builders import dispatch, waiting_job
+
+TYPE = "echo"
+
+
+def sent_commands(store: RedisStore) -> list[str]:
+    """Names of the commands the store's later pipelines send."""
+    sent: list[str] = []
+    pipeline = store.redis.pipeline
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        pipe = pipeline(*args, **kwargs)
+        execute = pipe.execute
+
+        async def recorded(raise_on_error: bool = True) -> Any:
+            sent.extend(str(cmd[0]) for cmd, _ in pipe.command_stack)
+            return await execute(raise_on_error)
+
+        pipe.execute = recorded
+        return pipe
+
+    store.redis.pipeline = recording
+    return sent
+
+
+async def create_and_cancel(store: RedisStore, job_id: str) -> None:
+    job, effects = waiting_job(job_id, now=time.time(), action=dispatch(TYPE))
+    assert await store.commit(job.evolve(rev=1), effects, wake_origin="me") is True
+    done, effects = machine.cancel(job.evolve(rev=1), time.time())
+    assert await store.commit(done.evolve(rev=2), effects, ttl_s=60) is True
+
+
+async def test_a_process_alone_publishes_nothing_and_hears_its_ends(store: RedisStore) -> None:
+    if store.cluster:  # a NUMSUB counts one node's subscribers: Cluster publishes all
+        assert store.audience.others(store.keys.ended_channel)
+        return
+    heard: list[bytes] = []
+    store.audience.listen(store.keys.ended_channel, heard.append)
+    store.audience.listen(store.keys.wake_channel, lambda _: None)
+    sent = sent_commands(store)
+
+    await create_and_cancel(store, "j1")
+
+    assert "PUBLISH" not in sent
+    assert heard == [b"j1"]
+
+
+async def subscribed(store: RedisStore) -> Any:
+    pubsub = store.redis.pubsub()
+    await pubsub.subscribe(store.keys.ended_channel, store.keys.wake_channel)
+    for _ in range(2):
+        confirmed = await pubsub.get_message(timeout=2.0)
+        assert confirmed is not None and confirmed["type"] == "subscribe"
+    return pubsub
+
+
+async def test_another_listener_hears_ends_and_wake_ups(store: RedisStore) -> None:
+    heard: list[bytes] = []
+    own = await subscribed(store)  # this process's bus
+    store.audience.listen(store.keys.ended_channel, heard.append)
+    store.audience.listen(store.keys.wake_channel, lambda _: None)
+    pubsub = await subscribed(store)  # another process's
+
+    await create_and_cancel(store, "j1")
+
+    messages = []
+    while (message := await pubsub.get_message(timeout=2.0)) is not None:
+        messages.append((message["channel"].decode(), message["data"]))
+        if len(messages) == 2:
+            break
+    await pubsub.aclose()
+    await own.aclose()
+    assert messages == [
+        (store.keys.wake_channel, f"{TYPE}|me".encode()),
+        (store.keys.ended_channel, b"j1"),
+    ]
+    assert heard == []  # the local waiters hear it through their own subscription
