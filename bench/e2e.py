@@ -6,7 +6,8 @@
 Prints figures; asserts nothing. Phases:
 1. throughput: N one-task jobs, a client keeping C jobs in flight; jobs/s, create→finished
    latency percentiles (from the jobs' own timestamps), orchestrator CPU per job, Redis
-   commands per job (INFO commandstats delta / N, commands inside scripts included).
+   commands per job (INFO commandstats delta / N, commands inside scripts included) and the
+   top commands per job (bench/commands.py).
 2. latency at a fixed rate (default 200 jobs/s, open loop).
 3. idle workers: K long-polling workers parked at once; Redis connections before/while.
 
@@ -44,6 +45,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.commands import by_command, command_counts  # noqa: E402
 from bench.cpu import CpuSplit, cpu_seconds  # noqa: E402
 from bench.idle import add_options, rss_mib, run_idle  # noqa: E402
 from tests.helpers import RedisProcess, child_env, free_port  # noqa: E402
@@ -62,8 +64,7 @@ def ts(value: str) -> float:
 
 
 async def command_count(r: aioredis.Redis) -> int:
-    stats = await r.info("commandstats")
-    return sum(int(v["calls"]) for v in stats.values())
+    return sum((await command_counts(r)).values())
 
 
 def pct(values: list[float], p: float) -> float:
@@ -271,13 +272,13 @@ class Bench:
 
             split = self.cpu_split(orch_pid)
             split.start()
-            cmd0, cpu0, t0 = await command_count(r), cpu_seconds(orch_pid), time.perf_counter()
+            cmd0, cpu0, t0 = await command_counts(r), cpu_seconds(orch_pid), time.perf_counter()
             await asyncio.gather(*(client() for _ in range(conc)))
             wall = time.perf_counter() - t0
-            cmd1, cpu1 = await command_count(r), cpu_seconds(orch_pid)
+            cmd1, cpu1 = await command_counts(r), cpu_seconds(orch_pid)
             by_process = split.line(n)
             lat = await self.latencies(s, done)
-        total = cmd1 - cmd0 - 1  # the INFO call itself
+        total = sum(cmd1.values()) - sum(cmd0.values()) - 1  # the INFO call itself
         client_reads = 2 * polls[0]  # each waiting status GET reads the job twice
         print(f"throughput: {n} jobs, {conc} in flight, {self.args.workers} workers")
         print(f"  jobs/s end to end        {n / wall:8.0f}")
@@ -294,6 +295,7 @@ class Bench:
             f"  Redis commands per job   {(total - client_reads) / n:8.2f} "
             f"(engine; {total / n:.2f} with the client's status reads)"
         )
+        print(f"  by command, per job      {by_command(cmd0, cmd1, n)}")
         print(f"  orchestrator RSS MiB     {self.rss_line(rss)}")
 
     async def paced(self) -> None:
@@ -336,10 +338,10 @@ class Bench:
             self.lags.clear()
             split = self.cpu_split(orch_pid)
             split.start()
-            cmd0, cpu0, t0 = await command_count(r), cpu_seconds(orch_pid), time.perf_counter()
+            cmd0, cpu0, t0 = await command_counts(r), cpu_seconds(orch_pid), time.perf_counter()
             await asyncio.gather(*(client() for _ in range(conc)))
             wall = time.perf_counter() - t0
-            cmd1, cpu1 = await command_count(r), cpu_seconds(orch_pid)
+            cmd1, cpu1 = await command_counts(r), cpu_seconds(orch_pid)
             by_process = split.line(n)
         print(f"webhook throughput: {n} jobs, {conc} in flight, {self.args.workers} workers")
         print(f"  jobs/s, done by webhook  {n / wall:8.0f}")
@@ -350,7 +352,10 @@ class Bench:
         print(f"  of which end → webhook   {self.lag()}")
         print(f"  orchestrator CPU per job {1e6 * (cpu1 - cpu0) / n:8.0f} µs")
         print(f"  CPU per job by process   {by_process}")
-        print(f"  Redis commands per job   {(cmd1 - cmd0 - 1) / n:8.2f}")
+        print(
+            f"  Redis commands per job   {(sum(cmd1.values()) - sum(cmd0.values()) - 1) / n:8.2f}"
+        )
+        print(f"  by command, per job      {by_command(cmd0, cmd1, n)}")
         print(f"  orchestrator RSS MiB     {self.rss_line(rss)}")
 
     async def single_hooked(self) -> None:
