@@ -56,6 +56,11 @@ class Keys:
         count, which ``max_in_flight`` caps."""
         return f"{self.prefix}:{{q:{queue.partition('#')[0]}}}:leases"
 
+    def early(self, task_type: str) -> str:
+        """Entries of the type put back because their job was not yet written (``defer.lua``),
+        by when that first happened."""
+        return f"{self.prefix}:{{q:{task_type}}}:early"
+
     def routes(self, task_type: str) -> str:
         """Set of the requirement sets (encodings) tasks of the type were queued with."""
         return f"{self.prefix}:{{q:{task_type}}}:routes"

@@ -23,10 +23,14 @@ import orjson
 from orchestrator.engine.requires import met_by, queue, split
 from orchestrator.storage import codec
 from orchestrator.storage.audience import Audience
+from orchestrator.storage.cluster import HINT_GRACE_S
 from orchestrator.storage.keys import Keys
 from orchestrator.storage.scripts import Scripts
 
 _MS = 1000.0
+
+DEFER_S = 0.5
+"""How soon an entry claimed before its job write landed is claimable again (``_defer``)."""
 _BAND = 10_000_000_000_000
 
 
@@ -156,10 +160,31 @@ class Queues:
                     job_id,
                 ],
             )
-            if payload is not None:
+            if payload is not None and payload != 0:
                 return bytes(payload)
-            if added:  # else the lease entry was there before: maybe a live delivery's
-                await self.drop_lease(task_type, ref.decode())
+            if not added:  # the lease entry was there before: maybe a live delivery's
+                continue
+            if payload == 0 and await self._defer(task_type, ref.decode(), bytes(limit[0]), now):
+                continue  # claimable again soon (the sweeper promotes it); try the next one
+            await self.drop_lease(task_type, ref.decode())
+
+    async def _defer(self, task_type: str, ref: str, ready_key: bytes, now: float) -> bool:
+        """Cluster: puts back an entry whose job is not yet at the revision that wants it,
+        due in ``DEFER_S``, unless it has waited so for ``HINT_GRACE_S``. Returns whether it
+        was put back (else the caller drops it as stale)."""
+        k = self.keys
+        delayed = k.delayed(task_type) + ready_key.decode().removeprefix(k.ready(task_type))
+        keys = [k.leases(task_type), delayed, k.early(task_type)]
+        now_ms = int(now * _MS)
+        due = now_ms + int(DEFER_S * _MS)
+        put_back = await self.scripts.defer(
+            keys=keys, args=[ref, now_ms, due, int(HINT_GRACE_S * _MS)]
+        )
+        if put_back and task_type in self.limited:  # its lease entry is gone: room
+            async with self.redis.pipeline(transaction=False) as pipe:
+                self.wake_limited(pipe, [task_type])
+                await pipe.execute()
+        return bool(put_back)
 
     async def _claim_lease(
         self, task_type: str, worker_id: str, now: float, keys: list[str], args: list[Any]

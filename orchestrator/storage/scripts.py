@@ -48,6 +48,7 @@ class Scripts:
     watch: AsyncScript
     rate_limit: AsyncScript
     reschedule: AsyncScript
+    defer: AsyncScript
 
     @classmethod
     def register(cls, redis: Any) -> Scripts:

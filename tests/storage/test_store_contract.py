@@ -14,6 +14,7 @@ from orchestrator.engine import machine
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job, TaskStatus
 from orchestrator.storage import redis_store
+from orchestrator.storage.cluster import HINT_GRACE_S
 from orchestrator.storage.redis_store import RedisStore
 from tests.builders import dispatch, waiting_job
 from tests.helpers import wait_for
@@ -151,6 +152,41 @@ async def test_claim_skips_a_ref_whose_job_was_never_stored(store: RedisStore) -
     assert await store.claim(TYPE, "w1", 30.0) == payload_of(real)
     assert await store.load("ghost") is None
     assert await members(store, store.keys.leases(TYPE)) == [real.task.ref if real.task else ""]
+
+
+async def test_a_ref_claimed_before_its_job_write_waits_for_it(store: RedisStore) -> None:
+    # One Redis writes an entry with its job (apply.lua): only Cluster can meet one early.
+    if not store.cluster:
+        pytest.skip("one Redis writes a commit's entries in its job write")
+    job, effects = waiting_job("j1", now=time.time(), action=dispatch(TYPE))
+    assert job.task is not None
+    ref = job.task.ref
+    await store.redis.zadd(store.keys.ready(TYPE), {ref: 0})  # the entry landed first
+
+    assert await store.claim(TYPE, "w1", 30.0) is None
+
+    assert await members(store, store.keys.delayed(TYPE)) == [ref]  # put back, not dropped
+    assert await members(store, store.keys.leases(TYPE)) == []
+    assert await store.commit(job.evolve(rev=1), effects) is True  # the job write lands
+    assert await store.claim(TYPE, "w1", 30.0) == payload_of(job)
+
+
+async def test_a_ref_whose_job_never_comes_is_dropped_in_the_end(store: RedisStore) -> None:
+    if not store.cluster:
+        pytest.skip("one Redis writes a commit's entries in its job write")
+    ghost = "ghost|ghost.1|1|0"
+    await store.redis.zadd(store.keys.ready(TYPE), {ghost: 0})
+    assert await store.claim(TYPE, "w1", 30.0) is None
+    # it has waited for its job longer than HINT_GRACE_S: stale after all
+    since = (time.time() - HINT_GRACE_S - 1) * 1000
+    await store.redis.zadd(store.keys.early(TYPE), {ghost: since})
+    await store.redis.zadd(store.keys.ready(TYPE), {ghost: 0})  # due again
+    await store.redis.zrem(store.keys.delayed(TYPE), ghost)
+
+    assert await store.claim(TYPE, "w1", 30.0) is None
+
+    for key in (store.keys.ready, store.keys.delayed, store.keys.leases, store.keys.early):
+        assert await members(store, key(TYPE)) == []
 
 
 async def test_claim_goes_past_a_long_run_of_stale_refs(store: RedisStore) -> None:

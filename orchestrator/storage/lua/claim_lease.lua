@@ -40,7 +40,8 @@ for _ = 1, 16 do
     json_string(task_id) .. ',"attempt":' .. attempt .. ',"worker":' .. ARGV[8] .. '}'
   local payload = lease_task(ARGV[11] .. ':{' .. job_id .. '}:job', prefix, task_id, attempt,
     ARGV[7], ARGV[9], event, ARGV[10], job_id)
-  if payload then
+  -- not yet at its revision (0): on one Redis entries are written with their job, so never
+  if payload and payload ~= 0 then
     return {payload, removed}
   end
   if popped[2] == 1 then  -- else the lease entry was there before: maybe a live delivery's

@@ -5,7 +5,8 @@
 -- ARGV[2] task id, ARGV[3] attempt, ARGV[4] worker id, ARGV[5] now (epoch seconds)
 -- ARGV[6] the task_leased history event as JSON without its id, ARGV[7] change channel
 -- ARGV[8] job id
--- Returns the task payload (JSON) or false when the entry was stale.
+-- Returns the task payload (JSON), 0 when the job is not yet at the revision that wants this
+-- attempt (the caller puts the entry back, defer.lua), false when the entry was stale.
 -- @include lib/ended.lua
 -- @include lib/history.lua
 -- @include lib/lease_task.lua

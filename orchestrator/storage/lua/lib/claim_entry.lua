@@ -5,7 +5,8 @@
 -- meets, keys[3+n] the type's token bucket (only with a rate)
 -- deadline: lease deadline (epoch ms), max_in_flight (0: no limit), rate: tokens a second (0:
 -- no limit), burst: bucket size, now (epoch ms)
--- Returns {entry (job|task|attempt|priority), 1 if this call added it to the leases, else 0};
+-- Returns {entry (job|task|attempt|priority), 1 if this call added it to the leases, else 0,
+-- the ready zset it came from};
 -- false when every queue is empty; {'', 0, 1, 0} at max in flight; {'', 0, 2, ms until a
 -- token is there} at max per second. Over a limit nothing is popped: the queues keep their
 -- order. An entry already in the leases is a duplicate hint of a delivery some worker may
@@ -57,5 +58,5 @@ local function claim_entry(keys, deadline, n, max_in_flight, rate, burst, now)
     return false
   end
   local added = redis.call('ZADD', keys[2], 'NX', deadline, r[1])
-  return {r[1], added}
+  return {r[1], added, source}
 end

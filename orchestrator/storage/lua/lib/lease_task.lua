@@ -1,13 +1,36 @@
 -- Hands a task to a worker, if the claimed queue entry is still the job's current delivery.
 -- job: the job hash, p: field prefix of the task ('t_' for the job's one task, 'b:<task id>:'
 -- for a branch), event: the task_leased history event as JSON without its id.
--- Returns the task payload (JSON) or false when the entry was stale.
+-- Returns the task payload (JSON); 0 when the job is not yet at the revision that wants this
+-- attempt (on Cluster a commit's queue entry can land before its job write); false when the
+-- entry is stale.
 -- A claim in flight when the job's final write landed must not lease one of its branches
 -- after the terminal event.
+
+-- The job has not reached this delivery yet: no job, an earlier task (task ids are
+-- '<job id>.<seq>' and '<job id>.<seq>.<branch>'), no such branch, or an earlier attempt.
+local function not_yet(f, p, task_id, attempt)
+  if not f[3] then
+    return true
+  end
+  if p == 't_' and f[8] ~= task_id then
+    local current = tonumber(string.match(f[8] or '', '%.(%d+)$'))
+    local wanted = tonumber(string.match(task_id, '%.(%d+)$'))
+    return current == nil or (wanted ~= nil and current < wanted)
+  end
+  return not f[1] or tonumber(f[1]) < tonumber(attempt)
+end
+
 local function lease_task(job, p, task_id, attempt, worker, now, event, channel, job_id)
   local f = redis.call('HMGET', job, p .. 'att', p .. 'status', 'rev', p .. 'payload',
     'history', 'hlen', 'watched', 't_id', 'status')
-  if f[1] ~= attempt or f[2] ~= 'queued' or (p == 't_' and f[8] ~= task_id) or ended[f[9]] then
+  if ended[f[9]] then
+    return false
+  end
+  if f[1] ~= attempt or f[2] ~= 'queued' or (p == 't_' and f[8] ~= task_id) then
+    if not_yet(f, p, task_id, attempt) then
+      return 0
+    end
     return false
   end
   local history, n = append_history(f[5], f[6], event)
