@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from orchestrator.api import progress, schemas
+from orchestrator.api import schemas
 from orchestrator.config import Settings, Webhooks
 from orchestrator.errors import OrchestratorError
 
@@ -136,7 +136,7 @@ def validators() -> dict[str, tuple[Callable[[Any], object], list[Any]]]:
     return {
         "task_result": (schemas.task_result, _result_bodies()),
         "task_decline": (schemas.task_decline, _decline_bodies()),
-        "task_progress": (progress.task_progress, _progress_bodies()),
+        "task_progress": (schemas.task_progress, _progress_bodies()),
         "registration": (schemas.registration, _registration_bodies()),
         "heartbeat": (schemas.heartbeat, _heartbeat_bodies()),
         "new_job": (lambda body: schemas.new_job(body, no_hooks), jobs),
