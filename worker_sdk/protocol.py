@@ -29,6 +29,7 @@ __all__ = [
     "TaskDecline",
     "TaskProgress",
     "TaskResult",
+    "wire",
 ]
 
 MAX_INTEGER = 2**53 - 1
@@ -64,7 +65,7 @@ Labels = Annotated[
 Attempt = Annotated[float, _count(1)]
 
 
-class ResultError(Struct, omit_defaults=True):
+class ResultError(Struct):
     """The `error` member of a result: set when the handler raised."""
 
     code: str = ""
@@ -83,6 +84,8 @@ class ResultError(Struct, omit_defaults=True):
             ),
         ]
         | None
+        # The SDK leaves it out (rather than null) when the handler asked for no delay.
+        | UnsetType
     ) = None
 
 
@@ -150,12 +153,7 @@ class TaskProgress(Struct):
     ) = None
 
 
-class Registration(
-    Struct,
-    omit_defaults=True,
-    # Other fields are kept with the worker's record, so the decoder must let them through.
-    forbid_unknown_fields=False,
-):
+class Registration(Struct):
     """`POST /_worker/workers/register`. Other fields are kept with the worker's record and
     shown by `GET /api/v1/workers`."""
 
@@ -166,7 +164,7 @@ class Registration(
     labels: Labels = {}
 
 
-class Heartbeat(Struct, omit_defaults=True):
+class Heartbeat(Struct):
     """`PATCH /_worker/workers/{id}`: what changed since registering, every field optional.
     No body (or `null`) only refreshes the worker's TTL."""
 
@@ -176,3 +174,15 @@ class Heartbeat(Struct, omit_defaults=True):
     capacity: Annotated[float, _count(1)] | UnsetType = UNSET
     tags: list[str] | UnsetType = UNSET
     labels: Labels | UnsetType = UNSET
+
+
+def wire(body: Struct) -> dict[str, Any]:
+    """``body`` as the JSON object the SDK sends: its fields less the unset ones, a nested
+    Struct as an object, every other value as it is (the sender's orjson encodes it, as it
+    did handler data before these types)."""
+    fields = ((name, getattr(body, name)) for name in body.__struct_fields__)
+    return {
+        name: wire(value) if isinstance(value, Struct) else value
+        for name, value in fields
+        if value is not UNSET
+    }
