@@ -47,11 +47,11 @@ def decode(
     Struct's field order, as the hand checks did, with its problem from ``problems``."""
     try:
         return msgspec.convert(body, shape)
-    except msgspec.ValidationError:
-        pass
+    except msgspec.ValidationError as exc:
+        refusal = exc
     if not isinstance(body, dict):
         raise not_object()
-    raise _first_problem(body, shape, problems, also)
+    raise _first_problem(body, shape, problems, also) or _unexpected(refusal, problems)
 
 
 def _first_problem(
@@ -59,7 +59,7 @@ def _first_problem(
     shape: type[msgspec.Struct],
     problems: Mapping[str, Problem],
     also: Also | None,
-) -> BadRequest:
+) -> BadRequest | None:
     fields = shape.__struct_fields__
     if shape.__struct_config__.forbid_unknown_fields:
         unknown = sorted(set(body) - set(fields))
@@ -68,8 +68,8 @@ def _first_problem(
             return invalid(unknown[0], f"unknown field (allowed: {allowed})")
     # msgspec reports the first broken field in the body's order and a missing one last:
     # one field at a time, in the Struct's order, finds the field the hand checks named.
+    nested = _nested(shape)
     for index, name in enumerate(fields):
-        nested = _nested(shape)
         head = {
             key: _in_order(body[key], nested.get(key)) for key in fields[: index + 1] if key in body
         }
@@ -81,7 +81,7 @@ def _first_problem(
                 return _answer(field, body, problems)
         if also is not None and name in body and (problem := also(name, body[name])):
             return invalid(name, problem)
-    raise AssertionError(f"{shape.__name__} refused {body!r} but no field is to blame")
+    return None
 
 
 def _in_order(value: object, order: tuple[str, ...] | None) -> object:
@@ -122,8 +122,15 @@ def _field(message: str) -> str | None:
     return ".".join(parts) or None
 
 
+def _unexpected(refusal: msgspec.ValidationError, problems: Mapping[str, Problem]) -> BadRequest:
+    """A refusal no field of ``problems`` explains (a rule added to a Struct without its
+    problem): still a 400 naming the spot, in msgspec's words, never a 500."""
+    field = _field(str(refusal)) or "body"
+    return invalid(field, str(refusal))
+
+
 def _answer(field: str, body: dict[str, Any], problems: Mapping[str, Problem]) -> BadRequest:
-    problem = problems[field]
+    problem = problems.get(field, "is invalid")
     if callable(problem):
         value: object = body
         for part in field.split("."):

@@ -197,11 +197,11 @@ def _reason(value: object) -> str:
     return f"must be at most {MAX_DECLINE_REASON} characters"
 
 
-TEXT = "must be a non-empty string"
-_IDS = {"job_id": TEXT, "task_id": TEXT, "worker_id": TEXT, "attempt": _count(1)}
+_TEXT = "must be a non-empty string"
+_IDS = {"job_id": _TEXT, "task_id": _TEXT, "worker_id": _TEXT, "attempt": _count(1)}
 _RESULT: dict[str, Problem] = {
     **_IDS,
-    "status": TEXT,
+    "status": _TEXT,
     "data": "must be an object or null",
     "error": "must be an object or null",
     "error.code": "must be a string",
@@ -233,11 +233,14 @@ _NEW_JOB: dict[str, Problem] = {
 
 
 def new_job(body: object, settings: Settings) -> NewJob:
-    def webhook(field: str, value: object) -> str | None:
+    def webhook(value: object) -> str:
+        return webhook_problem(value, settings) or "must be a string or null"
+
+    def also(field: str, value: object) -> str | None:
         return webhook_problem(value, settings) if field == "webhook_url" else None
 
-    problems = {**_NEW_JOB, "webhook_url": lambda value: webhook("webhook_url", value) or ""}
-    job = decode({} if body is None else body, NewJobBody, problems, also=webhook)
+    problems = {**_NEW_JOB, "webhook_url": webhook}
+    job = decode({} if body is None else body, NewJobBody, problems, also)
     return NewJob(
         initial_data=job.initial_data or {},
         webhook_url=_webhook_url(job.webhook_url, settings),
