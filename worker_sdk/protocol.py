@@ -1,4 +1,5 @@
-"""The bodies a worker sends to the ``/_worker`` API, typed once for both sides.
+"""The bodies a worker sends to the ``/_worker`` API, and the task it receives, typed once
+for both sides.
 
 The SDK builds its requests from these Structs; the orchestrator decodes and checks the same
 requests with them (``orchestrator.api.schemas``) and generates the OpenAPI document's
@@ -26,6 +27,7 @@ __all__ = [
     "Heartbeat",
     "Registration",
     "ResultError",
+    "Task",
     "TaskDecline",
     "TaskProgress",
     "TaskResult",
@@ -174,6 +176,19 @@ class Heartbeat(Struct):
     capacity: Annotated[float, _count(1)] | UnsetType = UNSET
     tags: list[str] | UnsetType = UNSET
     labels: Labels | UnsetType = UNSET
+
+
+class Task(Struct):
+    """A task leased to this worker (`GET /_worker/tasks/next`). The engine, which imports no
+    I/O library, writes it as a dict (`Task.payload`); a test holds the two together."""
+
+    job_id: str
+    task_id: str
+    task_type: str
+    params: dict[str, Any]
+    attempt: int
+    max_attempts: int = 1
+    timeout_s: float | None = None
 
 
 def wire(body: Struct) -> dict[str, Any]:

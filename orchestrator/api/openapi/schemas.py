@@ -153,25 +153,28 @@ def _integers(schema: object) -> object:
     return out
 
 
-def _generated() -> dict[str, Schema]:
-    """The request bodies' components, from the very Structs the server decodes them with."""
-    _, components = msgspec.json.schema_components(
-        [NewJobBody, Registration, Heartbeat, TaskResult, TaskDecline, TaskProgress],
-        ref_template="#/components/schemas/{name}",
-    )
+def generated(*types: type[msgspec.Struct]) -> dict[str, Schema]:
+    """The components of ``types`` (and of the Structs they hold), by name less ``Body``."""
+    _, components = msgspec.json.schema_components(types, ref_template=ref("{name}")["$ref"])
     bodies: dict[str, Schema] = {}
     for name, schema in components.items():
         schema = _integers(schema)
         assert isinstance(schema, dict)
         schema.pop("title", None)
         bodies[name.removesuffix("Body")] = schema
+    return bodies
+
+
+def _requests() -> dict[str, Schema]:
+    """The request bodies' components, from the very Structs the server decodes them with."""
+    bodies = generated(NewJobBody, Registration, Heartbeat, TaskResult, TaskDecline, TaskProgress)
     # No body (or null) is a body the server takes: an empty job, a heartbeat of no change.
     for name in ("NewJob", "Heartbeat"):
         bodies[name]["type"] = ["object", "null"]
     return bodies
 
 
-BODIES = _generated()
+BODIES = _requests()
 
 REQUESTS: dict[str, Schema] = {
     "Error": ERROR,
