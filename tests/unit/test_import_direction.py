@@ -34,12 +34,9 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
         frozenset(
             {
                 "loops",
-                "progress",
-                "duties",
-                "reports",
+                "shell",
                 "human",
                 "webhooks",
-                "runner",
                 "dispatch",
                 "metrics",
                 "sse",
@@ -68,11 +65,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("orchestrator.blueprint.submitted", "orchestrator.workflows.build"): "registry intake",
     ("orchestrator.blueprint.submitted", "orchestrator.workflows.seed"): "registry intake",
     ("orchestrator.blueprint.yaml_files", "orchestrator.workflows.build"): "registry intake",
-    # The shell's top-level modules and packages (runner, reports, duties, human, webhooks,
-    # loops) become one package with modules named for what they handle (issue 8 §2); until
-    # then two packages hold parts on both sides of the runner:
-    ("orchestrator.runner", "orchestrator.human.index"): "the commit keeps the human inbox "
-    "index, while human/desk.py calls the runner",
+    # The webhook sender is shell code outside ``orchestrator/shell/``:
     ("orchestrator.webhooks.sender", "orchestrator.loops"): "the sender's retry sweep runs "
     "under loops' helpers, while the runner writes webhooks/outbox.py's entries",
 }

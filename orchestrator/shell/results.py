@@ -18,7 +18,7 @@ from orchestrator.engine.effects import Effects
 from orchestrator.engine.events import event_without_id, record, task_result_fields
 from orchestrator.engine.model import JSON, Job, Task, TaskStatus
 from orchestrator.errors import Conflict
-from orchestrator.runner import MAX_CONFLICTS, JobRunner, contention
+from orchestrator.shell.jobs import MAX_CONFLICTS, JobRunner, contention
 
 
 def _held(task: Task | None, worker_id: str, body: JSON) -> bool:
