@@ -26,6 +26,11 @@ def event_without_id(event_type: str, now: float, /, **data: Any) -> JSON:
     return {"type": event_type, "at": now, **data}
 
 
+def task_leased(task_id: str, attempt: int, worker: str, now: float) -> JSON:
+    """The event the lease script appends when it hands ``task_id``'s attempt to ``worker``."""
+    return event_without_id("task_leased", now, task_id=task_id, attempt=attempt, worker=worker)
+
+
 def task_result_fields(task: Task, status: str, err: JSON | None) -> JSON:
     """What a ``task_result`` event says, whichever path recorded the result."""
     fields: JSON = {

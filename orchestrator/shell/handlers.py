@@ -1,26 +1,24 @@
 """Running a state's handlers: from the state a job entered until it waits or ends.
 
-The handler is user code and may await; what its outcome means for the job is the engine's
-decision (``machine.enter``), and a handler that raises fails the job.
+The handler is user code and may await, so it runs here; what its outcome means for the job
+(the action it chose, none, or an exception) is the engine's decision (``engine/handled.py``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.registry import BlueprintRegistry
-from orchestrator.engine import machine
-from orchestrator.engine.actions import ActionError, Actions, Fail, Finish
+from orchestrator.engine import handled
+from orchestrator.engine.actions import ActionError, Actions
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.inject import MissingArgument, handler_kwargs
 from orchestrator.engine.model import Job, JobStatus
 from orchestrator.logs import JOB_ID
 
 log = logging.getLogger("orchestrator.shell.handlers")
-
-MAX_HOPS = 100
-"""go_to steps within one transition before the job is failed as a loop."""
 
 
 async def advance(
@@ -39,7 +37,7 @@ async def _advance(
 ) -> tuple[Job, Effects]:
     effects = Effects()
     names = frozenset(bp.states)
-    for _ in range(MAX_HOPS):
+    for _ in range(handled.MAX_HOPS):
         if job.status != JobStatus.RUNNING:
             return job, effects
         state = bp.states[job.state]
@@ -47,27 +45,18 @@ async def _advance(
         try:
             handler = state.pick(job)
             kwargs = handler_kwargs(state.name, handler.params, job, actions)
-            returned = await handler.func(**kwargs)
+            value = await handler.func(**kwargs)
         except (ActionError, MissingArgument) as exc:
-            code = exc.code if isinstance(exc, ActionError) else "HANDLER_ARGUMENT_MISSING"
-            return machine.fail(job, code, str(exc), now), effects
+            return handled.raised(job, state.name, exc, now), effects
         except Exception as exc:
             log.exception("handler of %s.%s failed (job %s)", bp.name, state.name, job.id)
-            return machine.fail(job, "HANDLER_ERROR", f"{state.name}: {exc!r}", now), effects
-        action = actions.chosen
-        if action is None:
-            if not state.end:
-                msg = f"handler of {state.name!r} chose no action and is not an end state"
-                return machine.fail(job, "NO_ACTION", msg, now), effects
-            action = Finish(returned)
-        elif state.end and not isinstance(action, Finish | Fail):
-            msg = f"end state {state.name!r} may only finish or fail the job"
-            return machine.fail(job, "INVALID_TRANSITION", msg, now), effects
-        job, more = machine.enter(job, names, action, now)
-        for _, name, _ in more.children:
-            if registry.get(name) is None:
-                msg = f"no blueprint {name!r} to run as a child"
-                return machine.fail(job, "UNKNOWN_BLUEPRINT", msg, now), effects
+            return handled.raised(job, state.name, exc, now), effects
+        job, more = handled.returned(
+            job, names, state.name, state.end, actions.chosen, value, now, _known(registry)
+        )
         effects.merge(more)
-    loop = f"more than {MAX_HOPS} go_to steps"
-    return machine.fail(job, "TRANSITION_LOOP", loop, now), effects
+    return handled.looped(job, now), effects
+
+
+def _known(registry: BlueprintRegistry) -> Callable[[str], bool]:
+    return lambda name: registry.get(name) is not None
