@@ -11,7 +11,6 @@ TERMINAL_EVENT = {
     JobStatus.FAILED: "job_failed",
     JobStatus.CANCELLED: "job_cancelled",
     JobStatus.QUARANTINED: "job_quarantined",
-    JobStatus.ERROR: "job_error",
 }
 
 
