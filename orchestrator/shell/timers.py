@@ -7,12 +7,19 @@ processes sweeping at once, or a timer firing after its job moved on) changes no
 
 from __future__ import annotations
 
+import time
+
 from orchestrator.engine import human as human_steps
 from orchestrator.engine import machine, waits
 from orchestrator.engine.model import Job, JobStatus, TaskStatus
 from orchestrator.shell.jobs import MAX_CONFLICTS, JobRunner, Step
 from orchestrator.shell.leases import current_task
 from orchestrator.shell.results import aggregate
+
+CHILD_RECHECK_S = 0.2
+"""How soon a child's end is looked at again while its parent has not yet started waiting."""
+CHILD_RECHECK_FOR_S = 60.0
+"""How long after a child's end its parent may still start waiting for it (a slow commit)."""
 
 
 async def fire_timer(runner: JobRunner, member: str) -> None:
@@ -23,12 +30,29 @@ async def fire_timer(runner: JobRunner, member: str) -> None:
         return
     for _ in range(MAX_CONFLICTS):
         job = await runner.store.load(job_id)
+        if kind == "child" and await _parent_not_yet_waiting(runner, job, task_id):
+            # The child ended before its parent's commit (the one that makes it wait for the
+            # child) landed: look again shortly instead of dropping the only news of the end.
+            await runner.store.add_timer(member, time.time() + CHILD_RECHECK_S)
+            runner.comes_due(time.time() + CHILD_RECHECK_S)
+            return
         if job is None or job.terminal:
             break
         step = await _timer_step(runner, kind, job, task_id, attempt)
         if step is None or await runner.step(job, step):
             break
     await runner.store.drop_timer(member)
+
+
+async def _parent_not_yet_waiting(runner: JobRunner, parent: Job | None, child_id: str) -> bool:
+    """True while a recently ended child's parent may still be committing its wait for it."""
+    if parent is not None and (parent.terminal or parent.status == JobStatus.WAITING_FOR_CHILD):
+        return False
+    child = await runner.store.load(child_id)
+    if child is None or not child.terminal or not child.parent:
+        return False
+    ended = child.finished_at or child.updated_at
+    return time.time() - ended < CHILD_RECHECK_FOR_S
 
 
 async def _timer_step(
