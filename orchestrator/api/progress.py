@@ -1,14 +1,14 @@
-"""/_worker/tasks/progress: a running task says how far it got (see ``orchestrator.progress``)."""
+"""/_worker/tasks/progress: a running task says how far it got (``shell/progress.py``)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from orchestrator import progress
 from orchestrator.api import schemas
 from orchestrator.api.middleware import read_json, require_worker
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import RUNNER
+from orchestrator.shell import progress
 
 routes = web.RouteTableDef()
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator import Actions, Blueprint
-from orchestrator.api.schemas import NewJob
 from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.config import Settings
-from orchestrator.duties import fire_timer
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job, JobStatus
-from orchestrator.runner import JobRunner
+from orchestrator.engine.new_job import NewJob
+from orchestrator.shell.jobs import JobRunner
+from orchestrator.shell.timers import fire_timer
 from orchestrator.storage.redis_store import RedisStore
 
 parent = Blueprint("race_parent")
