@@ -275,7 +275,9 @@ class JobRunner:
     async def _create_child(self, parent: Job, child_id: str, name: str, data: JSON) -> None:
         bp = self.registry.get(name)
         assert bp is not None  # checked in advance()
-        link = {"job_id": parent.id}
+        # The rev the parent has once the commit that creates this child lands: a child that
+        # ends first can tell whether its parent's commit has landed yet (shell/timers.py).
+        link = {"job_id": parent.id, "rev": parent.rev}
         await self.create(bp, parent.client, NewJob(data), job_id=child_id, parent=link)
 
 

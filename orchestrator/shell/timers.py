@@ -45,11 +45,17 @@ async def fire_timer(runner: JobRunner, member: str) -> None:
 
 
 async def _parent_not_yet_waiting(runner: JobRunner, parent: Job | None, child_id: str) -> bool:
-    """True while a recently ended child's parent may still be committing its wait for it."""
-    if parent is not None and (parent.terminal or parent.status == JobStatus.WAITING_FOR_CHILD):
-        return False
+    """True while the commit of the parent step that created this (ended) child has not landed.
+
+    The child's link holds the rev that commit writes: a parent still below it is mid-step.
+    A commit that never lands (the parent lost a race and stepped again with another child)
+    leaves an orphan child; its news is dropped ``CHILD_RECHECK_FOR_S`` after its end.
+    """
     child = await runner.store.load(child_id)
     if child is None or not child.terminal or not child.parent:
+        return False
+    landed_at = int(child.parent.get("rev", 0))
+    if parent is not None and parent.rev >= landed_at:
         return False
     ended = child.finished_at or child.updated_at
     return time.time() - ended < CHILD_RECHECK_FOR_S
