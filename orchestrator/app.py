@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from orchestrator import console, duties
+from orchestrator import console
 from orchestrator.api import (
     catalog,
     dashboard,
@@ -58,7 +58,8 @@ from orchestrator.loops.supervisor import run_every, run_paced
 from orchestrator.loops.sweeper import Sweeper
 from orchestrator.loops.telemetry import telemetry
 from orchestrator.metrics import Metrics
-from orchestrator.runner import JobRunner
+from orchestrator.shell import leases
+from orchestrator.shell.jobs import JobRunner
 from orchestrator.storage import stall_watch
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.storage.stats import JobStats
@@ -86,7 +87,7 @@ def create_app(
     runner = JobRunner(store, registry, settings, origin=origin, wake=wake)
     metrics = Metrics(store, JobStats(store), worker_ttl_s=settings.workers.ttl_s)
     claims = Claims(
-        lambda task_type, worker_id, routes: duties.claim(runner, task_type, worker_id, routes),
+        lambda task_type, worker_id, routes: leases.claim(runner, task_type, worker_id, routes),
         store,
         settings.task_types,
         metrics.registry,

@@ -14,7 +14,7 @@ from orchestrator.dispatch.job_waiters import JobWaiters
 from orchestrator.dispatch.sockets import SocketTable
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.metrics import Metrics
-from orchestrator.runner import JobRunner
+from orchestrator.shell.jobs import JobRunner
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.storage.stats import JobStats
 

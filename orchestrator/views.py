@@ -33,7 +33,7 @@ def job_view(job: Job, approval_token: str | None = None) -> dict[str, Any]:
             "status": job.task.status.value,
             "attempt": job.task.attempt,
             "worker_id": job.task.worker,
-            # The latest report of this attempt (orchestrator.progress), or null.
+            # The latest report of this attempt (orchestrator/shell/progress.py), or null.
             "progress": _progress(job, job.task),
         }
     if job.human is not None:

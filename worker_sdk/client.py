@@ -12,6 +12,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
+from . import protocol
 from .backoff import Backoff
 from .commands import ChannelUnavailable, CommandChannel
 from .config import WorkerSettings
@@ -38,8 +39,6 @@ POLL_MARGIN_S = 10.0
 CONNECT_TIMEOUT_S = 10.0
 # Results are idempotent server side, so retrying a lost answer is safe.
 RESULT_BACKOFF = Backoff(0.2, 5.0)
-MAX_DECLINE_REASON = 200
-"""The orchestrator keeps a decline's reason in the job's history, up to this length."""
 
 
 class OrchestratorClient:
@@ -102,13 +101,15 @@ class OrchestratorClient:
 
     async def register(self, supported_skills: list[str]) -> Registration:
         """Register this worker, its skills, capacity, tags and labels."""
-        body = {
-            "worker_id": self._settings.worker_id,
-            "supported_skills": supported_skills,
-            "capacity": self._settings.capacity,
-            "tags": list(self._settings.tags),
-            "labels": dict(self._settings.labels),
-        }
+        body = protocol.wire(
+            protocol.Registration(
+                worker_id=self._settings.worker_id,
+                supported_skills=supported_skills,
+                capacity=self._settings.capacity,
+                tags=list(self._settings.tags),
+                labels=dict(self._settings.labels),
+            )
+        )
         answer = await self._request("POST", self._url("workers", "register"), body=body)
         return Registration.from_wire(answer or {})
 
@@ -119,7 +120,7 @@ class OrchestratorClient:
         Raises:
             WorkerNotRegistered: The orchestrator forgot the worker; register again.
         """
-        body = {"load": load, "running_tasks": running_tasks}
+        body = protocol.wire(protocol.Heartbeat(load=load, running_tasks=running_tasks))
         path = self._url("workers", self._settings.worker_id)
         return Beat.from_wire(await self._request("PATCH", path, body=body) or {})
 
@@ -197,13 +198,14 @@ class OrchestratorClient:
         Raises:
             AuthError: The token was rejected.
         """
-        body = {
-            "job_id": job_id,
-            "task_id": task_id,
-            "worker_id": self._settings.worker_id,
-            "attempt": attempt,
-            "reason": reason[:MAX_DECLINE_REASON],
-        }
+        decline = protocol.TaskDecline(
+            job_id,
+            task_id,
+            self._settings.worker_id,
+            attempt,
+            reason[: protocol.MAX_DECLINE_REASON],
+        )
+        body = protocol.wire(decline)
         what = f"decline of task {task_id} (attempt {attempt})"
         return await self._post_retrying(self._url("tasks", "decline"), body, what) is not None
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError
+from .protocol import TaskProgress, wire
 
 if TYPE_CHECKING:  # client imports context, which imports this module
     from .client import OrchestratorClient, TaskAssignment
@@ -91,13 +92,20 @@ class ProgressReporter:
     ) -> ProgressReporter:
         """A reporter whose reports name the attempt: one of an attempt that is over is
         refused, never shown as the next attempt's progress."""
-        ids = {
-            "job_id": assignment.job_id,
-            "task_id": assignment.task_id,
-            "worker_id": settings.worker_id,
-            "attempt": assignment.attempt,
-        }
-        return cls(lambda body: client.report_progress({**ids, **body}))
+
+        def send(body: dict[str, Any]) -> Awaitable[None]:
+            report = TaskProgress(
+                job_id=assignment.job_id,
+                task_id=assignment.task_id,
+                worker_id=settings.worker_id,
+                attempt=assignment.attempt,
+                fraction=body["fraction"],
+                message=body["message"],
+                data=body["data"],
+            )
+            return client.report_progress(wire(report))
+
+        return cls(send)
 
     def close(self) -> None:
         """The attempt ended: a report still waiting would only be refused."""

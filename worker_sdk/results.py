@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from msgspec import UNSET
 
+from . import protocol
 from .errors import TaskError
 
 __all__ = ["ErrorInfo", "TaskOutcome", "TaskResult", "outcome_from_exception", "outcome_from_value"]
@@ -42,14 +44,11 @@ class ErrorInfo:
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON shape the orchestrator expects."""
-        wire: dict[str, Any] = {
-            "code": self.code,
-            "message": self.message,
-            "retryable": self.retryable,
-        }
-        if self.retry_after_s is not None:
-            wire["retry_after_s"] = self.retry_after_s
-        return wire
+        return protocol.wire(self.typed())
+
+    def typed(self) -> protocol.ResultError:
+        after = UNSET if self.retry_after_s is None else self.retry_after_s
+        return protocol.ResultError(self.code, self.message, self.retryable, after)
 
 
 @dataclass(frozen=True)
@@ -77,15 +76,11 @@ class TaskOutcome:
         attempt only, so a result that arrives after the task was handed out again (its lease
         lost) is refused rather than taken for the new attempt's.
         """
-        return {
-            "job_id": job_id,
-            "task_id": task_id,
-            "worker_id": worker_id,
-            "attempt": attempt,
-            "status": self.status,
-            "data": self.data,
-            "error": self.error.to_wire() if self.error else None,
-        }
+        error = self.error.typed() if self.error else None
+        result = protocol.TaskResult(
+            job_id, task_id, worker_id, self.status, self.data, error, attempt
+        )
+        return protocol.wire(result)
 
 
 def outcome_from_value(value: object) -> TaskOutcome:

@@ -6,6 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
+from . import protocol
+
 __all__ = ["Beat", "CancelledTask", "Registration", "TaskAssignment", "UnreadableTask"]
 
 
@@ -59,6 +63,24 @@ class TaskAssignment:
             UnreadableTask: (a ``ValueError``) When a required field is missing or has the
                 wrong type.
         """
+        try:
+            task = msgspec.convert(body, protocol.Task)
+        except msgspec.ValidationError:
+            return cls._leniently(body)
+        return cls(
+            task.job_id,
+            task.task_id,
+            task.task_type,
+            task.params,
+            task.attempt,
+            task.max_attempts,
+            task.timeout_s,
+        )
+
+    @classmethod
+    def _leniently(cls, body: object) -> TaskAssignment:
+        """A body that is not quite a ``protocol.Task`` (an older orchestrator's): read what
+        can be read, with defaults for the counts, rather than lose the delivery."""
         if not isinstance(body, dict):
             raise UnreadableTask(f"task body is {type(body).__name__}, not an object", None)
         problems = [

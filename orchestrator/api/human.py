@@ -8,7 +8,8 @@ from orchestrator.api import human_bodies, schemas
 from orchestrator.api.middleware import CLIENT, read_json
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import RUNNER, STORE
-from orchestrator.human import desk, inbox
+from orchestrator.human import inbox
+from orchestrator.shell import human_steps
 
 routes = web.RouteTableDef()
 
@@ -18,7 +19,7 @@ async def decision(request: web.Request) -> web.Response:
     """The owning client decides for one of its people (``actor``), with their roles."""
     body = human_bodies.decision(await read_json(request))
     job_id = request.match_info["job_id"]
-    await desk.decide(request.app[RUNNER], job_id, body, client=request[CLIENT], token=None)
+    await human_steps.decide(request.app[RUNNER], job_id, body, client=request[CLIENT], token=None)
     return json_response(
         {"status": "decision_recorded", "job_id": job_id, "decision": body.decision}
     )
@@ -28,7 +29,7 @@ async def decision(request: web.Request) -> web.Response:
 async def assignment(request: web.Request) -> web.Response:
     role, assignee, actor, notes = human_bodies.assignment(await read_json(request))
     job_id = request.match_info["job_id"]
-    await desk.reassign(
+    await human_steps.reassign(
         request.app[RUNNER],
         job_id,
         request[CLIENT],
@@ -44,7 +45,7 @@ async def assignment(request: web.Request) -> web.Response:
 async def escalation(request: web.Request) -> web.Response:
     actor, reason = human_bodies.escalation(await read_json(request, required=False))
     job_id = request.match_info["job_id"]
-    level = await desk.escalate_now(
+    level = await human_steps.escalate_now(
         request.app[RUNNER], job_id, request[CLIENT], actor=actor, reason=reason
     )
     return json_response({"status": "escalated", "job_id": job_id, "level": level})

@@ -6,8 +6,8 @@ from typing import Any
 
 from orchestrator.engine.human_spec import SpecError, name
 from orchestrator.errors import BadRequest
-from orchestrator.human.desk import Decision
 from orchestrator.human.inbox import Filters, decode_cursor
+from orchestrator.shell.human_steps import Decision
 
 MAX_TEXT = 10_000
 MAX_ACTOR = 256

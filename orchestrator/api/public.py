@@ -13,7 +13,7 @@ from orchestrator.api.middleware import read_json
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import DISPATCHER, JOB_WAITERS, RUNNER, STORE
 from orchestrator.errors import BadRequest
-from orchestrator.human import desk
+from orchestrator.shell import human_steps
 from orchestrator.storage import cluster
 
 routes = web.RouteTableDef()
@@ -57,5 +57,5 @@ async def approval(request: web.Request) -> web.Response:
     token = request.headers.get("X-Approval-Token") or body.get("token") or ""
     job_id = request.match_info["job_id"]
     decision = human_bodies.decision(body, webhook=True)  # optional actor, notes, data
-    await desk.decide(request.app[RUNNER], job_id, decision, client=None, token=str(token))
+    await human_steps.decide(request.app[RUNNER], job_id, decision, client=None, token=str(token))
     return json_response({"status": "approval_received", "job_id": job_id})

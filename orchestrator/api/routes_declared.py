@@ -41,8 +41,8 @@ from orchestrator.engine import human
 from orchestrator.engine.model import Job, JobStatus
 from orchestrator.engine.new_job import NewJob
 from orchestrator.errors import BadRequest, Conflict, NotFound, OrchestratorError
-from orchestrator.human import desk
-from orchestrator.human.desk import Decision
+from orchestrator.shell import human_steps
+from orchestrator.shell.human_steps import Decision
 
 JOB_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 """A job id a client chooses (``job_id_from``): it goes into Redis keys, so no braces."""
@@ -260,7 +260,7 @@ async def _act(request: web.Request, blueprint: str, route: ActionRoute) -> web.
     try:
         job = await _own_job(request, blueprint, route)
         decision = _decision(request, route, await read_json(request, required=False))
-        await desk.decide(runner, job.id, decision, client=request[CLIENT], token=None)
+        await human_steps.decide(runner, job.id, decision, client=request[CLIENT], token=None)
         job = await runner.get(job.id, request[CLIENT])
     except OrchestratorError as exc:
         reply = _error_reply(route, exc)

@@ -1,68 +1,35 @@
-"""Request bodies checked field by field; a 400 always names the field."""
+"""The client's request bodies as Structs, and the checks of every body the API takes: each
+decoded into its Struct (``decode.py``; the worker's are in ``worker_sdk.protocol``), so the
+OpenAPI document's schemas and the server's checks come from one type. A 400 always names
+the field."""
 
 from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import Annotated, Any
 
+import orjson
+from msgspec import UNSET, Meta, Struct
+
+from orchestrator.api.decode import Problem, decode, invalid
 from orchestrator.config import Settings
 from orchestrator.engine.new_job import NewJob
-from orchestrator.errors import BadRequest
 from orchestrator.storage.keys import check_name
-
-
-def _invalid(field: str, problem: str) -> BadRequest:
-    return BadRequest(f"{field}: {problem}", code="VALIDATION_ERROR", details={"field": field})
-
-
-def _object(body: object, what: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise BadRequest(f"{what} must be a JSON object", code="VALIDATION_ERROR")
-    return body
-
+from worker_sdk.protocol import (
+    MAX_DECLINE_REASON,
+    MAX_INTEGER,
+    MAX_PROGRESS_DATA_BYTES,
+    MAX_PROGRESS_MESSAGE,
+    Heartbeat,
+    Registration,
+    TaskDecline,
+    TaskProgress,
+    TaskResult,
+)
 
 MAX_TIMEOUT_S = 10 * 365 * 24 * 3600
 """Longest job timeout: the deadline must stay a time the timers can hold."""
-
-
-def _positive_number(body: dict[str, Any], field: str) -> float | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _invalid(field, "must be a positive number of seconds")
-    if not 0 < value <= MAX_TIMEOUT_S:
-        raise _invalid(field, f"must be a positive number of seconds, at most {MAX_TIMEOUT_S}")
-    return float(value)
-
-
-def _string(body: dict[str, Any], field: str, *, name: bool = False) -> str:
-    value = body.get(field)
-    if not isinstance(value, str) or not value:
-        raise _invalid(field, "must be a non-empty string")
-    if name:
-        try:
-            check_name(field, value)
-        except ValueError as exc:
-            raise _invalid(field, str(exc)) from exc
-    return value
-
-
-MAX_INTEGER = 2**53 - 1
-"""Largest integer a count may be: the last one every JSON reader holds exactly."""
-
-
-def integer(value: object, field: str, low: int, high: int = MAX_INTEGER) -> int:
-    """``value`` as an int in ``[low, high]``. JSON Schema counts ``611.0`` as an integer, and
-    the OpenAPI document promises JSON Schema, so an integral float is taken as its int."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _invalid(field, f"must be an integer >= {low}")
-    if not low <= value <= high:
-        raise _invalid(field, f"must be an integer between {low} and {high}")
-    return value
 
 
 def anchored(body: str) -> str:
@@ -94,45 +61,32 @@ def webhook_url_pattern(host: str = _HOST) -> str:
 
 
 WEBHOOK_URL = re.compile(webhook_url_pattern())
-CREATE_FIELDS = {"initial_data", "webhook_url", "dispatch_timeout", "result_timeout"}
 
 
-def new_job(body: object, settings: Settings) -> NewJob:
-    data = _object(body if body is not None else {}, "the body")
-    unknown = sorted(set(data) - CREATE_FIELDS)
-    if unknown:
-        raise _invalid(unknown[0], f"unknown field (allowed: {', '.join(sorted(CREATE_FIELDS))})")
-    initial = data.get("initial_data", {})
-    if initial is None:
-        initial = {}
-    if not isinstance(initial, dict):
-        raise _invalid("initial_data", "must be an object")
-    return NewJob(
-        initial_data=initial,
-        webhook_url=_webhook_url(data.get("webhook_url"), settings),
-        dispatch_timeout_s=_positive_number(data, "dispatch_timeout"),
-        result_timeout_s=_positive_number(data, "result_timeout"),
-    )
+def _webhook_url(url: str | None, settings: Settings) -> str | None:
+    problem = webhook_problem(url, settings)
+    if problem is not None:
+        raise invalid("webhook_url", problem)
+    return url
 
 
-def _webhook_url(url: object, settings: Settings) -> str | None:
+def webhook_problem(url: object, settings: Settings) -> str | None:
+    """What is wrong with ``url`` as a job's webhook on this server, or None."""
     if url is None:
         return None
     if not settings.webhooks.secret:
-        raise _invalid("webhook_url", "webhooks are off on this server (no webhook_secret set)")
+        return "webhooks are off on this server (no webhook_secret set)"
     text = url if isinstance(url, str) and len(url) <= MAX_URL_LENGTH else ""
     matched = WEBHOOK_URL.match(text)
     if matched is None:
-        problem = (
+        return (
             "must be an http(s) URL with a host name or IPv4 address, no spaces or control "
             f"characters, {MAX_URL_LENGTH} characters at most"
         )
-        raise _invalid("webhook_url", problem)
     allowed = settings.webhooks.allowed_hosts
     if allowed and not allowed_webhook_url(allowed).match(text):
-        host = matched.group(1)
-        raise _invalid("webhook_url", f"host {host!r} is not among the allowed webhook hosts")
-    return text
+        return f"host {matched.group(1)!r} is not among the allowed webhook hosts"
+    return None
 
 
 @functools.cache
@@ -155,117 +109,200 @@ def _any_case(char: str) -> str:
     return f"\\{char}" if char in "^$\\.*+?()[]{}|/" else char
 
 
+class NewJobBody(Struct, forbid_unknown_fields=True):
+    """`POST /api/v1/jobs`. Every field is optional; an empty body (or `null`) starts the job
+    with no data."""
+
+    initial_data: (
+        Annotated[
+            dict[str, Any], Meta(description="The job's input, handed to the blueprint's handlers.")
+        ]
+        | None
+    ) = None
+    # Checked against the settings after decoding: ``openapi.schemas.new_job`` documents it.
+    webhook_url: str | None = None
+    dispatch_timeout: (
+        Annotated[
+            float,
+            Meta(
+                gt=0,
+                le=MAX_TIMEOUT_S,
+                description="Longest wait, in seconds, of a task in the queue before a worker "
+                "takes it; past it the job fails with `DISPATCH_TIMEOUT`.",
+            ),
+        ]
+        | None
+    ) = None
+    result_timeout: (
+        Annotated[
+            float,
+            Meta(
+                gt=0,
+                le=MAX_TIMEOUT_S,
+                description="Deadline, in seconds from creation, for the whole job; past it "
+                "the job fails with `RESULT_TIMEOUT`.",
+            ),
+        ]
+        | None
+    ) = None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _count(low: int) -> Problem:
+    def problem(value: object) -> str:
+        if not _is_number(value) or (isinstance(value, float) and not value.is_integer()):
+            return f"must be an integer >= {low}"
+        return f"must be an integer between {low} and {MAX_INTEGER}"
+
+    return problem
+
+
+def _seconds(value: object) -> str:
+    if not _is_number(value):
+        return "must be a positive number of seconds"
+    return f"must be a positive number of seconds, at most {MAX_TIMEOUT_S}"
+
+
+def _worker_id(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string"
+    return _name_problem("worker_id", value) or "must be a non-empty string"
+
+
+def _skills(value: object) -> str:
+    if not isinstance(value, list) or not value:
+        return "must be a non-empty list of task types"
+    for skill in value:
+        if not isinstance(skill, str):
+            return "must hold strings"
+        if (problem := _name_problem("task type", skill)) is not None:
+            return problem
+    return "must be a non-empty list of task types"
+
+
+def _name_problem(kind: str, value: str) -> str | None:
+    try:
+        check_name(kind, value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _reason(value: object) -> str:
+    if not isinstance(value, str):
+        return "must be a string or null"
+    return f"must be at most {MAX_DECLINE_REASON} characters"
+
+
+_TEXT = "must be a non-empty string"
+_IDS = {"job_id": _TEXT, "task_id": _TEXT, "worker_id": _TEXT, "attempt": _count(1)}
+_RESULT: dict[str, Problem] = {
+    **_IDS,
+    "status": _TEXT,
+    "data": "must be an object or null",
+    "error": "must be an object or null",
+    "error.code": "must be a string",
+    "error.retryable": "must be a boolean",
+    "error.retry_after_s": "must be a number of seconds >= 0, or null",
+}
+_DECLINE: dict[str, Problem] = {**_IDS, "reason": _reason}
+_PROGRESS_DATA = f"must be an object of at most {MAX_PROGRESS_DATA_BYTES} bytes"
+_PROGRESS: dict[str, Problem] = {
+    **_IDS,
+    "fraction": "must be a number from 0 to 1, or null",
+    "message": f"must be a string of at most {MAX_PROGRESS_MESSAGE} characters",
+    "data": _PROGRESS_DATA,
+}
+_WORKER: dict[str, Problem] = {
+    "worker_id": _worker_id,
+    "supported_skills": _skills,
+    "capacity": _count(1),
+    "load": _count(0),
+    "running_tasks": "must be a list of task ids",
+    "tags": "must be a list of strings",
+    "labels": "must be an object of strings",
+}
+_NEW_JOB: dict[str, Problem] = {
+    "initial_data": "must be an object",
+    "dispatch_timeout": _seconds,
+    "result_timeout": _seconds,
+}
+
+
+def new_job(body: object, settings: Settings) -> NewJob:
+    def webhook(value: object) -> str:
+        return webhook_problem(value, settings) or "must be a string or null"
+
+    def also(field: str, value: object) -> str | None:
+        return webhook_problem(value, settings) if field == "webhook_url" else None
+
+    problems = {**_NEW_JOB, "webhook_url": webhook}
+    job = decode({} if body is None else body, NewJobBody, problems, also)
+    return NewJob(
+        initial_data=job.initial_data or {},
+        webhook_url=_webhook_url(job.webhook_url, settings),
+        dispatch_timeout_s=job.dispatch_timeout,
+        result_timeout_s=job.result_timeout,
+    )
+
+
 def registration(body: object) -> dict[str, Any]:
-    data = _object(body, "the body")
-    worker_id = _string(data, "worker_id", name=True)
-    skills = _skills(data.get("supported_skills"))
-    capacity = integer(data.get("capacity", 1), "capacity", 1)
-    tags = _tags(data.get("tags", []))
-    labels = _labels(data.get("labels", {}))
-    extra = {k: v for k, v in data.items() if k not in {"worker_id", "supported_skills"}}
+    worker = decode(body, Registration, _WORKER)
+    assert isinstance(body, dict)  # decode took it as an object
+    extra = {k: v for k, v in body.items() if k not in {"worker_id", "supported_skills"}}
     return {
         **extra,
-        "worker_id": worker_id,
-        "supported_skills": skills,
-        "capacity": capacity,
-        "tags": tags,
-        "labels": labels,
+        "worker_id": worker.worker_id,
+        "supported_skills": sorted(set(worker.supported_skills)),
+        "capacity": int(worker.capacity),
+        "tags": worker.tags,
+        "labels": worker.labels,
     }
-
-
-def _tags(tags: object) -> list[str]:
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise _invalid("tags", "must be a list of strings")
-    return tags
-
-
-def _labels(labels: object) -> dict[str, str]:
-    """``key: value`` pairs a task's ``requires`` may ask for (``WORKER_LABELS``)."""
-    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
-        raise _invalid("labels", "must be an object of strings")
-    return labels
 
 
 _SERVER_OWNED = ("worker_id", "registered_at")
 """Fields of a worker's record that a heartbeat cannot rewrite."""
 
 
-def _skills(skills: object) -> list[str]:
-    if not isinstance(skills, list) or not skills:
-        raise _invalid("supported_skills", "must be a non-empty list of task types")
-    for skill in skills:
-        if not isinstance(skill, str):
-            raise _invalid("supported_skills", "must hold strings")
-        try:
-            check_name("task type", skill)
-        except ValueError as exc:
-            raise _invalid("supported_skills", str(exc)) from exc
-    return sorted(set(skills))
-
-
 def heartbeat(body: object) -> dict[str, Any] | None:
     if body is None:
         return None
-    data = _object(body, "the body")
-    counts = {
-        field: integer(data[field], field, low)
-        for field, low in (("load", 0), ("capacity", 1))
-        if field in data
-    }
-    running = data.get("running_tasks", [])
-    if not isinstance(running, list) or not all(isinstance(t, str) for t in running):
-        raise _invalid("running_tasks", "must be a list of task ids")
-    if "supported_skills" in data:
-        data = {**data, "supported_skills": _skills(data["supported_skills"])}
-    if "tags" in data:
-        _tags(data["tags"])
-    if "labels" in data:
-        _labels(data["labels"])
-    return {k: v for k, v in {**data, **counts}.items() if k not in _SERVER_OWNED}
+    beat = decode(body, Heartbeat, _WORKER)
+    assert isinstance(body, dict)
+    update = {k: v for k, v in body.items() if k not in _SERVER_OWNED}
+    for field in ("load", "capacity"):
+        if (count := getattr(beat, field)) is not UNSET:
+            update[field] = int(count)
+    if beat.supported_skills is not UNSET:
+        update["supported_skills"] = sorted(set(beat.supported_skills))
+    return update
 
 
 def task_result(body: object) -> dict[str, Any]:
-    data = _object(body, "the body")
-    for field in ("job_id", "task_id", "worker_id", "status"):
-        _string(data, field)
-    if data.get("data") is not None and not isinstance(data["data"], dict):
-        raise _invalid("data", "must be an object or null")
-    err = data.get("error")
-    if err is not None:
-        if not isinstance(err, dict):
-            raise _invalid("error", "must be an object or null")
-        if not isinstance(err.get("code", ""), str):
-            raise _invalid("error.code", "must be a string")
-        if not isinstance(err.get("retryable", False), bool):
-            raise _invalid("error.retryable", "must be a boolean")
-        after = err.get("retry_after_s")
-        # bool is an int: refuse it, as a delay of True seconds is a client bug.
-        if after is not None and (
-            isinstance(after, bool) or not isinstance(after, int | float) or not 0 <= after < 1e9
-        ):
-            raise _invalid("error.retry_after_s", "must be a number of seconds >= 0, or null")
-    if data.get("attempt") is not None:
-        data = {**data, "attempt": integer(data["attempt"], "attempt", 1)}
-    return data
-
-
-MAX_DECLINE_REASON = 200
-"""Characters of a decline's ``reason`` kept: it goes into the job's history."""
+    result = decode(body, TaskResult, _RESULT)
+    assert isinstance(body, dict)
+    return body if result.attempt is None else {**body, "attempt": int(result.attempt)}
 
 
 def task_decline(body: object) -> dict[str, Any]:
-    data = _object(body, "the body")
-    for field in ("job_id", "task_id", "worker_id"):
-        _string(data, field)
     # Unlike a result, a decline must name its attempt: a worker declines the delivery it was
     # given, never whichever attempt the job happens to wait for when the decline arrives.
-    data = {**data, "attempt": integer(data.get("attempt"), "attempt", 1)}
-    reason = data.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        raise _invalid("reason", "must be a string or null")
-    if reason is not None and len(reason) > MAX_DECLINE_REASON:
-        raise _invalid("reason", f"must be at most {MAX_DECLINE_REASON} characters")
-    return data
+    decline = decode(body, TaskDecline, _DECLINE)
+    assert isinstance(body, dict)
+    return {**body, "attempt": int(decline.attempt)}
+
+
+def task_progress(body: object) -> dict[str, Any]:
+    # Like a decline, a report names its attempt: a late one of an attempt that is over must
+    # not show as the progress of the next.
+    report = decode(body, TaskProgress, _PROGRESS)
+    assert isinstance(body, dict)
+    if report.data is not None and len(orjson.dumps(report.data)) > MAX_PROGRESS_DATA_BYTES:
+        raise invalid("data", _PROGRESS_DATA)
+    return {**body, "attempt": int(report.attempt)}
 
 
 def int_query(value: str | None, field: str, default: int, low: int, high: int) -> int:
@@ -274,9 +311,9 @@ def int_query(value: str | None, field: str, default: int, low: int, high: int) 
     try:
         number = int(value)
     except ValueError:
-        raise _invalid(field, "must be an integer") from None
+        raise invalid(field, "must be an integer") from None
     if not low <= number <= high:
-        raise _invalid(field, f"must be between {low} and {high}")
+        raise invalid(field, f"must be between {low} and {high}")
     return number
 
 
@@ -287,7 +324,7 @@ def seconds_query(value: str | None, field: str, longest: float) -> float:
     try:
         seconds = float(value)
     except ValueError:
-        raise _invalid(field, "must be a number of seconds") from None
+        raise invalid(field, "must be a number of seconds") from None
     if not seconds >= 0:  # also refuses NaN
-        raise _invalid(field, "must be >= 0")
+        raise invalid(field, "must be >= 0")
     return min(seconds, longest)

@@ -25,8 +25,8 @@ from orchestrator.api.render import json_response
 from orchestrator.appkeys import RUNNER
 from orchestrator.engine.model import Job, JobStatus
 from orchestrator.errors import BadRequest, NotFound
-from orchestrator.human import desk
-from orchestrator.runner import JobRunner
+from orchestrator.shell import human_steps
+from orchestrator.shell.jobs import JobRunner
 from orchestrator.workflows.build import compiled_of
 from orchestrator.workflows.compile import Compiled
 
@@ -36,7 +36,7 @@ IN_PROGRESS, RESOLVED = "in progress", "resolved"
 """The seed's task statuses: waiting in a step, and closed."""
 
 
-def _body(raw: object) -> desk.Decision:
+def _body(raw: object) -> human_steps.Decision:
     if not isinstance(raw, dict):
         raise BadRequest("the body must be a JSON object", code="VALIDATION_ERROR")
     allowed = {"transition", "notes", "actor", "actor_roles"}
@@ -85,7 +85,7 @@ async def transition(request: web.Request) -> web.Response:
     ticket_id = request.match_info["job_id"]
     before, compiled = await _ticket(runner, ticket_id, client)
     try:
-        await desk.decide(runner, ticket_id, body, client=client, token=None)
+        await human_steps.decide(runner, ticket_id, body, client=client, token=None)
     except BadRequest as exc:
         if exc.code != "INVALID_DECISION":
             raise

@@ -9,7 +9,6 @@ from typing import Any
 
 from aiohttp import web
 
-from orchestrator import duties, reports
 from orchestrator.api import schemas
 from orchestrator.api.drain import DRAINING, refuse_if_draining
 from orchestrator.api.middleware import read_json, require_worker
@@ -17,6 +16,7 @@ from orchestrator.api.render import json_response
 from orchestrator.appkeys import DISPATCHER, METRICS, RUNNER, SETTINGS, STORE
 from orchestrator.dispatch.waiters import WorkerProfile
 from orchestrator.errors import NotFound
+from orchestrator.shell import leases, results
 
 routes = web.RouteTableDef()
 
@@ -116,11 +116,11 @@ async def next_task(request: web.Request) -> web.StreamResponse:
     if request.transport is None or request.transport.is_closing():
         # The worker hung up while it waited (it is stopping): give the task straight back
         # rather than let it sit until its lease runs out.
-        await duties.release(request.app[RUNNER], payload, worker_id)
+        await leases.release(request.app[RUNNER], payload, worker_id)
         return web.Response(status=204)
     if worker_id in request.app[DRAINING]:
         # Drained while it waited: the task goes back to its queue at once.
-        await duties.release(request.app[RUNNER], payload, worker_id)
+        await leases.release(request.app[RUNNER], payload, worker_id)
         refuse_if_draining(request.app, worker_id)
     return web.Response(body=payload, content_type="application/json")
 
@@ -143,7 +143,7 @@ async def apply_result(
     try:
         body = schemas.task_result(raw)
         may_report(body["worker_id"])
-        answer = await reports.submit_result(app[RUNNER], body["worker_id"], body)
+        answer = await results.submit_result(app[RUNNER], body["worker_id"], body)
         outcome = "accepted"
         return answer
     finally:
@@ -155,5 +155,5 @@ async def decline(request: web.Request) -> web.Response:
     """The worker will not run the attempt it was given: release it now, not at lease end."""
     body = schemas.task_decline(await read_json(request))
     require_worker(request, body["worker_id"])
-    answer = await reports.decline(request.app[RUNNER], body["worker_id"], body)
+    answer = await results.decline(request.app[RUNNER], body["worker_id"], body)
     return json_response({"status": answer})

@@ -11,7 +11,6 @@ TERMINAL_EVENT = {
     JobStatus.FAILED: "job_failed",
     JobStatus.CANCELLED: "job_cancelled",
     JobStatus.QUARANTINED: "job_quarantined",
-    JobStatus.ERROR: "job_error",
 }
 
 
@@ -24,6 +23,11 @@ def record(job: Job, now: float, event_type: str, /, **data: Any) -> Job:
 def event_without_id(event_type: str, now: float, /, **data: Any) -> JSON:
     """An event a Lua script appends; the script gives it its id."""
     return {"type": event_type, "at": now, **data}
+
+
+def task_leased(task_id: str, attempt: int, worker: str, now: float) -> JSON:
+    """The event the lease script appends when it hands ``task_id``'s attempt to ``worker``."""
+    return event_without_id("task_leased", now, task_id=task_id, attempt=attempt, worker=worker)
 
 
 def task_result_fields(task: Task, status: str, err: JSON | None) -> JSON:

@@ -24,6 +24,7 @@ from orchestrator.engine.actions import (
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.events import record, task_result_fields
 from orchestrator.engine.model import JSON, Job, JobStatus, Task, TaskStatus
+from orchestrator.engine.results import Verdict, judge
 from orchestrator.engine.retry import can_retry, retry_delay_s
 from orchestrator.engine.schema import violations
 from orchestrator.engine.steps import (
@@ -41,6 +42,7 @@ from orchestrator.engine.steps import (
 # waits use them too); the shell keeps calling them through ``machine``.
 __all__ = [
     "ResultOutcome",
+    "branch_failed",
     "cancel",
     "dispatch_timed_out",
     "end",
@@ -135,10 +137,9 @@ def on_result(
     assert task is not None and task.status == TaskStatus.LEASED
     effects = Effects(release=[(task.queue, task.ref)])
     job = record(job, now, "task_result", **task_result_fields(task, status, err))
-    code = str((err or {}).get("code") or "TASK_FAILED")
-    failure = bool(err) or status == "failure"
-    retryable = bool(err and err.get("retryable")) and code not in task.retry.non_retryable
-    if retryable and can_retry(task.retry, task.attempt):
+    verdict = judge(task, status, err)
+    code, failure, retryable = verdict.code, verdict.failure, verdict.retryable
+    if verdict.again:
         answer = "result_accepted_retrying"
         job = job.evolve(
             last_task={"task_id": task.task_id, "worker": task.worker, "answer": answer}
@@ -182,6 +183,22 @@ def on_result(
     return ResultOutcome(
         end(base, JobStatus.QUARANTINED, now, error=reason), effects, answer, False
     )
+
+
+def branch_failed(
+    job: Job, task: Task, verdict: Verdict, err: JSON | None, now: float
+) -> tuple[Job, Effects] | None:
+    """A branch's worker reported: another attempt, or under ``fail_fast`` a failure that ends
+    the job. None: neither, the outcome is only recorded (``parallel.outcome``)."""
+    effects = Effects(release=[(task.task_type, task.ref)])
+    if verdict.again:
+        return requeue(job, task, now, None, effects, reason=verdict.code, err=err), effects
+    if not (verdict.failure and parallel.fail_fast(job)):
+        return None
+    message = str((err or {}).get("message") or f"branch {task.task_type} failed")
+    others = {t: b for t, b in job.branches.items() if t != task.task_id}
+    stop_tasks(job.evolve(branches=others), effects)
+    return fail(job, verdict.code, message, now, branch=task.task_id), effects
 
 
 def _last(task: Task, answer: str) -> JSON:

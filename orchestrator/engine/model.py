@@ -22,7 +22,6 @@ class JobStatus(StrEnum):
     FINISHED = "finished"
     FAILED = "failed"
     CANCELLED = "cancelled"
-    ERROR = "error"
     QUARANTINED = "quarantined"
 
 
@@ -31,7 +30,6 @@ TERMINAL = frozenset(
         JobStatus.FINISHED,
         JobStatus.FAILED,
         JobStatus.CANCELLED,
-        JobStatus.ERROR,
         JobStatus.QUARANTINED,
     }
 )

@@ -6,12 +6,12 @@ import asyncio
 import logging
 import time
 
-from orchestrator import duties
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job
 from orchestrator.loops.pacer import Pacer
-from orchestrator.runner import JobRunner
+from orchestrator.shell import leases, timers
+from orchestrator.shell.jobs import JobRunner
 
 log = logging.getLogger("orchestrator.sweeper")
 
@@ -59,13 +59,13 @@ class Sweeper:
         hold = self.runner.settings.workers.lease_s
         refs = await self.store.take_due_leases(task_type, BATCH, hold)
         for ref in refs:
-            await duties.expire_lease(self.runner, task_type, ref)
+            await leases.expire_lease(self.runner, task_type, ref)
         return bool(refs)
 
     async def fire_timers(self) -> bool:
         members = await self.store.take_due_timers(BATCH, 30.0)
         for member in members:
-            await duties.fire_timer(self.runner, member)
+            await timers.fire_timer(self.runner, member)
         return bool(members)
 
     async def fire_due_now(self, job: Job, effects: Effects) -> None:

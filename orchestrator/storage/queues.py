@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from orchestrator.engine.events import task_leased
 from orchestrator.engine.requires import met_by, queue, split
 from orchestrator.storage import codec
 from orchestrator.storage.audience import Audience
@@ -140,13 +141,7 @@ class Queues:
                 return _throttled(limit)
             job_id, task_id, attempt, _ = ref.decode().split("|")
             prefix = codec.branch_prefix(task_id) if task_id.count(".") == 2 else "t_"
-            event = {
-                "type": "task_leased",
-                "at": now,
-                "task_id": task_id,
-                "attempt": int(attempt),
-                "worker": worker_id,
-            }
+            event = task_leased(task_id, int(attempt), worker_id, now)
             payload = await self.scripts.lease(
                 keys=[k.job(job_id)],
                 args=[

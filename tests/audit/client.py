@@ -10,7 +10,7 @@ import aiohttp
 from tests.audit.conftest import CLIENT, AuditEnv
 from tests.helpers import wait_for
 
-TERMINAL = {"finished", "failed", "cancelled", "error", "quarantined"}
+TERMINAL = {"finished", "failed", "cancelled", "quarantined"}
 
 
 @dataclass

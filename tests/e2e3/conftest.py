@@ -120,7 +120,7 @@ class Client(Api):
     async def wait_ended(self, job_id: str, timeout: float = 20) -> dict[str, Any]:
         async def ended() -> dict[str, Any] | None:
             job = await self.job(job_id)
-            terminal = {"finished", "failed", "cancelled", "error", "quarantined"}
+            terminal = {"finished", "failed", "cancelled", "quarantined"}
             return job if job["status"] in terminal else None
 
         return await wait_for(ended, timeout, f"job {job_id} to end")

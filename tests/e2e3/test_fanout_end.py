@@ -33,7 +33,7 @@ RUNS = 12
 it left running held the workers, so that every later fail_fast run went wrong too."""
 CANCEL_WAIT_S = 10.0
 """How long a branch leased before the end may take to report its cancel."""
-TERMINAL_EVENTS = {"job_finished", "job_failed", "job_cancelled", "job_quarantined", "job_error"}
+TERMINAL_EVENTS = {"job_finished", "job_failed", "job_cancelled", "job_quarantined"}
 
 
 @dataclass

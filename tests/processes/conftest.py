@@ -33,7 +33,7 @@ poll_timeout_s: 2.0
 BLUEPRINTS = "orchestrator.blueprints.alerts,orchestrator.blueprints.tickets"
 ALERT_WORKER = "orchestrator.blueprints.workers.investigator:worker"
 NOTIFY_WORKER = "orchestrator.blueprints.workers.notifier:worker"
-TERMINAL = {"finished", "failed", "cancelled", "error", "quarantined"}
+TERMINAL = {"finished", "failed", "cancelled", "quarantined"}
 
 
 @dataclass

@@ -162,4 +162,7 @@ def test_the_scripts_know_every_terminal_status(script: str) -> None:
     found = re.search(r"local ended = \{([^}]*)\}", source)
 
     assert found is not None
-    assert set(re.findall(r"(\w+) = true", found.group(1))) == {s.value for s in TERMINAL}
+    named = set(re.findall(r"(\w+) = true", found.group(1)))
+    assert {s.value for s in TERMINAL} <= named
+    # 'error' was a terminal status nothing set (gone in issue 8); the scripts may still name it.
+    assert named - {s.value for s in TERMINAL} <= {"error"}

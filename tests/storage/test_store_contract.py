@@ -12,6 +12,7 @@ import pytest
 
 from orchestrator.engine import machine
 from orchestrator.engine.effects import Effects
+from orchestrator.engine.events import task_leased
 from orchestrator.engine.model import Job, TaskStatus
 from orchestrator.storage import redis_store
 from orchestrator.storage.cluster import HINT_GRACE_S
@@ -111,14 +112,10 @@ async def test_claim_leases_the_job_to_the_worker(store: RedisStore) -> None:
     assert loaded.task.worker == "worker-7"
     assert loaded.task.leased_at is not None and before <= loaded.task.leased_at <= after
     assert loaded.rev == 2
-    assert loaded.history[-1] == {
-        "id": len(job.history) + 1,
-        "type": "task_leased",
-        "at": loaded.task.leased_at,
-        "task_id": "j1.1",
-        "attempt": 1,
-        "worker": "worker-7",
-    }
+    # the engine's event, whichever script recorded it (claim_lease.lua builds it in Lua)
+    leased = task_leased("j1.1", 1, "worker-7", loaded.task.leased_at)
+    assert loaded.history[-1] == {"id": len(job.history) + 1, **leased}
+    assert list(loaded.history[-1]) == ["id", *leased]
     # nothing else changed
     assert loaded.evolve(task=job.task, rev=1, history=loaded.history[:-1]) == job
 

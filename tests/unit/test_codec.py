@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import orjson
 import pytest
 
@@ -10,6 +11,7 @@ from orchestrator.engine.actions import Finish
 from orchestrator.engine.model import Job, JobStatus, RetryPolicy
 from orchestrator.storage import codec
 from tests.builders import NOW, dispatch, leased, new_job, waiting_job
+from worker_sdk.protocol import Task, wire
 
 
 def as_redis_hash(fields: dict[str, str | bytes]) -> dict[bytes, bytes]:
@@ -86,6 +88,8 @@ def test_the_payload_field_is_what_a_worker_receives() -> None:
         "max_attempts": 6,
         "timeout_s": None,
     }
+    # The engine writes the worker's task as a dict: it is the shared Task, field for field.
+    assert wire(msgspec.convert(payload, Task)) == payload
 
 
 @pytest.mark.parametrize("fields", [{}, {b"rev": b"3"}])

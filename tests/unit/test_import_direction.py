@@ -34,12 +34,9 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
         frozenset(
             {
                 "loops",
-                "progress",
-                "duties",
-                "reports",
+                "shell",
                 "human",
                 "webhooks",
-                "runner",
                 "dispatch",
                 "metrics",
                 "sse",
@@ -68,11 +65,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("orchestrator.blueprint.submitted", "orchestrator.workflows.build"): "registry intake",
     ("orchestrator.blueprint.submitted", "orchestrator.workflows.seed"): "registry intake",
     ("orchestrator.blueprint.yaml_files", "orchestrator.workflows.build"): "registry intake",
-    # The shell's top-level modules and packages (runner, reports, duties, human, webhooks,
-    # loops) become one package with modules named for what they handle (issue 8 §2); until
-    # then two packages hold parts on both sides of the runner:
-    ("orchestrator.runner", "orchestrator.human.index"): "the commit keeps the human inbox "
-    "index, while human/desk.py calls the runner",
+    # The webhook sender is shell code outside ``orchestrator/shell/``:
     ("orchestrator.webhooks.sender", "orchestrator.loops"): "the sender's retry sweep runs "
     "under loops' helpers, while the runner writes webhooks/outbox.py's entries",
 }
@@ -183,3 +176,27 @@ def test_find_cycle_finds_one_and_only_one() -> None:
 def test_every_allowed_edge_still_exists() -> None:
     """A back edge that is gone leaves the list, so the list cannot hide a new one."""
     assert sorted(k for k in ALLOWED if not any(allowed(a, b, {k}) for a, b in EDGES)) == []
+
+
+GONE = [
+    ("orchestrator.appkeys", "orchestrator.api"),
+    ("orchestrator.webhooks", "orchestrator.shell"),
+    ("orchestrator.webhooks", "orchestrator.api"),
+    ("orchestrator.shell", "orchestrator.api"),
+    ("orchestrator.shell", "orchestrator.app"),
+    ("orchestrator.engine", "orchestrator.shell"),
+]
+"""Back edges removed in issue 8 §2 (NewJob moved to ``engine/new_job.py``, the webhook payload
+renders through ``views.py``, the sender is a hook the runner calls): none may come back."""
+
+
+def test_the_removed_back_edges_stay_gone() -> None:
+    back = [
+        f"{a} -> {b}"
+        for a, b in EDGES
+        for importer, imported in GONE
+        if (a == importer or a.startswith(f"{importer}."))
+        and (b == imported or b.startswith(f"{imported}."))
+    ]
+
+    assert back == []

@@ -15,11 +15,26 @@ MAX_LINES = 400
 
 ENGINE = sorted((ROOT / "orchestrator" / "engine").glob("*.py"))
 
+IO = ("aiohttp", "redis", "fakeredis")
+FORBIDDEN = (*IO, "orchestrator.shell", "orchestrator.api", "orchestrator.storage")
+"""What importing the engine must not load: an I/O library, or a layer above the engine."""
+
 PROBE = """
-import importlib, sys
-for name in sys.argv[1:]:
+import importlib, pkgutil, sys
+import orchestrator
+# What the package's own __init__ loads (its facade) is not the engine's doing; the I/O
+# libraries count wherever they come from.
+before = set(sys.modules)
+import orchestrator.engine as engine
+names = [f"orchestrator.engine.{m.name}" for m in pkgutil.iter_modules(engine.__path__)]
+forbidden = sys.argv[1].split(",")
+for name in [*names, *sys.argv[2:]]:
     importlib.import_module(name)
-print(",".join(sorted(m for m in ("aiohttp", "redis", "fakeredis") if m in sys.modules)))
+print(len(names))
+loaded = [m for m in sys.modules if m not in before or not m.startswith("orchestrator.")]
+print(",".join(sorted(
+    m for m in loaded if any(m == f or m.startswith(f + ".") for f in forbidden)
+)))
 """
 
 
@@ -29,9 +44,11 @@ def engine_modules() -> list[str]:
     return names
 
 
-def test_the_core_imports_without_aiohttp_or_redis() -> None:
+def probe(forbidden: tuple[str, ...], *modules: str) -> list[str]:
+    """Import every engine module (found with pkgutil) and ``modules``; the module count and
+    the ``forbidden`` modules (or their submodules) that got loaded."""
     done = subprocess.run(
-        [sys.executable, "-W", "error", "-c", PROBE, *engine_modules(), "orchestrator.blueprint"],
+        [sys.executable, "-W", "error", "-c", PROBE, ",".join(forbidden), *modules],
         capture_output=True,
         text=True,
         env=child_env(),
@@ -39,9 +56,29 @@ def test_the_core_imports_without_aiohttp_or_redis() -> None:
         timeout=30,
         check=False,
     )
-
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == ""
+    return done.stdout.splitlines()
+
+
+def test_the_engine_imports_no_io_library_and_no_layer_above_it() -> None:
+    count, loaded = probe(FORBIDDEN)
+
+    assert int(count) == len(engine_modules())
+    assert loaded == ""
+
+
+def test_the_blueprint_dsl_imports_no_io_library() -> None:
+    _, loaded = probe(IO, "orchestrator.blueprint")
+
+    assert loaded == ""
+
+
+def test_the_probe_sees_a_forbidden_import() -> None:
+    """The probe can fail: the shell, imported on purpose, is reported."""
+    _, loaded = probe(FORBIDDEN, "orchestrator.shell.jobs")
+
+    assert "orchestrator.shell" in loaded.split(",")
+    assert "redis" in loaded.split(",")
 
 
 def _imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:

@@ -27,7 +27,7 @@ workers:
 sweep_interval_s: 0.1
 sweep_idle_interval_s: 1.0
 """
-TERMINAL = {"finished", "failed", "cancelled", "error", "quarantined"}
+TERMINAL = {"finished", "failed", "cancelled", "quarantined"}
 
 
 @dataclass

@@ -6,8 +6,17 @@ breaking change.
 
 from __future__ import annotations
 
-from orchestrator.api.openapi.schemas import ERROR, LABELS, UNROUTABLE, Schema, nullable, ref
+from orchestrator.api.openapi.schemas import (
+    ERROR,
+    LABELS,
+    UNROUTABLE,
+    Schema,
+    generated,
+    nullable,
+    ref,
+)
 from orchestrator.engine.model import JobStatus, TaskStatus
+from worker_sdk.protocol import Task
 
 _TIME = {"type": "string", "format": "date-time"}
 
@@ -298,19 +307,7 @@ HEARTBEAT_ANSWER: Schema = {
     },
 }
 
-TASK: Schema = {
-    "type": "object",
-    "required": ["job_id", "task_id", "task_type", "params", "attempt"],
-    "properties": {
-        "job_id": {"type": "string"},
-        "task_id": {"type": "string"},
-        "task_type": {"type": "string"},
-        "params": {"type": "object"},
-        "attempt": {"type": "integer"},
-        "max_attempts": {"type": "integer"},
-        "timeout_s": {"type": ["number", "null"]},
-    },
-}
+TASK: Schema = generated(Task)["Task"]
 
 RESULT_ANSWER: Schema = {
     "type": "object",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestrator.api.human_events import DEFAULT_WAIT_S, MAX_WAIT_S
 from orchestrator.api.openapi.operations import (
     CLIENTS,
     JOB_ID,
@@ -238,8 +239,9 @@ def human_paths() -> Paths:
                     query(
                         "wait",
                         {"type": "number", "minimum": 0},
-                        "Seconds the stream stays open (default 300, at most 3600; 0: what is "
-                        "there, then the end). Reconnect with `Last-Event-ID`.",
+                        f"Seconds the stream stays open (default {DEFAULT_WAIT_S:g}, at most "
+                        f"{MAX_WAIT_S:g}; 0: what is there, then the end). Reconnect with "
+                        "`Last-Event-ID`.",
                     ),
                     header("Last-Event-ID", _STREAM_ID, "Resume after this event id."),
                     query("last_event_id", _STREAM_ID, "As `Last-Event-ID`."),

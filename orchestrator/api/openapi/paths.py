@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestrator.api.jobs import MAX_WAIT_S
 from orchestrator.api.openapi.jobs import download_through, download_via, job_search_params
 from orchestrator.api.openapi.operations import (
     CLIENTS,
@@ -146,7 +147,8 @@ def client_paths(blueprints: list[Blueprint], settings: Settings) -> Paths:
                     query(
                         "wait",
                         {"type": "number", "minimum": 0},
-                        "Wait up to this many seconds (at most 60) for the job to end first.",
+                        f"Wait up to this many seconds (at most {MAX_WAIT_S:g}) for the job to end "
+                        "first.",
                     ),
                 ),
                 description="404 also for another client's job.",

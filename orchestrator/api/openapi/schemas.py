@@ -1,5 +1,6 @@
-"""JSON Schemas of the OpenAPI document's request bodies, as ``schemas.py`` checks them, and
-of the error envelope.
+"""JSON Schemas of the OpenAPI document's request bodies, generated from the Structs that
+``schemas.py`` decodes them with (``worker_sdk.protocol`` for the worker's), and of the error
+envelope.
 
 Request schemas say exactly what the server refuses with a 400: a body that breaks one is
 refused, and one that fits is not refused for its shape (the fuzz test holds both to it).
@@ -10,22 +11,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from orchestrator.api.schemas import (
-    MAX_INTEGER,
-    MAX_TIMEOUT_S,
     MAX_URL_LENGTH,
     WEBHOOK_URL,
+    NewJobBody,
     allowed_webhook_url,
 )
 from orchestrator.config import Settings
 from orchestrator.error_codes import CODES
-from orchestrator.storage.keys import _NAME
+from worker_sdk.protocol import (
+    Heartbeat,
+    Registration,
+    TaskDecline,
+    TaskProgress,
+    TaskResult,
+)
 
 Schema = dict[str, Any]
-
-NAME_PATTERN = _NAME.pattern + "(?!\\n)"
-"""Worker ids and task types: they end up inside Redis keys. Python's ``$`` also matches
-before a trailing newline, which ``check_name`` refuses: the lookahead says so."""
 
 
 def ref(name: str) -> Schema:
@@ -35,20 +39,6 @@ def ref(name: str) -> Schema:
 def nullable(schema: Schema) -> Schema:
     return {"anyOf": [schema, {"type": "null"}]}
 
-
-def count(minimum: int, **extra: Any) -> Schema:
-    """An integer as ``schemas.integer`` takes it (``2.0`` is one, as JSON Schema says)."""
-    return {"type": "integer", "minimum": minimum, "maximum": MAX_INTEGER, **extra}
-
-
-_TEXT = {"type": "string", "minLength": 1}
-_NAMED = {"type": "string", "pattern": NAME_PATTERN}
-_SKILLS = {
-    "type": "array",
-    "minItems": 1,
-    "items": _NAMED,
-    "description": "Task types this worker handles (duplicates are dropped).",
-}
 
 # -- errors -----------------------------------------------------------------------------------
 
@@ -82,45 +72,17 @@ ERROR: Schema = {
 
 # -- requests ---------------------------------------------------------------------------------
 
-_SECONDS = {
-    "anyOf": [
-        {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIMEOUT_S},
-        {"type": "null"},
-    ],
-}
-
-NEW_JOB: Schema = {
-    "type": ["object", "null"],
-    "additionalProperties": False,
-    "description": "Every field is optional; an empty body (or `null`) starts the job with "
-    "no data.",
-    "properties": {
-        "initial_data": {
-            "type": ["object", "null"],
-            "description": "The job's input, handed to the blueprint's handlers.",
-        },
-        "webhook_url": {
-            "type": "null",
-            "description": "Webhooks are off on this server (no `webhook_secret`): only null.",
-        },
-        "dispatch_timeout": {
-            **_SECONDS,
-            "description": "Longest wait, in seconds, of a task in the queue before a worker "
-            "takes it; past it the job fails with `DISPATCH_TIMEOUT`.",
-        },
-        "result_timeout": {
-            **_SECONDS,
-            "description": "Deadline, in seconds from creation, for the whole job; past it the "
-            "job fails with `RESULT_TIMEOUT`.",
-        },
-    },
-}
-
 
 def new_job(settings: Settings) -> Schema:
-    """``NEW_JOB`` as ``settings`` make the server check it: the webhook URLs it takes."""
+    """The ``NewJob`` body as ``settings`` make the server check it: the webhook URLs it
+    takes (``schemas.webhook_problem``), none when webhooks are off."""
+    generated = BODIES["NewJob"]
     if not settings.webhooks.secret:
-        return NEW_JOB
+        off = {
+            "type": "null",
+            "description": "Webhooks are off on this server (no `webhook_secret`): only null.",
+        }
+        return {**generated, "properties": {**generated["properties"], "webhook_url": off}}
     allowed = settings.webhooks.allowed_hosts
     pattern = allowed_webhook_url(allowed).pattern if allowed else WEBHOOK_URL.pattern
     hosts = (
@@ -136,8 +98,8 @@ def new_job(settings: Settings) -> Schema:
         "an optional port 1-65535, no spaces or control characters; receives signed "
         f"notifications when the job waits for a human and when it ends. {hosts}".strip(),
     }
-    properties = {**NEW_JOB["properties"], "webhook_url": nullable(url)}
-    return {**NEW_JOB, "properties": properties}
+    properties = {**generated["properties"], "webhook_url": nullable(url)}
+    return {**generated, "properties": properties}
 
 
 APPROVAL: Schema = {
@@ -176,116 +138,46 @@ UNROUTABLE: Schema = {
     },
 }
 
-REGISTRATION: Schema = {
-    "type": "object",
-    "required": ["worker_id", "supported_skills"],
-    "description": "Other fields are kept with the worker's record and shown by "
-    "`GET /api/v1/workers`.",
-    "properties": {
-        "worker_id": _NAMED,
-        "supported_skills": _SKILLS,
-        "capacity": count(1, default=1),
-        "tags": {"type": "array", "items": {"type": "string"}, "default": []},
-        "labels": LABELS,
-    },
-}
 
-HEARTBEAT: Schema = {
-    "type": ["object", "null"],
-    "description": "No body (or `null`) only refreshes the worker's TTL.",
-    "properties": {
-        "load": count(0, description="Tasks running now."),
-        "running_tasks": {"type": "array", "items": {"type": "string"}},
-        "supported_skills": _SKILLS,
-        "capacity": count(1),
-        "tags": {"type": "array", "items": {"type": "string"}},
-        "labels": LABELS,
-    },
-}
-
-TASK_RESULT: Schema = {
-    "type": "object",
-    "required": ["job_id", "task_id", "worker_id", "status"],
-    "properties": {
-        "job_id": _TEXT,
-        "task_id": _TEXT,
-        "worker_id": _TEXT,
-        "status": {
-            **_TEXT,
-            "description": "`success`, `failure`, or a status the blueprint maps to a state.",
-            "examples": ["success"],
-        },
-        "data": {"type": ["object", "null"], "description": "The task's output."},
-        "error": {
-            "type": ["object", "null"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "retryable": {"type": "boolean"},
-                "retry_after_s": {
-                    "type": ["number", "null"],
-                    "minimum": 0,
-                    "maximum": 999999999,
-                    "description": (
-                        "With `retryable`: seconds to wait before the next attempt "
-                        "(`RetryLater(after=...)`), capped at the retry policy's "
-                        "`max_interval_s`; the attempt still counts. Null: the policy's backoff."
-                    ),
-                },
-            },
-        },
-        "attempt": {
-            "anyOf": [count(1), {"type": "null"}],
-            "description": (
-                "The attempt the worker ran (the task's `attempt`). The result counts only for "
-                "that attempt: a stale one is refused with 409 and recorded as "
-                "`result_dropped`. Without it, the result counts for the attempt the job waits "
-                "for (seed 002's body has no attempt)."
-            ),
-        },
-    },
-}
+def _integers(schema: object) -> object:
+    """Counts are ``float`` with ``multiple_of=1`` (see ``worker_sdk.protocol``): a number
+    that is a multiple of 1 is what JSON Schema calls an integer, and says so plainer."""
+    if isinstance(schema, list):
+        return [_integers(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _integers(value) for key, value in schema.items()}
+    if out.get("type") == "number" and out.get("multipleOf") == 1:
+        del out["multipleOf"]
+        out["type"] = "integer"
+    return out
 
 
-TASK_DECLINE: Schema = {
-    "type": "object",
-    "required": ["job_id", "task_id", "worker_id", "attempt"],
-    "properties": {
-        "job_id": _TEXT,
-        "task_id": _TEXT,
-        "worker_id": _TEXT,
-        "attempt": count(1, description="The attempt the worker was given and will not run."),
-        "reason": {
-            "type": ["string", "null"],
-            "maxLength": 200,
-            "description": "Why, for the job's history.",
-        },
-    },
-}
+def generated(*types: type[msgspec.Struct]) -> dict[str, Schema]:
+    """The components of ``types`` (and of the Structs they hold), by name less ``Body``."""
+    _, components = msgspec.json.schema_components(types, ref_template=ref("{name}")["$ref"])
+    bodies: dict[str, Schema] = {}
+    for name, schema in components.items():
+        schema = _integers(schema)
+        assert isinstance(schema, dict)
+        schema.pop("title", None)
+        bodies[name.removesuffix("Body")] = schema
+    return bodies
 
 
-TASK_PROGRESS: Schema = {
-    "type": "object",
-    "required": ["job_id", "task_id", "worker_id", "attempt"],
-    "properties": {
-        "job_id": _TEXT,
-        "task_id": _TEXT,
-        "worker_id": _TEXT,
-        "attempt": count(1, description="The attempt running; a report of another is refused."),
-        "fraction": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-        "message": {"type": ["string", "null"], "maxLength": 200},
-        "data": {"type": ["object", "null"], "description": "JSON, at most 4096 bytes encoded."},
-    },
-}
+def _requests() -> dict[str, Schema]:
+    """The request bodies' components, from the very Structs the server decodes them with."""
+    bodies = generated(NewJobBody, Registration, Heartbeat, TaskResult, TaskDecline, TaskProgress)
+    # No body (or null) is a body the server takes: an empty job, a heartbeat of no change.
+    for name in ("NewJob", "Heartbeat"):
+        bodies[name]["type"] = ["object", "null"]
+    return bodies
 
+
+BODIES = _requests()
 
 REQUESTS: dict[str, Schema] = {
     "Error": ERROR,
-    "NewJob": NEW_JOB,
     "Approval": APPROVAL,
-    "Registration": REGISTRATION,
-    "Heartbeat": HEARTBEAT,
-    "TaskResult": TASK_RESULT,
-    "TaskDecline": TASK_DECLINE,
-    "TaskProgress": TASK_PROGRESS,
+    **BODIES,
 }

@@ -16,10 +16,10 @@ export function h(tag, attrs = {}, ...children) {
   return node;
 }
 
-export const TERMINAL = new Set(["finished", "failed", "cancelled", "error", "quarantined"]);
+export const TERMINAL = new Set(["finished", "failed", "cancelled", "quarantined"]);
 export const STATUSES = [
   "pending", "running", "waiting_for_worker", "waiting_for_human", "waiting_for_parallel",
-  "waiting_for_child", "finished", "failed", "cancelled", "error", "quarantined",
+  "waiting_for_child", "finished", "failed", "cancelled", "quarantined",
 ];
 
 /** A status as a badge with its name in words, so it never rests on colour alone. */

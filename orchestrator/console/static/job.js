@@ -5,7 +5,7 @@ import { TERMINAL, confirmDialog, errorBlock, h, json, status, table, when } fro
 import { drawGraph, pathOf } from "./graph.js";
 
 const SKIP = new Set(["id", "type", "at", "timestamp"]);
-const ENDS = new Set(["job_finished", "job_failed", "job_cancelled", "job_error", "job_quarantined"]);
+const ENDS = new Set(["job_finished", "job_failed", "job_cancelled", "job_quarantined"]);
 
 function summary(ev) {
   const bits = [];
@@ -135,7 +135,7 @@ export async function render(root, [jobId], ctx) {
       const path = pathOf(events);
       graphBox.replaceChildren(drawGraph(graph, {
         current: job.current_state, visited: path.states, taken: path.edges,
-        failed: ["failed", "error", "quarantined"].includes(job.status),
+        failed: ["failed", "quarantined"].includes(job.status),
       }), h("figcaption", {}, "▶ current state · ✓ visited · thick arrows: the path taken"));
     } else {
       graphBox.replaceChildren(h("p", { class: "empty" }, graphNote));

@@ -14,8 +14,8 @@ import functools
 
 from orchestrator.engine.events import latest_progress, record
 from orchestrator.engine.model import JSON, Job, Task
-from orchestrator.reports import _held, _live_task, _not_held
-from orchestrator.runner import MAX_CONFLICTS, JobRunner, contention
+from orchestrator.shell.jobs import MAX_CONFLICTS, JobRunner, contention
+from orchestrator.shell.results import _held, _live_task, _not_held
 
 MIN_INTERVAL_S = 0.2
 """Reports of one attempt closer than this are dropped (a worker not using the SDK's limit)."""

@@ -17,8 +17,9 @@ from orchestrator.engine import machine, parallel
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.events import event_without_id, record, task_result_fields
 from orchestrator.engine.model import JSON, Job, Task, TaskStatus
+from orchestrator.engine.results import judge
 from orchestrator.errors import Conflict
-from orchestrator.runner import MAX_CONFLICTS, JobRunner, contention
+from orchestrator.shell.jobs import MAX_CONFLICTS, JobRunner, contention
 
 
 def _held(task: Task | None, worker_id: str, body: JSON) -> bool:
@@ -159,28 +160,11 @@ async def _branch_result(
     """None: the job changed meanwhile, read it again."""
     now = time.time()
     status, data, err = body["status"], body.get("data"), body.get("error")
-    code = str((err or {}).get("code") or "TASK_FAILED")
-    failure = bool(err) or status == "failure"
-    retryable = bool(err and err.get("retryable")) and code not in task.retry.non_retryable
-    if failure and retryable and task.attempt < task.retry.max_attempts:
-
-        def retry(j: Job, at: float) -> tuple[Job, Effects]:
-            effects = Effects(release=[(task.task_type, task.ref)])
-            return machine.requeue(j, task, at, None, effects, reason=code, err=err), effects
-
-        return "result_accepted_retrying" if await runner.step(job, retry) else None
-    if failure and parallel.fail_fast(job):
-
-        def fail_fast(j: Job, at: float) -> tuple[Job, Effects]:
-            effects = Effects(release=[(task.task_type, task.ref)])
-            message = str((err or {}).get("message") or f"branch {task.task_type} failed")
-            machine.stop_tasks(
-                j.evolve(branches={t: b for t, b in j.branches.items() if t != task.task_id}),
-                effects,
-            )
-            return machine.fail(j, code, message, at, branch=task.task_id), effects
-
-        return f"result_accepted_{status}" if await runner.step(job, fail_fast) else None
+    verdict = judge(task, status, err)
+    decided = machine.branch_failed(job, task, verdict, err, now)
+    if decided is not None:
+        answer = "result_accepted_retrying" if verdict.again else f"result_accepted_{status}"
+        return answer if await runner.step(job, lambda _job, _now: decided) else None
     outcome = parallel.outcome(task, status, data, err, now)
     event = event_without_id("task_result", now, **task_result_fields(task, status, err))
     remaining = await runner.store.branch_result(task, worker_id, outcome, event)

@@ -6,7 +6,8 @@ the guard fails and the operation starts over from a fresh read, so a job never 
 Handlers may therefore run more than once for one transition: they decide, they do not act.
 
 A job whose status is ``running`` after a step has entered a state whose handler must run
-now; ``_advance`` runs handlers until the job waits (worker, human, child, branches) or ends.
+now; ``handlers.advance`` runs handlers until the job waits (worker, human, child, branches)
+or ends.
 """
 
 from __future__ import annotations
@@ -23,21 +24,17 @@ from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.config import Settings
 from orchestrator.dispatch.claim_gate import ClaimGate
 from orchestrator.engine import machine
-from orchestrator.engine.actions import ActionError, Actions, Fail, Finish
 from orchestrator.engine.effects import Effects
-from orchestrator.engine.inject import MissingArgument, handler_kwargs
 from orchestrator.engine.model import JSON, Job, JobStatus
 from orchestrator.engine.new_job import NewJob
 from orchestrator.errors import Conflict, NotFound, Unavailable
 from orchestrator.human import index as human_index
-from orchestrator.logs import JOB_ID
+from orchestrator.shell import handlers
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.webhooks import outbox
 
-log = logging.getLogger("orchestrator.runner")
+log = logging.getLogger("orchestrator.shell.jobs")
 
-MAX_HOPS = 100
-"""go_to steps within one transition before the job is failed as a loop."""
 MAX_CONFLICTS = 20
 
 Observer = Callable[[Job, Job, Effects], None]
@@ -217,48 +214,8 @@ class JobRunner:
         )
 
     async def advance(self, bp: Blueprint, job: Job, now: float) -> tuple[Job, Effects]:
-        """Run handlers from the job's state until it waits or ends."""
-        token = JOB_ID.set(job.id)  # what the handlers log carries the job's id as a field
-        try:
-            return await self._advance(bp, job, now)
-        finally:
-            JOB_ID.reset(token)
-
-    async def _advance(self, bp: Blueprint, job: Job, now: float) -> tuple[Job, Effects]:
-        effects = Effects()
-        names = frozenset(bp.states)
-        for _ in range(MAX_HOPS):
-            if job.status != JobStatus.RUNNING:
-                return job, effects
-            state = bp.states[job.state]
-            actions = Actions()
-            try:
-                handler = state.pick(job)
-                kwargs = handler_kwargs(state.name, handler.params, job, actions)
-                returned = await handler.func(**kwargs)
-            except (ActionError, MissingArgument) as exc:
-                code = exc.code if isinstance(exc, ActionError) else "HANDLER_ARGUMENT_MISSING"
-                return machine.fail(job, code, str(exc), now), effects
-            except Exception as exc:
-                log.exception("handler of %s.%s failed (job %s)", bp.name, state.name, job.id)
-                return machine.fail(job, "HANDLER_ERROR", f"{state.name}: {exc!r}", now), effects
-            action = actions.chosen
-            if action is None:
-                if not state.end:
-                    msg = f"handler of {state.name!r} chose no action and is not an end state"
-                    return machine.fail(job, "NO_ACTION", msg, now), effects
-                action = Finish(returned)
-            elif state.end and not isinstance(action, Finish | Fail):
-                msg = f"end state {state.name!r} may only finish or fail the job"
-                return machine.fail(job, "INVALID_TRANSITION", msg, now), effects
-            job, more = machine.enter(job, names, action, now)
-            for _, name, _ in more.children:
-                if self.registry.get(name) is None:
-                    msg = f"no blueprint {name!r} to run as a child"
-                    return machine.fail(job, "UNKNOWN_BLUEPRINT", msg, now), effects
-            effects.merge(more)
-        loop = f"more than {MAX_HOPS} go_to steps"
-        return machine.fail(job, "TRANSITION_LOOP", loop, now), effects
+        """Run handlers from the job's state until it waits or ends (``handlers.py``)."""
+        return await handlers.advance(self.registry, bp, job, now)
 
     async def commit(
         self, before: Job, after: Job, effects: Effects, *, index: bool = False
@@ -318,7 +275,9 @@ class JobRunner:
     async def _create_child(self, parent: Job, child_id: str, name: str, data: JSON) -> None:
         bp = self.registry.get(name)
         assert bp is not None  # checked in advance()
-        link = {"job_id": parent.id}
+        # The rev the parent has once the commit that creates this child lands: a child that
+        # ends first can tell whether its parent's commit has landed yet (shell/timers.py).
+        link = {"job_id": parent.id, "rev": parent.rev}
         await self.create(bp, parent.client, NewJob(data), job_id=child_id, parent=link)
 
 

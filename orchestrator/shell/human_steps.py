@@ -17,7 +17,7 @@ from orchestrator.engine.human_spec import fields_for
 from orchestrator.engine.model import JSON, Job, JobStatus
 from orchestrator.engine.schema import violations
 from orchestrator.errors import BadRequest, Conflict, Forbidden, NotFound
-from orchestrator.runner import MAX_CONFLICTS, JobRunner, contention
+from orchestrator.shell.jobs import MAX_CONFLICTS, JobRunner, contention
 
 
 @dataclass(frozen=True)

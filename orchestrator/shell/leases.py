@@ -1,6 +1,7 @@
-"""Periodic and event-driven duties of the runner: claims, lease expiry, timers.
+"""Leases of tasks: claiming the next task for a worker, releasing an undelivered one, and
+expiring a lease whose worker went quiet.
 
-Every duty re-reads the job and goes through ``JobRunner.step``, so running it twice (two
+Every step re-reads the job and goes through ``JobRunner.step``, so running it twice (two
 processes sweeping at once, or a timer firing after its job moved on) changes nothing.
 """
 
@@ -13,14 +14,13 @@ from collections.abc import Iterable
 
 import orjson
 
-from orchestrator.engine import human as human_steps
-from orchestrator.engine import machine, waits
+from orchestrator.engine import machine
 from orchestrator.engine.effects import Effects
-from orchestrator.engine.model import Job, JobStatus, Task, TaskStatus
-from orchestrator.runner import MAX_CONFLICTS, JobRunner, Step, contention
+from orchestrator.engine.model import Job, Task, TaskStatus
+from orchestrator.shell.jobs import MAX_CONFLICTS, JobRunner, contention
 from orchestrator.storage.queues import Throttled
 
-log = logging.getLogger("orchestrator.duties")
+log = logging.getLogger("orchestrator.shell.leases")
 
 
 async def claim(
@@ -60,7 +60,7 @@ async def release(runner: JobRunner, payload: bytes, worker_id: str) -> None:
     job_id, task_id, attempt = task_info["job_id"], task_info["task_id"], str(task_info["attempt"])
     for _ in range(MAX_CONFLICTS):
         job = await runner.store.load(job_id)
-        task = _current(job, task_id, attempt)
+        task = current_task(job, task_id, attempt)
         if job is None or task is None or task.worker != worker_id or job.terminal:
             return
         if await runner.step(job, functools.partial(_release, task)):
@@ -71,7 +71,7 @@ def _release(task: Task, job: Job, now: float) -> tuple[Job, Effects]:
     return machine.released(job, task, now)
 
 
-def _current(job: Job | None, task_id: str, attempt: str) -> Task | None:
+def current_task(job: Job | None, task_id: str, attempt: str) -> Task | None:
     if job is None:
         return None
     task = job.task if job.task and job.task.task_id == task_id else job.branches.get(task_id)
@@ -85,7 +85,7 @@ async def expire_lease(runner: JobRunner, task_type: str, ref: str) -> None:
     store = runner.store
     for _ in range(MAX_CONFLICTS):
         job = await store.load(job_id)
-        task = _current(job, task_id, attempt)
+        task = current_task(job, task_id, attempt)
         if job is None or task is None or job.terminal:
             await store.drop_lease(task_type, ref)
             return
@@ -119,65 +119,3 @@ async def _lease_alive_until(runner: JobRunner, task: Task) -> float:
     if seen is None or info is None or info.get("registered_at", 0) > leased_at:
         return 0.0
     return max(seen, leased_at) + runner.settings.workers.lease_s
-
-
-async def fire_timer(runner: JobRunner, member: str) -> None:
-    """A deadline passed (or a child ended, or a parent was cancelled): act on it once."""
-    kind, job_id, task_id, attempt = member.split("|")
-    if kind == "aggregate":
-        from orchestrator.reports import aggregate
-
-        await aggregate(runner, job_id)
-        return
-    for _ in range(MAX_CONFLICTS):
-        job = await runner.store.load(job_id)
-        if job is None or job.terminal:
-            break
-        step = await _timer_step(runner, kind, job, task_id, attempt)
-        if step is None or await runner.step(job, step):
-            break
-    await runner.store.drop_timer(member)
-
-
-async def _timer_step(
-    runner: JobRunner, kind: str, job: Job, task_id: str, attempt: str
-) -> Step | None:
-    if kind == "result":
-        return machine.result_timed_out
-    if kind == "cancel":
-        return machine.cancel
-    if kind == "human":
-        human = job.human
-        if job.status != JobStatus.WAITING_FOR_HUMAN or human is None:
-            return None
-        if human["state"] != task_id or str(human["seq"]) != attempt:
-            return None
-        return waits.human_timed_out
-    if kind == "child":
-        return await _child_step(runner, job, task_id)
-    if kind == "escalate":  # member: escalate|job|seq|level
-        if not human_steps.escalation_due(job, task_id, attempt):
-            return None
-        return lambda j, now: human_steps.escalate(j, int(attempt), now, reason="due")
-    task = _current(job, task_id, attempt)
-    if kind == "dispatch" and task is not None and task.status == TaskStatus.QUEUED:
-        return lambda j, now: machine.dispatch_timed_out(j, task, now)
-    if kind == "exec" and task is not None and task.status == TaskStatus.LEASED:
-        return lambda j, now: machine.execution_timed_out(j, task, now)
-    return None
-
-
-async def _child_step(runner: JobRunner, parent: Job, child_id: str) -> Step | None:
-    if parent.status != JobStatus.WAITING_FOR_CHILD or not parent.child:
-        return None
-    if parent.child["job_id"] != child_id:
-        return None
-    child = await runner.store.load(child_id)
-    if child is None or not child.terminal:
-        return None
-
-    def ended(j: Job, now: float) -> Job:
-        moved, _ = waits.child_ended(j, child, now)
-        return moved
-
-    return ended

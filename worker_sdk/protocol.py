@@ -1,0 +1,203 @@
+"""The bodies a worker sends to the ``/_worker`` API, and the task it receives, typed once
+for both sides.
+
+The SDK builds its requests from these Structs; the orchestrator decodes and checks the same
+requests with them (``orchestrator.api.schemas``) and generates the OpenAPI document's
+schemas from them, so the three cannot drift. This module imports nothing of the
+orchestrator: the SDK is installed on its own.
+
+Counts are ``float`` with ``multiple_of=1``: JSON Schema counts ``611.0`` as an integer, and
+the OpenAPI document promises JSON Schema, so an integral float is a count (the server turns
+it into an ``int``); ``msgspec``'s ``int`` would refuse it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+__all__ = [
+    "MAX_DECLINE_REASON",
+    "MAX_INTEGER",
+    "MAX_PROGRESS_DATA_BYTES",
+    "MAX_PROGRESS_MESSAGE",
+    "MAX_RETRY_AFTER_S",
+    "NAME_PATTERN",
+    "Heartbeat",
+    "Registration",
+    "ResultError",
+    "Task",
+    "TaskDecline",
+    "TaskProgress",
+    "TaskResult",
+    "wire",
+]
+
+MAX_INTEGER = 2**53 - 1
+"""Largest integer a count may be: the last one every JSON reader holds exactly."""
+MAX_DECLINE_REASON = 200
+"""Characters of a decline's ``reason`` kept: it goes into the job's history."""
+MAX_PROGRESS_MESSAGE = 200
+"""Characters of a progress report's ``message``: it goes into the job's history."""
+MAX_PROGRESS_DATA_BYTES = 4096
+"""Encoded size of a report's ``data``: every report is kept in the history."""
+MAX_RETRY_AFTER_S = 1e9
+"""A retry delay must be below this: past it, it is a client bug, not a wish."""
+
+NAME_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$(?!\n)"
+"""Worker ids and task types: they end up inside Redis keys. Python's ``$`` also matches
+before a trailing newline: the lookahead refuses it, as ECMA-262 (JSON Schema) does."""
+
+
+def _count(low: int, description: str | None = None) -> Meta:
+    return Meta(ge=low, le=MAX_INTEGER, multiple_of=1, description=description)
+
+
+Text = Annotated[str, Meta(min_length=1)]
+Name = Annotated[str, Meta(pattern=NAME_PATTERN)]
+Skills = Annotated[
+    list[Name],
+    Meta(min_length=1, description="Task types this worker handles (duplicates are dropped)."),
+]
+Labels = Annotated[
+    dict[str, str],
+    Meta(description="`key: value` labels a task's `requires` may ask for (`WORKER_LABELS`)."),
+]
+Attempt = Annotated[float, _count(1)]
+
+
+class ResultError(Struct):
+    """The `error` member of a result: set when the handler raised."""
+
+    code: str = ""
+    # Not checked by the server (a result must not be lost for its message); documented as text.
+    message: Annotated[Any, Meta(extra_json_schema={"type": "string"})] = ""
+    retryable: bool = False
+    retry_after_s: (
+        Annotated[
+            float,
+            Meta(
+                ge=0,
+                lt=MAX_RETRY_AFTER_S,
+                description="With `retryable`: seconds to wait before the next attempt "
+                "(`RetryLater(after=...)`), capped at the retry policy's `max_interval_s`; the "
+                "attempt still counts. Null: the policy's backoff.",
+            ),
+        ]
+        | None
+        # The SDK leaves it out (rather than null) when the handler asked for no delay.
+        | UnsetType
+    ) = None
+
+
+class TaskResult(Struct):
+    """`POST /_worker/tasks/result`, or a `result` message on the worker's WebSocket."""
+
+    job_id: Text
+    task_id: Text
+    worker_id: Text
+    status: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            description="`success`, `failure`, or a status the blueprint maps to a state.",
+            examples=["success"],
+        ),
+    ]
+    data: Annotated[dict[str, Any], Meta(description="The task's output.")] | None = None
+    error: ResultError | None = None
+    attempt: (
+        Annotated[
+            float,
+            _count(
+                1,
+                "The attempt the worker ran (the task's `attempt`). The result counts only for "
+                "that attempt: a stale one is refused with 409 and recorded as "
+                "`result_dropped`. Without it, the result counts for the attempt the job waits "
+                "for (seed 002's body has no attempt).",
+            ),
+        ]
+        | None
+    ) = None
+
+
+class TaskDecline(Struct):
+    """`POST /_worker/tasks/decline`: the worker will not run the attempt it was given."""
+
+    job_id: Text
+    task_id: Text
+    worker_id: Text
+    attempt: Annotated[float, _count(1, "The attempt the worker was given and will not run.")]
+    reason: (
+        Annotated[
+            str, Meta(max_length=MAX_DECLINE_REASON, description="Why, for the job's history.")
+        ]
+        | None
+    ) = None
+
+
+class TaskProgress(Struct):
+    """`POST /_worker/tasks/progress`: how far a running attempt got."""
+
+    job_id: Text
+    task_id: Text
+    worker_id: Text
+    attempt: Annotated[float, _count(1, "The attempt running; a report of another is refused.")]
+    fraction: Annotated[float, Meta(ge=0, le=1)] | None = None
+    message: Annotated[str, Meta(max_length=MAX_PROGRESS_MESSAGE)] | None = None
+    data: (
+        Annotated[
+            dict[str, Any],
+            Meta(description=f"JSON, at most {MAX_PROGRESS_DATA_BYTES} bytes encoded."),
+        ]
+        | None
+    ) = None
+
+
+class Registration(Struct):
+    """`POST /_worker/workers/register`. Other fields are kept with the worker's record and
+    shown by `GET /api/v1/workers`."""
+
+    worker_id: Name
+    supported_skills: Skills
+    capacity: Annotated[float, _count(1)] = 1
+    tags: list[str] = []
+    labels: Labels = {}
+
+
+class Heartbeat(Struct):
+    """`PATCH /_worker/workers/{id}`: what changed since registering, every field optional.
+    No body (or `null`) only refreshes the worker's TTL."""
+
+    load: Annotated[float, _count(0, "Tasks running now.")] | UnsetType = UNSET
+    running_tasks: list[str] | UnsetType = UNSET
+    supported_skills: Skills | UnsetType = UNSET
+    capacity: Annotated[float, _count(1)] | UnsetType = UNSET
+    tags: list[str] | UnsetType = UNSET
+    labels: Labels | UnsetType = UNSET
+
+
+class Task(Struct):
+    """A task leased to this worker (`GET /_worker/tasks/next`). The engine, which imports no
+    I/O library, writes it as a dict (`Task.payload`); a test holds the two together."""
+
+    job_id: str
+    task_id: str
+    task_type: str
+    params: dict[str, Any]
+    attempt: int
+    max_attempts: int = 1
+    timeout_s: float | None = None
+
+
+def wire(body: Struct) -> dict[str, Any]:
+    """``body`` as the JSON object the SDK sends: its fields less the unset ones, a nested
+    Struct as an object, every other value as it is (the sender's orjson encodes it, as it
+    did handler data before these types)."""
+    fields = ((name, getattr(body, name)) for name in body.__struct_fields__)
+    return {
+        name: wire(value) if isinstance(value, Struct) else value
+        for name, value in fields
+        if value is not UNSET
+    }
