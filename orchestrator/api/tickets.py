@@ -36,7 +36,7 @@ IN_PROGRESS, RESOLVED = "in progress", "resolved"
 """The seed's task statuses: waiting in a step, and closed."""
 
 
-def _body(raw: object) -> human_steps.Decision:
+def transition_body(raw: object) -> human_steps.Decision:
     if not isinstance(raw, dict):
         raise BadRequest("the body must be a JSON object", code="VALIDATION_ERROR")
     allowed = {"transition", "notes", "actor", "actor_roles"}
@@ -80,7 +80,7 @@ def _step(name: str, compiled: Compiled | None) -> dict[str, Any]:
 
 @routes.post("/api/v1/tickets/{job_id}/transition")
 async def transition(request: web.Request) -> web.Response:
-    body = _body(await read_json(request))
+    body = transition_body(await read_json(request))
     runner, client = request.app[RUNNER], request[CLIENT]
     ticket_id = request.match_info["job_id"]
     before, compiled = await _ticket(runner, ticket_id, client)
