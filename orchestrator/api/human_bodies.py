@@ -28,8 +28,9 @@ _Name = Annotated[str, Meta(pattern=anchored(r"[A-Za-z0-9_.:@+\-]{1,128}"))]
 
 
 class DecisionBody(Struct, forbid_unknown_fields=True):
-    """`POST /api/v1/jobs/{job_id}/decision`. Fields in the order the checks go through them."""
+    """`POST /api/v1/jobs/{job_id}/decision`."""
 
+    # Fields in the order the hand checks this replaced went through them: a 400 names the same.
     # Any value: a decision that is no string or not the step's is the step's to refuse
     # (400 `INVALID_DECISION`, with the allowed ones), after the job is found.
     decision: Annotated[
@@ -55,8 +56,9 @@ class DecisionBody(Struct, forbid_unknown_fields=True):
 
 
 class ApprovalBody(DecisionBody, forbid_unknown_fields=False):
-    """The approval webhook's decision (and a declared action route's): it always took keys
-    of its own, such as ``token`` or seed 003's ``transition``."""
+    """The approval webhook's decision: keys of its own are left alone."""
+
+    # A declared action route reads its body as this too (seed 003 sends ``transition``).
 
     token: Annotated[
         Any,

@@ -39,7 +39,9 @@ IN_PROGRESS, RESOLVED = "in progress", "resolved"
 
 
 class TicketTransitionBody(Struct, forbid_unknown_fields=True):
-    """The transition, then the fields it shares with a decision, in the order checked."""
+    """`POST /api/v1/tickets/{job_id}/transition`."""
+
+    # The transition, then the fields it shares with a decision, in the order checked.
 
     transition: Annotated[
         str,
