@@ -40,7 +40,10 @@ def _bodies() -> dict[str, Schema]:
             bodies[name]["properties"].get(field, {}).pop("default", None)
     approval = bodies["Approval"]["properties"]["decision"]
     approval["description"] = "One of the job's `approval.decisions`."
-    bodies["Assignment"]["anyOf"] = [{"required": ["role"]}, {"required": ["assignee"]}]
+    bodies["Assignment"]["anyOf"] = [  # a null one names nobody
+        {"required": [field], "properties": {field: {"type": "string"}}}
+        for field in ("role", "assignee")
+    ]
     return bodies
 
 
