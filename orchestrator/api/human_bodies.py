@@ -15,58 +15,43 @@ from orchestrator.shell.human_steps import Decision
 MAX_TEXT = 10_000
 MAX_ACTOR = 256
 
-Actor = Annotated[
-    str, Meta(max_length=MAX_ACTOR, description="Who acted, as the client names them.")
-]
+_ABOUT = Meta(description="Who acted, as the client names them.")
+Actor = Annotated[str, _ABOUT, Meta(max_length=MAX_ACTOR)]
 Text = Annotated[str, Meta(max_length=MAX_TEXT)]
-Roles = Annotated[
-    list[str],
-    Meta(description="The actor's roles; without the step's role: 403 `ROLE_MISMATCH`."),
-]
+_ROLES = Meta(description="The actor's roles; without the step's role: 403 `ROLE_MISMATCH`.")
+Roles = Annotated[list[str], _ROLES]
 _Name = Annotated[str, Meta(pattern=anchored(r"[A-Za-z0-9_.:@+\-]{1,128}"))]
 """``human_spec.name``'s rule, as a pattern the OpenAPI document can publish."""
+_STRING = {"type": "string"}
+_DECISION_OF = Meta(description="One of the step's decisions.", extra_json_schema=_STRING)
+_TOKEN = Meta(description="The job's `approval.token`, when not sent as `X-Approval-Token`.")
+_DATA = Meta(description="Checked against the step's `fields`.")
+_STATE = Meta(
+    max_length=MAX_ACTOR,
+    description="The step the person saw (the inbox's `state`); 409 `STEP_CHANGED` when the "
+    "job now waits in another.",
+)
 
 
 class DecisionBody(Struct, forbid_unknown_fields=True):
     """`POST /api/v1/jobs/{job_id}/decision`."""
 
     # Fields in the order the hand checks this replaced went through them: a 400 names the same.
-    # Any value: a decision that is no string or not the step's is the step's to refuse
-    # (400 `INVALID_DECISION`, with the allowed ones), after the job is found.
-    decision: Annotated[
-        Any, Meta(description="One of the step's decisions.", extra_json_schema={"type": "string"})
-    ] = None
+    # Any decision: one that is no string or not the step's is the step's to refuse (400
+    # `INVALID_DECISION`, with the allowed ones), once the job is found.
+    decision: Annotated[Any, _DECISION_OF] = None
     actor_roles: Roles | None = None
-    data: (
-        Annotated[dict[str, Any], Meta(description="Checked against the step's `fields`.")] | None
-    ) = None
+    data: Annotated[dict[str, Any], _DATA] | None = None
     actor: Actor | None = None
     notes: Text | None = None
-    state: (
-        Annotated[
-            str,
-            Meta(
-                max_length=MAX_ACTOR,
-                description="The step the person saw (the inbox's `state`); 409 "
-                "`STEP_CHANGED` when the job now waits in another.",
-            ),
-        ]
-        | None
-    ) = None
+    state: Annotated[str, _STATE] | None = None
 
 
 class ApprovalBody(DecisionBody, forbid_unknown_fields=False):
     """The approval webhook's decision: keys of its own are left alone."""
 
     # A declared action route reads its body as this too (seed 003 sends ``transition``).
-
-    token: Annotated[
-        Any,
-        Meta(
-            description="The job's `approval.token`, when not sent as `X-Approval-Token`.",
-            extra_json_schema={"type": "string"},
-        ),
-    ] = None
+    token: Annotated[Any, _TOKEN, Meta(extra_json_schema=_STRING)] = None
 
 
 class AssignmentBody(Struct, forbid_unknown_fields=True):

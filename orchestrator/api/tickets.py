@@ -38,18 +38,14 @@ IN_PROGRESS, RESOLVED = "in progress", "resolved"
 """The seed's task statuses: waiting in a step, and closed."""
 
 
+_EDGE = "An edge out of the current step; `complete` at an end step."
+
+
 class TicketTransitionBody(Struct, forbid_unknown_fields=True):
     """`POST /api/v1/tickets/{job_id}/transition`."""
 
     # The transition, then the fields it shares with a decision, in the order checked.
-
-    transition: Annotated[
-        str,
-        Meta(
-            min_length=1,
-            description="An edge out of the current step; `complete` at an end step.",
-        ),
-    ]
+    transition: Annotated[str, Meta(min_length=1, description=_EDGE)]
     actor_roles: human_bodies.Roles | None = None
     actor: human_bodies.Actor | None = None
     notes: human_bodies.Text | None = None

@@ -38,8 +38,6 @@ def _bodies() -> dict[str, Schema]:
         bodies[name]["required"] = ["decision"]
         for field in ("decision", "token"):  # a string when given: no null default
             bodies[name]["properties"].get(field, {}).pop("default", None)
-    approval = bodies["Approval"]["properties"]["decision"]
-    approval["description"] = "One of the job's `approval.decisions`."
     bodies["Assignment"]["anyOf"] = [  # a null one names nobody
         {"required": [field], "properties": {field: {"type": "string"}}}
         for field in ("role", "assignee")
