@@ -23,11 +23,11 @@ from aiohttp import web
 
 from orchestrator import sse
 from orchestrator.api import schemas
+from orchestrator.api.decode import invalid
 from orchestrator.api.middleware import CLIENT
 from orchestrator.appkeys import BUS, STORE
 from orchestrator.dispatch.job_waiters import JobWaiters
 from orchestrator.engine.human_spec import SpecError, name
-from orchestrator.errors import BadRequest
 from orchestrator.human.index import InboxKeys
 
 routes = web.RouteTableDef()
@@ -40,16 +40,14 @@ BATCH = 200
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
-def _bad(field: str, problem: str) -> BadRequest:
-    return BadRequest(f"{field}: {problem}", code="VALIDATION_ERROR", details={"field": field})
-
-
 def _resume_from(request: web.Request) -> str | None:
     raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
     if raw is None or raw == "":
         return None
     if not _STREAM_ID.fullmatch(raw):
-        raise _bad("Last-Event-ID", "must be an event id from this stream (like 1700000000000-0)")
+        raise invalid(
+            "Last-Event-ID", "must be an event id from this stream (like 1700000000000-0)"
+        )
     return raw
 
 
@@ -68,7 +66,7 @@ async def inbox_events(request: web.Request) -> web.StreamResponse:
     try:
         role = name(request.query.get("role") or None, "role")
     except SpecError as exc:
-        raise _bad("role", str(exc)) from None
+        raise invalid("role", str(exc)) from None
     since = _resume_from(request)
     raw_wait = request.query.get("wait")
     wait_s = schemas.seconds_query(raw_wait, "wait", MAX_WAIT_S) if raw_wait else DEFAULT_WAIT_S

@@ -17,11 +17,11 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from orchestrator.api import schemas
+from orchestrator.api.decode import invalid
 from orchestrator.api.middleware import CLIENT
 from orchestrator.api.render import job_view, json_response
 from orchestrator.appkeys import STORE
 from orchestrator.engine.model import Job, JobStatus
-from orchestrator.errors import BadRequest
 from orchestrator.storage.job_index import ClientJobIndex
 
 LOAD_LIMIT = 2000
@@ -51,10 +51,6 @@ class Filters:
         )
 
 
-def _invalid(field: str, problem: str) -> BadRequest:
-    return BadRequest(f"{field}: {problem}", code="VALIDATION_ERROR", details={"field": field})
-
-
 def moment_ms(raw: str | None, field: str) -> int | None:
     """A query's instant in ms since the epoch: ISO 8601 with a zone, as the API writes
     timestamps (``2026-11-30T15:04:05.123Z``), or Unix seconds (``1796051045.123``)."""
@@ -66,11 +62,11 @@ def moment_ms(raw: str | None, field: str) -> int | None:
         try:
             moment = datetime.fromisoformat(raw)
         except ValueError:
-            raise _invalid(
+            raise invalid(
                 field, "expected ISO 8601 (2026-11-30T15:04:05Z) or Unix seconds"
             ) from None
         if moment.tzinfo is None:
-            raise _invalid(field, "an ISO 8601 time needs its zone: Z or +hh:mm")
+            raise invalid(field, "an ISO 8601 time needs its zone: Z or +hh:mm")
         seconds = moment.timestamp()
     # The index keeps creation times in whole ms, as the API renders them.
     return round(seconds * 1000)
@@ -80,12 +76,12 @@ def filters(query: MultiMapping[str]) -> Filters:
     status = query.get("status") or None
     if status is not None and status not in JobStatus.__members__.values():
         allowed = ", ".join(s.value for s in JobStatus)
-        raise _invalid("status", f"unknown status (allowed: {allowed})")
+        raise invalid("status", f"unknown status (allowed: {allowed})")
     after = moment_ms(query.get("created_after"), "created_after")
     before = moment_ms(query.get("created_before"), "created_before")
     needle = query.get("id") or None
     if needle is not None and len(needle) > MAX_ID_SEARCH:
-        raise _invalid("id", f"at most {MAX_ID_SEARCH} characters")
+        raise invalid("id", f"at most {MAX_ID_SEARCH} characters")
     return Filters(
         limit=schemas.int_query(query.get("limit"), "limit", 50, 1, 500),
         offset=schemas.int_query(query.get("offset"), "offset", 0, 0, 10**9),

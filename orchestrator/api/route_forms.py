@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from aiohttp import BodyPartReader, web
 
+from orchestrator.api.decode import invalid
 from orchestrator.api.files import S3_FILES, S3NotConfigured, check_filename
 from orchestrator.appkeys import SETTINGS
 from orchestrator.blueprint.routes import StartRoute
@@ -30,35 +31,31 @@ bounds what one request may store (the body is not held to ``max_body_bytes``)."
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 
-def _invalid(field: str, problem: str) -> BadRequest:
-    return BadRequest(f"{field}: {problem}", code="VALIDATION_ERROR", details={"field": field})
-
-
 def typed(name: str, text: str, kind: str) -> Any:
     """A form field's text as the value its declared type says (``VALIDATION_ERROR`` else)."""
     if kind == "boolean":
         lowered = text.strip().lower()
         if lowered in _TRUE or lowered in _FALSE:
             return lowered in _TRUE
-        raise _invalid(name, f"must be true or false, not {text[:40]!r}")
+        raise invalid(name, f"must be true or false, not {text[:40]!r}")
     if kind == "integer":
         try:
             return int(text.strip())
         except ValueError:
-            raise _invalid(name, f"must be an integer, not {text[:40]!r}") from None
+            raise invalid(name, f"must be an integer, not {text[:40]!r}") from None
     if kind == "number":
         try:
             value = float(text.strip())
         except ValueError:
-            raise _invalid(name, f"must be a number, not {text[:40]!r}") from None
+            raise invalid(name, f"must be a number, not {text[:40]!r}") from None
         if value != value or value in (float("inf"), float("-inf")):
-            raise _invalid(name, "must be a finite number")
+            raise invalid(name, "must be a finite number")
         return value
     if kind == "json":
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
-            raise _invalid(name, "must be JSON") from None
+            raise invalid(name, "must be JSON") from None
     return text
 
 
@@ -87,7 +84,7 @@ async def read_form(
             raise BadRequest(f"more than {MAX_FIELDS} form fields", code="VALIDATION_ERROR")
         fields[name] = typed(name, await _text(part, name, limit), declared.get(name, "string"))
         if job_id is not None and name in _id_fields(route):
-            raise _invalid(name, "names the job's id: send it before any file part")
+            raise invalid(name, "names the job's id: send it before any file part")
     if job_id is None:
         job_id = await settle(fields)
     if route.files is not None:
@@ -102,7 +99,7 @@ async def read_urlencoded(request: web.Request, route: StartRoute) -> dict[str, 
     fields: dict[str, Any] = {}
     for name, value in posted.items():
         if not isinstance(value, str):  # only multipart carries files
-            raise _invalid(name, "file parts need multipart/form-data")
+            raise invalid(name, "file parts need multipart/form-data")
         fields[name] = typed(name, value, declared.get(name, "string"))
     if route.files is not None:
         fields[route.files] = []
@@ -120,7 +117,7 @@ async def _text(part: BodyPartReader, name: str, limit: int) -> str:
     try:
         return part.decode(bytes(buffer)).decode(part.get_charset("utf-8"))
     except (UnicodeDecodeError, LookupError):
-        raise _invalid(name, "is not text in its charset") from None
+        raise invalid(name, "is not text in its charset") from None
 
 
 def _id_fields(route: StartRoute) -> set[str]:
@@ -136,7 +133,7 @@ async def _store(
     stored: list[dict[str, Any]],
 ) -> dict[str, Any]:
     if route.files is None:
-        raise _invalid(field or "(file)", "this route takes no file parts")
+        raise invalid(field or "(file)", "this route takes no file parts")
     s3 = request.app.get(S3_FILES)
     if s3 is None:
         raise S3NotConfigured(
@@ -149,7 +146,7 @@ async def _store(
             f"{field}: {exc}", code="INVALID_FILENAME", details={"filename": part.filename}
         ) from None
     if any(f["filename"] == filename for f in stored):
-        raise _invalid(field, f"two file parts are named {filename!r}")
+        raise invalid(field, f"two file parts are named {filename!r}")
     key = s3.key(job_id, filename)
     content_type = part.headers.get("Content-Type")
     uploaded = await s3.upload(

@@ -1,5 +1,6 @@
 """The client's request bodies as Structs, and the checks of every body the API takes: each
-decoded into its Struct (``decode.py``; the worker's are in ``worker_sdk.protocol``), so the
+decoded into its Struct (``decode.py``; the worker's are in ``worker_sdk.protocol``, the
+human steps' in ``human_bodies.py``, a ticket's transition in ``tickets.py``), so the
 OpenAPI document's schemas and the server's checks come from one type. A 400 always names
 the field."""
 

@@ -15,11 +15,13 @@ the tickets of every workflow, shipped or registered, at one path.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
+from msgspec import Meta, Struct
 
 from orchestrator.api import human_bodies
+from orchestrator.api.decode import Problem, decode
 from orchestrator.api.middleware import CLIENT, read_json
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import RUNNER
@@ -36,29 +38,33 @@ IN_PROGRESS, RESOLVED = "in progress", "resolved"
 """The seed's task statuses: waiting in a step, and closed."""
 
 
-def _body(raw: object) -> human_steps.Decision:
-    if not isinstance(raw, dict):
-        raise BadRequest("the body must be a JSON object", code="VALIDATION_ERROR")
-    allowed = {"transition", "notes", "actor", "actor_roles"}
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise BadRequest(
-            f"{unknown[0]}: unknown field (allowed: {', '.join(sorted(allowed))})",
-            code="VALIDATION_ERROR",
-            details={"field": unknown[0]},
-        )
-    transition = raw.get("transition")
-    if not isinstance(transition, str) or not transition:
-        raise BadRequest(
-            "transition: required, the name of an edge out of the ticket's current step",
-            code="VALIDATION_ERROR",
-            details={"field": "transition"},
-        )
-    # the decision body's own checks, for the fields the two bodies share
-    shared = human_bodies.decision(
-        {k: v for k, v in raw.items() if k != "transition"} | {"decision": transition}
+_EDGE = "An edge out of the current step; `complete` at an end step."
+
+
+class TicketTransitionBody(Struct, forbid_unknown_fields=True):
+    """`POST /api/v1/tickets/{job_id}/transition`."""
+
+    # The transition, then the fields it shares with a decision, in the order checked.
+    transition: Annotated[str, Meta(min_length=1, description=_EDGE)]
+    actor_roles: human_bodies.Roles | None = None
+    actor: human_bodies.Actor | None = None
+    notes: human_bodies.Text | None = None
+
+
+_PROBLEMS: dict[str, Problem] = {
+    **human_bodies.SHARED,
+    "transition": "required, the name of an edge out of the ticket's current step",
+}
+
+
+def transition_body(raw: object) -> human_steps.Decision:
+    body = decode(raw, TicketTransitionBody, _PROBLEMS)
+    return human_steps.Decision(
+        decision=body.transition,
+        actor=body.actor,
+        actor_roles=body.actor_roles,
+        notes=body.notes,
     )
-    return shared
 
 
 async def _ticket(runner: JobRunner, job_id: str, client: str) -> tuple[Job, Compiled | None]:
@@ -80,7 +86,7 @@ def _step(name: str, compiled: Compiled | None) -> dict[str, Any]:
 
 @routes.post("/api/v1/tickets/{job_id}/transition")
 async def transition(request: web.Request) -> web.Response:
-    body = _body(await read_json(request))
+    body = transition_body(await read_json(request))
     runner, client = request.app[RUNNER], request[CLIENT]
     ticket_id = request.match_info["job_id"]
     before, compiled = await _ticket(runner, ticket_id, client)

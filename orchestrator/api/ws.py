@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
+from orchestrator.api.decode import invalid
 from orchestrator.api.middleware import require_worker
 from orchestrator.api.middleware.body import MAX_JSON_DEPTH, parse_json
 from orchestrator.api.middleware.errors import unexpected_error
@@ -89,7 +90,7 @@ class Inbox:
             message_id = _id(message)
             _check_type(message)
             if message_id is None:
-                raise _invalid("id", 'a result needs an integer "id", which its answer echoes')
+                raise invalid("id", 'a result needs an integer "id", which its answer echoes')
         except OrchestratorError as exc:
             await self.send(_refusal("error", message_id, exc))
             return
@@ -152,13 +153,9 @@ def _id(message: dict[str, Any]) -> int | None:
 def _check_type(message: dict[str, Any]) -> None:
     kind = message.get("type")
     if kind != "result":
-        raise _invalid(
+        raise invalid(
             "type", f"unknown message type {kind!r}: a worker sends only 'result' messages"
         )
-
-
-def _invalid(field: str, problem: str) -> BadRequest:
-    return BadRequest(f"{field}: {problem}", code="VALIDATION_ERROR", details={"field": field})
 
 
 def _refusal(kind: str, message_id: int | None, exc: OrchestratorError) -> dict[str, Any]:

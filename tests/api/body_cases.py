@@ -2,7 +2,8 @@
 
 ``record`` runs them through the validators and returns what each one answered: the value
 it returned, or the error's code, message and details. ``body_checks.json`` holds the answers
-of the hand-written validators this replaced (``python -m tests.api.body_cases`` wrote it),
+of the hand-written validators this replaced (``python -m tests.api.body_cases`` wrote it;
+the human-step and ticket bodies were recorded before their Structs, the same way),
 and ``test_body_checks.py`` holds the typed validators to the very same answers.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from orchestrator.api import schemas
+from orchestrator.api import human_bodies, schemas, tickets
 from orchestrator.config import Settings, Webhooks
 from orchestrator.errors import OrchestratorError
 
@@ -124,6 +125,64 @@ def _new_job_bodies() -> list[Any]:
     return bodies
 
 
+ACTORS: list[Any] = ["a", "", "x" * 256, "x" * 257, 3, None, ["a"]]
+LONG_TEXTS: list[Any] = ["n", "", "x" * 10000, "x" * 10001, 3, None, {}]
+ROLES: list[Any] = [["a"], [], "a", [1], None, {}, ["a", None]]
+
+
+def _decision_bodies() -> list[Any]:
+    base = {"decision": "approve"}
+    bodies: list[Any] = [*NOT_OBJECTS, {}, base, {**base, "token": "t"}, {"zz": 1, "aa": 2}]
+    bodies += _vary(base, "decision", [3, None, "", ["a"], {}])
+    bodies += _vary(base, "actor_roles", ROLES)
+    bodies += _vary(base, "data", OBJECTS)
+    bodies += _vary(base, "actor", ACTORS)
+    bodies += _vary(base, "notes", LONG_TEXTS)
+    bodies += _vary(base, "state", ACTORS)
+    bodies += [
+        {"state": 3, "notes": 3, "actor": 3, "data": [], "actor_roles": 1},
+        {"state": 3, "notes": 3, "actor": 3, "data": []},
+        {"state": 3, "notes": 3, "actor": 3},
+        {"state": 3, "notes": 3},
+        {"actor_roles": [1], "zz": 1},
+    ]
+    return bodies
+
+
+def _assignment_bodies() -> list[Any]:
+    base = {"role": "r"}
+    bodies: list[Any] = [*NOT_OBJECTS, {}, base, {"assignee": "a"}, {"role": "r", "assignee": "a"}]
+    bodies += [{"zz": 1}, {"role": None}, {"role": None, "assignee": None, "actor": 3}]
+    bodies += [{"actor": 3}, {"notes": 3, "zz": 1}, {"role": 3, "assignee": 3, "actor": 3}]
+    bodies += _vary(base, "role", NAMES)
+    bodies += _vary({"assignee": "a"}, "role", NAMES)
+    bodies += _vary(base, "assignee", NAMES)
+    bodies += _vary(base, "actor", ACTORS)
+    bodies += _vary(base, "notes", LONG_TEXTS)
+    return bodies
+
+
+def _escalation_bodies() -> list[Any]:
+    bodies: list[Any] = [*NOT_OBJECTS, {}, {"zz": 1}, {"actor": 3, "reason": 3}]
+    bodies += _vary({}, "actor", ACTORS)
+    bodies += _vary({}, "reason", LONG_TEXTS)
+    bodies += [{"actor": "a", "reason": "r", "decision": "x"}]
+    return bodies
+
+
+def _ticket_bodies() -> list[Any]:
+    base = {"transition": "go"}
+    bodies: list[Any] = [*NOT_OBJECTS, {}, base, {"zz": 1}, {"transition": "", "zz": 1}]
+    bodies += [{**base, "decision": "x"}, {**base, "state": "s"}, {**base, "data": {}}]
+    bodies += [{"transition": 3, "actor": 3}, {**base, "actor": 3, "actor_roles": 3}]
+    bodies += [{**base, "notes": 3, "actor": 3}]
+    bodies += _vary(base, "transition", ["", 3, None, ["a"], "x" * 300])
+    bodies += _vary(base, "actor_roles", ROLES)
+    bodies += _vary(base, "actor", ACTORS)
+    bodies += _vary(base, "notes", LONG_TEXTS)
+    return bodies
+
+
 def _settings(secret: str, hosts: tuple[str, ...] = ()) -> Settings:
     return Settings(webhooks=Webhooks(secret=secret, allowed_hosts=hosts))
 
@@ -142,6 +201,14 @@ def validators() -> dict[str, tuple[Callable[[Any], object], list[Any]]]:
         "new_job": (lambda body: schemas.new_job(body, no_hooks), jobs),
         "new_job_webhooks": (lambda body: schemas.new_job(body, hooks), jobs),
         "new_job_allowed_hosts": (lambda body: schemas.new_job(body, allowed), jobs),
+        "decision": (human_bodies.decision, _decision_bodies()),
+        "decision_webhook": (
+            lambda body: human_bodies.decision(body, webhook=True),
+            _decision_bodies(),
+        ),
+        "assignment": (human_bodies.assignment, _assignment_bodies()),
+        "escalation": (human_bodies.escalation, _escalation_bodies()),
+        "ticket_transition": (tickets.transition_body, _ticket_bodies()),
     }
 
 

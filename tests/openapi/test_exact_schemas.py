@@ -208,3 +208,39 @@ async def test_a_plain_get_on_the_websocket_route(api: Api) -> None:
     resp = await api.client.get("/_worker/ws/w9", headers=worker_headers())
     assert refused(resp.status), await resp.text()
     assert (await resp.json())["error"]["code"] == "WEBSOCKET_HANDSHAKE_REQUIRED"
+
+
+HUMAN_BODIES = [
+    ("assignment", "Assignment", {"assignee": None}),
+    ("assignment", "Assignment", {"role": None, "assignee": "ann"}),
+    ("assignment", "Assignment", {"role": "ops"}),
+    ("assignment", "Assignment", {"role": "ok\n"}),
+    ("assignment", "Assignment", {"assignee": "a b"}),
+    ("assignment", "Assignment", {"role": "ops", "actor": None, "notes": "x" * 10001}),
+    ("escalation", "Escalation", {}),
+    ("escalation", "Escalation", {"actor": None, "reason": None}),
+    ("escalation", "Escalation", {"actor": "x" * 257}),
+    ("decision", "Decision", {"decision": "ok", "state": "x" * 257}),
+    ("decision", "Decision", {"decision": "ok", "actor_roles": None, "data": None}),
+    ("decision", "Decision", {"decision": "ok", "actor_roles": ["a", 1]}),
+]
+
+
+@pytest.mark.parametrize(("route", "name", "body"), HUMAN_BODIES)
+async def test_human_bodies(api: Api, route: str, name: str, body: object) -> None:
+    # The body is read before the job is looked up: a 404 means its shape was taken.
+    resp = await api.client.post(f"/api/v1/jobs/nope/{route}", json=body, headers=client_headers())
+    assert body_fits(document(api), name, body) == (resp.status != 400), await resp.text()
+
+
+TRANSITIONS = [{"transition": "go"}, {"transition": ""}, {"transition": "go", "actor": None}]
+
+
+@pytest.mark.parametrize("body", TRANSITIONS)
+async def test_ticket_transition(api: Api, body: object) -> None:
+    resp = await api.client.post(
+        "/api/v1/tickets/nope/transition", json=body, headers=client_headers()
+    )
+    assert body_fits(document(api), "TicketTransition", body) == (resp.status != 400), (
+        await resp.text()
+    )

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestrator.api.human_bodies import (
+    ApprovalBody,
+    AssignmentBody,
+    DecisionBody,
+    EscalationBody,
+)
 from orchestrator.api.human_events import DEFAULT_WAIT_S, MAX_WAIT_S
 from orchestrator.api.openapi.operations import (
     CLIENTS,
@@ -16,66 +22,28 @@ from orchestrator.api.openapi.operations import (
     operation,
     query,
 )
-from orchestrator.api.openapi.schemas import Schema, nullable, ref
+from orchestrator.api.openapi.schemas import Schema, generated, nullable, ref
 
 _TIME = {"type": "string", "format": "date-time"}
-_ACTOR = {"type": "string", "maxLength": 256, "description": "Who acted, as the client names them."}
-_NOTES = {"type": "string", "maxLength": 10000}
 _STREAM_ID = {"type": "string", "pattern": r"^\d{1,20}-\d{1,20}$"}
 _NAME = {"type": "string", "pattern": r"^[A-Za-z0-9_.:@+\-]{1,128}$"}
 
-DECISION: Schema = {
-    "type": "object",
-    "required": ["decision"],
-    "additionalProperties": False,
-    "properties": {
-        "decision": {"type": "string", "description": "One of the step's decisions."},
-        "actor": _ACTOR,
-        "actor_roles": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "The actor's roles; without the step's role: 403 `ROLE_MISMATCH`.",
-        },
-        "notes": _NOTES,
-        "data": {"type": "object", "description": "Checked against the step's `fields`."},
-        "state": {
-            "type": "string",
-            "description": "The step the person saw (the inbox's `state`); 409 `STEP_CHANGED` "
-            "when the job now waits in another.",
-        },
-    },
-}
 
-APPROVAL: Schema = {
-    "type": "object",
-    "required": ["decision"],
-    "properties": {
-        "decision": {"type": "string", "description": "One of the job's `approval.decisions`."},
-        "token": {
-            "type": "string",
-            "description": "The job's `approval.token`, when not sent as `X-Approval-Token`.",
-        },
-        "actor": _ACTOR,
-        "actor_roles": DECISION["properties"]["actor_roles"],
-        "notes": _NOTES,
-        "data": DECISION["properties"]["data"],
-        "state": DECISION["properties"]["state"],
-    },
-}
+def _bodies() -> dict[str, Schema]:
+    """The request bodies, from the Structs the server decodes them with, and what a Struct
+    cannot say: a decision is required (the step refuses a missing one, 400
+    `INVALID_DECISION`), and an assignment names a role or an assignee."""
+    bodies = generated(DecisionBody, ApprovalBody, AssignmentBody, EscalationBody)
+    for name in ("Decision", "Approval"):
+        bodies[name]["required"] = ["decision"]
+        for field in ("decision", "token"):  # a string when given: no null default
+            bodies[name]["properties"].get(field, {}).pop("default", None)
+    bodies["Assignment"]["anyOf"] = [  # a null one names nobody
+        {"required": [field], "properties": {field: {"type": "string"}}}
+        for field in ("role", "assignee")
+    ]
+    return bodies
 
-ASSIGNMENT: Schema = {
-    "type": "object",
-    "additionalProperties": False,
-    "anyOf": [{"required": ["role"]}, {"required": ["assignee"]}],
-    "properties": {"role": _NAME, "assignee": _NAME, "actor": _ACTOR, "notes": _NOTES},
-    "description": "At least one of `role` and `assignee`.",
-}
-
-ESCALATION: Schema = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {"actor": _ACTOR, "reason": _NOTES},
-}
 
 HUMAN_TASK: Schema = {
     "type": "object",
@@ -105,10 +73,7 @@ HUMAN_TASK: Schema = {
 }
 
 SCHEMAS: dict[str, Schema] = {
-    "Decision": DECISION,
-    "Approval": APPROVAL,
-    "Assignment": ASSIGNMENT,
-    "Escalation": ESCALATION,
+    **_bodies(),
     "HumanTask": HUMAN_TASK,
     "HumanTaskPage": {
         "type": "object",

@@ -102,18 +102,6 @@ def new_job(settings: Settings) -> Schema:
     return {**generated, "properties": properties}
 
 
-APPROVAL: Schema = {
-    "type": "object",
-    "required": ["decision"],
-    "properties": {
-        "decision": {"type": "string", "description": "One of the job's `approval.decisions`."},
-        "token": {
-            "type": "string",
-            "description": "The job's `approval.token`, when not sent as `X-Approval-Token`.",
-        },
-    },
-}
-
 LABELS: Schema = {
     "type": "object",
     "description": "`key: value` labels a task's `requires` may ask for (`WORKER_LABELS`).",
@@ -178,6 +166,5 @@ BODIES = _requests()
 
 REQUESTS: dict[str, Schema] = {
     "Error": ERROR,
-    "Approval": APPROVAL,
     **BODIES,
 }

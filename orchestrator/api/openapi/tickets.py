@@ -10,7 +10,8 @@ from orchestrator.api.openapi.operations import (
     json_body,
     operation,
 )
-from orchestrator.api.openapi.schemas import Schema, ref
+from orchestrator.api.openapi.schemas import Schema, generated, ref
+from orchestrator.api.tickets import TicketTransitionBody
 
 _STEP: Schema = {
     "type": "object",
@@ -22,21 +23,7 @@ _STEP: Schema = {
 }
 
 SCHEMAS: dict[str, Schema] = {
-    "TicketTransition": {
-        "type": "object",
-        "required": ["transition"],
-        "additionalProperties": False,
-        "properties": {
-            "transition": {
-                "type": "string",
-                "minLength": 1,
-                "description": "An edge out of the current step; `complete` at an end step.",
-            },
-            "notes": {"type": "string", "maxLength": 10000},
-            "actor": {"type": "string", "maxLength": 256},
-            "actor_roles": {"type": "array", "items": {"type": "string"}},
-        },
-    },
+    **generated(TicketTransitionBody),
     "TicketTransitioned": {
         "type": "object",
         "required": ["success", "task", "message"],
