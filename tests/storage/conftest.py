@@ -43,3 +43,15 @@ async def store(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[Re
         await built.close()
         if request.param == "redis":
             await delete_prefix(url, prefix)
+
+
+@pytest.fixture
+async def cluster_store(redis_cluster: LiveCluster, prefix: str) -> AsyncIterator[RedisStore]:
+    """A ``RedisStore`` on the live Cluster alone, for what only Cluster can meet."""
+    built = RedisStore(cluster_client(redis_cluster.url, 16), prefix)  # type: ignore[arg-type]
+    await built.scripts.load(built.redis)
+    try:
+        yield built
+    finally:
+        await delete_cluster_prefix(built.redis, prefix)
+        await built.close()

@@ -151,10 +151,9 @@ async def test_claim_skips_a_ref_whose_job_was_never_stored(store: RedisStore) -
     assert await members(store, store.keys.leases(TYPE)) == [real.task.ref if real.task else ""]
 
 
-async def test_a_ref_claimed_before_its_job_write_waits_for_it(store: RedisStore) -> None:
+async def test_a_ref_claimed_before_its_job_write_waits_for_it(cluster_store: RedisStore) -> None:
+    store = cluster_store
     # One Redis writes an entry with its job (apply.lua): only Cluster can meet one early.
-    if not store.cluster:
-        pytest.skip("one Redis writes a commit's entries in its job write")
     job, effects = waiting_job("j1", now=time.time(), action=dispatch(TYPE))
     assert job.task is not None
     ref = job.task.ref
@@ -168,9 +167,8 @@ async def test_a_ref_claimed_before_its_job_write_waits_for_it(store: RedisStore
     assert await store.claim(TYPE, "w1", 30.0) == payload_of(job)
 
 
-async def test_a_ref_whose_job_never_comes_is_dropped_in_the_end(store: RedisStore) -> None:
-    if not store.cluster:
-        pytest.skip("one Redis writes a commit's entries in its job write")
+async def test_a_ref_whose_job_never_comes_is_dropped_in_the_end(cluster_store: RedisStore) -> None:
+    store = cluster_store
     ghost = "ghost|ghost.1|1|0"
     await store.redis.zadd(store.keys.ready(TYPE), {ghost: 0})
     assert await store.claim(TYPE, "w1", 30.0) is None
