@@ -87,7 +87,9 @@ def create_app(
     runner = JobRunner(store, registry, settings, origin=origin, wake=wake)
     metrics = Metrics(store, JobStats(store), worker_ttl_s=settings.workers.ttl_s)
     claims = Claims(
-        lambda task_type, worker_id, routes: leases.claim(runner, task_type, worker_id, routes),
+        lambda task_type, worker_id, routes, count: leases.claim(
+            runner, task_type, worker_id, routes, count
+        ),
         store,
         settings.task_types,
         metrics.registry,

@@ -100,6 +100,10 @@ async def _skills(app: web.Application, worker_id: str) -> WorkerProfile:
     return profile
 
 
+MAX_BATCH = 64
+"""Most tasks one long-poll may take (``?max=``)."""
+
+
 @routes.get("/_worker/workers/{worker_id}/tasks/next")
 async def next_task(request: web.Request) -> web.StreamResponse:
     worker_id = request.match_info["worker_id"]
@@ -109,20 +113,31 @@ async def next_task(request: web.Request) -> web.StreamResponse:
     wait_s = longest
     if request.query.get("timeout"):
         wait_s = schemas.seconds_query(request.query.get("timeout"), "timeout", longest)
+    want = schemas.int_query(request.query.get("max"), "max", 1, 1, MAX_BATCH)
     worker = await _skills(request.app, worker_id)
-    payload = await request.app[DISPATCHER].next_task(worker, wait_s)
-    if payload is None:
+    payloads = await request.app[DISPATCHER].next_tasks(worker, wait_s, want)
+    if not payloads:
         return web.Response(status=204)
     if request.transport is None or request.transport.is_closing():
-        # The worker hung up while it waited (it is stopping): give the task straight back
-        # rather than let it sit until its lease runs out.
-        await leases.release(request.app[RUNNER], payload, worker_id)
+        # The worker hung up while it waited (it is stopping): give the tasks straight back
+        # rather than let them sit until their leases run out.
+        await _give_back(request.app, payloads, worker_id)
         return web.Response(status=204)
     if worker_id in request.app[DRAINING]:
-        # Drained while it waited: the task goes back to its queue at once.
-        await leases.release(request.app[RUNNER], payload, worker_id)
+        # Drained while it waited: the tasks go back to their queues at once.
+        await _give_back(request.app, payloads, worker_id)
         refuse_if_draining(request.app, worker_id)
-    return web.Response(body=payload, content_type="application/json")
+    if want == 1:
+        # The single form (no ``max``, or 1): the task object itself, as before batches.
+        return web.Response(body=payloads[0], content_type="application/json")
+    # The payloads are JSON objects already: spliced in, not parsed and encoded again.
+    body = b'{"tasks":[' + b",".join(payloads) + b"]}"
+    return web.Response(body=body, content_type="application/json")
+
+
+async def _give_back(app: web.Application, payloads: list[bytes], worker_id: str) -> None:
+    for payload in payloads:
+        await leases.release(app[RUNNER], payload, worker_id)
 
 
 @routes.post("/_worker/tasks/result")

@@ -38,9 +38,14 @@ class ClaimGate:
         self._queues: dict[Hashable, _Queue] = {}
         """One per queue (task type and requirement sets met) ever claimed from: few."""
 
-    async def claim(self, key: Hashable, claim: Callable[[], Awaitable[T]]) -> T | None:
+    async def claim(
+        self,
+        key: Hashable,
+        claim: Callable[[], Awaitable[T]],
+        emptied: Callable[[T], bool] = lambda answer: answer is None,
+    ) -> T | None:
         """``claim()``'s answer, or None when a claim of the queue ``key`` sent after this
-        call began found it empty (``claim()`` answers None for that too)."""
+        call began found it empty (``emptied`` of its answer: by default, None)."""
         q = self._queues.get(key)
         if q is None:
             q = self._queues[key] = _Queue()
@@ -59,7 +64,7 @@ class ClaimGate:
         except BaseException:
             await self._done(q)
             raise
-        if answer is None:
+        if emptied(answer):
             q.empty_at = max(q.empty_at, seq)
         await self._done(q)
         return answer

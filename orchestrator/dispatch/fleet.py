@@ -22,14 +22,15 @@ from redis.exceptions import RedisError
 from orchestrator.config import TaskLimit
 from orchestrator.dispatch.waiters import WorkerProfile
 from orchestrator.engine.requires import as_mapping, encode, met_by, split
-from orchestrator.storage.queues import Throttled
+from orchestrator.storage.queues import Claimed
 from orchestrator.storage.redis_store import RedisStore
 
 log = logging.getLogger("orchestrator.dispatch")
 
 
-Claim = Callable[[str, str, list[str]], Awaitable[bytes | Throttled | None]]
-"""(task type, worker id, requirement sets it meets) -> payload (``duties.claim``)."""
+Claim = Callable[[str, str, list[str], int], Awaitable[Claimed]]
+"""(task type, worker id, requirement sets it meets, how many at most) -> what it leased
+(``leases.claim``)."""
 
 
 class Claims:
@@ -56,17 +57,18 @@ class Claims:
             for limit in ("max_in_flight", "max_per_second"):
                 self.throttled.labels(task_type, limit)
 
-    async def __call__(self, task_type: str, worker: WorkerProfile) -> bytes | None:
+    async def __call__(self, task_type: str, worker: WorkerProfile, count: int) -> list[bytes]:
         routes = self.store.routes_met(task_type, worker.tags, worker.labels)
-        got = await self.claim(task_type, worker.worker_id, routes)
-        if not isinstance(got, Throttled):
-            return got
-        self.throttled.labels(task_type, got.reason).inc()
-        if got.retry_in_s > 0 and task_type not in self._timers:
+        got = await self.claim(task_type, worker.worker_id, routes, count)
+        held = got.stop
+        if held is None:
+            return got.payloads
+        self.throttled.labels(task_type, held.reason).inc()
+        if held.retry_in_s > 0 and task_type not in self._timers:
             # one timer per type and process, when the bucket holds a token again
             loop = asyncio.get_running_loop()
-            self._timers[task_type] = loop.call_later(got.retry_in_s, self._fire, task_type)
-        return None
+            self._timers[task_type] = loop.call_later(held.retry_in_s, self._fire, task_type)
+        return got.payloads
 
     def _fire(self, task_type: str) -> None:
         self._timers.pop(task_type, None)

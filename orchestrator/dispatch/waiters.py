@@ -36,21 +36,26 @@ class WorkerProfile:
         return met_by(encoding, self.tags, self.labels)
 
 
-Claim = Callable[[str, WorkerProfile], Awaitable[bytes | None]]
-"""(task type, worker) -> task payload, or None when the queues it may take from are empty
-(or the type is at a limit)."""
+Claim = Callable[[str, WorkerProfile, int], Awaitable[list[bytes]]]
+"""(task type, worker, how many at most) -> task payloads, none when the queues it may take
+from are empty (or the type is at a limit)."""
 
 
 @dataclass(eq=False)
 class Waiter:
     profile: WorkerProfile
-    future: asyncio.Future[bytes | None] = field(
+    want: int = 1
+    """Tasks it takes at most (a batched long-poll): it waits for the first only."""
+    future: asyncio.Future[list[bytes]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
     claiming: bool = False
     expired: bool = False
     missed: bool = False
     """A wake-up for it came while its own first claims ran: claim once more before parking."""
+    served_by: str = ""
+    """The task type whose wake-up answered it (its queues are empty, or at a limit, if that
+    claim brought fewer than ``want``)."""
 
     @property
     def skills(self) -> tuple[str, ...]:
@@ -77,43 +82,75 @@ class Dispatcher:
     async def next_task(self, worker: WorkerProfile, wait_s: float) -> bytes | None:
         """A task for one of the worker's skills, waiting up to ``wait_s`` seconds; None if
         none came."""
+        payloads = await self.next_tasks(worker, wait_s, 1)
+        return payloads[0] if payloads else None
+
+    async def next_tasks(self, worker: WorkerProfile, wait_s: float, want: int) -> list[bytes]:
+        """Up to ``want`` tasks for the worker's skills: waits up to ``wait_s`` seconds for the
+        first, then takes only those ready now. Empty if none came."""
+        payloads, served_by = await self._wait(worker, wait_s, want)
+        if served_by and 0 < len(payloads) < want:
+            # A wake-up of one type answered it: its other types may have tasks ready too.
+            others = tuple(s for s in worker.skills if s != served_by)
+            await self._take(others, worker, payloads, want)
+        return payloads
+
+    async def _take(
+        self, skills: tuple[str, ...], worker: WorkerProfile, got: list[bytes], want: int
+    ) -> None:
+        """Claims of ``skills`` in turn into ``got``, until it holds ``want`` tasks. A claim
+        that fails once ``got`` holds some ends it: those are leased, and are handed over."""
+        for skill in skills:
+            if len(got) >= want:
+                return
+            try:
+                got += await self._claim(skill, worker, want - len(got))
+            except Exception as exc:
+                if not got:
+                    raise
+                log.warning("claim of %s failed: %s", skill, exc)
+                return
+
+    async def _wait(
+        self, worker: WorkerProfile, wait_s: float, want: int
+    ) -> tuple[list[bytes], str]:
+        """What the first claims or a wake-up brought, and the type of that wake-up ("" when
+        the first claims, which try every type, brought them)."""
         if self._closed:
-            return None
+            return [], ""
         # Listed (but marked claiming, so not served) before the first claims: a wake-up that
         # comes while they run sets ``missed`` instead of being lost.
-        waiter = Waiter(worker, claiming=True)
+        waiter = Waiter(worker, want, claiming=True)
         for skill in worker.skills:
             self._waiting.setdefault(skill, deque()).append(waiter)
         try:
-            payload = await self._first_claims(waiter)
+            payloads = await self._first_claims(waiter)
         except BaseException:
             self._forget(waiter)
             raise
-        if payload is not None or self._closed:
+        if payloads or self._closed:
             self._forget(waiter)
-            return payload
+            return payloads, ""
         waiter.claiming = False
         try:
-            return await asyncio.wait_for(asyncio.shield(waiter.future), wait_s)
+            return await asyncio.wait_for(asyncio.shield(waiter.future), wait_s), waiter.served_by
         except TimeoutError:
             waiter.expired = True
             if waiter.claiming:
                 # A claim is in flight for this waiter: take its outcome rather than lose it.
-                return await waiter.future
-            return None
+                return await waiter.future, waiter.served_by
+            return [], ""
         finally:
             self._forget(waiter)
 
-    async def _first_claims(self, waiter: Waiter) -> bytes | None:
+    async def _first_claims(self, waiter: Waiter) -> list[bytes]:
+        got: list[bytes] = []
         missed = True
-        while missed:
+        while missed and not got:
             waiter.missed = False
-            for skill in waiter.skills:
-                payload = await self._claim(skill, waiter.profile)
-                if payload is not None:
-                    return payload
+            await self._take(waiter.skills, waiter.profile, got, waiter.want)
             missed = waiter.missed
-        return None
+        return got
 
     def _forget(self, waiter: Waiter) -> None:
         for skill in waiter.skills:
@@ -153,9 +190,10 @@ class Dispatcher:
             if waiter is None:
                 break
             waiter.claiming = True
-            payload = None
+            waiter.served_by = task_type
+            payload: list[bytes] = []
             try:
-                payload = await self._claim(task_type, waiter.profile)
+                payload = await self._claim(task_type, waiter.profile, waiter.want)
             except Exception as exc:
                 log.warning("claim of %s failed: %s", task_type, exc)
             finally:
@@ -163,7 +201,7 @@ class Dispatcher:
                 if not waiter.future.done() and (payload or waiter.expired or self._closed):
                     waiter.future.set_result(payload)
                     self._forget(waiter)
-            if payload is None:
+            if not payload:
                 # every queue this waiter may take from was empty (or the type is at a
                 # limit): the wake-ups it meets are served; others may remain for others
                 pending.difference_update({e for e in pending if waiter.profile.meets(e)})
@@ -193,6 +231,6 @@ class Dispatcher:
         for queue in self._waiting.values():
             for waiter in queue:
                 if not waiter.future.done() and not waiter.claiming:
-                    waiter.future.set_result(None)
+                    waiter.future.set_result([])
         for task in self._serving.values():
             task.cancel()

@@ -18,40 +18,47 @@ from orchestrator.engine import machine
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job, Task, TaskStatus
 from orchestrator.shell.jobs import MAX_CONFLICTS, JobRunner, contention
-from orchestrator.storage.queues import Throttled
+from orchestrator.storage.queues import Claimed
 
 log = logging.getLogger("orchestrator.shell.leases")
 
 
 async def claim(
-    runner: JobRunner, task_type: str, worker_id: str, routes: Iterable[str] = ()
-) -> bytes | Throttled | None:
-    """The next task of ``task_type`` for ``worker_id`` (from its own queue and those of
-    ``routes``), leased; arms its execution timeout. ``Throttled`` when the type is at a limit
-    of ``task_types`` in the settings."""
+    runner: JobRunner, task_type: str, worker_id: str, routes: Iterable[str] = (), count: int = 1
+) -> Claimed:
+    """Up to ``count`` next tasks of ``task_type`` for ``worker_id`` (from its own queue and
+    those of ``routes``), leased; arms their execution timeouts. Stops short at a limit of
+    ``task_types`` in the settings (``Claimed.stop``)."""
     limit = runner.settings.task_types.get(task_type)
     routes = tuple(routes)
-    payload = await runner.claim_gate.claim(
+    found = await runner.claim_gate.claim(
         (task_type, routes),
-        lambda: runner.store.claim(
+        lambda: runner.store.claim_many(
             task_type,
             worker_id,
             runner.settings.workers.lease_s,
+            count,
             routes=routes,
             max_in_flight=limit.max_in_flight if limit else 0,
             max_per_second=limit.max_per_second if limit else 0.0,
         ),
+        lambda claimed: claimed.emptied,
     )
-    if not isinstance(payload, bytes):
-        return payload
+    if found is None:  # another claim, sent after this one came, found the queues empty
+        return Claimed(count, [])
+    if not found.payloads:
+        return found
     runner.comes_due(time.time() + runner.settings.workers.lease_s)
-    if b'"timeout_s":null' not in payload:
-        task = orjson.loads(payload)
-        member = machine.timer_member("exec", task["job_id"], task["task_id"], task["attempt"])
-        at = time.time() + float(task["timeout_s"])
-        await runner.store.add_timer(member, at)
-        runner.comes_due(at)
-    return payload
+    timers: dict[str, float] = {}
+    for payload in found.payloads:
+        if b'"timeout_s":null' not in payload:
+            task = orjson.loads(payload)
+            member = machine.timer_member("exec", task["job_id"], task["task_id"], task["attempt"])
+            timers[member] = time.time() + float(task["timeout_s"])
+    if timers:
+        await runner.store.add_timers(timers)
+        runner.comes_due(min(timers.values()))
+    return found
 
 
 async def release(runner: JobRunner, payload: bytes, worker_id: str) -> None:

@@ -51,6 +51,22 @@ class Throttled:
     with a wake-up when a delivery ends."""
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """What ``claim_many`` leased, and why it stopped short of ``asked``, if it did."""
+
+    asked: int
+    payloads: list[bytes]
+    stop: Throttled | None = None
+    """The type's limit that held the rest back; None when the queues ran dry (or none
+    were held back)."""
+
+    @property
+    def emptied(self) -> bool:
+        """Whether the queues were found empty (fewer taken than asked, no limit)."""
+        return self.stop is None and len(self.payloads) < self.asked
+
+
 def _throttled(limit: list[int]) -> Throttled:
     """``Throttled`` from a claim script's {'', 0, code, ms} answer."""
     reason = "max_in_flight" if limit[0] == 1 else "max_per_second"
@@ -117,6 +133,31 @@ class Queues:
         dropped and the next one is tried. One script on one Redis (``claim_lease.lua``); on
         Cluster, where the job is in another slot, ``claim.lua`` then ``lease.lua``.
         """
+        found = await self.claim_many(
+            task_type,
+            worker_id,
+            lease_s,
+            1,
+            routes=routes,
+            max_in_flight=max_in_flight,
+            max_per_second=max_per_second,
+        )
+        return found.payloads[0] if found.payloads else found.stop
+
+    async def claim_many(
+        self,
+        task_type: str,
+        worker_id: str,
+        lease_s: float,
+        count: int,
+        *,
+        routes: Iterable[str] = (),
+        max_in_flight: int = 0,
+        max_per_second: float = 0.0,
+    ) -> Claimed:
+        """As ``claim``, up to ``count`` entries, best first, each leased to ``worker_id``:
+        one script call on one Redis, a claim after another on Cluster. It stops at the
+        type's limits as a run of single claims would."""
         k = self.keys
         keys = [k.ready(task_type), k.leases(task_type)]
         keys += [k.ready(queue(task_type, r)) for r in routes]
@@ -124,15 +165,32 @@ class Queues:
         if max_per_second > 0:
             keys.append(k.type_bucket(task_type))
         burst = max(1.0, max_per_second)
-        while True:
+        payloads: list[bytes] = []
+        while len(payloads) < count:
             now = time.time()
             deadline = int((now + lease_s) * _MS)
             args = [deadline, routed, max_in_flight, max_per_second, burst, int(now * _MS)]
             if not self.cluster:
-                again, found = await self._claim_lease(task_type, worker_id, now, keys, args)
-                if again:
-                    continue
-                return found
+                got, stop = await self._claim_lease(
+                    task_type, worker_id, now, keys, [*args, count - len(payloads)]
+                )
+                payloads += got
+                if stop is True:
+                    continue  # it gave up on a run of stale entries: the rest may be live
+                return Claimed(count, payloads, stop if isinstance(stop, Throttled) else None)
+            one = await self._claim_cluster(task_type, worker_id, now, keys, args)
+            if not isinstance(one, bytes):
+                return Claimed(count, payloads, one)
+            payloads.append(one)
+        return Claimed(count, payloads, None)
+
+    async def _claim_cluster(
+        self, task_type: str, worker_id: str, now: float, keys: list[str], args: list[Any]
+    ) -> bytes | Throttled | None:
+        """One claim on Cluster: ``claim.lua`` then ``lease.lua``, until a live entry is
+        leased or none is left."""
+        k = self.keys
+        while True:
             popped = await self.scripts.claim(keys=keys, args=args)
             if popped is None:
                 return None
@@ -183,22 +241,24 @@ class Queues:
 
     async def _claim_lease(
         self, task_type: str, worker_id: str, now: float, keys: list[str], args: list[Any]
-    ) -> tuple[bool, bytes | Throttled | None]:
-        """One ``claim_lease.lua`` call: (True, None) when it gave up on a run of stale
-        entries and is to be called again, else (False, what ``claim`` returns)."""
+    ) -> tuple[list[bytes], Throttled | bool]:
+        """One ``claim_lease.lua`` call (``args`` end with the count): the payloads leased,
+        and why it stopped: ``Throttled`` at a limit, True when it gave up on a run of stale
+        entries and is to be called again, False when it leased all it was asked for or the
+        queues are empty."""
         k = self.keys
-        args = [*args, worker_id, orjson.dumps(worker_id), repr(now), k.changed_channel]
-        answer = await self.scripts.claim_lease(keys=keys, args=[*args, k.prefix])
-        payload, removed, *limit = answer
+        *head, count = args
+        args = [*head, worker_id, orjson.dumps(worker_id), repr(now), k.changed_channel]
+        answer = await self.scripts.claim_lease(keys=keys, args=[*args, k.prefix, count])
+        removed, why, ms, *payloads = answer
         if removed and task_type in self.limited:
             async with self.redis.pipeline(transaction=False) as pipe:
                 self.wake_limited(pipe, [task_type])
                 await pipe.execute()
-        if payload:
-            return False, bytes(payload)
-        if len(limit) == 2:
-            return False, _throttled(limit)
-        return bool(limit), None
+        found = [bytes(p) for p in payloads]
+        if why in (1, 2):
+            return found, _throttled([why, ms])
+        return found, why == 3
 
     async def restore_hint(self, queue_name: str, ref: str, priority: int, origin: str) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -338,7 +338,10 @@ class RedisStore(WorkerRegistry, Queues):
         return await self._take_due(self.keys.timers, limit, hold_s)
 
     async def add_timer(self, member: str, at: float) -> None:
-        await self.redis.zadd(self.keys.timers, {member: int(at * _MS)})
+        await self.add_timers({member: at})
+
+    async def add_timers(self, due: dict[str, float]) -> None:
+        await self.redis.zadd(self.keys.timers, {m: int(at * _MS) for m, at in due.items()})
 
     async def drop_timer(self, member: str) -> None:
         await self.redis.zrem(self.keys.timers, member)

@@ -24,14 +24,14 @@ class Queues:
     def put(self, queue: str, payload: bytes) -> None:
         self.ready.setdefault(queue, []).append(payload)
 
-    async def claim(self, task_type: str, worker: WorkerProfile) -> bytes | None:
+    async def claim(self, task_type: str, worker: WorkerProfile, count: int) -> list[bytes]:
         self.claims.append(worker.worker_id)
-        found = None
+        found: list[bytes] = []
         for queue, payloads in self.ready.items():
             t, encoding = split(queue)
-            if t == task_type and payloads and met_by(encoding, worker.tags, worker.labels):
-                found = payloads.pop(0)
-                break
+            meets = t == task_type and met_by(encoding, worker.tags, worker.labels)
+            while meets and payloads and len(found) < count:
+                found.append(payloads.pop(0))
         if self.gate is not None:  # the answer is on its way back
             gate, self.gate = self.gate, None
             await gate.wait()

@@ -3,12 +3,15 @@
 -- the job lives in another slot, runs the two scripts one after the other instead.
 -- KEYS as claim.lua's; ARGV[1 .. 6] as claim.lua's, then ARGV[7] worker id, ARGV[8] the
 -- worker id as a JSON string, ARGV[9] now (epoch seconds), ARGV[10] change channel,
--- ARGV[11] key prefix (a job's hash is '<prefix>:{<job id>}:job', keys.py)
+-- ARGV[11] key prefix (a job's hash is '<prefix>:{<job id>}:job', keys.py), ARGV[12] how
+-- many tasks to lease at most (a worker's batched long-poll; 1 when absent)
 -- Stale entries (the job moved on, ended, or was never stored) are dropped and the next one
--- is tried, at most 16 of them per call.
--- Returns {payload, stale leases removed} when a task was leased; {'', removed} when the queues
--- are empty; {'', 0, 1, 0} or {'', 0, 2, ms} over a limit (claim.lua); {'', removed, 3} when
--- the call gave up after 16 stale entries (call again).
+-- is tried, at most 16 of them per call. The type's limits are checked before each entry,
+-- so a batch never takes a task a claim of one would not have taken.
+-- Returns {stale leases removed, why it stopped, ms, payload...}: why it stopped is 0 when
+-- it leased as many as asked or the queues are empty (fewer payloads than asked), 1 at max
+-- in flight, 2 at max per second (ms until a token is there), 3 when it gave up after 16
+-- stale entries (call again for the rest).
 -- @include lib/ended.lua
 -- @include lib/history.lua
 -- @include lib/claim_entry.lua
@@ -21,14 +24,21 @@ end
 
 local n, max_in_flight = tonumber(ARGV[2]) or 0, tonumber(ARGV[3]) or 0
 local rate, burst, now_ms = tonumber(ARGV[4]) or 0, tonumber(ARGV[5]), tonumber(ARGV[6])
-local removed = 0
-for _ = 1, 16 do
+local count = tonumber(ARGV[12]) or 1
+local answer = {0, 0, 0}
+local stale = 0
+while #answer - 3 < count do
+  if stale >= 16 then
+    answer[2] = 3
+    return answer
+  end
   local popped = claim_entry(KEYS, ARGV[1], n, max_in_flight, rate, burst, now_ms)
   if not popped then
-    return {'', removed}
+    return answer
   end
   if popped[1] == '' then
-    return popped
+    answer[2], answer[3] = popped[3], popped[4]
+    return answer
   end
   local ref = popped[1]
   local job_id, task_id, attempt = string.match(ref, '^([^|]*)|([^|]*)|([^|]*)|')
@@ -42,11 +52,13 @@ for _ = 1, 16 do
     ARGV[7], ARGV[9], event, ARGV[10], job_id)
   -- not yet at its revision (0): on one Redis entries are written with their job, so never
   if payload and payload ~= 0 then
-    return {payload, removed}
-  end
-  if popped[2] == 1 then  -- else the lease entry was there before: maybe a live delivery's
-    redis.call('ZREM', KEYS[2], ref)
-    removed = removed + 1
+    answer[#answer + 1] = payload
+  else
+    stale = stale + 1
+    if popped[2] == 1 then  -- else the lease entry was there before: maybe a live delivery's
+      redis.call('ZREM', KEYS[2], ref)
+      answer[1] = answer[1] + 1
+    end
   end
 end
-return {'', removed, 3}
+return answer
