@@ -37,6 +37,8 @@ TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 # Room over the long-poll wait for the server to answer and the response to travel.
 POLL_MARGIN_S = 10.0
 CONNECT_TIMEOUT_S = 10.0
+MAX_BATCH = 64
+"""Most tasks one long-poll may ask for (the orchestrator's limit of ``?max=``)."""
 # Results are idempotent server side, so retrying a lost answer is safe.
 RESULT_BACKOFF = Backoff(0.2, 5.0)
 
@@ -146,6 +148,32 @@ class OrchestratorClient:
             "GET", url, params={"timeout": f"{timeout_s:g}"}, client_timeout=timeout
         )
         return None if answer is None else TaskAssignment.from_wire(answer)
+
+    async def next_tasks(
+        self, timeout_s: float, count: int
+    ) -> list[TaskAssignment | UnreadableTask]:
+        """Long-poll for up to ``count`` tasks (``?max=``): the orchestrator waits for the
+        first, then adds only those ready at once. Empty when the wait ends empty.
+
+        A task this SDK cannot read comes as its ``UnreadableTask``, in its place: the
+        others of the batch are leased to this worker all the same, and must be run.
+        """
+        if count <= 1:  # the single form, which every orchestrator version speaks
+            try:
+                one = await self.next_task(timeout_s)
+            except UnreadableTask as exc:
+                return [exc]
+            return [] if one is None else [one]
+        url = self._url("workers", self._settings.worker_id, "tasks", "next")
+        timeout = aiohttp.ClientTimeout(total=timeout_s + POLL_MARGIN_S, connect=CONNECT_TIMEOUT_S)
+        params = {"timeout": f"{timeout_s:g}", "max": str(min(count, MAX_BATCH))}
+        answer = await self._request("GET", url, params=params, client_timeout=timeout)
+        if answer is None:
+            return []
+        tasks = answer.get("tasks") if isinstance(answer, dict) else None
+        if not isinstance(tasks, list):
+            tasks = [answer]  # an orchestrator older than batches ignores ``max``: one task
+        return [_read(task) for task in tasks]
 
     async def submit_result(
         self, body: dict[str, Any], channel: CommandChannel | None = None
@@ -283,6 +311,13 @@ class OrchestratorClient:
                 except orjson.JSONDecodeError:
                     raise ApiError(resp.status, "INVALID_RESPONSE", "body is not JSON") from None
             raise _error_from(resp.status, resp.reason or "", raw)
+
+
+def _read(body: object) -> TaskAssignment | UnreadableTask:
+    try:
+        return TaskAssignment.from_wire(body)
+    except UnreadableTask as exc:
+        return exc
 
 
 def _error_from(status: int, reason: str, raw: bytes) -> ApiError:

@@ -221,62 +221,68 @@ class WorkerRuntime:
     async def _poll_loop(self) -> None:
         delays = RECONNECT_BACKOFF.delays()
         while True:
-            # Only ask for a task when a slot is free to run it.
+            # Only ask for tasks when a slot is free to run them, and for as many as are free.
             await self._slots.acquire()
-            handed_over = False
+            free = 1
+            while not self._slots.locked():
+                await self._slots.acquire()  # free now: no wait
+                free += 1
+            handed_over = 0
             try:
                 if self.stop_requested.is_set():
                     return
-                assignment, healthy = await self._poll()
-                if assignment is not None:
-                    handed_over = self._start_task(assignment)
+                assignments, healthy = await self._poll(free)
+                for assignment in assignments:
+                    handed_over += self._start_task(assignment)
             finally:
-                if not handed_over:
+                for _ in range(free - handed_over):
                     self._slots.release()
             if healthy:
                 delays = RECONNECT_BACKOFF.delays()
             else:
                 await asyncio.sleep(next(delays))
 
-    async def _poll(self) -> tuple[TaskAssignment | None, bool]:
-        """One long-poll; the flag says whether the orchestrator answered normally."""
+    async def _poll(self, free: int) -> tuple[list[TaskAssignment], bool]:
+        """One long-poll for up to ``free`` tasks; the flag says whether the orchestrator
+        answered normally."""
         timeout = min(self._settings.poll_timeout_s, self._registration.poll_timeout_s)
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
-            assignment = await self._client.next_task(timeout)
+            answer = await self._client.next_tasks(timeout, free)
         except WorkerNotRegistered:
             logger.warning(
                 "the orchestrator forgot worker %s; registering again", self._settings.worker_id
             )
             await self._reregister()
-            return None, False
+            return [], False
         except AuthError:
             raise
         except WorkerDraining:
             self.drain()
-            return None, True
-        except UnreadableTask as exc:
-            # The orchestrator leased it to this worker: give it back rather than hold a lease
-            # that heartbeats would keep alive and nobody would run.
-            logger.error("the orchestrator sent a task this worker cannot read: %s", exc)
-            if exc.delivery is not None:
-                job_id, task_id, attempt = exc.delivery
-                self._declines.send(job_id, task_id, attempt, f"unreadable task: {exc}")
-            # Back off: the declined task may well come straight back to this worker.
-            return None, False
+            return [], True
         except (ApiError, ValueError, *TRANSPORT_ERRORS) as exc:
             self._poll_failures += 1
             log = logger.warning if self._poll_failures == 1 else logger.debug
             log("polling for tasks failed (%s: %s); retrying", type(exc).__name__, exc)
-            return None, False
+            return [], False
         if self._poll_failures:
             logger.info("polling for tasks works again after %d failure(s)", self._poll_failures)
             self._poll_failures = 0
+        assignments = [a for a in answer if isinstance(a, TaskAssignment)]
+        unreadable = [a for a in answer if isinstance(a, UnreadableTask)]
+        for bad in unreadable:
+            # The orchestrator leased it to this worker: give it back rather than hold a lease
+            # that heartbeats would keep alive and nobody would run.
+            logger.error("the orchestrator sent a task this worker cannot read: %s", bad)
+            if bad.delivery is not None:
+                job_id, task_id, attempt = bad.delivery
+                self._declines.send(job_id, task_id, attempt, f"unreadable task: {bad}")
         # An empty answer long before the wait ends means the orchestrator is shutting down:
-        # back off instead of hammering it.
-        early = assignment is None and loop.time() - started < timeout / 2
-        return assignment, not early
+        # back off instead of hammering it. So does an unreadable task: the declined task may
+        # well come straight back to this worker.
+        early = not answer and loop.time() - started < timeout / 2
+        return assignments, not early and not unreadable
 
     def _start_task(self, assignment: TaskAssignment) -> bool:
         """Start the handler of a delivery; False when it takes no slot (see ``admit``)."""

@@ -195,8 +195,15 @@ class FakeOrchestrator:
             return web.Response(status=204)
         finally:
             self.active_polls -= 1
-        self.handed_out.append(task["task_id"])
-        return _json(task)
+        if "max" not in request.query:
+            self.handed_out.append(task["task_id"])
+            return _json(task)
+        # A batch: the first task waited for, then only those queued already.
+        tasks = [task]
+        while len(tasks) < int(request.query["max"]) and not self.queue.empty():
+            tasks.append(self.queue.get_nowait())
+        self.handed_out += [t["task_id"] for t in tasks]
+        return _json({"tasks": tasks})
 
     async def result(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

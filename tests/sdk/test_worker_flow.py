@@ -46,7 +46,7 @@ async def test_async_and_sync_handlers_report_success(
         }
     ]
     assert fake.headers_seen == {TOKEN}
-    assert fake.poll_params[0] == {"timeout": "1"}
+    assert fake.poll_params[0] == {"timeout": "1", "max": "2"}  # both slots free
     assert fake.results[echo_id] == {
         "job_id": "job-1",
         "task_id": echo_id,
