@@ -37,8 +37,6 @@ TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 # Room over the long-poll wait for the server to answer and the response to travel.
 POLL_MARGIN_S = 10.0
 CONNECT_TIMEOUT_S = 10.0
-MAX_BATCH = 64
-"""Most tasks one long-poll may ask for (the orchestrator's limit of ``?max=``)."""
 # Results are idempotent server side, so retrying a lost answer is safe.
 RESULT_BACKOFF = Backoff(0.2, 5.0)
 
@@ -166,7 +164,7 @@ class OrchestratorClient:
             return [] if one is None else [one]
         url = self._url("workers", self._settings.worker_id, "tasks", "next")
         timeout = aiohttp.ClientTimeout(total=timeout_s + POLL_MARGIN_S, connect=CONNECT_TIMEOUT_S)
-        params = {"timeout": f"{timeout_s:g}", "max": str(min(count, MAX_BATCH))}
+        params = {"timeout": f"{timeout_s:g}", "max": str(min(count, protocol.MAX_BATCH))}
         answer = await self._request("GET", url, params=params, client_timeout=timeout)
         if answer is None:
             return []

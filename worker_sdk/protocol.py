@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 __all__ = [
+    "MAX_BATCH",
     "MAX_DECLINE_REASON",
     "MAX_INTEGER",
     "MAX_PROGRESS_DATA_BYTES",
@@ -28,6 +29,7 @@ __all__ = [
     "Registration",
     "ResultError",
     "Task",
+    "TaskBatch",
     "TaskDecline",
     "TaskProgress",
     "TaskResult",
@@ -36,6 +38,8 @@ __all__ = [
 
 MAX_INTEGER = 2**53 - 1
 """Largest integer a count may be: the last one every JSON reader holds exactly."""
+MAX_BATCH = 64
+"""Most tasks one long-poll may take (``?max=``)."""
 MAX_DECLINE_REASON = 200
 """Characters of a decline's ``reason`` kept: it goes into the job's history."""
 MAX_PROGRESS_MESSAGE = 200
@@ -189,6 +193,13 @@ class Task(Struct):
     attempt: int
     max_attempts: int = 1
     timeout_s: float | None = None
+
+
+class TaskBatch(Struct):
+    """The tasks one long-poll asking for several took (`GET .../tasks/next?max=N`, N > 1):
+    the first it waited for, then those ready at once, each leased to this worker."""
+
+    tasks: Annotated[list[Task], Meta(min_length=1, max_length=MAX_BATCH)]
 
 
 def wire(body: Struct) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from orchestrator.appkeys import DISPATCHER, METRICS, RUNNER, SETTINGS, STORE
 from orchestrator.dispatch.waiters import WorkerProfile
 from orchestrator.errors import NotFound
 from orchestrator.shell import leases, results
+from worker_sdk.protocol import MAX_BATCH
 
 routes = web.RouteTableDef()
 
@@ -98,10 +99,6 @@ async def _skills(app: web.Application, worker_id: str) -> WorkerProfile:
     profile = _profile(info)
     app[SKILLS][worker_id] = (profile, time.monotonic())
     return profile
-
-
-MAX_BATCH = 64
-"""Most tasks one long-poll may take (``?max=``)."""
 
 
 @routes.get("/_worker/workers/{worker_id}/tasks/next")

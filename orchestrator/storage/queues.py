@@ -14,7 +14,7 @@ the script the queues the worker's tags and labels meet; all share the type's ha
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,33 +165,41 @@ class Queues:
         if max_per_second > 0:
             keys.append(k.type_bucket(task_type))
         burst = max(1.0, max_per_second)
+
+        def args_at(now: float) -> list[Any]:
+            deadline = int((now + lease_s) * _MS)
+            return [deadline, routed, max_in_flight, max_per_second, burst, int(now * _MS)]
+
         payloads: list[bytes] = []
         while len(payloads) < count:
-            now = time.time()
-            deadline = int((now + lease_s) * _MS)
-            args = [deadline, routed, max_in_flight, max_per_second, burst, int(now * _MS)]
             if not self.cluster:
+                now = time.time()
                 got, stop = await self._claim_lease(
-                    task_type, worker_id, now, keys, [*args, count - len(payloads)]
+                    task_type, worker_id, now, keys, args_at(now), count - len(payloads)
                 )
                 payloads += got
                 if stop is True:
                     continue  # it gave up on a run of stale entries: the rest may be live
                 return Claimed(count, payloads, stop if isinstance(stop, Throttled) else None)
-            one = await self._claim_cluster(task_type, worker_id, now, keys, args)
+            one = await self._claim_cluster(task_type, worker_id, keys, args_at)
             if not isinstance(one, bytes):
                 return Claimed(count, payloads, one)
             payloads.append(one)
         return Claimed(count, payloads, None)
 
     async def _claim_cluster(
-        self, task_type: str, worker_id: str, now: float, keys: list[str], args: list[Any]
+        self,
+        task_type: str,
+        worker_id: str,
+        keys: list[str],
+        args_at: Callable[[float], list[Any]],
     ) -> bytes | Throttled | None:
         """One claim on Cluster: ``claim.lua`` then ``lease.lua``, until a live entry is
         leased or none is left."""
         k = self.keys
         while True:
-            popped = await self.scripts.claim(keys=keys, args=args)
+            now = time.time()
+            popped = await self.scripts.claim(keys=keys, args=args_at(now))
             if popped is None:
                 return None
             ref, added, *limit = popped
@@ -240,15 +248,20 @@ class Queues:
         return bool(put_back)
 
     async def _claim_lease(
-        self, task_type: str, worker_id: str, now: float, keys: list[str], args: list[Any]
+        self,
+        task_type: str,
+        worker_id: str,
+        now: float,
+        keys: list[str],
+        args: list[Any],
+        count: int,
     ) -> tuple[list[bytes], Throttled | bool]:
-        """One ``claim_lease.lua`` call (``args`` end with the count): the payloads leased,
-        and why it stopped: ``Throttled`` at a limit, True when it gave up on a run of stale
+        """One ``claim_lease.lua`` call for up to ``count`` tasks: the payloads leased, and
+        why it stopped: ``Throttled`` at a limit, True when it gave up on a run of stale
         entries and is to be called again, False when it leased all it was asked for or the
         queues are empty."""
         k = self.keys
-        *head, count = args
-        args = [*head, worker_id, orjson.dumps(worker_id), repr(now), k.changed_channel]
+        args = [*args, worker_id, orjson.dumps(worker_id), repr(now), k.changed_channel]
         answer = await self.scripts.claim_lease(keys=keys, args=[*args, k.prefix, count])
         removed, why, ms, *payloads = answer
         if removed and task_type in self.limited:

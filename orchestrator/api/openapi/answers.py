@@ -16,7 +16,7 @@ from orchestrator.api.openapi.schemas import (
     ref,
 )
 from orchestrator.engine.model import JobStatus, TaskStatus
-from worker_sdk.protocol import Task
+from worker_sdk.protocol import Task, TaskBatch
 
 _TIME = {"type": "string", "format": "date-time"}
 
@@ -308,6 +308,7 @@ HEARTBEAT_ANSWER: Schema = {
 }
 
 TASK: Schema = generated(Task)["Task"]
+TASK_BATCH: Schema = generated(TaskBatch)["TaskBatch"]
 
 RESULT_ANSWER: Schema = {
     "type": "object",
@@ -388,6 +389,7 @@ ANSWERS: dict[str, Schema] = {
     "Registered": REGISTERED,
     "HeartbeatAnswer": HEARTBEAT_ANSWER,
     "Task": TASK,
+    "TaskBatch": TASK_BATCH,
     "ResultAnswer": RESULT_ANSWER,
     "DeclineAnswer": DECLINE_ANSWER,
     "FileList": FILE_LIST,

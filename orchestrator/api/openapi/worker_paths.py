@@ -21,6 +21,7 @@ from orchestrator.api.openapi.operations import (
 from orchestrator.api.openapi.schemas import ref
 from orchestrator.api.schemas import anchored
 from orchestrator.config import Settings
+from worker_sdk.protocol import MAX_BATCH
 
 HANDSHAKE = (
     header("Upgrade", {"type": "string", "enum": ["websocket"]}, "RFC 6455.", required=True),
@@ -98,9 +99,13 @@ def worker_paths(settings: Settings) -> Paths:
             "get": operation(
                 WORKERS,
                 "next_task",
-                "Long-poll for the next task",
+                "Long-poll for the next task (or several)",
                 {
-                    200: json_body(ref("Task"), "A task, leased to this worker."),
+                    200: json_body(
+                        {"oneOf": [ref("Task"), ref("TaskBatch")]},
+                        "Leased to this worker: a `Task` without `max` (or with `max=1`), "
+                        "else a `TaskBatch` of 1 to `max` tasks.",
+                    ),
                     204: {"description": "The wait ended with no task."},
                 },
                 (400, 403, 404, 409, 503),
@@ -110,6 +115,12 @@ def worker_paths(settings: Settings) -> Paths:
                         "timeout",
                         {"type": "number", "minimum": 0},
                         "Longest wait in seconds (capped by the server's poll timeout).",
+                    ),
+                    query(
+                        "max",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_BATCH, "default": 1},
+                        "Most tasks to take: the poll waits for the first, then adds only "
+                        "those ready at once (a worker asks for its free slots).",
                     ),
                 ),
             )
