@@ -133,8 +133,14 @@ async def next_task(request: web.Request) -> web.StreamResponse:
 
 
 async def _give_back(app: web.Application, payloads: list[bytes], worker_id: str) -> None:
+    failed: Exception | None = None
     for payload in payloads:
-        await leases.release(app[RUNNER], payload, worker_id)
+        try:
+            await leases.release(app[RUNNER], payload, worker_id)
+        except Exception as exc:  # the others go back all the same; this one when its lease ends
+            failed = failed or exc
+    if failed is not None:
+        raise failed
 
 
 @routes.post("/_worker/tasks/result")

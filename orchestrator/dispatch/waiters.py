@@ -191,17 +191,17 @@ class Dispatcher:
                 break
             waiter.claiming = True
             waiter.served_by = task_type
-            payload: list[bytes] = []
+            payloads: list[bytes] = []
             try:
-                payload = await self._claim(task_type, waiter.profile, waiter.want)
+                payloads = await self._claim(task_type, waiter.profile, waiter.want)
             except Exception as exc:
                 log.warning("claim of %s failed: %s", task_type, exc)
             finally:
                 waiter.claiming = False
-                if not waiter.future.done() and (payload or waiter.expired or self._closed):
-                    waiter.future.set_result(payload)
+                if not waiter.future.done() and (payloads or waiter.expired or self._closed):
+                    waiter.future.set_result(payloads)
                     self._forget(waiter)
-            if not payload:
+            if not payloads:
                 # every queue this waiter may take from was empty (or the type is at a
                 # limit): the wake-ups it meets are served; others may remain for others
                 pending.difference_update({e for e in pending if waiter.profile.meets(e)})
@@ -209,7 +209,7 @@ class Dispatcher:
                     waiter.missed = False
                     for skill in waiter.skills:
                         self.wake(skill)
-            elif waiter.future.result() is not payload:
+            elif waiter.future.result() is not payloads:
                 # The future was answered elsewhere (shutdown): the lease expires and the
                 # task goes to another worker.
                 log.warning("claimed a task for a gone waiter; its lease will expire")
