@@ -56,6 +56,9 @@ class FakeOrchestrator:
     forget_worker: bool = False
     """Answer the next heartbeat with 404 WORKER_NOT_REGISTERED."""
     cancels_for_heartbeat: list[dict[str, Any]] = field(default_factory=list)
+    batches: bool = True
+    """Answer ``?max=N`` with ``{"tasks": [...]}``; off, one task whatever ``max`` says, as an
+    orchestrator older than batches does."""
     draining: bool = False
     """Say ``draining: true`` in heartbeat answers and refuse polls with 409 WORKER_DRAINING."""
     announced_draining: list[str] = field(default_factory=list)
@@ -195,7 +198,7 @@ class FakeOrchestrator:
             return web.Response(status=204)
         finally:
             self.active_polls -= 1
-        if "max" not in request.query:
+        if "max" not in request.query or not self.batches:
             self.handed_out.append(task["task_id"])
             return _json(task)
         # A batch: the first task waited for, then only those queued already.
