@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import msgspec
 import pytest
 from aiohttp import ClientResponse
 
@@ -15,6 +16,7 @@ from orchestrator.engine.model import TaskStatus
 from orchestrator.storage.queues import Claimed
 from tests.api.conftest import Api, MakeApi, assert_error, worker_headers
 from tests.helpers import wait_for
+from worker_sdk.protocol import TaskBatch
 
 
 async def _poll(api: Api, worker_id: str, most: int | str, timeout: float = 1.0) -> ClientResponse:
@@ -30,6 +32,7 @@ async def _batch(api: Api, worker_id: str, most: int, timeout: float = 1.0) -> l
     assert resp.status == 200, await resp.text()
     body = await resp.json()
     assert list(body) == ["tasks"]
+    msgspec.convert(body, TaskBatch)  # the shape the SDK and the OpenAPI document share
     return list(body["tasks"])
 
 
@@ -43,6 +46,7 @@ async def _ready(api: Api, task_type: str = "greet") -> int:
     return int(await api.store.redis.zcard(api.store.keys.ready(task_type)))
 
 
+@pytest.mark.parametrize("store_kind", ["redis", "embedded"])
 async def test_queued_tasks_come_in_one_poll_each_leased(api: Api) -> None:
     jobs = [await api.create() for _ in range(5)]
     await api.register("batcher")
@@ -107,6 +111,7 @@ async def test_a_parked_batch_poll_takes_the_first_task_then_what_is_ready(
         poll.cancel()
 
 
+@pytest.mark.parametrize("store_kind", ["redis", "embedded"])
 async def test_max_in_flight_is_honoured_in_a_batch(make_api: MakeApi) -> None:
     api = await make_api(task_types={"greet": TaskLimit(max_in_flight=2)})
     for _ in range(5):
