@@ -9,7 +9,7 @@
 Each creates ``.venv`` on first use and installs the project into it (again only when
 pyproject.toml changes or the command needs more): ``demo`` only what the project runs on,
 ``test``, ``lint`` and ``bench`` the dev tools too. Extra arguments go to the tool:
-``python3 dev.py test -k cancel``.
+``python3 dev.py test -k cancel``. ``test`` runs two pytest processes (``-n 0``: one).
 """
 
 from __future__ import annotations
@@ -69,6 +69,15 @@ def _ensure_env(command: str) -> None:
     stamp.write_text(f"{pyproject} {','.join(extras)}")
 
 
+def _parallel(args: list[str]) -> list[str]:
+    """Two test processes unless told otherwise (``-n 0`` runs one): the suite waits on
+    servers and subprocesses much of the time, and each process starts its own redis-server.
+    A file's tests stay in one process, so a module's fixtures start once."""
+    if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args):
+        return []
+    return ["-n", "2", "--dist", "loadfile"]
+
+
 def _run(*args: str) -> int:
     return subprocess.call([str(PY), *args], cwd=ROOT)
 
@@ -85,7 +94,7 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         return _run("-m", "orchestrator", "demo", *rest)
     if command == "test":
-        return _run("-m", "pytest", *rest)
+        return _run("-m", "pytest", *_parallel(rest), *rest)
     if command == "bench":
         return _run("bench/e2e.py", *rest)
     code = _run("-m", "ruff", "check", ".")
