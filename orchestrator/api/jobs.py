@@ -63,9 +63,11 @@ async def create_job(request: web.Request) -> web.Response:
     new = schemas.new_job(body, request.app[SETTINGS])
     runner, client = request.app[RUNNER], request[CLIENT]
     key = request.headers.get("Idempotency-Key")
-    job_id = str(uuid.uuid4())
+    job_id = None  # the runner draws a new UUID, which no other job can hold
     if key is not None:
-        job_id = await _idempotent_job_id(request, key, f"{version}/{endpoint}", body, job_id)
+        job_id = await _idempotent_job_id(
+            request, key, f"{version}/{endpoint}", body, str(uuid.uuid4())
+        )
         existing = await request.app[STORE].load(job_id)
         if existing is not None:
             return json_response(_view(request, existing), status=200)

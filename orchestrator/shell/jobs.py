@@ -82,7 +82,9 @@ class JobRunner:
         job_id: str | None = None,
         parent: JSON | None = None,
     ) -> tuple[Job, bool]:
-        """Create and start a job; returns (job, False) when ``job_id`` already existed."""
+        """Create and start a job; returns (job, False) when ``job_id`` already existed.
+        Without ``job_id`` the job gets a new UUID, which no other job can hold: its commit
+        then need not read the job first (``RedisStore.commit``'s ``fresh``)."""
         now = time.time()
         job = Job(
             id=job_id or str(uuid.uuid4()),
@@ -102,7 +104,7 @@ class JobRunner:
         started, effects = machine.start(job, now)
         advanced, more = await self.advance(bp, started, now)
         effects.merge(more)
-        if await self.commit(job, advanced, effects, index=True):
+        if await self.commit(job, advanced, effects, index=True, fresh=job_id is None):
             return advanced.evolve(rev=1), True
         existing = await self.store.load(job.id)
         if existing is None:
@@ -218,14 +220,14 @@ class JobRunner:
         return await handlers.advance(self.registry, bp, job, now)
 
     async def commit(
-        self, before: Job, after: Job, effects: Effects, *, index: bool = False
+        self, before: Job, after: Job, effects: Effects, *, index: bool = False, fresh: bool = False
     ) -> bool:
         """Store ``after`` if the job is still as ``before`` was."""
-        written, _ = await self.commit_counting(before, after, effects, index=index)
+        written, _ = await self.commit_counting(before, after, effects, index=index, fresh=fresh)
         return written
 
     async def commit_counting(
-        self, before: Job, after: Job, effects: Effects, *, index: bool = False
+        self, before: Job, after: Job, effects: Effects, *, index: bool = False, fresh: bool = False
     ) -> tuple[bool, int]:
         """``commit``, also returning how many workers a cancel reached over a WebSocket."""
         after = after.evolve(rev=before.rev + 1)
@@ -242,7 +244,13 @@ class JobRunner:
             await self._create_child(after, child_id, name, data)
         ttl = self.settings.retention_s if after.terminal else (-1 if before.terminal else 0)
         written = await self.store.commit(
-            after, effects, ttl_s=ttl, wake_origin=self.origin, index=index, extra=inbox
+            after,
+            effects,
+            ttl_s=ttl,
+            wake_origin=self.origin,
+            index=index,
+            fresh=fresh,
+            extra=inbox,
         )
         self._tell_due(effects)
         if not written:

@@ -58,8 +58,10 @@ def _not_held(job: Job | None, worker_id: str, body: JSON) -> Conflict:
 async def submit_result(runner: JobRunner, worker_id: str, body: JSON) -> str:
     """Apply a worker's result; the same result twice gets the same answer."""
     job_id, task_id = body["job_id"], body["task_id"]
+    leased = _as_leased(runner.store.leased.take(job_id), worker_id, body)
     for _ in range(MAX_CONFLICTS):
-        job = await runner.store.load(job_id)
+        job = leased or await runner.store.load(job_id)
+        leased = None  # a conflict means the job moved on: read it
         if job is None:
             raise _not_held(job, worker_id, body)
         branch = job.branches.get(task_id)
@@ -87,6 +89,17 @@ async def submit_result(runner: JobRunner, worker_id: str, body: JSON) -> str:
         if await runner.step(job, functools.partial(_decided, out)):
             return out.answer
     raise contention(job_id)
+
+
+def _as_leased(job: Job | None, worker_id: str, body: JSON) -> Job | None:
+    """The job as this process's claim left it (``storage/leased.py``), for a result of the
+    task that claim leased to this worker only. Anything else (another attempt, another
+    worker, a repeat) may answer without a write, so it is decided on a fresh read; a
+    decision on this copy ends in a commit against its rev, which loses if the job has moved
+    since (a cancel, a progress report, a lease that expired), and is then made again."""
+    if job is None or job.task is None or job.task.task_id != body["task_id"]:
+        return None
+    return job if _held(job.task, worker_id, body) else None
 
 
 def _decided(out: machine.ResultOutcome, _job: Job, _now: float) -> tuple[Job, Effects]:

@@ -26,6 +26,7 @@ from orchestrator.storage import codec
 from orchestrator.storage.audience import Audience
 from orchestrator.storage.cluster import HINT_GRACE_S
 from orchestrator.storage.keys import Keys
+from orchestrator.storage.leased import LeasedJobs
 from orchestrator.storage.scripts import Scripts
 
 _MS = 1000.0
@@ -82,8 +83,10 @@ class Queues:
     limited: frozenset[str]
     """Task types with a ``max_in_flight``: the end of a delivery publishes a wake-up."""
     cluster: bool
-    audience: Audience
     """Redis Cluster: a claim is two scripts (the job is in another slot than its queue)."""
+    audience: Audience
+    leased: LeasedJobs
+    """Jobs as this process's claims left them (``leased.py``)."""
 
     # -- requirement sets --------------------------------------------------------------------
 
@@ -263,7 +266,9 @@ class Queues:
         k = self.keys
         args = [*args, worker_id, orjson.dumps(worker_id), repr(now), k.changed_channel]
         answer = await self.scripts.claim_lease(keys=keys, args=[*args, k.prefix, count])
-        removed, why, ms, *payloads = answer
+        removed, why, ms, kept, *payloads = answer
+        for job in kept:  # as the lease left it: its result needs no read (leased.py)
+            self.leased.put(job)
         if removed and task_type in self.limited:
             async with self.redis.pipeline(transaction=False) as pipe:
                 self.wake_limited(pipe, [task_type])

@@ -22,6 +22,7 @@ from orchestrator.storage.audience import Audience
 from orchestrator.storage.cluster import HINT_GRACE_S, publish_to_worker
 from orchestrator.storage.commit_extra import CommitExtra
 from orchestrator.storage.keys import Keys
+from orchestrator.storage.leased import LeasedJobs
 from orchestrator.storage.queues import Queues, ready_score
 from orchestrator.storage.scripts import Scripts
 from orchestrator.storage.worker_registry import WorkerRegistry
@@ -44,6 +45,7 @@ class RedisStore(WorkerRegistry, Queues):
         self.audience = Audience(redis, counted=not self.cluster)
         self.routes = {}
         self.limited = frozenset()
+        self.leased = LeasedJobs()
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -64,6 +66,7 @@ class RedisStore(WorkerRegistry, Queues):
         if keys:
             deleted += await self.redis.unlink(*keys)
         self._known_types.clear()  # the task type index is gone: enqueues must add it again
+        self.leased.clear()
         self.routes.clear()
         return int(deleted)
 
@@ -87,6 +90,7 @@ class RedisStore(WorkerRegistry, Queues):
         ttl_s: int = 0,
         wake_origin: str = "",
         index: bool = False,
+        fresh: bool = False,
         extra: CommitExtra | None = None,
     ) -> bool:
         """Store ``job`` (its ``rev`` already bumped) if its stored rev is ``job.rev - 1``.
@@ -99,13 +103,19 @@ class RedisStore(WorkerRegistry, Queues):
         timeout racing a claim) follow in a second round trip, only when the write won.
         Returns False when another writer got there first; nothing of this commit then
         matters, as stale hints are discarded when claimed.
+
+        ``fresh`` (with ``index``): the job is new and its id was drawn for it (a UUID4), so
+        the only commit that can meet it already stored is this one sent again. On one Redis
+        the client-index entry, written in the script with ``NX``, then tells that apart and
+        the job is not read first (``apply.lua``).
         """
+        self.leased.drop(job.id)  # this process's view of the job as leased is over
         fields: list[Any] = []
         for name, value in codec.encode(job).items():
             fields += [name, value]
         for _ in range(2):
             written = await self._commit_once(
-                job, effects, fields, ttl_s, wake_origin, index, extra
+                job, effects, fields, ttl_s, wake_origin, index, fresh, extra
             )
             if written is not None:
                 return written
@@ -121,9 +131,12 @@ class RedisStore(WorkerRegistry, Queues):
         ttl_s: int,
         origin: str,
         index: bool,
+        fresh: bool,
         extra: CommitExtra | None,
     ) -> bool | None:
         k = self.keys
+        # on Cluster the index is in another slot: it goes ahead, and the job is read
+        guard = fresh and index and job.rev == 1 and not self.cluster
         queues = {q for q, _, _ in effects.enqueue} | {q for q, _, _ in effects.delay}
         new_types = {split(q)[0] for q in queues} - self._known_types
         new_routes = [split(q) for q in sorted(queues) if "#" in q]
@@ -136,13 +149,19 @@ class RedisStore(WorkerRegistry, Queues):
                     pipe.zadd(key, {member: score})
             before = len(entries) if self.cluster else 0
             entries = [] if self.cluster else entries
-            before += self._before_write(pipe, job, new_types, new_routes, index, extra)
+            before += self._before_write(
+                pipe, job, new_types, new_routes, index and not guard, extra
+            )
             # evalsha straight on the pipeline: going through the Script object would add a
             # SCRIPT EXISTS round trip to every commit.
             keys = [k.job(job.id), *(key for key, _, _ in entries)]
-            argv: list[Any] = [str(job.rev - 1), ttl_s, k.changed_channel, job.id, len(entries)]
+            expected = "new" if guard else str(job.rev - 1)
+            argv: list[Any] = [expected, ttl_s, k.changed_channel, job.id, len(entries)]
             for _, score, member in entries:
                 argv += [score, member]
+            if guard:
+                keys.append(k.client_jobs(job.client))
+                argv.append(int(job.created_at * _MS))
             pipe.evalsha(self.scripts.apply.sha, len(keys), *keys, *argv, *fields)
             ended_here = self._release_and_wake(pipe, job, effects, origin)
             results = await pipe.execute(raise_on_error=False)

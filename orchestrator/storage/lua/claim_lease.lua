@@ -8,10 +8,11 @@
 -- Stale entries (the job moved on, ended, or was never stored) are dropped and the next one
 -- is tried, at most 16 of them per call. The type's limits are checked before each entry,
 -- so a batch never takes a task a claim of one would not have taken.
--- Returns {stale leases removed, why it stopped, ms, payload...}: why it stopped is 0 when
--- it leased as many as asked or the queues are empty (fewer payloads than asked), 1 at max
--- in flight, 2 at max per second (ms until a token is there), 3 when it gave up after 16
--- stale entries (call again for the rest).
+-- Returns {stale leases removed, why it stopped, ms, kept, payload...}: why it stopped is 0
+-- when it leased as many as asked or the queues are empty (fewer payloads than asked), 1 at
+-- max in flight, 2 at max per second (ms until a token is there), 3 when it gave up after 16
+-- stale entries (call again for the rest). kept: the hash of each one-task job leased, as
+-- the lease wrote it (lib/lease_task.lua), for the claiming process to keep.
 -- @include lib/ended.lua
 -- @include lib/history.lua
 -- @include lib/claim_entry.lua
@@ -25,9 +26,10 @@ end
 local n, max_in_flight = tonumber(ARGV[2]) or 0, tonumber(ARGV[3]) or 0
 local rate, burst, now_ms = tonumber(ARGV[4]) or 0, tonumber(ARGV[5]), tonumber(ARGV[6])
 local count = tonumber(ARGV[12]) or 1
-local answer = {0, 0, 0}
+local kept = {}
+local answer = {0, 0, 0, kept}
 local stale = 0
-while #answer - 3 < count do
+while #answer - 4 < count do
   if stale >= 16 then
     answer[2] = 3
     return answer
@@ -48,11 +50,14 @@ while #answer - 3 < count do
   end
   local event = '{"type":"task_leased","at":' .. ARGV[9] .. ',"task_id":' ..
     json_string(task_id) .. ',"attempt":' .. attempt .. ',"worker":' .. ARGV[8] .. '}'
-  local payload = lease_task(ARGV[11] .. ':{' .. job_id .. '}:job', prefix, task_id, attempt,
-    ARGV[7], ARGV[9], event, ARGV[10], job_id)
+  local payload, job = lease_task(ARGV[11] .. ':{' .. job_id .. '}:job', prefix, task_id,
+    attempt, ARGV[7], ARGV[9], event, ARGV[10], job_id, prefix == 't_')
   -- not yet at its revision (0): on one Redis entries are written with their job, so never
   if payload and payload ~= 0 then
     answer[#answer + 1] = payload
+    if job then
+      kept[#kept + 1] = job
+    end
   else
     stale = stale + 1
     if popped[2] == 1 then  -- else the lease entry was there before: maybe a live delivery's

@@ -10,5 +10,6 @@
 -- @include lib/ended.lua
 -- @include lib/history.lua
 -- @include lib/lease_task.lua
-return lease_task(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7],
-  ARGV[8])
+local payload = lease_task(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],
+  ARGV[7], ARGV[8], false)
+return payload
