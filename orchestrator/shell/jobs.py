@@ -172,11 +172,12 @@ class JobRunner:
 
     # -- the shared machinery ---------------------------------------------------------------
 
-    async def step(self, job: Job, change: Step) -> bool:
+    async def step(self, job: Job, change: Step, *, kept: bool = False) -> bool:
         """Apply one engine step to ``job`` as read; run handlers if it entered a state.
 
         Returns False when the job changed meanwhile (the caller reads it again), True when
-        stored or when ``change`` decided there is nothing to do (returned None).
+        stored or when ``change`` decided there is nothing to do (returned None). ``kept``:
+        ``job`` is the job as this process's claim left it, not a read (``commit_counting``).
         """
         now = time.time()
         out = change(job, now)
@@ -190,7 +191,7 @@ class JobRunner:
             else:
                 after, more = await self.advance(bp, after, now)
                 effects.merge(more)
-        return await self.commit(job, after, effects)
+        return await self.commit(job, after, effects, kept=kept)
 
     async def _load(self, job_id: str, client: str | None) -> Job:
         if client is not None:
@@ -220,16 +221,42 @@ class JobRunner:
         return await handlers.advance(self.registry, bp, job, now)
 
     async def commit(
-        self, before: Job, after: Job, effects: Effects, *, index: bool = False, fresh: bool = False
+        self,
+        before: Job,
+        after: Job,
+        effects: Effects,
+        *,
+        index: bool = False,
+        fresh: bool = False,
+        kept: bool = False,
     ) -> bool:
         """Store ``after`` if the job is still as ``before`` was."""
-        written, _ = await self.commit_counting(before, after, effects, index=index, fresh=fresh)
+        written, _ = await self.commit_counting(
+            before, after, effects, index=index, fresh=fresh, kept=kept
+        )
         return written
 
     async def commit_counting(
-        self, before: Job, after: Job, effects: Effects, *, index: bool = False, fresh: bool = False
+        self,
+        before: Job,
+        after: Job,
+        effects: Effects,
+        *,
+        index: bool = False,
+        fresh: bool = False,
+        kept: bool = False,
     ) -> tuple[bool, int]:
-        """``commit``, also returning how many workers a cancel reached over a WebSocket."""
+        """``commit``, also returning how many workers a cancel reached over a WebSocket.
+
+        Child jobs are created before the parent's write, their link naming the rev that
+        write gives the parent (``_create_child``). From a ``kept`` job, which may be as old
+        as the task's whole run, the job is read first: a child started from an old view
+        would name a rev the parent may reach by other writes, and be taken as started by a
+        parent that never waited for it (``shell/timers.py``)."""
+        if kept and effects.children:
+            current = await self.store.load(before.id)
+            if current is None or current.rev != before.rev:
+                return False, 0
         after = after.evolve(rev=before.rev + 1)
         keys = self.store.keys
         after, inbox = human_index.change(keys.prefix, keys.timers, before, after)

@@ -60,6 +60,7 @@ async def submit_result(runner: JobRunner, worker_id: str, body: JSON) -> str:
     job_id, task_id = body["job_id"], body["task_id"]
     leased = _as_leased(runner.store.leased.take(job_id), worker_id, body)
     for _ in range(MAX_CONFLICTS):
+        kept = leased is not None
         job = leased or await runner.store.load(job_id)
         leased = None  # a conflict means the job moved on: read it
         if job is None:
@@ -86,7 +87,7 @@ async def submit_result(runner: JobRunner, worker_id: str, body: JSON) -> str:
             err=body.get("error"),
             now=time.time(),
         )
-        if await runner.step(job, functools.partial(_decided, out)):
+        if await runner.step(job, functools.partial(_decided, out), kept=kept):
             return out.answer
     raise contention(job_id)
 

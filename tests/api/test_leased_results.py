@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from orchestrator import Actions, Blueprint
 from orchestrator.appkeys import RUNNER
 from orchestrator.shell import leases
 from tests.api.conftest import Api, MakeApi, assert_error, client_headers, worker_headers
@@ -102,6 +103,65 @@ async def test_a_lease_lost_elsewhere_refuses_the_late_result(make_api: MakeApi)
     assert job["status"] != "finished", job
     types = [e["type"] for e in await history(here, job_id)]
     assert "task_result" not in types and "result_dropped" in types, types
+
+
+parent = Blueprint("parent", api_version="v1", api_endpoint="parent")
+kid = Blueprint("kid", api_version="v1", api_endpoint="kid")
+
+
+@parent.handler(start=True)
+async def first(actions: Actions) -> None:
+    actions.dispatch_task("greet", {}, transitions={"success": "spawn"})
+
+
+@parent.handler()
+async def spawn(actions: Actions) -> None:
+    actions.run_blueprint("kid", transitions={"finished": "done"})
+
+
+@parent.handler(end=True)
+async def done() -> None:
+    return None
+
+
+@kid.handler(start=True)
+async def wait_for_work(actions: Actions) -> None:
+    actions.dispatch_task("kid_work", {}, transitions={"success": "kid_done"})
+
+
+@kid.handler(end=True)
+async def kid_done() -> None:
+    return None
+
+
+async def test_a_child_started_from_a_kept_job_names_the_rev_its_parent_reaches(
+    make_api: MakeApi,
+) -> None:
+    # The child's link names the rev of the parent write that starts it (shell/timers.py
+    # tells a parent mid-step by it): started from a job kept since the lease while another
+    # process wrote the parent, it would name an old rev.
+    here, there = await make_api(blueprints=[parent, kid]), await make_api(blueprints=[parent, kid])
+    job_id = await here.create({}, endpoint="v1/parent")
+    await here.register("w1")
+    task = await here.take("w1")
+    assert len(here.store.leased) == 1
+    report = {**{k: task[k] for k in ("job_id", "task_id", "attempt")}, "worker_id": "w1"}
+    for fraction in (0.25, 0.5):
+        resp = await there.client.post(
+            "/_worker/tasks/progress",
+            json={**report, "fraction": fraction},
+            headers=worker_headers(),
+        )
+        assert resp.status == 200, await resp.text()
+
+    resp = await here.result(task, "w1", data={})
+
+    assert resp.status == 200, await resp.text()
+    stored = await here.store.load(job_id)
+    assert stored is not None and stored.child is not None
+    child = await here.store.load(stored.child["job_id"])
+    assert child is not None and child.parent is not None
+    assert child.parent["rev"] == stored.rev
 
 
 async def history(api: Api, job_id: str) -> list[dict[str, Any]]:
