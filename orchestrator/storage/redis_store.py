@@ -24,6 +24,7 @@ from orchestrator.storage.commit_extra import CommitExtra
 from orchestrator.storage.keys import Keys
 from orchestrator.storage.leased import LeasedJobs
 from orchestrator.storage.queues import Queues, ready_score
+from orchestrator.storage.released import ReleasedLeases, release_later
 from orchestrator.storage.scripts import Scripts
 from orchestrator.storage.worker_registry import WorkerRegistry
 
@@ -46,8 +47,10 @@ class RedisStore(WorkerRegistry, Queues):
         self.routes = {}
         self.limited = frozenset()
         self.leased = LeasedJobs()
+        self.released = ReleasedLeases(redis)
 
     async def close(self) -> None:
+        await self.released.close()
         await self.redis.aclose()
 
     async def ping(self) -> bool:
@@ -142,6 +145,7 @@ class RedisStore(WorkerRegistry, Queues):
         new_routes = [split(q) for q in sorted(queues) if "#" in q]
         new_routes = [(t, r) for t, r in new_routes if r not in self.routes.get(t, ())]
         entries = self._entries(effects)
+        later = [] if self.cluster else release_later(k, effects, self.limited)
         await self.audience.count(k.wake_channel, k.ended_channel)
         async with self.redis.pipeline(transaction=False) as pipe:
             if self.cluster:  # other slots: before the write (a stale hint is harmless)
@@ -163,7 +167,7 @@ class RedisStore(WorkerRegistry, Queues):
                 keys.append(k.client_jobs(job.client))
                 argv.append(int(job.created_at * _MS))
             pipe.evalsha(self.scripts.apply.sha, len(keys), *keys, *argv, *fields)
-            ended_here = self._release_and_wake(pipe, job, effects, origin)
+            ended_here = self._release_and_wake(pipe, job, effects, origin, later)
             results = await pipe.execute(raise_on_error=False)
         if ended_here is not None:
             ended_here(job.id.encode())
@@ -174,6 +178,7 @@ class RedisStore(WorkerRegistry, Queues):
             if isinstance(result, Exception):
                 raise result
         self._known_types |= new_types
+        await self.released.settle(bool(written), later)
         if written and self.cluster and (effects.enqueue or self._soon(effects)):
             await self._ready_after_write(effects, origin)
         for task_type, route in new_routes:
@@ -262,15 +267,17 @@ class RedisStore(WorkerRegistry, Queues):
         return entries
 
     def _release_and_wake(
-        self, pipe: Any, job: Job, effects: Effects, origin: str
+        self, pipe: Any, job: Job, effects: Effects, origin: str, later: list[tuple[str, str]]
     ) -> Callable[[bytes], None] | None:
         """Safe even when the write loses: a released lease is the one of the delivery this
-        step finished (done in every outcome of the race), and a spurious wake-up costs one
+        step finished (done in every outcome of the race; those of ``later`` are removed once
+        the outcome is known, ``released.py``), and a spurious wake-up costs one
         empty claim. Wake-ups and ends are published only when another process listens
         (``audience.py``); returns the local handler of the job's end when it is not."""
         k = self.keys
         for task_type, ref in effects.release:
-            pipe.zrem(k.leases(task_type), ref)
+            if (k.leases(task_type), ref) not in later:
+                pipe.zrem(k.leases(task_type), ref)
         self.wake_limited(pipe, [q for q, _ in effects.release])
         if not self.cluster and self.audience.others(k.wake_channel):
             # this process's own waiters were woken already (JobRunner)
