@@ -7,9 +7,9 @@ its removal may wait: one ``ZREM`` of many members counts as one command where o
 did. A process that dies first leaves its entries to the sweep, which drops a lease whose job
 moved on at the lease's deadline, as it does after any crash (``shell/leases.py``).
 
-Not for a type with a ``max_in_flight`` (its leases' size is its in-flight count, which a
-claim checks), nor on Cluster (today's path). The in-flight figures (``Queues.in_flight``)
-count such an entry for at most ``MAX_AGE_S`` longer.
+Not for a type with a ``max_in_flight``: its leases' size is its in-flight count, which a
+claim checks and ``orchestrator_task_type_in_flight`` reports. Nor on Cluster, where the
+entries go as before. An entry waits at most ``MAX_AGE_S``, or until ``BATCH`` wait.
 """
 
 from __future__ import annotations
