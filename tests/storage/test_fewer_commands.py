@@ -146,3 +146,18 @@ async def test_what_claims_keep_is_bounded(store: RedisStore, bound: str) -> Non
     assert len(store.leased) == 2
     assert store.leased.take("j0") is None  # the oldest went first
     assert store.leased.take("j2") == await store.load("j2")
+
+
+async def test_a_batched_claim_keeps_each_job_it_leased(store: RedisStore) -> None:
+    await shared.stored(store, "j1", task_type=TYPE)
+    await shared.stored(store, "j2", task_type=TYPE)
+
+    found = await store.claim_many(TYPE, "w1", 30, 2)
+
+    assert len(found.payloads) == 2
+    if store.cluster:
+        assert len(store.leased) == 0
+        return
+    for job_id in ("j1", "j2"):
+        kept = store.leased.take(job_id)
+        assert kept is not None and kept == await store.load(job_id)
