@@ -13,6 +13,7 @@ from orchestrator import sse
 from orchestrator.api.middleware import CLIENT
 from orchestrator.api.render import event_view, json_response
 from orchestrator.appkeys import JOB_WAITERS, RUNNER, STORE
+from orchestrator.dispatch.job_waiters import Woken
 from orchestrator.errors import BadRequest
 
 routes = web.RouteTableDef()
@@ -84,7 +85,7 @@ async def _stream(
             waiters.forget(job_id, changed)
 
 
-async def _pause(changed: asyncio.Future[None], seconds: float) -> bool:
+async def _pause(changed: Woken, seconds: float) -> bool:
     """Waits for the job's next change, up to ``seconds``; whether it came."""
     try:
         await asyncio.wait_for(asyncio.shield(changed), seconds)

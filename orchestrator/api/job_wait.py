@@ -26,8 +26,12 @@ async def wait_ended(app: web.Application, job_id: str, client: str, wait_s: flo
             if job.terminal or left <= 0 or waiters.closed:
                 return job
             try:
-                await asyncio.wait_for(woken, left)
+                ended = await asyncio.wait_for(woken, left)
             except TimeoutError:
-                pass
+                continue
+            # An end this process committed is the stored state: answer with it, unless this
+            # wait already read a later rev (a retry that overtook the hand-over).
+            if ended is not None and ended.client == client and ended.rev > job.rev:
+                return ended
         finally:
             waiters.forget(job_id, woken)

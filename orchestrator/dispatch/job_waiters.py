@@ -2,32 +2,40 @@
 
 Every process hears every job's end on one channel; only processes with a waiter for that
 job do anything with it. A wake-up means "re-read the job", not "it ended": waiters are also
-woken after a pub/sub reconnect (``wake_all``), when messages may have been lost.
+woken after a pub/sub reconnect (``wake_all``), when messages may have been lost. The one
+exception: an end this process committed hands the waiters the job it wrote (``ended_job``),
+so they need not read back what this process holds already.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from typing import TypeAlias
+
+from orchestrator.engine.model import Job
+
+Woken: TypeAlias = asyncio.Future[Job | None]
+"""Resolves to None ("read the job again") or to the ended job this process committed."""
 
 
 class JobWaiters:
     """Also woken by changes of watched jobs (live event streams), not only by ends."""
 
     def __init__(self) -> None:
-        self._waiting: defaultdict[str, set[asyncio.Future[None]]] = defaultdict(set)
+        self._waiting: defaultdict[str, set[Woken]] = defaultdict(set)
         self.closed = False
 
     def __len__(self) -> int:
         return sum(len(f) for f in self._waiting.values())
 
-    def register(self, job_id: str) -> asyncio.Future[None]:
+    def register(self, job_id: str) -> Woken:
         """Register before reading the job, so an end between the read and the wait is heard."""
         future = asyncio.get_running_loop().create_future()
         self._waiting[job_id].add(future)
         return future
 
-    def forget(self, job_id: str, future: asyncio.Future[None]) -> None:
+    def forget(self, job_id: str, future: Woken) -> None:
         futures = self._waiting.get(job_id)
         if futures is not None:
             futures.discard(future)
@@ -38,6 +46,13 @@ class JobWaiters:
         for future in self._waiting.pop(message.decode(), ()):
             if not future.done():
                 future.set_result(None)
+
+    def ended_job(self, job: Job) -> None:
+        """``job`` ended by a commit of this process that won: its terminal rev is stored, so
+        the waiters may answer with it instead of reading it back."""
+        for future in self._waiting.pop(job.id, ()):
+            if not future.done():
+                future.set_result(job)
 
     def wake_all(self) -> None:
         """Every parked client re-reads its job: messages may have been lost (a pub/sub

@@ -48,6 +48,9 @@ class RedisStore(WorkerRegistry, Queues):
         self.limited = frozenset()
         self.leased = LeasedJobs()
         self.released = ReleasedLeases(redis)
+        self.job_ended: Callable[[Job], None] | None = None
+        """Handed each job this process ended (its terminal commit won): the local waiters
+        answer with it instead of reading it back (``dispatch/job_waiters.py``)."""
 
     async def close(self) -> None:
         await self.released.close()
@@ -169,9 +172,11 @@ class RedisStore(WorkerRegistry, Queues):
             pipe.evalsha(self.scripts.apply.sha, len(keys), *keys, *argv, *fields)
             ended_here = self._release_and_wake(pipe, job, effects, origin, later)
             results = await pipe.execute(raise_on_error=False)
-        if ended_here is not None:
-            ended_here(job.id.encode())
         written = results[before]
+        if written == 1 and job.terminal and self.job_ended is not None:
+            self.job_ended(job)  # the rev just stored: the freshest view there is
+        elif ended_here is not None:
+            ended_here(job.id.encode())
         if isinstance(written, NoScriptError):
             return None
         for result in results:

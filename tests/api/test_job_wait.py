@@ -1,0 +1,83 @@
+"""``GET /api/v1/jobs/{id}?wait=``: a waiter woken by an end this process committed answers
+with the job the commit wrote (no read back); one woken from another process reads the job."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+
+from orchestrator.appkeys import JOB_WAITERS
+from tests.api.conftest import Api, MakeApi, client_headers
+from tests.helpers import wait_for
+
+
+def count_job_reads(api: Api, job_id: str) -> list[int]:
+    """A one-item list: how many HGETALLs of ``job_id``'s hash ``api``'s store has sent."""
+    reads = [0]
+    key = api.store.keys.job(job_id)
+    hgetall = api.store.redis.hgetall
+
+    async def counted(name: Any, *args: Any, **kwargs: Any) -> Any:
+        if name == key:
+            reads[0] += 1
+        return await hgetall(name, *args, **kwargs)
+
+    api.store.redis.hgetall = counted
+    return reads
+
+
+async def raw_job(api: Api, job_id: str, query: str = "") -> tuple[int, bytes]:
+    resp = await api.client.get(f"/api/v1/jobs/{job_id}{query}", headers=client_headers())
+    return resp.status, await resp.read()
+
+
+async def parked(api: Api, job_id: str) -> asyncio.Task[tuple[int, bytes]]:
+    """A ``?wait=10`` request for ``job_id``, once it waits on ``api``'s job waiters."""
+    waiter = asyncio.create_task(raw_job(api, job_id, "?wait=10"))
+    await wait_for(lambda: len(api.app[JOB_WAITERS]) == 1, 5.0, what="the wait to park")
+    return waiter
+
+
+async def finish(api: Api, job_id: str, worker: str) -> None:
+    task = await api.take(worker)
+    assert task["job_id"] == job_id
+    resp = await api.result(task, worker, data={"greeting": "Hello, Ada"})
+    assert resp.status == 200, await resp.text()
+
+
+async def test_a_local_end_hands_the_job_to_its_waiter_without_a_read(api: Api) -> None:
+    await api.register("w-local")
+    # The reads an end costs without a waiter parked: what the result itself needs.
+    alone = await api.create()
+    alone_reads = count_job_reads(api, alone)
+    await finish(api, alone, "w-local")
+    assert alone_reads[0] >= 1
+
+    job_id = await api.create()
+    waiter = await parked(api, job_id)
+    reads = count_job_reads(api, job_id)
+    await finish(api, job_id, "w-local")
+    status, body = await asyncio.wait_for(waiter, 10)
+
+    assert status == 200, body
+    assert reads[0] == alone_reads[0], "the waiter read back the job its process just ended"
+    # the same bytes a read of the stored job answers
+    assert (status, body) == await raw_job(api, job_id)
+    assert orjson.loads(body)["status"] == "finished"
+
+
+async def test_a_waiter_woken_from_another_process_reads_the_job(make_api: MakeApi) -> None:
+    here, there = await make_api(), await make_api()  # two processes on one Redis
+    job_id = await here.create()
+    waiter = await parked(here, job_id)
+    reads = count_job_reads(here, job_id)
+    await there.register("w-there")
+    await finish(there, job_id, "w-there")
+    status, body = await asyncio.wait_for(waiter, 10)
+
+    assert status == 200, body
+    assert reads[0] == 1, "woken by another process's end, the waiter reads the job"
+    assert (status, body) == await raw_job(here, job_id)
+    assert orjson.loads(body)["status"] == "finished"
