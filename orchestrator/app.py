@@ -31,7 +31,7 @@ from orchestrator.api import (
     workers,
     ws,
 )
-from orchestrator.api.middleware import auth, body_size, errors, http_metrics, rate_limit
+from orchestrator.api.middleware import Front
 from orchestrator.appkeys import (
     BUS,
     CLAIMS,
@@ -74,7 +74,8 @@ def create_app(
     settings: Settings, store: RedisStore, registry: BlueprintRegistry
 ) -> web.Application:
     """The aiohttp application: every route, the background loops, over ``store``."""
-    middlewares = [http_metrics, errors, body_size, auth, rate_limit(settings, store)]
+    metrics = Metrics(store, JobStats(store), worker_ttl_s=settings.workers.ttl_s)
+    middlewares = [Front(settings, store, metrics)]
     app = web.Application(middlewares=middlewares, client_max_size=settings.http.max_body_bytes)
     origin = f"{socket.gethostname()}-{os.getpid()}-{id(app):x}"
     bus = Bus(store.redis)
@@ -85,7 +86,6 @@ def create_app(
             call(queue)
 
     runner = JobRunner(store, registry, settings, origin=origin, wake=wake)
-    metrics = Metrics(store, JobStats(store), worker_ttl_s=settings.workers.ttl_s)
     claims = Claims(
         lambda task_type, worker_id, routes, count: leases.claim(
             runner, task_type, worker_id, routes, count

@@ -1,4 +1,5 @@
-"""Who is asking: a client token on /api, a worker token on /_worker (/_public is open)."""
+"""Who is asking: a client token on /api, a worker token on /_worker (/_public is open);
+checked by the ``front`` middleware (``front.py``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ import hmac
 
 from aiohttp import hdrs, web
 
-from orchestrator.api.middleware.handler import Handler
-from orchestrator.appkeys import SETTINGS
+from orchestrator.config import Settings
 from orchestrator.errors import Forbidden, Unauthorized
 
 CLIENT = web.RequestKey("client", str)
@@ -15,38 +15,47 @@ WORKER_BINDING = web.RequestKey("worker_binding", str)
 """The worker id a per-worker token is bound to; "" for the global token."""
 
 
-def _matches(given: str, expected: str) -> bool:
-    # aiohttp hands over header bytes that are not UTF-8 as surrogate escapes
-    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
+class Tokens:
+    """The tokens of ``settings``, encoded once: every /api and /_worker request is checked
+    against all of them (no early exit: how long a check takes must not tell which matched)."""
 
+    def __init__(self, settings: Settings) -> None:
+        auth = settings.auth
+        self._clients = [(c.name, c.token.encode()) for c in auth.clients]
+        # the global worker token binds to no worker id (""), and wins over a per-worker one
+        workers = [("", auth.worker_token)] if auth.worker_token else []
+        self._workers = [(w, t.encode()) for w, t in [*workers, *auth.worker_tokens.items()]]
 
-@web.middleware
-async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-    path = request.path
-    settings = request.app[SETTINGS]
-    if path.startswith("/api/"):
-        token = _client_token(request)
+    def client(self, request: web.Request) -> None:
+        """Names the client (``CLIENT``) of an /api request, or 401."""
+        token = _encoded(_client_token(request))
         name = None
-        for client in settings.auth.clients:  # compare with every token: no early exit leaks
-            if _matches(token, client.token) and name is None:
-                name = client.name
+        for client, expected in self._clients:
+            if hmac.compare_digest(token, expected) and name is None:
+                name = client
         if name is None:
             raise Unauthorized("invalid client token (X-Client-Token or Authorization: Bearer)")
         request[CLIENT] = name
-    elif path.startswith("/_worker/"):
+
+    def worker(self, request: web.Request) -> None:
+        """Names the worker the token is bound to (``WORKER_BINDING``) on /_worker, or 401."""
         token = request.headers.get("X-Worker-Token", "")
         binding = None
-        if token and settings.auth.worker_token and _matches(token, settings.auth.worker_token):
-            binding = ""
-        for worker_id, expected in settings.auth.worker_tokens.items():
-            if token and _matches(token, expected) and binding is None:
-                binding = worker_id
+        if token:
+            given = _encoded(token)
+            for worker_id, expected in self._workers:
+                if hmac.compare_digest(given, expected) and binding is None:
+                    binding = worker_id
         if binding is None:
             raise Unauthorized(
                 "missing or invalid X-Worker-Token" if token else "X-Worker-Token header missing"
             )
         request[WORKER_BINDING] = binding
-    return await handler(request)
+
+
+def _encoded(given: str) -> bytes:
+    # aiohttp hands over header bytes that are not UTF-8 as surrogate escapes
+    return given.encode("utf-8", "surrogateescape")
 
 
 def _client_token(request: web.Request) -> str:

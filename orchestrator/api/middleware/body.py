@@ -1,8 +1,9 @@
 """Request bodies: 413 before the handler runs when the declared body is over
-``max_body_bytes``, and ``read_json`` for the handlers that take JSON.
+``max_body_bytes`` (``check_size``, called by the ``front`` middleware), and ``read_json``
+for the handlers that take JSON.
 
 aiohttp's ``client_max_size`` only bites when a handler reads the body (``read_json`` turns
-that into 413 too, which also covers chunked bodies that declare no length). ``body_size``
+that into 413 too, which also covers chunked bodies that declare no length). ``check_size``
 refuses a ``Content-Length`` over the limit on every route, whether its handler reads the body
 or not.
 """
@@ -14,7 +15,6 @@ from typing import TypeVar
 import orjson
 from aiohttp import web
 
-from orchestrator.api.middleware.handler import Handler
 from orchestrator.appkeys import SETTINGS
 from orchestrator.errors import BadRequest, PayloadTooLarge
 
@@ -30,13 +30,11 @@ def streams_body(handler: H) -> H:
     return handler
 
 
-@web.middleware
-async def body_size(request: web.Request, handler: Handler) -> web.StreamResponse:
-    limit = request.app[SETTINGS].http.max_body_bytes
+def check_size(request: web.Request, limit: int) -> None:
+    """413 when the declared body is over ``limit``, unless the route streams its body."""
     length = request.content_length
     if length is not None and length > limit and request.match_info.handler not in _STREAMING:
         raise PayloadTooLarge(f"body larger than {limit} bytes", details={"max_bytes": limit})
-    return await handler(request)
 
 
 async def read_json(request: web.Request, *, required: bool = True) -> object:

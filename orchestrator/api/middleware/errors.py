@@ -1,6 +1,6 @@
-"""The outermost of our own middlewares: every error becomes the JSON envelope with its code
-(a route a blueprint declared renders its own shape), and every request gets an id that its
-log lines carry and its answer echoes."""
+"""Errors as answers (for the ``front`` middleware, ``front.py``): every error becomes the JSON
+envelope with its code (a route a blueprint declared renders its own shape), and every request
+gets an id that its log lines carry and its answer echoes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from collections.abc import Callable
 from aiohttp import hdrs, web
 from redis.exceptions import RedisError
 
-from orchestrator.api.middleware.handler import Handler
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import REGISTRY
 from orchestrator.errors import OrchestratorError, Unavailable
@@ -33,38 +32,34 @@ _ID_PREFIX = os.urandom(4).hex()
 _ID_COUNTER = itertools.count(1)
 
 
-@web.middleware
-async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+def request_id(request: web.Request) -> str:
+    """The request's id, which every record logged while serving it carries from now on."""
     given = request.headers.get("X-Request-Id", "")
     # A caller's id is kept only when short and plain: it is echoed and goes in every log line.
-    request_id = given if _REQUEST_ID.fullmatch(given) else f"{_ID_PREFIX}{next(_ID_COUNTER):08x}"
-    REQUEST_ID.set(request_id)  # every record logged while serving this request carries it
-    try:
-        response = await handler(request)
-    except OrchestratorError as exc:
-        shape = ERROR_SHAPES.get(request.match_info.handler)
-        if shape is not None:  # a route a blueprint declared answers in its own shape
-            response = shape(request, exc)
-        else:
-            response = json_response(exc.to_body(), status=exc.status)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        allowed = await _allowed(request) if isinstance(exc, web.HTTPMethodNotAllowed) else None
-        status = 404 if allowed == set() else exc.status
-        code = _HTTP_CODES.get(status, f"HTTP_{status}")
-        message = exc.reason if status != 404 else f"no route {request.method} {request.path}"
-        details = {"allowed": sorted(allowed)} if allowed else {}
-        body = {"error": {"code": code, "message": message, "details": details}}
-        response = json_response(body, status=status)
-        if allowed:
-            # RFC 9110 15.5.6: a 405 says which methods the resource does support
-            response.headers[hdrs.ALLOW] = ", ".join(sorted(allowed))
-    except Exception as exc:
-        err = unexpected_error(exc, f"{request.method} {request.path}", request_id)
-        response = json_response(err.to_body(), status=err.status)
-    if not response.prepared:
-        response.headers["X-Request-Id"] = request_id
+    rid = given if _REQUEST_ID.fullmatch(given) else f"{_ID_PREFIX}{next(_ID_COUNTER):08x}"
+    REQUEST_ID.set(rid)
+    return rid
+
+
+def error_answer(request: web.Request, exc: OrchestratorError) -> web.Response:
+    shape = ERROR_SHAPES.get(request.match_info.handler)
+    if shape is not None:  # a route a blueprint declared answers in its own shape
+        return shape(request, exc)
+    return json_response(exc.to_body(), status=exc.status)
+
+
+async def http_error_answer(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """aiohttp's own errors (no route, wrong method, body too large) in the JSON envelope."""
+    allowed = await _allowed(request) if isinstance(exc, web.HTTPMethodNotAllowed) else None
+    status = 404 if allowed == set() else exc.status
+    code = _HTTP_CODES.get(status, f"HTTP_{status}")
+    message = exc.reason if status != 404 else f"no route {request.method} {request.path}"
+    details = {"allowed": sorted(allowed)} if allowed else {}
+    body = {"error": {"code": code, "message": message, "details": details}}
+    response = json_response(body, status=status)
+    if allowed:
+        # RFC 9110 15.5.6: a 405 says which methods the resource does support
+        response.headers[hdrs.ALLOW] = ", ".join(sorted(allowed))
     return response
 
 

@@ -1,14 +1,7 @@
-"""The outermost middleware: counts every answer by route group and status, and times it."""
+"""The route group HTTP metrics are labelled with (the ``front`` middleware counts and times
+every answer by group and status)."""
 
 from __future__ import annotations
-
-import asyncio
-import time
-
-from aiohttp import web
-
-from orchestrator.api.middleware.handler import Handler
-from orchestrator.appkeys import METRICS
 
 _GROUPS = (("/_public/", "public"), ("/api/", "api"), ("/_worker/", "worker"))
 
@@ -20,24 +13,3 @@ def route_group(path: str) -> str:
         if path.startswith(prefix):
             return group
     return "other"
-
-
-@web.middleware
-async def http_metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Outermost middleware, so it counts the status the client gets, errors included."""
-    group = route_group(request.path)
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:  # redirects; the errors middleware renders the rest
-        status = exc.status
-        raise
-    except asyncio.CancelledError:
-        status = 0  # the client went away: there is no answer to count
-        raise
-    finally:
-        if status:
-            request.app[METRICS].http_request(group, status, time.perf_counter() - started)

@@ -18,11 +18,8 @@ import time
 from collections.abc import Sequence
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 from redis.exceptions import RedisError
 
-from orchestrator.api.middleware.auth import CLIENT
-from orchestrator.api.middleware.handler import Handler
 from orchestrator.api.render import json_response
 from orchestrator.config import RateLimit, Settings
 from orchestrator.errors import RateLimited
@@ -34,7 +31,7 @@ log = logging.getLogger("orchestrator.api.ratelimit")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Reads are not limited: each check costs Redis commands, and reads create no work."""
 
 BATCH_FRACTION = 0.02
@@ -220,19 +217,3 @@ def _address(text: str) -> Address | None:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return ip.ipv4_mapped  # a dual-stack socket's view of an IPv4 client
     return ip
-
-
-def rate_limit(settings: Settings, store: RedisStore) -> Middleware:
-    """The middleware; it must run after ``auth``, which names the client."""
-    limiter = RateLimiter(settings, store)
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        limited = request.method not in _READS and request.path.startswith("/api/")
-        if limiter.enabled and limited:
-            refusal = await limiter.check(request[CLIENT], limiter.client_ip(request))
-            if refusal is not None:
-                return refusal
-        return await handler(request)
-
-    return middleware
