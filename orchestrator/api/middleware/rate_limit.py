@@ -11,6 +11,7 @@ protects the service, it must not be the thing that takes it down.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import math
@@ -162,15 +163,13 @@ class RateLimiter:
 
     def client_ip(self, request: web.Request) -> str:
         """The peer's address, or the client's address in ``X-Forwarded-For`` when the peer
-        is a trusted proxy. IPv6 clients are counted per /64, what one host usually holds."""
+        is a trusted proxy (its bucket: ``_identity``)."""
         ip = _address(request.remote or "")
         if ip is None:
             return "unknown"
         if self._proxies and self._trusted(ip):
             ip = self._forwarded_for(request, ip)
-        if ip.version == 6:
-            return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
-        return str(ip)
+        return _identity(ip)
 
     def _forwarded_for(self, request: web.Request, peer: Address) -> Address:
         hops = [h for v in request.headers.getall("X-Forwarded-For", ()) for h in v.split(",")]
@@ -209,6 +208,9 @@ def _refusal(buckets: Sequence[Bucket], waits: Sequence[int]) -> web.Response | 
     return json_response(err.to_body(), status=429, headers={"Retry-After": str(retry_after_s)})
 
 
+# Parsing and printing addresses was a fifth of a limited request's middleware time; the
+# same few peers (proxies, busy clients) come back again and again, and both are pure.
+@functools.lru_cache(maxsize=4096)
 def _address(text: str) -> Address | None:
     try:
         ip = ipaddress.ip_address(text)
@@ -217,3 +219,11 @@ def _address(text: str) -> Address | None:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return ip.ipv4_mapped  # a dual-stack socket's view of an IPv4 client
     return ip
+
+
+@functools.lru_cache(maxsize=4096)
+def _identity(ip: Address) -> str:
+    """The bucket of ``ip``; IPv6 clients are counted per /64, what one host usually holds."""
+    if ip.version == 6:
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
