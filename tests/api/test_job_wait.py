@@ -7,9 +7,14 @@ import asyncio
 from typing import Any
 
 import orjson
+from aiohttp import web
 
-from orchestrator.appkeys import JOB_WAITERS
+from orchestrator.api.job_wait import wait_ended
+from orchestrator.appkeys import JOB_WAITERS, RUNNER
+from orchestrator.dispatch.job_waiters import JobWaiters
+from orchestrator.engine.model import Job, JobStatus
 from tests.api.conftest import Api, MakeApi, client_headers
+from tests.builders import new_job
 from tests.helpers import wait_for
 
 
@@ -81,3 +86,44 @@ async def test_a_waiter_woken_from_another_process_reads_the_job(make_api: MakeA
     assert reads[0] == 1, "woken by another process's end, the waiter reads the job"
     assert (status, body) == await raw_job(here, job_id)
     assert orjson.loads(body)["status"] == "finished"
+
+
+class Reads:
+    """A runner whose ``get`` answers the stored jobs in turn, counting the reads."""
+
+    def __init__(self, *stored: Job) -> None:
+        self.stored, self.reads = list(stored), 0
+
+    async def get(self, job_id: str, client: str) -> Job:
+        self.reads += 1
+        return self.stored.pop(0) if len(self.stored) > 1 else self.stored[0]
+
+
+async def wait_handed(runner: Reads, handed: Job) -> tuple[Job, JobWaiters]:
+    app = web.Application()
+    waiters = JobWaiters()
+    app[RUNNER] = runner  # type: ignore[assignment]
+    app[JOB_WAITERS] = waiters
+    wait = asyncio.create_task(wait_ended(app, handed.id, handed.client, 5.0))
+    await wait_for(lambda: len(waiters) == 1, 5.0, what="the wait to park")
+    waiters.ended_job(handed)
+    return await asyncio.wait_for(wait, 5.0), waiters
+
+
+async def test_a_handed_job_older_than_the_one_read_is_read_again() -> None:
+    """A retry can overtake the hand-over: the wait read the retried job (rev 3), then its
+    process hands it the end it committed before (rev 2). That is no longer the job's state."""
+    running = new_job("j1", client="alice").evolve(rev=3, status=JobStatus.WAITING_FOR_WORKER)
+    ended = running.evolve(rev=2, status=JobStatus.FINISHED)
+    later = running.evolve(rev=4, status=JobStatus.FINISHED)
+    runner = Reads(running, later)
+    answer, _ = await wait_handed(runner, ended)
+    assert answer is later and runner.reads == 2
+
+
+async def test_a_handed_job_newer_than_the_one_read_is_the_answer() -> None:
+    running = new_job("j1", client="alice").evolve(rev=1, status=JobStatus.WAITING_FOR_WORKER)
+    ended = running.evolve(rev=2, status=JobStatus.FINISHED)
+    runner = Reads(running)
+    answer, _ = await wait_handed(runner, ended)
+    assert answer is ended and runner.reads == 1
