@@ -279,7 +279,9 @@ class Bench:
             by_process = split.line(n)
             lat = await self.latencies(s, done)
         total = sum(cmd1.values()) - sum(cmd0.values()) - 1  # the INFO call itself
-        client_reads = 2 * polls[0]  # each waiting status GET reads the job twice
+        # Each waiting status GET reads the job once: the one orchestrator process ends the
+        # job itself and hands it to the waiting GET (dispatch/job_waiters.py).
+        client_reads = polls[0]
         print(f"throughput: {n} jobs, {conc} in flight, {self.args.workers} workers")
         print(f"  jobs/s end to end        {n / wall:8.0f}")
         print(
