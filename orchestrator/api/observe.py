@@ -1,4 +1,4 @@
-"""The Prometheus scrape endpoint (the HTTP metrics middleware is ``middleware/metrics.py``)."""
+"""The Prometheus scrape endpoint (HTTP requests are counted by ``middleware/front.py``)."""
 
 from __future__ import annotations
 

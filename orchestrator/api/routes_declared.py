@@ -5,8 +5,9 @@ job it starts or acts on is an ordinary job: it is created by the runner and dec
 human desk, exactly as ``POST /api/{version}/{endpoint}`` and ``POST .../decision`` do, so
 history, events, webhooks and metrics follow. Only the request and answer shapes differ.
 
-Errors raised before the handler (401 from ``auth``, 413 from ``body_size``) are also answered
-in the route's shape: the ``errors`` middleware asks ``ERROR_SHAPES`` for the route's renderer.
+Errors raised before the handler (the middleware's 401 of a bad token, 413 of a body too large)
+are also answered in the route's shape: the middleware (``middleware/front.py``) asks
+``ERROR_SHAPES`` for the route's renderer.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ uploads): a token bucket per client and per client IP, kept in Redis so that eve
 orchestrator process draws from the same buckets. Reads are not limited.
 
 /_worker is not limited (workers hold a token we trust, and their long-polls are paced by the
-server), nor is /_public. Unauthenticated requests are refused by ``auth`` before they get
+server), nor is /_public. Unauthenticated requests are refused by the token check before they get
 here, without a Redis call. When Redis does not answer, requests go through: the limiter
 protects the service, it must not be the thing that takes it down.
 """

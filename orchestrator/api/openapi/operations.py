@@ -1,6 +1,7 @@
 """Building blocks of the OpenAPI operations: one operation with the answers its group's
-middlewares add (``auth`` 401 on /api and /_worker, ``body_size`` 413 on routes that take a
-body), and the parameters several routes share."""
+middleware's steps add (``middleware/front.py``: the token check's 401 on /api and /_worker,
+the body size check's 413 on routes that take a body), and the parameters several routes
+share."""
 
 from __future__ import annotations
 

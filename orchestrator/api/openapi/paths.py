@@ -1,6 +1,6 @@
 """The /_public and /api operations of the OpenAPI document (``openapi_worker_paths.py`` has
-/_worker), route by route, with the statuses each handler and the middlewares in front of it
-really answer: ``rate_limit`` 429 on /api writes, ``errors`` 503 when Redis does not answer.
+/_worker), route by route, with the statuses each handler and the middleware in front of it
+really answer: the rate limit's 429 on /api writes, 503 when Redis does not answer.
 ``tests/openapi/test_routes_match.py`` keeps these and the app's routes the same.
 """
 
