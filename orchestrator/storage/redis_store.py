@@ -173,10 +173,7 @@ class RedisStore(WorkerRegistry, Queues):
             ended_here = self._release_and_wake(pipe, job, effects, origin, later)
             results = await pipe.execute(raise_on_error=False)
         written = results[before]
-        if written == 1 and job.terminal and self.job_ended is not None:
-            self.job_ended(job)  # the rev just stored: the freshest view there is
-        elif ended_here is not None:
-            ended_here(job.id.encode())
+        self._tell_end(job, written, ended_here)
         if isinstance(written, NoScriptError):
             return None
         for result in results:
@@ -191,6 +188,16 @@ class RedisStore(WorkerRegistry, Queues):
         if written and (effects.drop or extra is not None):
             await self._drop_after_write(effects, extra)
         return bool(written)
+
+    def _tell_end(
+        self, job: Job, written: object, ended_here: Callable[[bytes], None] | None
+    ) -> None:
+        """This process's waiters of the job: handed the job when this write ended it (the
+        rev just stored, the freshest view there is), else woken to read it if it may have."""
+        if written == 1 and job.terminal and self.job_ended is not None:
+            self.job_ended(job)
+        elif ended_here is not None:
+            ended_here(job.id.encode())
 
     async def _drop_after_write(self, effects: Effects, extra: CommitExtra | None) -> None:
         """Only the writer that won may drop queue entries: a loser decided on an old view of
