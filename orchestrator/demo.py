@@ -32,7 +32,10 @@ def _free_port() -> int:
 
 
 def _say(text: str) -> None:
-    print(f"[demo] {text}", file=sys.stderr, flush=True)
+    # One write, newline included: the worker shares this stderr, and print's two writes
+    # (text, then newline) let its log lines land in between when stderr is unbuffered.
+    sys.stderr.write(f"[demo] {text}\n")
+    sys.stderr.flush()
 
 
 async def _seed_call(
