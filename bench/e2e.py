@@ -79,8 +79,10 @@ class Bench:
         self.redis_pid: int | None = None
         """The benchmark's own redis-server, whose CPU it reports."""
         self.tmp = tmp
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.bases = [f"http://127.0.0.1:{free_port()}" for _ in range(args.orchestrators)]
+        self.base = self.bases[0]
+        """The first orchestrator: the one the idle and webhook modes use."""
+        self.orch_pids: list[int] = []
         self.procs: list[subprocess.Popen[bytes]] = []
         self.tools: list[subprocess.Popen[bytes]] = []
         self.hook_port = free_port()
@@ -150,37 +152,13 @@ class Bench:
         return proc
 
     async def start(self) -> subprocess.Popen[bytes]:
+        """Starts the orchestrators and the workers; returns the first orchestrator."""
         config = self.tmp / "bench.yaml"
         config.write_text(CONFIG)
-        orch = self.spawn(
-            [
-                "-m",
-                "orchestrator",
-                "serve",
-                "--port",
-                str(self.port),
-                "--redis-url",
-                self.redis_url,
-                "--prefix",
-                "bench",
-                "--config",
-                str(config),
-                "--blueprints",
-                "bench.blueprint",
-            ],
-            "orchestrator",
-        )
-        async with aiohttp.ClientSession() as s:
-            for _ in range(400):
-                try:
-                    async with s.get(f"{self.base}/_public/status") as r:
-                        if r.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-            else:
-                raise SystemExit("orchestrator did not start; see " + str(self.tmp))
+        orchs = [self._start_orchestrator(config, i, base) for i, base in enumerate(self.bases)]
+        self.orch_pids = [o.pid for o in orchs]
+        for base in self.bases:
+            await self._wait_up(base)
         for i in range(self.args.workers):
             self.spawn(
                 [
@@ -189,7 +167,7 @@ class Bench:
                     "run",
                     "orchestrator.examples.echo_worker:worker",
                     "--url",
-                    self.base,
+                    self.bases[i % len(self.bases)],
                     "--token",
                     WORKER,
                     "--worker-id",
@@ -201,7 +179,39 @@ class Bench:
                 ],
                 f"worker-{i}",
             )
-        return orch
+        return orchs[0]
+
+    def _start_orchestrator(self, config: Path, i: int, base: str) -> subprocess.Popen[bytes]:
+        return self.spawn(
+            [
+                "-m",
+                "orchestrator",
+                "serve",
+                "--port",
+                base.rsplit(":", 1)[1],
+                "--redis-url",
+                self.redis_url,
+                "--prefix",
+                "bench",
+                "--config",
+                str(config),
+                "--blueprints",
+                "bench.blueprint",
+            ],
+            "orchestrator" if i == 0 else f"orchestrator-{i}",
+        )
+
+    async def _wait_up(self, base: str) -> None:
+        async with aiohttp.ClientSession() as s:
+            for _ in range(400):
+                try:
+                    async with s.get(f"{base}/_public/status") as r:
+                        if r.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise SystemExit("orchestrator did not start; see " + str(self.tmp))
 
     def spawn_tool(self, args: list[str], name: str) -> None:
         log = (self.tmp / f"{name}.log").open("ab")
@@ -221,10 +231,11 @@ class Bench:
                 proc.kill()
 
     def cpu_split(self, orch_pid: int) -> CpuSplit:
-        workers = [p.pid for p in self.procs if p.pid != orch_pid]
+        orchs = self.orch_pids or [orch_pid]
+        workers = [p.pid for p in self.procs if p.pid not in orchs]
         return CpuSplit(
             {
-                "orchestrator": [orch_pid],
+                "orchestrator" if len(orchs) == 1 else f"{len(orchs)} orchestrators": orchs,
                 f"{len(workers)} workers": workers,
                 "Redis": [self.redis_pid] if self.redis_pid else [],
                 "client": [os.getpid()],
@@ -232,11 +243,14 @@ class Bench:
         )
 
     async def run_job(self, s: aiohttp.ClientSession, n: int, polls: list[int]) -> str:
-        async with s.post(f"{self.base}/api/v1/one_task", json={"initial_data": {"n": n}}) as r:
+        # With several orchestrators a job is created on one, in turn, and waited for there
+        # (its end may be committed by another: pub/sub tells this one).
+        base = self.bases[n % len(self.bases)]
+        async with s.post(f"{base}/api/v1/one_task", json={"initial_data": {"n": n}}) as r:
             job_id = str((await r.json())["job_id"])
         while True:
             polls[0] += 1
-            async with s.get(f"{self.base}/api/v1/jobs/{job_id}?wait=30") as r:
+            async with s.get(f"{base}/api/v1/jobs/{job_id}?wait=30") as r:
                 job = await r.json()
             if job["status"] == "finished":
                 return job_id
@@ -272,14 +286,17 @@ class Bench:
 
             split = self.cpu_split(orch_pid)
             split.start()
-            cmd0, cpu0, t0 = await command_counts(r), cpu_seconds(orch_pid), time.perf_counter()
+            pids = self.orch_pids or [orch_pid]
+            cmd0, t0 = await command_counts(r), time.perf_counter()
+            cpu0 = sum(cpu_seconds(pid) for pid in pids)
             await asyncio.gather(*(client() for _ in range(conc)))
             wall = time.perf_counter() - t0
-            cmd1, cpu1 = await command_counts(r), cpu_seconds(orch_pid)
+            cmd1, cpu1 = await command_counts(r), sum(cpu_seconds(pid) for pid in pids)
             by_process = split.line(n)
             lat = await self.latencies(s, done)
         total = sum(cmd1.values()) - sum(cmd0.values()) - 1  # the INFO call itself
-        # Each waiting status GET reads the job once: the one orchestrator process ends the
+        # Each waiting status GET reads the job once (twice when another orchestrator process
+        # ended it, counted as the engine's here): the one orchestrator process ends the
         # job itself and hands it to the waiting GET (dispatch/job_waiters.py).
         client_reads = polls[0]
         print(f"throughput: {n} jobs, {conc} in flight, {self.args.workers} workers")
@@ -290,6 +307,7 @@ class Bench:
         )
         print(
             f"  orchestrator CPU per job {1e6 * (cpu1 - cpu0) / n:8.0f} µs "
+            f"{'' if len(pids) == 1 else f'(the {len(pids)} processes together) '}"
             f"(incl. serving {polls[0] / n:.1f} waiting status GETs per job)"
         )
         print(f"  CPU per job by process   {by_process}")
@@ -516,6 +534,13 @@ if __name__ == "__main__":
         default="poll",
         help="how the client learns a job is done (see above)",
     )
+    p.add_argument(
+        "--orchestrators",
+        type=int,
+        default=1,
+        help="poll mode: orchestrator processes on the one Redis; jobs and workers spread "
+        "over them in turn",
+    )
     p.add_argument("--jobs", type=int, default=5000)
     p.add_argument("--in-flight", type=int, default=50)
     p.add_argument("--workers", type=int, default=4)
@@ -546,6 +571,8 @@ if __name__ == "__main__":
     )
     add_options(p)
     parsed = p.parse_args()
+    if parsed.orchestrators < 1 or (parsed.orchestrators > 1 and parsed.mode != "poll"):
+        p.error("--orchestrators: 1 or more, and more than 1 only in poll mode")
     if parsed.idle_workers is None:
         parsed.idle_workers = 10_000 if parsed.mode == "idle" else 1000
     if parsed.mode == "idle":
