@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import TypeAlias
 
 from orchestrator.engine.model import Job
@@ -43,30 +44,26 @@ class JobWaiters:
                 del self._waiting[job_id]
 
     def ended(self, message: bytes) -> None:
-        for future in self._waiting.pop(message.decode(), ()):
-            if not future.done():
-                future.set_result(None)
+        _wake(self._waiting.pop(message.decode(), ()), None)
 
     def ended_job(self, job: Job) -> None:
         """``job`` ended by a commit of this process that won: its terminal rev is stored, so
         the waiters may answer with it instead of reading it back."""
-        for future in self._waiting.pop(job.id, ()):
-            if not future.done():
-                future.set_result(job)
+        _wake(self._waiting.pop(job.id, ()), job)
 
     def wake_all(self) -> None:
         """Every parked client re-reads its job: messages may have been lost (a pub/sub
         reconnect). A client whose job has not ended registers and waits again."""
         waiting, self._waiting = self._waiting, defaultdict(set)
         for futures in waiting.values():
-            for future in futures:
-                if not future.done():
-                    future.set_result(None)
+            _wake(futures, None)
 
     def close(self) -> None:
         self.closed = True
-        for futures in self._waiting.values():
-            for future in futures:
-                if not future.done():
-                    future.set_result(None)
-        self._waiting.clear()
+        self.wake_all()
+
+
+def _wake(futures: Iterable[Woken], job: Job | None) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result(job)
