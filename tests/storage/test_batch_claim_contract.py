@@ -85,3 +85,21 @@ async def test_a_batch_goes_past_stale_entries(store: RedisStore) -> None:
     assert found == Claimed(5, [payload_of(first), payload_of(last)])
     assert found.emptied
     assert await store.in_flight([TYPE]) == {TYPE: 2}
+
+
+async def test_a_batch_leaves_a_stale_entry_another_delivery_holds(store: RedisStore) -> None:
+    # The ghost's lease entry may be a live delivery's: a batch that finds it stale must not
+    # take it out of the leases, nor move its deadline.
+    live = await stored(store, "live")
+    ghost = "ghost|ghost.1|1|9"
+    score = int(
+        await store.redis.zscore(store.keys.ready(TYPE), live.task.ref if live.task else "")
+    )
+    await store.redis.zadd(store.keys.ready(TYPE), {ghost: score - 1})
+    await store.redis.zadd(store.keys.leases(TYPE), {ghost: 12345})
+
+    found = await store.claim_many(TYPE, "w1", 30.0, 3)
+
+    assert found.payloads == [payload_of(live)]
+    assert await store.redis.zscore(store.keys.leases(TYPE), ghost) == 12345
+    assert await store.redis.zcard(store.keys.ready(TYPE)) == 0

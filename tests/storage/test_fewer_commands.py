@@ -161,3 +161,30 @@ async def test_a_batched_claim_keeps_each_job_it_leased(store: RedisStore) -> No
     for job_id in ("j1", "j2"):
         kept = store.leased.take(job_id)
         assert kept is not None and kept == await store.load(job_id)
+
+
+async def test_a_batch_of_a_type_without_limits_pops_and_leases_once(
+    redis_url: str, prefix: str
+) -> None:
+    # One Redis only: the count of commands it ran (INFO commandstats) is what this is about.
+    store = RedisStore(aioredis.Redis.from_url(redis_url), prefix)
+    await store.scripts.load(store.redis)
+    try:
+        for i in range(6):
+            await shared.stored(store, f"j{i}", task_type=TYPE)
+        before = await command_calls(store, "zpopmin", "zadd")
+
+        found = await store.claim_many(TYPE, "w1", 30, 4)
+
+        assert len(found.payloads) == 4
+        assert await command_calls(store, "zpopmin", "zadd") == {
+            name: calls + 1 for name, calls in before.items()
+        }
+    finally:
+        await store.close()
+        await delete_prefix(redis_url, prefix)
+
+
+async def command_calls(store: RedisStore, *names: str) -> dict[str, int]:
+    stats: dict[str, Any] = await store.redis.info("commandstats")
+    return {name: int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in names}

@@ -7,7 +7,9 @@
 -- many tasks to lease at most (a worker's batched long-poll; 1 when absent)
 -- Stale entries (the job moved on, ended, or was never stored) are dropped and the next one
 -- is tried, at most 16 of them per call. The type's limits are checked before each entry,
--- so a batch never takes a task a claim of one would not have taken.
+-- so a batch never takes a task a claim of one would not have taken. A type without limits
+-- or requirement queues takes its batch with one ZPOPMIN and one ZADD (take_batch): the
+-- same entries in the same order, two commands instead of two per task.
 -- Returns {stale leases removed, why it stopped, ms, kept, payload...}: why it stopped is 0
 -- when it leased as many as asked or the queues are empty (fewer payloads than asked), 1 at
 -- max in flight, 2 at max per second (ms until a token is there), 3 when it gave up after 16
@@ -29,12 +31,48 @@ local count = tonumber(ARGV[12]) or 1
 local kept = {}
 local answer = {0, 0, 0, kept}
 local stale = 0
+local unlimited = n == 0 and max_in_flight == 0 and rate == 0
+
+-- Up to k entries of the one ready queue, recorded as leased: {{entry, added}, ...}, fewer
+-- than k when the queue ran out. ZADD NX answers only how many it added: when that is not
+-- all of them, which ones were already leased is unknown, and none is counted as added (a
+-- stale one then stays in the leases until its deadline, where the lease sweep drops it).
+local function take_batch(k)
+  local r = redis.call('ZPOPMIN', KEYS[1], k)
+  local taken, args = {}, {}
+  for i = 1, #r, 2 do
+    args[#args + 1] = ARGV[1]
+    args[#args + 1] = r[i]
+  end
+  if #args == 0 then
+    return taken
+  end
+  local added = redis.call('ZADD', KEYS[2], 'NX', unpack(args)) == #args / 2 and 1 or 0
+  for i = 1, #r, 2 do
+    taken[#taken + 1] = {r[i], added}
+  end
+  return taken
+end
+
+local batch, next_in_batch, ran_out = {}, 1, false
 while #answer - 4 < count do
-  if stale >= 16 then
+  -- a batch taken is leased to its end: its entries are out of the queue already
+  if stale >= 16 and next_in_batch > #batch then
     answer[2] = 3
     return answer
   end
-  local popped = claim_entry(KEYS, ARGV[1], n, max_in_flight, rate, burst, now_ms)
+  local popped
+  if unlimited then
+    if next_in_batch > #batch and not ran_out then
+      local wanted = count - (#answer - 4)
+      batch, next_in_batch = take_batch(wanted), 1
+      ran_out = #batch < wanted
+    end
+    popped = batch[next_in_batch] or false
+    next_in_batch = next_in_batch + 1
+  else
+    popped = claim_entry(KEYS, ARGV[1], n, max_in_flight, rate, burst, now_ms)
+  end
   if not popped then
     return answer
   end
