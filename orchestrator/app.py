@@ -185,6 +185,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     store.audience.listen(store.keys.wake_channel, on_wake)
     store.audience.listen(store.keys.ended_channel, app[JOB_WAITERS].ended)
     store.job_ended = app[JOB_WAITERS].ended_job
+    store.job_created = app[JOB_WAITERS].created
     await bus.subscribe(store.keys.changed_channel, app[JOB_WAITERS].ended)
     job_waiters = app[JOB_WAITERS]
 

@@ -5,12 +5,17 @@ job do anything with it. A wake-up means "re-read the job", not "it ended": wait
 woken after a pub/sub reconnect (``wake_all``), when messages may have been lost. The one
 exception: an end this process committed hands the waiters the job it wrote (``ended_job``),
 so they need not read back what this process holds already.
+
+A wait for a job this process created, and has heard no end or change of since, starts
+without reading it (``created``/``fresh``): it is not terminal, and every end from here on
+reaches the waiters, since the channel was subscribed to before the job existed. A pub/sub
+reconnect (``wake_all``) forgets them all, as messages may have been lost.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from typing import TypeAlias
 
@@ -19,12 +24,18 @@ from orchestrator.engine.model import Job
 Woken: TypeAlias = asyncio.Future[Job | None]
 """Resolves to None ("read the job again") or to the ended job this process committed."""
 
+FRESH_MAX = 10_000
+"""Jobs created here remembered as not ended: the oldest are forgotten first (a wait for one
+then reads it, as any other)."""
+
 
 class JobWaiters:
     """Also woken by changes of watched jobs (live event streams), not only by ends."""
 
     def __init__(self) -> None:
         self._waiting: defaultdict[str, set[Woken]] = defaultdict(set)
+        self._fresh: OrderedDict[str, str] = OrderedDict()
+        """job id → its client, for the jobs ``created`` here with no end or change heard."""
         self.closed = False
 
     def __len__(self) -> int:
@@ -43,18 +54,35 @@ class JobWaiters:
             if not futures:
                 del self._waiting[job_id]
 
+    def created(self, job: Job) -> None:
+        """``job`` was just created by a commit of this process that won."""
+        if job.terminal or self.closed:
+            return
+        self._fresh[job.id] = job.client
+        if len(self._fresh) > FRESH_MAX:
+            self._fresh.popitem(last=False)
+
+    def fresh(self, job_id: str, client: str) -> bool:
+        """Whether ``job_id`` is ``client``'s, created here, and not ended as far as this
+        process can know: a wait for it need not read it first."""
+        return self._fresh.get(job_id) == client
+
     def ended(self, message: bytes) -> None:
-        _wake(self._waiting.pop(message.decode(), ()), None)
+        job_id = message.decode()
+        self._fresh.pop(job_id, None)
+        _wake(self._waiting.pop(job_id, ()), None)
 
     def ended_job(self, job: Job) -> None:
         """``job`` ended by a commit of this process that won: its terminal rev is stored, so
         the waiters may answer with it instead of reading it back."""
+        self._fresh.pop(job.id, None)
         _wake(self._waiting.pop(job.id, ()), job)
 
     def wake_all(self) -> None:
         """Every parked client re-reads its job: messages may have been lost (a pub/sub
         reconnect). A client whose job has not ended registers and waits again."""
         waiting, self._waiting = self._waiting, defaultdict(set)
+        self._fresh.clear()
         for futures in waiting.values():
             _wake(futures, None)
 

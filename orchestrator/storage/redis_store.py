@@ -51,6 +51,8 @@ class RedisStore(WorkerRegistry, Queues):
         self.job_ended: Callable[[Job], None] | None = None
         """Handed each job this process ended (its terminal commit won): the local waiters
         answer with it instead of reading it back (``dispatch/job_waiters.py``)."""
+        self.job_created: Callable[[Job], None] | None = None
+        """Told of each job this process's commits create (``JobWaiters.created``)."""
 
     async def close(self) -> None:
         await self.released.close()
@@ -198,6 +200,8 @@ class RedisStore(WorkerRegistry, Queues):
             self.job_ended(job)
         elif ended_here is not None:
             ended_here(job.id.encode())
+        elif written == 1 and job.rev == 1 and self.job_created is not None:
+            self.job_created(job)
 
     async def _drop_after_write(self, effects: Effects, extra: CommitExtra | None) -> None:
         """Only the writer that won may drop queue entries: a loser decided on an old view of

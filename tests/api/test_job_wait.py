@@ -1,5 +1,6 @@
 """``GET /api/v1/jobs/{id}?wait=``: a waiter woken by an end this process committed answers
-with the job the commit wrote (no read back); one woken from another process reads the job."""
+with the job the commit wrote (no read back); one woken from another process reads the job.
+A wait for a job this process created, with no end heard since, starts without a read."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import asyncio
 from typing import Any
 
 import orjson
+import pytest
 from aiohttp import web
 
 from orchestrator.api.job_wait import wait_ended
 from orchestrator.appkeys import JOB_WAITERS, RUNNER
+from orchestrator.dispatch import job_waiters
 from orchestrator.dispatch.job_waiters import JobWaiters
 from orchestrator.engine.model import Job, JobStatus
-from tests.api.conftest import Api, MakeApi, client_headers
+from tests.api.conftest import OTHER_CLIENT_TOKEN, Api, MakeApi, client_headers
 from tests.builders import new_job
 from tests.helpers import wait_for
 
@@ -85,6 +88,81 @@ async def test_a_waiter_woken_from_another_process_reads_the_job(make_api: MakeA
     assert reads[0] == 1, "woken by another process's end, the waiter reads the job"
     assert (status, body) == await raw_job(here, job_id)
     assert orjson.loads(body)["status"] == "finished"
+
+
+async def test_a_wait_for_a_job_created_here_parks_without_a_read(api: Api) -> None:
+    await api.register("w-local")
+    job_id = await api.create()
+    reads = count_job_reads(api, job_id)
+    waiter = await parked(api, job_id)
+
+    assert reads[0] == 0, "the wait read a job its own process created a moment ago"
+    await finish(api, job_id, "w-local")
+    status, body = await asyncio.wait_for(waiter, 10)
+    assert status == 200, body
+    assert orjson.loads(body)["status"] == "finished"
+
+
+async def test_an_end_heard_from_another_process_before_the_wait_is_not_missed(
+    make_api: MakeApi,
+) -> None:
+    here, there = await make_api(), await make_api()
+    job_id = await here.create()
+    await there.register("w-there")
+    await finish(there, job_id, "w-there")
+    waiters = here.app[JOB_WAITERS]
+    await wait_for(lambda: not waiters.fresh(job_id, "alice"), 5.0, what="here to hear the end")
+
+    # Parked, it would be answered only after the whole wait: it must read and answer now.
+    status, body = await asyncio.wait_for(raw_job(here, job_id, "?wait=30"), 5)
+
+    assert status == 200, body
+    assert orjson.loads(body)["status"] == "finished"
+
+
+async def test_a_wait_that_started_unread_answers_the_stored_job_at_its_end(api: Api) -> None:
+    job_id = await api.create()
+
+    status, body = await raw_job(api, job_id, "?wait=0.2")
+
+    assert status == 200, body
+    assert (status, body) == await raw_job(api, job_id)
+    assert orjson.loads(body)["status"] != "finished"
+
+
+async def test_another_clients_wait_for_a_job_created_here_is_refused(api: Api) -> None:
+    job_id = await api.create()
+
+    resp = await api.client.get(
+        f"/api/v1/jobs/{job_id}?wait=5", headers=client_headers(OTHER_CLIENT_TOKEN)
+    )
+
+    assert resp.status == 404, await resp.text()
+
+
+def test_jobs_created_here_are_fresh_until_an_end_a_change_or_a_reconnect() -> None:
+    waiters = JobWaiters()
+    jobs = [new_job(f"j{i}", client="alice") for i in range(4)]
+    for job in jobs:
+        waiters.created(job)
+    waiters.created(new_job("done", client="alice").evolve(status=JobStatus.FINISHED))
+
+    assert [waiters.fresh(job.id, "alice") for job in jobs] == [True] * 4
+    assert not waiters.fresh("j0", "bob") and not waiters.fresh("done", "alice")
+    waiters.ended(b"j0")
+    waiters.ended_job(jobs[1].evolve(status=JobStatus.FINISHED))
+    assert [waiters.fresh(job.id, "alice") for job in jobs] == [False, False, True, True]
+    waiters.wake_all()
+    assert not waiters.fresh("j2", "alice") and not waiters.fresh("j3", "alice")
+
+
+def test_the_oldest_fresh_jobs_are_forgotten_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(job_waiters, "FRESH_MAX", 2)
+    waiters = JobWaiters()
+    for job_id in ("a", "b", "c"):
+        waiters.created(new_job(job_id, client="alice"))
+
+    assert [waiters.fresh(job_id, "alice") for job_id in "abc"] == [False, True, True]
 
 
 class Reads:
