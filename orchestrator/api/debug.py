@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 
 from orchestrator.api.render import json_response
-from orchestrator.appkeys import STORE
+from orchestrator.appkeys import JOB_WAITERS, STORE
 
 log = logging.getLogger("orchestrator.api")
 
@@ -18,5 +18,6 @@ routes = web.RouteTableDef()
 async def flush_db(request: web.Request) -> web.Response:
     store = request.app[STORE]
     deleted = await store.delete_all()
+    request.app[JOB_WAITERS].forget_final()
     log.warning("dev mode: deleted %d keys under prefix %r", deleted, store.keys.prefix)
     return json_response({"status": "db_flushed", "deleted": deleted})

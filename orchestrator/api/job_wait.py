@@ -15,6 +15,9 @@ async def wait_ended(app: web.Application, job_id: str, client: str, wait_s: flo
     """The job once it has ended, or as it is when ``wait_s`` has passed (404 if unknown)."""
     runner, waiters = app[RUNNER], app[JOB_WAITERS]
     loop = asyncio.get_running_loop()
+    final = waiters.final(job_id, client)
+    if final is not None:
+        return final
     deadline = loop.time() + wait_s
     # A job created here and not ended since needs no first read (job_waiters.py).
     unread = waiters.fresh(job_id, client)

@@ -13,7 +13,7 @@ from orchestrator.api import job_list, schemas
 from orchestrator.api.job_wait import wait_ended
 from orchestrator.api.middleware import CLIENT, read_json
 from orchestrator.api.render import job_view, json_response
-from orchestrator.appkeys import REGISTRY, RUNNER, SETTINGS, STORE
+from orchestrator.appkeys import JOB_WAITERS, REGISTRY, RUNNER, SETTINGS, STORE
 from orchestrator.engine.model import Job
 from orchestrator.errors import BadRequest, Conflict, Gone, NotFound
 
@@ -34,7 +34,10 @@ async def get_job(request: web.Request) -> web.Response:
     job_id, runner = request.match_info["job_id"], request.app[RUNNER]
     wait_s = schemas.seconds_query(request.query.get("wait"), "wait", MAX_WAIT_S)
     if not wait_s:
-        return json_response(_view(request, await runner.get(job_id, request[CLIENT])))
+        job = request.app[JOB_WAITERS].final(job_id, request[CLIENT])
+        if job is None:
+            job = await runner.get(job_id, request[CLIENT])
+        return json_response(_view(request, job))
     job = await wait_ended(request.app, job_id, request[CLIENT], wait_s)
     return json_response(_view(request, job))
 

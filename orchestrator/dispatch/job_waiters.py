@@ -10,6 +10,10 @@ A wait for a job this process created, and has heard no end or change of since, 
 without reading it (``created``/``fresh``): it is not terminal, and every end from here on
 reaches the waiters, since the channel was subscribed to before the job existed. A pub/sub
 reconnect (``wake_all``) forgets them all, as messages may have been lost.
+
+A job this process finished or cancelled is kept a while as its end wrote it (``final``): such
+a job never changes again (only a failed or quarantined one can be retried), so a status read
+that comes after its end is answered from memory.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from typing import TypeAlias
 
-from orchestrator.engine.model import Job
+from orchestrator.engine.model import Job, JobStatus
 
 Woken: TypeAlias = asyncio.Future[Job | None]
 """Resolves to None ("read the job again") or to the ended job this process committed."""
@@ -29,6 +33,13 @@ FRESH_MAX = 10_000
 then reads it, as any other)."""
 
 
+FINAL_MAX_JOBS = 2048
+FINAL_MAX_BYTES = 16 * 1024 * 1024
+"""Bounds of the ended jobs kept (their stored size): a miss costs one read of the job."""
+FINAL = frozenset({JobStatus.FINISHED, JobStatus.CANCELLED})
+"""The end states a job never leaves."""
+
+
 class JobWaiters:
     """Also woken by changes of watched jobs (live event streams), not only by ends."""
 
@@ -36,6 +47,8 @@ class JobWaiters:
         self._waiting: defaultdict[str, set[Woken]] = defaultdict(set)
         self._fresh: OrderedDict[str, str] = OrderedDict()
         """job id → its client, for the jobs ``created`` here with no end or change heard."""
+        self._final: OrderedDict[str, tuple[Job, int]] = OrderedDict()
+        self._final_bytes = 0
         self.closed = False
 
     def __len__(self) -> int:
@@ -72,11 +85,28 @@ class JobWaiters:
         self._fresh.pop(job_id, None)
         _wake(self._waiting.pop(job_id, ()), None)
 
-    def ended_job(self, job: Job) -> None:
+    def ended_job(self, job: Job, size: int = 0) -> None:
         """``job`` ended by a commit of this process that won: its terminal rev is stored, so
-        the waiters may answer with it instead of reading it back."""
+        the waiters may answer with it instead of reading it back. ``size``: its stored
+        bytes, what keeping it costs."""
         self._fresh.pop(job.id, None)
+        if job.status in FINAL and size <= FINAL_MAX_BYTES:
+            self._final[job.id] = (job, size)
+            self._final_bytes += size
+            while len(self._final) > FINAL_MAX_JOBS or self._final_bytes > FINAL_MAX_BYTES:
+                _, (_, old) = self._final.popitem(last=False)
+                self._final_bytes -= old
         _wake(self._waiting.pop(job.id, ()), job)
+
+    def final(self, job_id: str, client: str) -> Job | None:
+        """``client``'s job as this process ended it, if kept and it can never change again."""
+        entry = self._final.get(job_id)
+        return entry[0] if entry is not None and entry[0].client == client else None
+
+    def forget_final(self) -> None:
+        """The stored jobs are gone (a dev-mode flush): keep none."""
+        self._final.clear()
+        self._final_bytes = 0
 
     def wake_all(self) -> None:
         """Every parked client re-reads its job: messages may have been lost (a pub/sub

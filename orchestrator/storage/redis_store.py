@@ -48,7 +48,7 @@ class RedisStore(WorkerRegistry, Queues):
         self.limited = frozenset()
         self.leased = LeasedJobs()
         self.released = ReleasedLeases(redis)
-        self.job_ended: Callable[[Job], None] | None = None
+        self.job_ended: Callable[[Job, int], None] | None = None
         """Handed each job this process ended (its terminal commit won): the local waiters
         answer with it instead of reading it back (``dispatch/job_waiters.py``)."""
         self.job_created: Callable[[Job], None] | None = None
@@ -175,7 +175,7 @@ class RedisStore(WorkerRegistry, Queues):
             ended_here = self._release_and_wake(pipe, job, effects, origin, later)
             results = await pipe.execute(raise_on_error=False)
         written = results[before]
-        self._tell_end(job, written, ended_here)
+        self._tell_end(job, fields, written, ended_here)
         if isinstance(written, NoScriptError):
             return None
         for result in results:
@@ -192,12 +192,16 @@ class RedisStore(WorkerRegistry, Queues):
         return bool(written)
 
     def _tell_end(
-        self, job: Job, written: object, ended_here: Callable[[bytes], None] | None
+        self,
+        job: Job,
+        fields: list[Any],
+        written: object,
+        ended_here: Callable[[bytes], None] | None,
     ) -> None:
         """This process's waiters of the job: handed the job when this write ended it (the
         rev just stored, the freshest view there is), else woken to read it if it may have."""
         if written == 1 and job.terminal and self.job_ended is not None:
-            self.job_ended(job)
+            self.job_ended(job, sum(len(value) for value in fields[1::2]))
         elif ended_here is not None:
             ended_here(job.id.encode())
         elif written == 1 and job.rev == 1 and self.job_created is not None:

@@ -165,6 +165,56 @@ def test_the_oldest_fresh_jobs_are_forgotten_first(monkeypatch: pytest.MonkeyPat
     assert [waiters.fresh(job_id, "alice") for job_id in "abc"] == [False, True, True]
 
 
+async def test_a_job_finished_here_is_answered_without_a_read(make_api: MakeApi) -> None:
+    here, there = await make_api(), await make_api()
+    await here.register("w-local")
+    job_id = await here.create()
+    await finish(here, job_id, "w-local")
+    reads = count_job_reads(here, job_id)
+
+    answers = [await raw_job(here, job_id), await raw_job(here, job_id, "?wait=30")]
+
+    assert reads[0] == 0, "a job this process finished was read back"
+    stored = await raw_job(there, job_id)  # read from Redis by another process
+    assert answers == [stored, stored] and stored[0] == 200
+    assert orjson.loads(stored[1])["status"] == "finished"
+    # another client's job it is not
+    resp = await here.client.get(
+        f"/api/v1/jobs/{job_id}", headers=client_headers(OTHER_CLIENT_TOKEN)
+    )
+    assert resp.status == 404
+
+
+async def test_a_failed_job_is_read_as_it_can_be_retried(api: Api) -> None:
+    await api.register("w-flaky", ["flaky"])
+    job_id = await api.create(endpoint="v1/flaky")
+    task = await api.take("w-flaky")
+    resp = await api.result(task, "w-flaky", status="failure")
+    assert resp.status == 200, await resp.text()
+    reads = count_job_reads(api, job_id)
+
+    status, body = await raw_job(api, job_id)
+
+    assert status == 200 and orjson.loads(body)["status"] == "failed", body
+    assert reads[0] == 1
+
+
+def test_the_ended_jobs_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(job_waiters, "FINAL_MAX_JOBS", 2)
+    monkeypatch.setattr(job_waiters, "FINAL_MAX_BYTES", 100)
+    waiters = JobWaiters()
+    ended = {i: new_job(i, client="alice").evolve(status=JobStatus.FINISHED) for i in "abcde"}
+    for job_id in "abc":
+        waiters.ended_job(ended[job_id], 10)
+    assert [waiters.final(i, "alice") is not None for i in "abc"] == [False, True, True]
+    waiters.ended_job(ended["d"], 95)  # over the bytes with c: c leaves
+    assert [waiters.final(i, "alice") is not None for i in "bcd"] == [False, False, True]
+    waiters.ended_job(ended["e"], 101)  # larger than all the room: not kept
+    assert waiters.final("e", "alice") is None and waiters.final("d", "alice") is not None
+    waiters.forget_final()
+    assert waiters.final("d", "alice") is None
+
+
 class Reads:
     """A runner whose ``get`` answers the stored jobs in turn, counting the reads."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from tests.api.conftest import Api, MakeApi, assert_error
+from tests.api.conftest import Api, MakeApi, assert_error, client_headers
 from tests.helpers import wait_for
 
 
@@ -61,6 +61,21 @@ async def test_the_deployment_works_after_a_flush(make_api: MakeApi) -> None:
     await api.wait_status(job_id, "finished")
     # the task type index was flushed too; the store must have written it again
     await wait_for(lambda: _has_type(api, "greet"), what="task type indexed again")
+
+
+async def test_a_job_finished_before_a_flush_is_gone_after_it(make_api: MakeApi) -> None:
+    # the process keeps the jobs it finished (dispatch/job_waiters.py): a flush drops them
+    api = await make_api(dev_mode=True)
+    await api.register("w1")
+    job_id = await api.create()
+    task = await api.take("w1")
+    assert (await api.result(task, "w1", data={"greeting": "hi"})).status == 200
+    await api.wait_status(job_id, "finished")
+
+    assert (await api.client.post("/_public/debug/flush_db")).status == 200
+
+    resp = await api.client.get(f"/api/v1/jobs/{job_id}", headers=client_headers())
+    assert resp.status == 404, await resp.text()
 
 
 async def _has_type(api: Api, task_type: str) -> bool:
