@@ -10,7 +10,7 @@ import signal
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -26,6 +26,7 @@ from orchestrator.errors import StartupError
 from orchestrator.storage import stall_watch
 from orchestrator.storage.cluster import cluster_client, is_cluster_url, seeds
 from orchestrator.storage.embedded import embedded_store
+from orchestrator.storage.pool import QuickPool
 from orchestrator.storage.redis_store import RedisStore
 
 log = logging.getLogger("orchestrator")
@@ -50,7 +51,7 @@ def build_store(settings: Settings) -> RedisStore:
         # routes each command to its slot's node; the pool size then bounds each node's pool
         client = cluster_client(settings.redis.url, pool_size(settings))
         return RedisStore(client, settings.redis.key_prefix)  # type: ignore[arg-type]
-    pool = BlockingConnectionPool.from_url(
+    pool = QuickPool.from_url(
         settings.redis.url,
         # Parked long-polls hold no connection; commands wait here for one, in order.
         max_connections=pool_size(settings),
