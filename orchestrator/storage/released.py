@@ -10,6 +10,9 @@ moved on at the lease's deadline, as it does after any crash (``shell/leases.py`
 Not for a type with a ``max_in_flight``: its leases' size is its in-flight count, which a
 claim checks and ``orchestrator_task_type_in_flight`` reports. Nor on Cluster, where the
 entries go as before. An entry waits at most ``MAX_AGE_S``, or until ``BATCH`` wait.
+
+The webhook outbox hands its finished entries here too (``webhooks/outbox.py``): any zset
+member that nothing will read again before its removal can wait the same way.
 """
 
 from __future__ import annotations

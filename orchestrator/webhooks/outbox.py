@@ -151,7 +151,15 @@ class Outbox:
         return [m.decode() for m in due]
 
     async def done(self, member: str) -> None:
-        await self._redis.zrem(self.key, member)
+        """The entry's delivery is over (sent, given up, or stale). Its removal may wait a
+        moment, in one ``ZREM`` with others (``storage/released.py``): the entry stays held
+        (``hold_s``) meanwhile, so no sweep takes it, and a process that dies first leaves
+        it to be sent once more, as a death between the POST and the removal always did.
+        On Cluster it goes at once."""
+        if self.store.cluster:
+            await self._redis.zrem(self.key, member)
+        else:
+            self.store.released.add([(self.key, member)])
 
     async def retry(self, member: str, entry: Entry, at: float) -> bool:
         """Replace ``member`` with ``entry`` due at ``at``; False when it was gone already."""

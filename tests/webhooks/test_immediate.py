@@ -15,8 +15,11 @@ import time
 from typing import Any
 
 import aiohttp
+import pytest
 import redis.asyncio as aioredis
 
+from orchestrator.storage import released
+from orchestrator.webhooks.outbox import Outbox
 from tests.api.conftest import Api
 from tests.e2e.conftest import CLIENT_TOKEN, Cluster
 from tests.helpers import wait_for
@@ -84,6 +87,38 @@ async def test_the_entry_stays_while_the_first_attempt_is_out_and_goes_on_a_2xx(
         assert len(receiver.requests) == 1
     finally:
         await receiver.stop()
+
+
+async def test_delivered_entries_leave_together_held_until_then(
+    make_app: MakeApp,
+    redis_url: str,
+    prefix: str,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api = await slow_sweep_app(make_app, redis_url, prefix)
+    monkeypatch.setattr(released, "MAX_AGE_S", 60.0)  # the test says when they go
+    await api.store.released.flush()
+    own_zrems: list[object] = []
+    zrem = api.store.redis.zrem
+
+    async def counted(name: Any, *members: Any) -> Any:
+        own_zrems.append(name)
+        return await zrem(name, *members)
+
+    api.store.redis.zrem = counted  # type: ignore[method-assign]
+
+    for _ in range(3):
+        await api.create({"name": ""}, webhook_url=receiver.url)  # each fails at creation
+    await receiver.wait_delivered(3, timeout=10)
+    await wait_for(lambda: len(api.store.released) == 3, what="the three removals to wait")
+
+    # still in the outbox, but held: a sweep now takes none of them
+    assert len(await outbox_entries(api)) == 3
+    assert await Outbox(api.store).take(10, 30.0) == []
+    await api.store.released.flush()
+    assert await outbox_entries(api) == []
+    assert own_zrems == [], "an entry was removed on its own"
 
 
 async def test_a_receiver_that_does_not_answer_does_not_delay_another(
