@@ -156,7 +156,7 @@ async def test_the_limiter_fails_open_when_redis_is_down(
         assert (await list_jobs(api)).status == 404  # the one request the bucket holds
         server.kill()
 
-        with caplog.at_level(logging.WARNING, logger="orchestrator.api.middleware.rate_limit"):
+        with caplog.at_level(logging.WARNING, logger="orchestrator.api.ratelimit"):
             # needs no storage: served, where a working limiter would have said 429
             catalog = await api.client.get("/api/v1/blueprints", headers=client_headers())
             jobs = await list_jobs(api)
