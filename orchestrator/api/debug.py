@@ -18,6 +18,6 @@ routes = web.RouteTableDef()
 async def flush_db(request: web.Request) -> web.Response:
     store = request.app[STORE]
     deleted = await store.delete_all()
-    request.app[JOB_WAITERS].forget_final()
+    request.app[JOB_WAITERS].forget_jobs()
     log.warning("dev mode: deleted %d keys under prefix %r", deleted, store.keys.prefix)
     return json_response({"status": "db_flushed", "deleted": deleted})

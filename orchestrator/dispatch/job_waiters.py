@@ -103,10 +103,12 @@ class JobWaiters:
         entry = self._final.get(job_id)
         return entry[0] if entry is not None and entry[0].client == client else None
 
-    def forget_final(self) -> None:
-        """The stored jobs are gone (a dev-mode flush): keep none."""
+    def forget_jobs(self) -> None:
+        """The stored jobs are gone (a dev-mode flush): what this process knows of them is
+        no longer true."""
         self._final.clear()
         self._final_bytes = 0
+        self._fresh.clear()
 
     def wake_all(self) -> None:
         """Every parked client re-reads its job: messages may have been lost (a pub/sub

@@ -211,7 +211,7 @@ def test_the_ended_jobs_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> Non
     assert [waiters.final(i, "alice") is not None for i in "bcd"] == [False, False, True]
     waiters.ended_job(ended["e"], 101)  # larger than all the room: not kept
     assert waiters.final("e", "alice") is None and waiters.final("d", "alice") is not None
-    waiters.forget_final()
+    waiters.forget_jobs()
     assert waiters.final("d", "alice") is None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import redis.asyncio as aioredis
 
 from tests.api.conftest import Api, MakeApi, assert_error, client_headers
@@ -75,6 +77,12 @@ async def test_a_job_finished_before_a_flush_is_gone_after_it(make_api: MakeApi)
     assert (await api.client.post("/_public/debug/flush_db")).status == 200
 
     resp = await api.client.get(f"/api/v1/jobs/{job_id}", headers=client_headers())
+    assert resp.status == 404, await resp.text()
+    # nor does a wait for a job created before the flush take its time to say so
+    waited = await api.create()
+    assert (await api.client.post("/_public/debug/flush_db")).status == 200
+    waiting = api.client.get(f"/api/v1/jobs/{waited}?wait=30", headers=client_headers())
+    resp = await asyncio.wait_for(waiting, 5)
     assert resp.status == 404, await resp.text()
 
 
