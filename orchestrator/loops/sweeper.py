@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job
+from orchestrator.loops.leftovers import Leftovers
 from orchestrator.loops.pacer import Pacer
 from orchestrator.shell import leases, timers
 from orchestrator.shell.jobs import JobRunner
@@ -16,6 +18,8 @@ from orchestrator.shell.jobs import JobRunner
 log = logging.getLogger("orchestrator.sweeper")
 
 BATCH = 200
+TIMER_HOLD_S = 30.0
+"""How long a timer a process took stays hidden from the others' sweeps."""
 
 
 class Sweeper:
@@ -25,6 +29,8 @@ class Sweeper:
         self.dispatcher = dispatcher
         self._types: set[str] = set()
         self._background: set[asyncio.Task[bool]] = set()
+        self._timers_left = Leftovers()
+        self._leases_left: dict[str, Leftovers] = {}
         self._types_at = 0.0
         settings = runner.settings
         # Idle sweeps find only what a dead process left; no slower than a lease, so that a
@@ -57,16 +63,16 @@ class Sweeper:
         # Taken refs are hidden from other processes for a lease length; a dying sweeper thus
         # delays an expiry by at most that much.
         hold = self.runner.settings.workers.lease_s
-        refs = await self.store.take_due_leases(task_type, BATCH, hold)
-        for ref in refs:
-            await leases.expire_lease(self.runner, task_type, ref)
-        return bool(refs)
+        return await self._leases_left.setdefault(task_type, Leftovers()).work_off(
+            lambda: self.store.take_due_leases(task_type, BATCH, hold),
+            functools.partial(leases.expire_lease, self.runner, task_type),
+        )
 
     async def fire_timers(self) -> bool:
-        members = await self.store.take_due_timers(BATCH, 30.0)
-        for member in members:
-            await timers.fire_timer(self.runner, member)
-        return bool(members)
+        return await self._timers_left.work_off(
+            lambda: self.store.take_due_timers(BATCH, TIMER_HOLD_S),
+            functools.partial(timers.fire_timer, self.runner),
+        )
 
     async def fire_due_now(self, job: Job, effects: Effects) -> None:
         """Timers a commit armed for "now" (a child ended, a child must be cancelled) fire at
@@ -78,7 +84,16 @@ class Sweeper:
         if any(at <= now for _, at in effects.timers):
             task = asyncio.create_task(self.fire_timers())
             self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            task.add_done_callback(self._fired_now)
+
+    def _fired_now(self, task: asyncio.Task[bool]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning(
+                "firing timers after a commit failed (%s); the next sweep fires them",
+                task.exception(),
+            )
+            self.pacer.poke()
 
     async def recheck_waiters(self) -> None:
         """Wake-ups can be lost (pub/sub reconnect); parked polls re-check now and then, with
