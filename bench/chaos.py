@@ -74,10 +74,10 @@ def pct(values: list[float], p: float) -> float:
 
 
 def summary(plan: Plan, report: Report, fleet: Fleet, wall_s: float) -> str:
-    late = sum(v > plan.late_s for v in report.latencies)
+    late = sum(v > plan.late_s for v in report.latencies.values())
     done = [k.target for _, k in fleet.kills]
     kills = " / ".join(str(done.count(t)) for t in ("worker", "orchestrator", "redis"))
-    p50, p99, top = (pct(report.latencies, p) for p in (0.5, 0.99, 1.0))
+    p50, p99, top = (pct(list(report.latencies.values()), p) for p in (0.5, 0.99, 1.0))
     back = max((s for s, _ in fleet.kills), default=0.0)
     rows = [
         ("seed", plan.seed),
@@ -105,10 +105,18 @@ async def main(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         report, fleet = await soak(plan, tmp, lambda line: print(line, flush=True))
+        for took, kill in fleet.kills:
+            new = ", new id" if kill.new_id else ""
+            print(
+                f"kill at {kill.at:5.1f}s: {kill.target} {kill.index}"
+                f" (dead {kill.down_s:.2f}s{new}; serving again after {took:.2f}s)"
+            )
         for problem in report.problems[:50]:
             print("PROBLEM", problem)
         if len(report.problems) > 50:
             print(f"... and {len(report.problems) - 50} more")
+        slowest = sorted(report.latencies.items(), key=lambda kv: -kv[1])[:5]
+        print("slowest:", ", ".join(f"{job_id} {s:.2f}s" for job_id, s in slowest))
         print(summary(plan, report, fleet, time.monotonic() - started))
     finally:
         if args.keep:

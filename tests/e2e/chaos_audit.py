@@ -50,7 +50,8 @@ class Report:
     unaccepted: int = 0
     redelivered: int = 0
     """Task runs beyond each task's first (at-least-once at work)."""
-    latencies: list[float] = field(default_factory=list)
+    latencies: dict[str, float] = field(default_factory=dict)
+    """job id → seconds from its create to its end, of the jobs that finished."""
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -155,7 +156,7 @@ def _check_job(report: Report, job_id: str, c: Collected, ran: set[Mark]) -> lis
         return [f"duplicated: {', '.join(doubled)}"]
     if view["status"] == "finished":
         report.finished += 1
-        report.latencies.append(_ts(view["finished_at"]) - _ts(view["created_at"]))
+        report.latencies[job_id] = _ts(view["finished_at"]) - _ts(view["created_at"])
     problems = _misapplied(history, ran, job_id)
     if view["status"] != "finished":
         problems.append(f"ended {view['status']}: {view['error']}")

@@ -50,7 +50,7 @@ def test_a_clean_run_with_a_redelivery_passes() -> None:
     assert report.problems == []
     assert report.clean
     assert (report.finished, report.redelivered) == (1, 1)
-    assert report.latencies == [1.5]
+    assert report.latencies == {JOB: 1.5}
 
 
 def test_a_result_applied_twice_is_duplicated() -> None:
