@@ -20,6 +20,10 @@ log = logging.getLogger("orchestrator.sweeper")
 BATCH = 200
 TIMER_HOLD_S = 30.0
 """How long a timer a process took stays hidden from the others' sweeps."""
+NOW_HOLD_S = 3.0
+"""The same for timers taken right after the commit that armed them (``fire_due_now``): a
+parent whose child ended waits this long, not ``TIMER_HOLD_S``, when that process dies before
+firing them; firing takes milliseconds, and one fired twice changes its job once."""
 
 
 class Sweeper:
@@ -50,7 +54,7 @@ class Sweeper:
         for task_type in sorted(await self._task_types()):
             found |= await self.promote(task_type)
             found |= await self.expire_leases(task_type)
-        return await self.fire_timers() or found
+        return await self.fire_timers(NOW_HOLD_S) or found
 
     async def promote(self, task_type: str) -> bool:
         queues = await self.store.promote_delayed(task_type)
@@ -68,9 +72,9 @@ class Sweeper:
             functools.partial(leases.expire_lease, self.runner, task_type),
         )
 
-    async def fire_timers(self) -> bool:
+    async def fire_timers(self, hold_s: float = TIMER_HOLD_S) -> bool:
         return await self._timers_left.work_off(
-            lambda: self.store.take_due_timers(BATCH, TIMER_HOLD_S),
+            lambda: self.store.take_due_timers(BATCH, hold_s),
             functools.partial(timers.fire_timer, self.runner),
         )
 
@@ -82,7 +86,7 @@ class Sweeper:
         with a sweep (of any process) taking it too, and run the parent's handler twice."""
         now = time.time()
         if any(at <= now for _, at in effects.timers):
-            task = asyncio.create_task(self.fire_timers())
+            task = asyncio.create_task(self.fire_timers(NOW_HOLD_S))
             self._background.add(task)
             task.add_done_callback(self._fired_now)
 

@@ -10,6 +10,8 @@ its hold.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -21,9 +23,11 @@ from orchestrator.config import Settings
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.engine.model import Job, JobStatus
 from orchestrator.engine.new_job import NewJob
-from orchestrator.loops.sweeper import Sweeper
+from orchestrator.loops.sweeper import NOW_HOLD_S, Sweeper
+from orchestrator.shell import timers
 from orchestrator.shell.jobs import JobRunner
 from orchestrator.storage.redis_store import RedisStore
+from tests.helpers import wait_for
 
 parent = Blueprint("sweep_parent")
 child = Blueprint("sweep_child")
@@ -114,3 +118,33 @@ async def test_a_lease_whose_expiry_failed_expires_at_the_next_sweep(store: Redi
     requeued = await store.load(job.id)
     assert requeued is not None and requeued.task is not None
     assert requeued.task.attempt == 2, requeued.task
+
+
+async def test_a_timer_fired_after_its_commit_by_a_process_that_died_fires_elsewhere_soon(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child's end is fired right after its commit; that process dies in the middle. Any
+    other process fires it once the short hold of such takes ran out, not 30 s later."""
+    runner, doomed = _sweeper(store)
+    runner.after_commit.append(doomed.fire_due_now)
+    fire = timers.fire_timer
+    froze = asyncio.Event()
+
+    async def freezes_once(on: JobRunner, member: str) -> None:
+        if not froze.is_set():
+            froze.set()
+            await asyncio.Event().wait()  # frozen until the process is killed
+        await fire(on, member)
+
+    monkeypatch.setattr(timers, "fire_timer", freezes_once)
+    job, _ = await runner.create(parent, "client", NewJob({}))
+    await wait_for(froze.is_set, 5, "the commit's own firing to take the timer")
+    for task in list(doomed._background):  # the process dies
+        task.cancel()
+
+    _, other = _sweeper(store)
+    started = time.monotonic()
+    await wait_for(other.fire_timers, NOW_HOLD_S + 2, "another process to fire the timer")
+    assert time.monotonic() - started < NOW_HOLD_S + 1
+    resumed = await store.load(job.id)
+    assert resumed is not None and resumed.status == JobStatus.FINISHED, resumed
