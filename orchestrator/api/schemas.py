@@ -264,7 +264,7 @@ def registration(body: object) -> dict[str, Any]:
     }
 
 
-_SERVER_OWNED = ("worker_id", "registered_at")
+_SERVER_OWNED = ("worker_id", "registered_at", "running_at")
 """Fields of a worker's record that a heartbeat cannot rewrite."""
 
 

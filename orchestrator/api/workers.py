@@ -68,6 +68,10 @@ async def heartbeat(request: web.Request) -> web.Response:
         if info is None:
             raise _not_registered(worker_id)
         info.update(update)
+        if "running_tasks" in update:
+            # When the list was said: a lease it leaves out well after the lease began is one
+            # the worker never received (shell/leases.py).
+            info["running_at"] = time.time()
         if {"supported_skills", "tags", "labels"} & set(update):
             request.app[SKILLS][worker_id] = (_profile(info), time.monotonic())
     beat = await store.heartbeat(worker_id, info)

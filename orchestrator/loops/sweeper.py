@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import Job
+from orchestrator.loops.leftovers import Leftovers
 from orchestrator.loops.pacer import Pacer
 from orchestrator.shell import leases, timers
 from orchestrator.shell.jobs import JobRunner
@@ -16,6 +18,12 @@ from orchestrator.shell.jobs import JobRunner
 log = logging.getLogger("orchestrator.sweeper")
 
 BATCH = 200
+TIMER_HOLD_S = 30.0
+"""How long a timer a process took stays hidden from the others' sweeps."""
+NOW_HOLD_S = 3.0
+"""The same for timers taken right after the commit that armed them (``fire_due_now``): a
+parent whose child ended waits this long, not ``TIMER_HOLD_S``, when that process dies before
+firing them; firing takes milliseconds, and one fired twice changes its job once."""
 
 
 class Sweeper:
@@ -25,6 +33,8 @@ class Sweeper:
         self.dispatcher = dispatcher
         self._types: set[str] = set()
         self._background: set[asyncio.Task[bool]] = set()
+        self._timers_left = Leftovers()
+        self._leases_left: dict[str, Leftovers] = {}
         self._types_at = 0.0
         settings = runner.settings
         # Idle sweeps find only what a dead process left; no slower than a lease, so that a
@@ -44,7 +54,7 @@ class Sweeper:
         for task_type in sorted(await self._task_types()):
             found |= await self.promote(task_type)
             found |= await self.expire_leases(task_type)
-        return await self.fire_timers() or found
+        return await self.fire_timers(NOW_HOLD_S) or found
 
     async def promote(self, task_type: str) -> bool:
         queues = await self.store.promote_delayed(task_type)
@@ -57,16 +67,16 @@ class Sweeper:
         # Taken refs are hidden from other processes for a lease length; a dying sweeper thus
         # delays an expiry by at most that much.
         hold = self.runner.settings.workers.lease_s
-        refs = await self.store.take_due_leases(task_type, BATCH, hold)
-        for ref in refs:
-            await leases.expire_lease(self.runner, task_type, ref)
-        return bool(refs)
+        return await self._leases_left.setdefault(task_type, Leftovers()).work_off(
+            lambda: self.store.take_due_leases(task_type, BATCH, hold),
+            functools.partial(leases.expire_lease, self.runner, task_type),
+        )
 
-    async def fire_timers(self) -> bool:
-        members = await self.store.take_due_timers(BATCH, 30.0)
-        for member in members:
-            await timers.fire_timer(self.runner, member)
-        return bool(members)
+    async def fire_timers(self, hold_s: float = TIMER_HOLD_S) -> bool:
+        return await self._timers_left.work_off(
+            lambda: self.store.take_due_timers(BATCH, hold_s),
+            functools.partial(timers.fire_timer, self.runner),
+        )
 
     async def fire_due_now(self, job: Job, effects: Effects) -> None:
         """Timers a commit armed for "now" (a child ended, a child must be cancelled) fire at
@@ -76,9 +86,18 @@ class Sweeper:
         with a sweep (of any process) taking it too, and run the parent's handler twice."""
         now = time.time()
         if any(at <= now for _, at in effects.timers):
-            task = asyncio.create_task(self.fire_timers())
+            task = asyncio.create_task(self.fire_timers(NOW_HOLD_S))
             self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            task.add_done_callback(self._fired_now)
+
+    def _fired_now(self, task: asyncio.Task[bool]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning(
+                "firing timers after a commit failed (%s); the next sweep fires them",
+                task.exception(),
+            )
+            self.pacer.poke()
 
     async def recheck_waiters(self) -> None:
         """Wake-ups can be lost (pub/sub reconnect); parked polls re-check now and then, with

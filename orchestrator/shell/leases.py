@@ -11,6 +11,7 @@ import functools
 import logging
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import orjson
 
@@ -125,4 +126,21 @@ async def _lease_alive_until(runner: JobRunner, task: Task) -> float:
     info = await runner.store.worker_info(worker_id)
     if seen is None or info is None or info.get("registered_at", 0) > leased_at:
         return 0.0
+    if _never_received(info, task, runner.settings.workers.lease_s):
+        return 0.0
     return max(seen, leased_at) + runner.settings.workers.lease_s
+
+
+def _never_received(info: dict[str, Any], task: Task, lease_s: float) -> bool:
+    """The worker's heartbeats, a lease length after the lease began, do not list the task.
+
+    The claim leases the task in Redis before the answer delivering it is written: a process
+    killed in between (or a Redis killed after the claim's write, before its reply) leaves it
+    leased to a worker that never saw it, and that worker's heartbeats would keep the lease
+    alive for as long as it lives. A worker that said which tasks it runs (``running_tasks``:
+    the SDK lists every task it holds, results still being sent included) and left this one
+    out, long after it would have received it, does not hold it."""
+    running, said_at = info.get("running_tasks"), info.get("running_at")
+    if not isinstance(running, list) or not isinstance(said_at, int | float):
+        return False
+    return said_at > (task.leased_at or 0.0) + lease_s and task.task_id not in running

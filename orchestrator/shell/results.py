@@ -16,7 +16,7 @@ import time
 from orchestrator.engine import machine, parallel
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.events import event_without_id, record, task_result_fields
-from orchestrator.engine.model import JSON, Job, Task, TaskStatus
+from orchestrator.engine.model import JSON, Job, JobStatus, Task, TaskStatus
 from orchestrator.engine.results import judge
 from orchestrator.errors import Conflict
 from orchestrator.shell.jobs import MAX_CONFLICTS, JobRunner, contention
@@ -76,6 +76,11 @@ async def submit_result(runner: JobRunner, worker_id: str, body: JSON) -> str:
         ):
             repeat = _repeat(job, worker_id, task_id, body.get("attempt"))
             if repeat is not None:
+                if _join_owed(job):
+                    # The last branch was recorded but the step that runs the aggregator
+                    # failed (Redis restarting) or its process died: the worker's resend runs
+                    # it now instead of the aggregate timer, 30 s later.
+                    await aggregate(runner, job.id)
                 return repeat
             if await runner.step(job, functools.partial(_dropped, worker_id, body)):
                 raise _not_held(job, worker_id, body)
@@ -117,6 +122,11 @@ def _repeat(job: Job, worker_id: str, task_id: str, attempt: object) -> str | No
     if done and done.get("worker") == worker_id and attempt in (None, done.get("attempt")):
         return f"result_accepted_{done['status']}"
     return None
+
+
+def _join_owed(job: Job) -> bool:
+    """Every branch reported and the aggregator has not run yet."""
+    return job.status == JobStatus.WAITING_FOR_PARALLEL and not job.branches
 
 
 def _dropped(worker_id: str, body: JSON, job: Job, now: float) -> Job | None:
