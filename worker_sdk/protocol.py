@@ -13,7 +13,7 @@ it into an ``int``); ``msgspec``'s ``int`` would refuse it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
@@ -25,8 +25,15 @@ __all__ = [
     "MAX_PROGRESS_MESSAGE",
     "MAX_RETRY_AFTER_S",
     "NAME_PATTERN",
+    "WORKER_ANSWERS",
+    "CancelTask",
+    "DeclineAnswer",
     "Heartbeat",
+    "HeartbeatAnswer",
+    "ProgressAnswer",
+    "Registered",
     "Registration",
+    "ResultAnswer",
     "ResultError",
     "Task",
     "TaskBatch",
@@ -200,6 +207,75 @@ class TaskBatch(Struct):
     the first it waited for, then those ready at once, each leased to this worker."""
 
     tasks: Annotated[list[Task], Meta(min_length=1, max_length=MAX_BATCH)]
+
+
+# -- the orchestrator's answers ------------------------------------------------------------------
+# They list the fields the SDK relies on and allow more: a new field is not a breaking change.
+
+
+class Registered(Struct, kw_only=True):
+    """The answer to `register`: the timings the orchestrator expects from the worker."""
+
+    status: Literal["registered"]
+    heartbeat_interval_s: float | UnsetType = UNSET
+    lease_s: float | UnsetType = UNSET
+    poll_timeout_s: float | UnsetType = UNSET
+
+
+class CancelTask(Struct, kw_only=True):
+    """A cancelled attempt: stop it, and no other attempt of its task."""
+
+    type: Literal["cancel_task"] | UnsetType = UNSET
+    job_id: str
+    task_id: str
+    attempt: (
+        Annotated[
+            int,
+            Meta(
+                description="The attempt to stop (always sent; absent only from cancels stored "
+                "by an older version, meaning every attempt)."
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
+
+
+class HeartbeatAnswer(Struct, kw_only=True):
+    status: Literal["ttl_refreshed"]
+    cancelled_tasks: Annotated[
+        list[CancelTask],
+        Meta(
+            description="Attempts of this worker's tasks cancelled since the last heartbeat: "
+            "stop each named attempt, and no other attempt of its task."
+        ),
+    ]
+    draining: (
+        Annotated[bool, Meta(description="Drained: stop polling, finish, leave.")] | UnsetType
+    ) = UNSET
+
+
+class ResultAnswer(Struct, kw_only=True):
+    status: Annotated[str, Meta(examples=["result_accepted_success", "result_accepted_failure"])]
+
+
+class DeclineAnswer(Struct, kw_only=True):
+    status: Literal["task_released"]
+
+
+class ProgressAnswer(Struct, kw_only=True):
+    status: Literal["progress_recorded", "progress_dropped"]
+
+
+WORKER_ANSWERS = (
+    Registered,
+    HeartbeatAnswer,
+    Task,
+    TaskBatch,
+    ResultAnswer,
+    DeclineAnswer,
+    ProgressAnswer,
+)
+"""What the orchestrator answers the worker's requests."""
 
 
 def wire(body: Struct) -> dict[str, Any]:

@@ -154,6 +154,19 @@ def seed(url: str) -> Seeded:
     return seeded
 
 
+@pytest.fixture
+def s3_settings(s3: Any, s3_url: str, prefix: str) -> dict[str, Any]:
+    """Settings of an app that stores its files in moto's S3, under this test's prefix."""
+    return {
+        "s3_bucket": BUCKET,
+        "s3_endpoint_url": s3_url,
+        "s3_region": REGION,
+        "s3_access_key_id": KEY_ID,
+        "s3_secret_access_key": SECRET,
+        "s3_key_prefix": f"jobs-{prefix}",
+    }
+
+
 @pytest.fixture(scope="module")
 def served(
     redis_url: str, s3: Any, s3_url: str, tmp_path_factory: pytest.TempPathFactory

@@ -17,7 +17,6 @@ from jsonschema import Draft202012Validator
 from orchestrator.api.openapi import build_document
 from orchestrator.appkeys import REGISTRY, SETTINGS
 from tests.api.conftest import Api, MakeApi, client_headers, worker_headers
-from tests.files.conftest import BUCKET, KEY_ID, REGION, SECRET
 
 Doc = dict[str, Any]
 
@@ -40,18 +39,6 @@ def parameter_fits(doc: Doc, path: str, method: str, name: str, value: str | Non
 
 def refused(status: int) -> bool:
     return status == 400
-
-
-@pytest.fixture
-def s3_settings(s3: Any, s3_url: str, prefix: str) -> dict[str, Any]:
-    return {
-        "s3_bucket": BUCKET,
-        "s3_endpoint_url": s3_url,
-        "s3_region": REGION,
-        "s3_access_key_id": KEY_ID,
-        "s3_secret_access_key": SECRET,
-        "s3_key_prefix": f"jobs-{prefix}",
-    }
 
 
 COUNTS = [611.0, 611, 1, 0, -1, 1.5, 2**53 - 1, 2**53, 2.4e20, True, "2", None]

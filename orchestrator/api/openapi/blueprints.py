@@ -74,74 +74,11 @@ YAML_DOCUMENT: Schema = {
     },
 }
 
-GRAPH: Schema = {
-    "type": "object",
-    "required": ["start", "end", "states", "edges", "dot"],
-    "properties": {
-        "start": _STRING,
-        "end": {"type": "array", "items": _STRING},
-        "states": {"type": "array", "items": _STRING},
-        "edges": {"type": "array", "items": {"type": "array", "items": _STRING}},
-        "dot": {"type": "string", "description": "Graphviz DOT source."},
-    },
-}
-
-REGISTERED_BLUEPRINT: Schema = {
-    "type": "object",
-    "required": ["name", "version", "kind", "changed", "endpoint", "versions", "graph"],
-    "properties": {
-        "name": _STRING,
-        "version": {"type": "string", "description": "Content hash, as for file blueprints."},
-        "kind": {"enum": ["yaml", "workflow"]},
-        "changed": {"type": "boolean", "description": "False: this content was current already."},
-        "endpoint": {"type": "string", "description": "Where jobs (tickets) start: POST here."},
-        "versions": {"type": "array", "items": _STRING},
-        "graph": ref("BlueprintGraph"),
-        "temp_id_mapping": {
-            "type": "object",
-            "additionalProperties": _STRING,
-            "description": "For a workflow: temp_id → the step it became.",
-        },
-        "nodes": {"type": "array", "items": {"type": "object"}},
-    },
-}
-
-BLUEPRINT_DETAIL: Schema = {
-    "type": "object",
-    "required": ["name", "source", "version", "endpoint", "versions", "graph"],
-    "properties": {
-        "name": _STRING,
-        "source": {"enum": ["file", "registered"]},
-        "kind": {"enum": ["yaml", "workflow"]},
-        "version": _STRING,
-        "current": _STRING,
-        "retired": {"type": "boolean"},
-        "endpoint": _STRING,
-        "versions": {"type": "array"},
-        "definition": {"type": "object", "description": "The version's YAML (and workflow)."},
-        "graph": ref("BlueprintGraph"),
-    },
-}
-
-RETIRED: Schema = {
-    "type": "object",
-    "required": ["name", "retired", "changed", "versions"],
-    "properties": {
-        "name": _STRING,
-        "retired": {"const": True},
-        "changed": {"type": "boolean"},
-        "versions": {"type": "array", "items": _STRING},
-    },
-}
-
 SCHEMAS: dict[str, Schema] = {
     "Workflow": WORKFLOW,
     "YamlBlueprint": YAML_DOCUMENT,
-    "BlueprintGraph": GRAPH,
-    "RegisteredBlueprint": REGISTERED_BLUEPRINT,
-    "BlueprintDetail": BLUEPRINT_DETAIL,
-    "BlueprintRetired": RETIRED,
 }
+"""The request bodies; the answers' schemas are generated (``answers.py``)."""
 
 _NAME = path_param("name", "The blueprint's name.")
 _BODY: dict[str, Any] = {

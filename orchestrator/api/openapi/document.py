@@ -70,6 +70,19 @@ def _error_response(status: int) -> dict[str, Any]:
     }
 
 
+def _one_each(*groups: dict[str, Any]) -> dict[str, Any]:
+    """The components of every module, each name once: a name given twice would hide one."""
+    merged: dict[str, Any] = {}
+    for group in groups:
+        if clash := merged.keys() & group.keys():
+            raise RuntimeError(f"OpenAPI components named twice: {sorted(clash)}")
+        merged.update(group)
+    return merged
+
+
+_SCHEMAS = _one_each(REQUESTS, ANSWERS, HUMAN_SCHEMAS, BLUEPRINT_SCHEMAS, TICKET_SCHEMAS)
+
+
 def _version() -> str:
     try:
         return version("blueprint-orchestrator")
@@ -105,14 +118,7 @@ def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str,
         ],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": {
-                **REQUESTS,
-                "NewJob": new_job(settings),
-                **ANSWERS,
-                **HUMAN_SCHEMAS,
-                **BLUEPRINT_SCHEMAS,
-                **TICKET_SCHEMAS,
-            },
+            "schemas": {**_SCHEMAS, "NewJob": new_job(settings)},
             "responses": {str(status): _error_response(status) for status in _ERRORS},
             "securitySchemes": {
                 "ClientToken": {

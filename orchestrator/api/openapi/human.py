@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestrator.api.human_answers import STREAM_ID
 from orchestrator.api.human_bodies import (
     ApprovalBody,
     AssignmentBody,
@@ -22,10 +23,9 @@ from orchestrator.api.openapi.operations import (
     operation,
     query,
 )
-from orchestrator.api.openapi.schemas import Schema, generated, nullable, ref
+from orchestrator.api.openapi.schemas import Schema, generated, ref
 
-_TIME = {"type": "string", "format": "date-time"}
-_STREAM_ID = {"type": "string", "pattern": r"^\d{1,20}-\d{1,20}$"}
+_STREAM_ID = {"type": "string", "pattern": STREAM_ID}
 _NAME = {"type": "string", "pattern": r"^[A-Za-z0-9_.:@+\-]{1,128}$"}
 
 
@@ -45,83 +45,7 @@ def _bodies() -> dict[str, Schema]:
     return bodies
 
 
-HUMAN_TASK: Schema = {
-    "type": "object",
-    "required": ["job_id", "blueprint", "state", "decisions", "created_at"],
-    "properties": {
-        "job_id": {"type": "string"},
-        "blueprint": {"type": "string"},
-        "state": {"type": "string"},
-        "title": nullable({"type": "string"}),
-        "instructions": nullable({"type": "string"}),
-        "role": nullable({"type": "string"}),
-        "assignee": nullable({"type": "string"}),
-        "decisions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"decision": {"type": "string"}, "fields": {"type": "object"}},
-            },
-        },
-        "created_at": _TIME,
-        "due_at": nullable(_TIME),
-        "overdue": {"type": "boolean"},
-        "escalation_level": {"type": "integer"},
-        "escalation_levels": {"type": "integer"},
-        "summary": {"type": ["object", "null"]},
-    },
-}
-
-SCHEMAS: dict[str, Schema] = {
-    **_bodies(),
-    "HumanTask": HUMAN_TASK,
-    "HumanTaskPage": {
-        "type": "object",
-        "required": ["items", "limit", "next_cursor"],
-        "properties": {
-            "items": {"type": "array", "items": ref("HumanTask")},
-            "limit": {"type": "integer"},
-            "next_cursor": nullable({"type": "string"}),
-        },
-    },
-    "InboxEvent": {
-        "type": "object",
-        "description": "One Server-Sent Event of the inbox stream.",
-        "required": ["id", "event", "data"],
-        "properties": {
-            "id": _STREAM_ID,
-            "event": {"type": "string", "enum": ["added", "updated", "removed", "reset"]},
-            "data": {
-                "type": "string",
-                "contentMediaType": "application/json",
-                "contentSchema": {"type": "object"},
-            },
-        },
-    },
-    "DecisionRecorded": {
-        "type": "object",
-        "required": ["status", "job_id", "decision"],
-        "properties": {
-            "status": {"const": "decision_recorded"},
-            "job_id": {"type": "string"},
-            "decision": {"type": "string"},
-        },
-    },
-    "Reassigned": {
-        "type": "object",
-        "required": ["status", "job_id"],
-        "properties": {"status": {"const": "reassigned"}, "job_id": {"type": "string"}},
-    },
-    "Escalated": {
-        "type": "object",
-        "required": ["status", "job_id", "level"],
-        "properties": {
-            "status": {"const": "escalated"},
-            "job_id": {"type": "string"},
-            "level": {"type": "integer"},
-        },
-    },
-}
+SCHEMAS: dict[str, Schema] = _bodies()
 
 
 def _job_op(op_id: str, summary: str, answer: str, schema: str, description: str) -> Any:

@@ -1,10 +1,9 @@
 """JSON Schemas of the OpenAPI document's request bodies, generated from the Structs that
-``schemas.py`` decodes them with (``worker_sdk.protocol`` for the worker's), and of the error
-envelope.
+``schemas.py`` decodes them with (``worker_sdk.protocol`` for the worker's).
 
 Request schemas say exactly what the server refuses with a 400: a body that breaks one is
 refused, and one that fits is not refused for its shape (the fuzz test holds both to it).
-``openapi_answers.py`` has the bodies of the answers.
+``answers.py`` has the bodies of the answers, the error envelope among them.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from orchestrator.api.schemas import (
     allowed_webhook_url,
 )
 from orchestrator.config import Settings
-from orchestrator.error_codes import CODES
 from worker_sdk.protocol import (
     Heartbeat,
     Registration,
@@ -40,43 +38,13 @@ def nullable(schema: Schema) -> Schema:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-# -- errors -----------------------------------------------------------------------------------
-
-ERROR: Schema = {
-    "type": "object",
-    "description": "Every error answer. `code` is stable; `message` is for people.",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "details"],
-            "additionalProperties": False,
-            "properties": {
-                "code": {
-                    "type": "string",
-                    "pattern": "^[A-Z0-9_]+$",
-                    "description": f"One of {', '.join(sorted(CODES))} (docs/api.md has each "
-                    "one's status and meaning), or `HTTP_<status>` for a refusal of aiohttp's.",
-                    "examples": ["JOB_NOT_FOUND"],
-                },
-                "message": {"type": "string"},
-                "details": {
-                    "type": "object",
-                    "description": "What the code needs, e.g. `field` for a 400, `allowed` "
-                    "for a refused decision, `status` for a 409, `retry_after_s` for a 429.",
-                },
-            },
-        }
-    },
-}
-
 # -- requests ---------------------------------------------------------------------------------
 
 
 def new_job(settings: Settings) -> Schema:
     """The ``NewJob`` body as ``settings`` make the server check it: the webhook URLs it
     takes (``schemas.webhook_problem``), none when webhooks are off."""
-    generated = BODIES["NewJob"]
+    generated = REQUESTS["NewJob"]
     if not settings.webhooks.secret:
         off = {
             "type": "null",
@@ -102,31 +70,6 @@ def new_job(settings: Settings) -> Schema:
     return {**generated, "properties": properties}
 
 
-LABELS: Schema = {
-    "type": "object",
-    "description": "`key: value` labels a task's `requires` may ask for (`WORKER_LABELS`).",
-    "additionalProperties": {"type": "string"},
-}
-
-UNROUTABLE: Schema = {
-    "type": "array",
-    "description": "Queued tasks no live worker can take (no worker with the skill, or with "
-    "the tags and labels of `requires`), per task type and requirement set. They wait.",
-    "items": {
-        "type": "object",
-        "required": ["task_type", "requires", "queued"],
-        "properties": {
-            "task_type": {"type": "string"},
-            "requires": {
-                "type": "object",
-                "description": 'e.g. `{"tags": ["gpu"], "region": "eu"}`',
-            },
-            "queued": {"type": "integer"},
-        },
-    },
-}
-
-
 def _integers(schema: object) -> object:
     """Counts are ``float`` with ``multiple_of=1`` (see ``worker_sdk.protocol``): a number
     that is a multiple of 1 is what JSON Schema calls an integer, and says so plainer."""
@@ -149,6 +92,8 @@ def generated(*types: type[msgspec.Struct]) -> dict[str, Schema]:
         schema = _integers(schema)
         assert isinstance(schema, dict)
         schema.pop("title", None)
+        if schema.get("required") == []:  # a Struct of optional fields only
+            del schema["required"]
         bodies[name.removesuffix("Body")] = schema
     return bodies
 
@@ -162,9 +107,4 @@ def _requests() -> dict[str, Schema]:
     return bodies
 
 
-BODIES = _requests()
-
-REQUESTS: dict[str, Schema] = {
-    "Error": ERROR,
-    **BODIES,
-}
+REQUESTS: dict[str, Schema] = _requests()

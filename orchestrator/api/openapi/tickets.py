@@ -13,39 +13,7 @@ from orchestrator.api.openapi.operations import (
 from orchestrator.api.openapi.schemas import Schema, generated, ref
 from orchestrator.api.tickets import TicketTransitionBody
 
-_STEP: Schema = {
-    "type": "object",
-    "required": ["step_id", "name"],
-    "properties": {
-        "step_id": {"type": "string", "description": "The node's `temp_id` in the workflow."},
-        "name": {"type": "string", "description": "The step (node) name."},
-    },
-}
-
-SCHEMAS: dict[str, Schema] = {
-    **generated(TicketTransitionBody),
-    "TicketTransitioned": {
-        "type": "object",
-        "required": ["success", "task", "message"],
-        "properties": {
-            "success": {"const": True},
-            "task": {
-                "type": "object",
-                "required": ["task_id", "current_step", "status"],
-                "properties": {
-                    "task_id": {"type": "string"},
-                    "current_step": _STEP,
-                    "status": {
-                        "type": "string",
-                        "description": "`in progress` while it waits in a step, `resolved` "
-                        "once closed.",
-                    },
-                },
-            },
-            "message": {"type": "string"},
-        },
-    },
-}
+SCHEMAS: dict[str, Schema] = generated(TicketTransitionBody)
 
 
 def ticket_paths() -> Paths:

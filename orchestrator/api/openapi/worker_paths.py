@@ -36,14 +36,7 @@ HANDSHAKE = (
 )
 """The WebSocket handshake a client library sends (RFC 6455 4.1)."""
 
-DRAINING = json_body(
-    {
-        "type": "object",
-        "required": ["worker_id", "status"],
-        "properties": {"worker_id": {"type": "string"}, "status": {"const": "draining"}},
-    },
-    "Draining (the same answer to a second drain).",
-)
+DRAINING = json_body(ref("Draining"), "Draining (the same answer to a second drain).")
 """The answer to a drain, the operator's or the worker's own."""
 
 
@@ -161,13 +154,7 @@ def worker_paths(settings: Settings) -> Paths:
                 "Report how far a task this worker runs got",
                 {
                     200: json_body(
-                        {
-                            "type": "object",
-                            "required": ["status"],
-                            "properties": {
-                                "status": {"enum": ["progress_recorded", "progress_dropped"]}
-                            },
-                        },
+                        ref("ProgressAnswer"),
                         "Recorded as a `task_progress` event, or dropped: it came less than "
                         "0.2 s after the attempt's previous one.",
                     )
