@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.api.human_answers import STREAM_ID
+from orchestrator.api.answers.human import STREAM_ID
 from orchestrator.api.human_bodies import (
     ApprovalBody,
     AssignmentBody,

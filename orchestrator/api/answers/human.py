@@ -1,7 +1,5 @@
-"""The answers of the human-step routes (``human.py``, ``human_events.py``, ``tickets.py``),
-typed once for the OpenAPI document (``openapi/human.py``, ``openapi/tickets.py``); the
-inbox's items are built by ``orchestrator/human/view.py``. As in ``answers.py``, a client may
-rely on the fields listed here and must allow more."""
+"""The answers of the human-step routes (``api/human.py``, ``human_events.py``, ``tickets.py``);
+the inbox's items are built by ``orchestrator/human/view.py``."""
 
 from __future__ import annotations
 
