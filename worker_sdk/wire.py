@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from msgspec import UNSET
 
 from . import protocol
 
@@ -23,11 +24,17 @@ class Registration:
 
     @classmethod
     def from_wire(cls, body: Mapping[str, Any]) -> Registration:
-        """Parse the register answer, keeping sane defaults for missing or bad numbers."""
+        """Parse the register answer (``protocol.Registered``), keeping sane defaults for
+        missing or bad numbers."""
+        values: Mapping[str, Any] = body
+        try:
+            values = msgspec.structs.asdict(msgspec.convert(body, protocol.Registered))
+        except msgspec.ValidationError:  # not quite the shape (an older orchestrator's)
+            pass
         return cls(
-            heartbeat_interval_s=_positive(body.get("heartbeat_interval_s"), 10.0),
-            lease_s=_positive(body.get("lease_s"), 30.0),
-            poll_timeout_s=_positive(body.get("poll_timeout_s"), 30.0),
+            heartbeat_interval_s=_positive(values.get("heartbeat_interval_s"), 10.0),
+            lease_s=_positive(values.get("lease_s"), 30.0),
+            poll_timeout_s=_positive(values.get("poll_timeout_s"), 30.0),
         )
 
 
@@ -125,6 +132,22 @@ class Beat:
 
     @classmethod
     def from_wire(cls, body: Mapping[str, Any]) -> Beat:
+        """Parse a heartbeat answer (``protocol.HeartbeatAnswer``); one not quite of that
+        shape (an older orchestrator's) is read for what it holds."""
+        try:
+            answer = msgspec.convert(body, protocol.HeartbeatAnswer)
+        except msgspec.ValidationError:
+            return cls._leniently(body)
+        return cls(
+            cancelled=[
+                CancelledTask(c.job_id, c.task_id, None if c.attempt is UNSET else c.attempt)
+                for c in answer.cancelled_tasks
+            ],
+            draining=answer.draining is True,
+        )
+
+    @classmethod
+    def _leniently(cls, body: Mapping[str, Any]) -> Beat:
         cancelled = body.get("cancelled_tasks") or []
         return cls(
             cancelled=[

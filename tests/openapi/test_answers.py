@@ -3,9 +3,9 @@
 The components are generated from the Structs that type the answers (``api/answers/``,
 ``worker_sdk.protocol``). One walk through the API makes every answer an operation of the
 document names (its 2xx bodies, Server-Sent Events, the error envelope, the 503 of a storage
-that does not answer), each judged against the component its operation names. A component the walk does not reach fails the test: a new answer needs a
-step here. The fuzz run (``test_fuzz.py``) checks answers too, but only those its cases
-happen to reach.
+that does not answer), each judged against the component its operation names. A component
+the walk does not reach fails the test: a new answer needs a step here. The fuzz run
+(``test_fuzz.py``) checks answers too, but only those its cases happen to reach.
 """
 
 from __future__ import annotations
