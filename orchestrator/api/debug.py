@@ -6,7 +6,8 @@ import logging
 
 from aiohttp import web
 
-from orchestrator.api.render import json_response
+from orchestrator.api.answers import Flushed
+from orchestrator.api.render import typed_response
 from orchestrator.appkeys import JOB_WAITERS, STORE
 
 log = logging.getLogger("orchestrator.api")
@@ -20,4 +21,4 @@ async def flush_db(request: web.Request) -> web.Response:
     deleted = await store.delete_all()
     request.app[JOB_WAITERS].forget_jobs()
     log.warning("dev mode: deleted %d keys under prefix %r", deleted, store.keys.prefix)
-    return json_response({"status": "db_flushed", "deleted": deleted})
+    return typed_response(Flushed("db_flushed", deleted))

@@ -16,8 +16,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from orchestrator.api.answers import Draining
 from orchestrator.api.middleware import CLIENT, require_worker
-from orchestrator.api.render import json_response
+from orchestrator.api.render import typed_response
 from orchestrator.appkeys import BUS, LOOPS, SETTINGS, STORE
 from orchestrator.errors import Conflict, Forbidden, NotFound
 from orchestrator.loops.supervisor import run_every
@@ -89,7 +90,7 @@ async def drain(request: web.Request) -> web.Response:
             code="WORKER_NOT_FOUND",
         )
     request.app[DRAINING].add(worker_id)
-    return json_response({"worker_id": worker_id, "status": "draining"}, status=202)
+    return typed_response(Draining(worker_id, "draining"), status=202)
 
 
 @routes.post("/_worker/workers/{worker_id}/drain")
@@ -103,7 +104,7 @@ async def drain_self(request: web.Request) -> web.Response:
             f"worker {worker_id!r} is not registered (or expired)", code="WORKER_NOT_REGISTERED"
         )
     request.app[DRAINING].add(worker_id)
-    return json_response({"worker_id": worker_id, "status": "draining"}, status=202)
+    return typed_response(Draining(worker_id, "draining"), status=202)
 
 
 @routes.delete("/_worker/workers/{worker_id}")

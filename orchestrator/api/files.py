@@ -18,8 +18,9 @@ from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from orchestrator.api import schemas
+from orchestrator.api.answers.jobs import FileList, StoredFile, Uploaded, UploadLink
 from orchestrator.api.middleware import CLIENT, require_worker, streams_body
-from orchestrator.api.render import json_response
+from orchestrator.api.render import typed_response
 from orchestrator.appkeys import RUNNER, SETTINGS, STORE
 from orchestrator.engine.model import TaskStatus
 from orchestrator.errors import (
@@ -96,15 +97,15 @@ async def list_files(request: web.Request) -> web.Response:
     job_id = await _client_job(request)
     files, truncated = await s3.listing(job_id)
     listed = [
-        {
-            "filename": f.filename,
-            "size": f.size,
-            "last_modified": f.last_modified,
-            "download_url": f"/api/v1/jobs/{job_id}/files/download/{quote(f.filename)}",
-        }
+        StoredFile(
+            filename=f.filename,
+            size=f.size,
+            last_modified=f.last_modified,
+            download_url=f"/api/v1/jobs/{job_id}/files/download/{quote(f.filename)}",
+        )
         for f in files
     ]
-    return json_response({"job_id": job_id, "files": listed, "truncated": truncated})
+    return typed_response(FileList(job_id, listed, truncated))
 
 
 @routes.get("/api/v1/jobs/{job_id}/files/upload")
@@ -114,9 +115,7 @@ async def upload_url(request: web.Request) -> web.Response:
     expires_s = _expires(request)
     key = s3.key(await _client_job(request), filename)
     url = await s3.presign("put_object", key, expires_s)
-    return json_response(
-        {"url": url, "expires_in": expires_s, "method": "PUT", "s3_uri": s3.uri(key)}
-    )
+    return typed_response(UploadLink(url, expires_s, "PUT", s3_uri=s3.uri(key)))
 
 
 @routes.put("/api/v1/jobs/{job_id}/files/content/{filename:[^/]+}")
@@ -230,14 +229,8 @@ async def _receive(request: web.Request, s3: S3Files, job_id: str, filename: str
         max_bytes=limit,
         content_type=request.headers.get(hdrs.CONTENT_TYPE),
     )
-    return json_response(
-        {
-            "status": "uploaded",
-            "s3_uri": s3.uri(key),
-            "filename": filename,
-            "size": uploaded.size,
-            "sha256": uploaded.sha256,
-        }
+    return typed_response(
+        Uploaded("uploaded", s3.uri(key), filename, uploaded.size, uploaded.sha256)
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from orchestrator.api import human_bodies, schemas
+from orchestrator.api.answers.human import Escalated, Reassigned
 from orchestrator.api.middleware import CLIENT, read_json
-from orchestrator.api.render import json_response
+from orchestrator.api.render import json_response, typed_response
 from orchestrator.appkeys import RUNNER, STORE
 from orchestrator.human import inbox
 from orchestrator.shell import human_steps
@@ -20,6 +21,7 @@ async def decision(request: web.Request) -> web.Response:
     body = human_bodies.decision(await read_json(request))
     job_id = request.match_info["job_id"]
     await human_steps.decide(request.app[RUNNER], job_id, body, client=request[CLIENT], token=None)
+    # The decision was checked against the step's (a string) but is typed as given: a dict.
     return json_response(
         {"status": "decision_recorded", "job_id": job_id, "decision": body.decision}
     )
@@ -38,7 +40,7 @@ async def assignment(request: web.Request) -> web.Response:
         actor=actor,
         notes=notes,
     )
-    return json_response({"status": "reassigned", "job_id": job_id})
+    return typed_response(Reassigned("reassigned", job_id))
 
 
 @routes.post("/api/v1/jobs/{job_id}/escalation")
@@ -48,7 +50,7 @@ async def escalation(request: web.Request) -> web.Response:
     level = await human_steps.escalate_now(
         request.app[RUNNER], job_id, request[CLIENT], actor=actor, reason=reason
     )
-    return json_response({"status": "escalated", "job_id": job_id, "level": level})
+    return typed_response(Escalated("escalated", job_id, level))
 
 
 @routes.get("/api/v1/human-tasks")

@@ -9,8 +9,9 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
 from orchestrator.api import human_bodies
+from orchestrator.api.answers import ApprovalReceived
 from orchestrator.api.middleware import read_json
-from orchestrator.api.render import json_response
+from orchestrator.api.render import json_response, typed_response
 from orchestrator.appkeys import DISPATCHER, JOB_WAITERS, RUNNER, STORE
 from orchestrator.errors import BadRequest
 from orchestrator.shell import human_steps
@@ -58,4 +59,4 @@ async def approval(request: web.Request) -> web.Response:
     job_id = request.match_info["job_id"]
     decision = human_bodies.decision(body, webhook=True)  # optional actor, notes, data
     await human_steps.decide(request.app[RUNNER], job_id, decision, client=None, token=str(token))
-    return json_response({"status": "approval_received", "job_id": job_id})
+    return typed_response(ApprovalReceived("approval_received", job_id))

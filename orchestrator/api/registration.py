@@ -15,8 +15,9 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from orchestrator.api.answers.blueprints import BlueprintRetired
 from orchestrator.api.middleware import CLIENT
-from orchestrator.api.render import iso, json_response
+from orchestrator.api.render import iso, json_response, typed_response
 from orchestrator.appkeys import BUS, LOOPS, REGISTRY, SETTINGS, STORE
 from orchestrator.blueprint import submitted
 from orchestrator.blueprint.dsl import Blueprint
@@ -223,9 +224,7 @@ async def retire(request: web.Request) -> web.Response:
     except Changed:
         raise NotFound(f"no registered blueprint {name!r}", code="BLUEPRINT_NOT_FOUND") from None
     await mirror.apply(name, entry)
-    return json_response(
-        {"name": name, "retired": True, "changed": changed, "versions": entry.versions}
-    )
+    return typed_response(BlueprintRetired(name, True, changed, entry.versions))
 
 
 @routes.get("/api/v1/blueprints/{name}")

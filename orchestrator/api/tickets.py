@@ -15,15 +15,16 @@ the tickets of every workflow, shipped or registered, at one path.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aiohttp import web
 from msgspec import Meta, Struct
 
 from orchestrator.api import human_bodies
+from orchestrator.api.answers.human import Ticket, TicketStep, TicketTransitioned
 from orchestrator.api.decode import Problem, decode
 from orchestrator.api.middleware import CLIENT, read_json
-from orchestrator.api.render import json_response
+from orchestrator.api.render import typed_response
 from orchestrator.appkeys import RUNNER
 from orchestrator.engine.model import Job, JobStatus
 from orchestrator.errors import BadRequest, NotFound
@@ -79,9 +80,9 @@ async def _ticket(runner: JobRunner, job_id: str, client: str) -> tuple[Job, Com
     return job, compiled
 
 
-def _step(name: str, compiled: Compiled | None) -> dict[str, Any]:
+def _step(name: str, compiled: Compiled | None) -> TicketStep:
     temp_ids = {step: temp_id for temp_id, step in (compiled.steps if compiled else {}).items()}
-    return {"step_id": temp_ids.get(name, name), "name": name}
+    return TicketStep(temp_ids.get(name, name), name)
 
 
 @routes.post("/api/v1/tickets/{job_id}/transition")
@@ -112,14 +113,6 @@ async def transition(request: web.Request) -> web.Response:
     else:  # ended otherwise, or moved on by someone else since: say what it is now
         step, status = after.state, after.status.value
         message = f"Task is {status} in {step}"
-    return json_response(
-        {
-            "success": True,
-            "task": {
-                "task_id": ticket_id,
-                "current_step": _step(step, compiled),
-                "status": status,
-            },
-            "message": message,
-        }
+    return typed_response(
+        TicketTransitioned(True, Ticket(ticket_id, _step(step, compiled), status), message)
     )

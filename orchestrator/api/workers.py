@@ -12,12 +12,12 @@ from aiohttp import web
 from orchestrator.api import schemas
 from orchestrator.api.drain import DRAINING, refuse_if_draining
 from orchestrator.api.middleware import read_json, require_worker
-from orchestrator.api.render import json_response
+from orchestrator.api.render import json_response, typed_response
 from orchestrator.appkeys import DISPATCHER, METRICS, RUNNER, SETTINGS, STORE
 from orchestrator.dispatch.waiters import WorkerProfile
 from orchestrator.errors import NotFound
 from orchestrator.shell import leases, results
-from worker_sdk.protocol import MAX_BATCH
+from worker_sdk.protocol import MAX_BATCH, Registered
 
 routes = web.RouteTableDef()
 
@@ -46,13 +46,13 @@ async def register(request: web.Request) -> web.Response:
     await request.app[STORE].register_worker(worker_id, info)
     request.app[SKILLS][worker_id] = (_profile(info), time.monotonic())
     settings = request.app[SETTINGS]
-    return json_response(
-        {
-            "status": "registered",
-            "heartbeat_interval_s": settings.workers.heartbeat_interval_s,
-            "lease_s": settings.workers.lease_s,
-            "poll_timeout_s": settings.workers.poll_timeout_s,
-        }
+    return typed_response(
+        Registered(
+            status="registered",
+            heartbeat_interval_s=settings.workers.heartbeat_interval_s,
+            lease_s=settings.workers.lease_s,
+            poll_timeout_s=settings.workers.poll_timeout_s,
+        )
     )
 
 
