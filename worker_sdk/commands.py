@@ -15,8 +15,9 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
+import msgspec
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
@@ -26,6 +27,15 @@ from yarl import URL
 from .backoff import Backoff
 from .config import WorkerSettings, redact_url
 from .errors import AuthError, api_error
+from .protocol import (
+    CancelCommand,
+    Command,
+    DrainCommand,
+    Hello,
+    Refused,
+    ResultAck,
+    ResultRefused,
+)
 
 __all__ = ["CancelCallback", "ChannelUnavailable", "CommandChannel"]
 
@@ -50,6 +60,11 @@ class _RedactToken(logging.Filter):
         return True
 
 
+_COMMANDS = {kind.__struct_config__.tag for kind in get_args(Command)}
+"""The ``type`` of every message ``protocol.Command`` reads; another is a newer orchestrator's."""
+Answer = ResultAck | ResultRefused | Refused
+"""The orchestrator's answer to a result sent on the socket."""
+_DECODER = msgspec.json.Decoder(Command)
 _ws_logger = logging.getLogger("worker_sdk.websockets")
 _ws_logger.addFilter(_RedactToken())
 
@@ -73,17 +88,14 @@ class _Link:
         self.max_bytes = 0
         """The largest message the orchestrator takes; 0 until its ``hello`` offers results."""
         self.ids = itertools.count(1)
-        self.waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.waiting: dict[int, asyncio.Future[Answer]] = {}
         self.closed = False
 
-    def answer(self, message: dict[str, Any]) -> None:
-        message_id = message.get("id")
-        waiter = None
-        if isinstance(message_id, int) and not isinstance(message_id, bool):
-            waiter = self.waiting.pop(message_id, None)
+    def answer(self, message: Answer) -> None:
+        waiter = None if message.id is None else self.waiting.pop(message.id, None)
         if waiter is None:
-            if message.get("type") == "error":  # about a message that had no usable id
-                logger.warning("the orchestrator refused a message: %s", message.get("message"))
+            if isinstance(message, Refused):  # about a message that had no usable id
+                logger.warning("the orchestrator refused a message: %s", message.message)
             return
         if not waiter.done():
             waiter.set_result(message)
@@ -150,10 +162,11 @@ class CommandChannel:
         if link is None or not link.max_bytes:
             raise ChannelUnavailable("the WebSocket takes no results now")
         message_id = next(link.ids)
+        # orjson, as over HTTP: handler data may hold what only orjson encodes (or encodes so)
         data = orjson.dumps({"type": "result", "id": message_id, "body": body})
         if len(data) > link.max_bytes:
             raise ChannelUnavailable(f"larger than the WebSocket takes ({link.max_bytes} bytes)")
-        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         link.waiting[message_id] = waiter
         try:
             async with asyncio.timeout(timeout_s):
@@ -227,63 +240,62 @@ class CommandChannel:
                 link.close()
 
     def _dispatch(self, message: str | bytes) -> None:
-        try:
-            command = orjson.loads(message)
-        except orjson.JSONDecodeError:
-            logger.warning("ignoring a command that is not JSON: %.200r", message)
-            return
-        if not isinstance(command, dict):
-            logger.warning("ignoring a command that is not an object: %.200r", command)
-            return
-        kind = command.get("type")
-        if kind in ("result_ack", "result_error", "error"):
+        command = _read(message)
+        if isinstance(command, ResultAck | ResultRefused | Refused):
             if self._link is not None:
                 self._link.answer(command)
-            return
-        if kind == "hello":
+        elif isinstance(command, Hello):
             self._hello(command)
-            return
-        if kind == "drain_worker" and self._on_drain is not None:
-            self._on_drain()
-            return
-        if kind == "cancel_task":
-            self._cancel(command)
-            return
-        logger.debug("ignoring unknown command %r", kind)
+        elif isinstance(command, DrainCommand):
+            if self._on_drain is not None:
+                self._on_drain()
+        elif isinstance(command, CancelCommand):
+            try:
+                self._on_cancel(command.job_id, command.task_id, command.attempt)
+            except Exception:
+                logger.exception("cancel callback failed for task %s", command.task_id)
 
-    def _cancel(self, command: dict[str, Any]) -> None:
-        task_id = command.get("task_id")
-        if not isinstance(task_id, str):
-            logger.warning("ignoring cancel_task without a task_id: %.200r", command)
-            return
-        attempt = command.get("attempt")
-        if not isinstance(attempt, int) or isinstance(attempt, bool):
-            attempt = None  # an orchestrator that names no attempt means them all
-        try:
-            self._on_cancel(str(command.get("job_id", "")), task_id, attempt)
-        except Exception:
-            logger.exception("cancel callback failed for task %s", task_id)
-
-    def _hello(self, hello: dict[str, Any]) -> None:
+    def _hello(self, hello: Hello) -> None:
         """The orchestrator says what it takes on this socket: results, up to a size."""
-        size = hello.get("max_message_bytes")
-        accepts = hello.get("accepts")
-        if self._link is None or not isinstance(accepts, list) or "result" not in accepts:
+        if self._link is None or "result" not in hello.accepts:
             return
-        if isinstance(size, int) and not isinstance(size, bool) and size > 0:
-            self._link.max_bytes = size
-            logger.info("results go over the command channel (messages up to %d bytes)", size)
+        if hello.max_message_bytes > 0:
+            self._link.max_bytes = hello.max_message_bytes
+            logger.info(
+                "results go over the command channel (messages up to %d bytes)",
+                hello.max_message_bytes,
+            )
 
 
-def _status(answer: dict[str, Any]) -> str:
+def _read(message: str | bytes) -> Command | None:
+    """The message as its ``protocol.Command``; None (logged) for one this SDK cannot read,
+    quietly for a command of a newer orchestrator."""
+    try:
+        command: Command = _DECODER.decode(message)
+        return command
+    except msgspec.DecodeError as exc:  # not JSON, or not a Command: say which
+        problem = exc
+    try:
+        raw = orjson.loads(message)
+    except orjson.JSONDecodeError:
+        logger.warning("ignoring a command that is not JSON: %.200r", message)
+        return None
+    if not isinstance(raw, dict):
+        logger.warning("ignoring a command that is not an object: %.200r", raw)
+    elif raw.get("type") not in _COMMANDS:
+        logger.debug("ignoring unknown command %r", raw.get("type"))
+    else:
+        logger.warning(
+            "ignoring a %s command it cannot read (%s): %.200r", raw["type"], problem, raw
+        )
+    return None
+
+
+def _status(answer: Answer) -> str:
     """The status of a ``result_ack``; the ``ApiError`` of a ``result_error``."""
-    kind = answer.get("type")
-    if kind == "result_ack":
-        return str(answer.get("status", ""))
-    status = answer.get("http_status")
-    if kind != "result_error" or not isinstance(status, int) or isinstance(status, bool):
-        raise ChannelUnavailable(f"the WebSocket did not take it: {answer.get('message')}")
-    code = str(answer.get("code") or f"HTTP_{status}")
-    details = answer.get("details")
-    message = str(answer.get("message") or "")
-    raise api_error(status, code, message, details if isinstance(details, dict) else None)
+    if isinstance(answer, ResultAck):
+        return answer.status
+    if isinstance(answer, Refused):
+        raise ChannelUnavailable(f"the WebSocket did not take it: {answer.message}")
+    code = answer.code or f"HTTP_{answer.http_status}"
+    raise api_error(answer.http_status, code, answer.message, answer.details)

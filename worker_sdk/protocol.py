@@ -26,7 +26,14 @@ __all__ = [
     "MAX_RETRY_AFTER_S",
     "NAME_PATTERN",
     "WORKER_ANSWERS",
+    "CancelCommand",
     "CancelTask",
+    "Command",
+    "DrainCommand",
+    "Hello",
+    "Refused",
+    "ResultAck",
+    "ResultRefused",
     "DeclineAnswer",
     "Heartbeat",
     "HeartbeatAnswer",
@@ -276,6 +283,60 @@ WORKER_ANSWERS = (
     ProgressAnswer,
 )
 """What the orchestrator answers the worker's requests."""
+
+
+# -- the WebSocket's messages (``/_worker/ws/{worker_id}``), tagged by their ``type`` -------------
+
+
+class Hello(Struct, tag="hello", tag_field="type", kw_only=True):
+    """The orchestrator's first message: what the worker may send back, and how large."""
+
+    accepts: list[str] = []
+    max_message_bytes: int = 0
+
+
+class CancelCommand(Struct, tag="cancel_task", tag_field="type", kw_only=True):
+    """Stop this attempt of the task, and no other; no attempt (an older orchestrator):
+    every attempt."""
+
+    job_id: str = ""
+    task_id: str
+    attempt: int | None = None
+
+
+class DrainCommand(Struct, tag="drain_worker", tag_field="type"):
+    """An operator drained the worker: no new tasks; finish and leave."""
+
+
+class ResultAck(Struct, tag="result_ack", tag_field="type", kw_only=True):
+    """The result was taken: ``status`` is what `POST /_worker/tasks/result` answers."""
+
+    id: int
+    status: str = ""
+
+
+class ResultRefused(Struct, tag="result_error", tag_field="type", kw_only=True):
+    """The result was refused as HTTP would refuse it: its status and error envelope."""
+
+    id: int | None = None
+    http_status: int
+    code: str = ""
+    message: str = ""
+    details: dict[str, Any] | None = None
+
+
+class Refused(Struct, tag="error", tag_field="type", kw_only=True):
+    """A message the orchestrator could not take (not a result, no usable id, ...)."""
+
+    id: int | None = None
+    http_status: int | None = None
+    code: str = ""
+    message: str = ""
+    details: dict[str, Any] | None = None
+
+
+Command = Hello | CancelCommand | DrainCommand | ResultAck | ResultRefused | Refused
+"""What the orchestrator sends on the socket."""
 
 
 def wire(body: Struct) -> dict[str, Any]:

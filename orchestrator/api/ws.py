@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import orjson
+import msgspec
 from aiohttp import WSMsgType, web
 
 from orchestrator.api.decode import invalid
@@ -28,6 +28,7 @@ from orchestrator.api.workers import apply_result
 from orchestrator.appkeys import SETTINGS, SOCKETS
 from orchestrator.errors import BadRequest, Forbidden, OrchestratorError
 from orchestrator.logs import REQUEST_ID
+from worker_sdk.protocol import Command, Hello, Refused, ResultAck, ResultRefused
 
 routes = web.RouteTableDef()
 
@@ -37,6 +38,8 @@ worker's capacity bounds what it has to send anyway, so this only stops a runawa
 
 ENVELOPE_BYTES = 1024
 """Room in a message, over ``max_body_bytes``, for the envelope around a result's body."""
+
+_ENCODER = msgspec.json.Encoder()
 
 
 @routes.get("/_worker/ws/{worker_id}")
@@ -54,7 +57,7 @@ async def commands(request: web.Request) -> web.WebSocketResponse:
         )
     await ws.prepare(request)
     inbox = Inbox(request.app, worker_id, ws)
-    await inbox.send({"type": "hello", "accepts": ["result"], "max_message_bytes": limit})
+    await inbox.send(Hello(accepts=["result"], max_message_bytes=limit))
     table = request.app[SOCKETS]
     await table.attach(worker_id, ws)
     try:
@@ -92,7 +95,7 @@ class Inbox:
             if message_id is None:
                 raise invalid("id", 'a result needs an integer "id", which its answer echoes')
         except OrchestratorError as exc:
-            await self.send(_refusal("error", message_id, exc))
+            await self.send(_refusal(Refused, message_id, exc))
             return
         await self._slots.acquire()
         task = asyncio.create_task(self._apply(message_id, message.get("body")))
@@ -106,15 +109,15 @@ class Inbox:
     async def _apply(self, message_id: int, body: object) -> None:
         request_id = f"{self._request_id}.{message_id}"
         REQUEST_ID.set(request_id)  # this task's log lines name the socket and the message
-        answer: dict[str, Any]
+        answer: Command
         try:
             status = await apply_result(self._app, body, self._may_report, "websocket")
-            answer = {"type": "result_ack", "id": message_id, "status": status}
+            answer = ResultAck(id=message_id, status=status)
         except OrchestratorError as exc:
-            answer = _refusal("result_error", message_id, exc)
+            answer = _refusal(ResultRefused, message_id, exc)
         except Exception as exc:
             where = f"result {message_id} on the WebSocket of worker {self._worker_id}"
-            answer = _refusal("result_error", message_id, unexpected_error(exc, where, request_id))
+            answer = _refusal(ResultRefused, message_id, unexpected_error(exc, where, request_id))
         await self.send(answer)
 
     def _may_report(self, worker_id: str) -> None:
@@ -125,11 +128,11 @@ class Inbox:
                 code="WORKER_TOKEN_MISMATCH",
             )
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: Command) -> None:
         """Send unless the socket is gone: a result's answer that finds it closed is lost,
         and the worker, having no answer, sends the result again over HTTP."""
         try:
-            await self._ws.send_frame(orjson.dumps(message), WSMsgType.TEXT)
+            await self._ws.send_frame(_ENCODER.encode(message), WSMsgType.TEXT)
         except ConnectionError:
             pass
 
@@ -158,7 +161,15 @@ def _check_type(message: dict[str, Any]) -> None:
         )
 
 
-def _refusal(kind: str, message_id: int | None, exc: OrchestratorError) -> dict[str, Any]:
+def _refusal(
+    kind: type[Refused] | type[ResultRefused], message_id: int | None, exc: OrchestratorError
+) -> Refused | ResultRefused:
     """``exc`` as the socket says it: the status and error envelope HTTP would answer."""
     error: dict[str, Any] = exc.to_body()["error"]
-    return {"type": kind, "id": message_id, "http_status": exc.status, **error}
+    return kind(
+        id=message_id,
+        http_status=exc.status,
+        code=error["code"],
+        message=error["message"],
+        details=error["details"],
+    )

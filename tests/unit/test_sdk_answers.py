@@ -1,6 +1,7 @@
 """The SDK reads the orchestrator's answers with the Structs the OpenAPI document is generated
 from (``worker_sdk.protocol``), and still reads an answer not quite of that shape (an older
-orchestrator's) for what it holds."""
+orchestrator's) for what it holds; the WebSocket's messages as the tagged Structs both sides
+use, a command it cannot read ignored."""
 
 from __future__ import annotations
 
@@ -8,6 +9,15 @@ from typing import Any
 
 import pytest
 
+from worker_sdk.commands import _read
+from worker_sdk.protocol import (
+    CancelCommand,
+    DrainCommand,
+    Hello,
+    Refused,
+    ResultAck,
+    ResultRefused,
+)
 from worker_sdk.wire import Beat, CancelledTask, Registration
 
 REGISTERED: list[tuple[dict[str, Any], tuple[float, float, float]]] = [
@@ -53,3 +63,34 @@ def test_an_odd_heartbeat_answer_is_read_for_what_it_holds() -> None:
     beat = Beat.from_wire(body)
     assert beat.cancelled == [CancelledTask("j1", "j1.1", None)]
     assert beat.draining is False
+
+
+COMMANDS = [
+    (b'{"type": "drain_worker"}', DrainCommand()),
+    (
+        b'{"type": "cancel_task", "job_id": "j", "task_id": "j.1", "attempt": 3}',
+        CancelCommand(job_id="j", task_id="j.1", attempt=3),
+    ),
+    (b'{"type": "cancel_task", "task_id": "j.1"}', CancelCommand(task_id="j.1")),
+    (
+        b'{"type": "hello", "accepts": ["result"], "max_message_bytes": 9}',
+        Hello(accepts=["result"], max_message_bytes=9),
+    ),
+    (b'{"type": "result_ack", "id": 4, "status": "ok"}', ResultAck(id=4, status="ok")),
+    (
+        b'{"type": "result_error", "id": 4, "http_status": 409, "code": "TASK_NOT_HELD", '
+        b'"message": "m", "details": {}}',
+        ResultRefused(id=4, http_status=409, code="TASK_NOT_HELD", message="m", details={}),
+    ),
+    (b'{"type": "error", "id": null, "message": "?"}', Refused(message="?")),
+    (b'{"type": "reboot"}', None),  # a newer orchestrator's command
+    (b'{"type": "cancel_task", "job_id": "j"}', None),  # names no task
+    (b'{"type": "result_ack", "id": true}', None),
+    (b"[1]", None),
+    (b"not json", None),
+]
+
+
+@pytest.mark.parametrize(("message", "command"), COMMANDS)
+def test_the_websocket_messages_are_read_as_their_structs(message: bytes, command: object) -> None:
+    assert _read(message) == command
