@@ -243,8 +243,7 @@ class WorkerRuntime:
                 await asyncio.sleep(next(delays))
 
     async def _poll(self, free: int) -> tuple[list[TaskAssignment], bool]:
-        """One long-poll for up to ``free`` tasks; the flag says whether the orchestrator
-        answered normally."""
+        """One long-poll for up to ``free`` tasks, and whether the orchestrator answered well."""
         timeout = min(self._settings.poll_timeout_s, self._registration.poll_timeout_s)
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -313,8 +312,16 @@ class WorkerRuntime:
         )
         name = f"worker_sdk.task.{ctx.task_id}.{ctx.attempt}"
         task = asyncio.create_task(self._execute(ctx), name=name)
+        task.add_done_callback(lambda _: self._finished(ctx))
         self._running.add(Running(ctx, task))
         return True
+
+    def _finished(self, ctx: TaskContext) -> None:
+        """Free the delivery's slot however its task ended, even cancelled before it ran."""
+        if ctx.reporter is not None:
+            ctx.reporter.close()
+        self._running.remove(ctx)
+        self._slots.release()
 
     async def _execute(self, ctx: TaskContext) -> None:
         try:
@@ -338,11 +345,6 @@ class WorkerRuntime:
             self._fail(exc)
         except Exception:
             logger.exception("unexpected error while running task %s", ctx.task_id)
-        finally:
-            if ctx.reporter is not None:
-                ctx.reporter.close()
-            self._running.remove(ctx)
-            self._slots.release()
 
     async def _submit(self, ctx: TaskContext, outcome: TaskOutcome) -> None:
         body = outcome.to_wire(
