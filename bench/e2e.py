@@ -47,7 +47,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.commands import by_command, command_counts  # noqa: E402
 from bench.cpu import CpuSplit, cpu_seconds  # noqa: E402
-from bench.idle import add_options, rss_mib, run_idle  # noqa: E402
+from bench.idle import add_options, run_idle  # noqa: E402
+from bench.idle_watch import rss_mib  # noqa: E402
 from tests.helpers import RedisProcess, child_env, free_port  # noqa: E402
 
 CLIENT, WORKER = "bench-client", "bench-worker"
@@ -500,7 +501,7 @@ async def main(args: argparse.Namespace) -> None:
                 spy = [found, "record", "--pid", str(orch.pid), "--format", "raw"]
                 bench.spawn_tool([*spy, "--rate", "200", "-o", args.profile], "py-spy")
             if args.mode == "idle":
-                await run_idle(args, bench.base, orch.pid, url)
+                await run_idle(args, bench.base, orch.pid, url, bench.redis_pid)
             elif args.mode == "webhook":
                 receiver = await bench.start_receiver()
                 try:
