@@ -132,16 +132,23 @@ class Dispatcher:
             self._forget(waiter)
             return payloads, ""
         waiter.claiming = False
+        # A timer rather than wait_for: thousands of polls that time out together each cost a
+        # callback, not a raised TimeoutError and the unwinding of a cancelled wait.
+        timer = asyncio.get_running_loop().call_later(wait_s, self._expire, waiter)
         try:
-            return await asyncio.wait_for(asyncio.shield(waiter.future), wait_s), waiter.served_by
-        except TimeoutError:
-            waiter.expired = True
-            if waiter.claiming:
-                # A claim is in flight for this waiter: take its outcome rather than lose it.
-                return await waiter.future, waiter.served_by
-            return [], ""
+            # shielded: a poll that goes away leaves the future to a claim in flight for it
+            return await asyncio.shield(waiter.future), waiter.served_by
         finally:
+            timer.cancel()
             self._forget(waiter)
+
+    @staticmethod
+    def _expire(waiter: Waiter) -> None:
+        """Its wait ran out: "no task", now or, when a claim is in flight for it, that
+        claim's outcome (``_serve`` answers an expired waiter whatever it brought)."""
+        waiter.expired = True
+        if not waiter.claiming and not waiter.future.done():
+            waiter.future.set_result([])
 
     async def _first_claims(self, waiter: Waiter) -> list[bytes]:
         got: list[bytes] = []
