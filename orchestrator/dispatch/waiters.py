@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -65,7 +64,9 @@ class Waiter:
 class Dispatcher:
     def __init__(self, claim: Claim) -> None:
         self._claim = claim
-        self._waiting: dict[str, deque[Waiter]] = {}
+        self._waiting: dict[str, dict[Waiter, None]] = {}
+        """Task type → its waiters, first come first (a dict: one leaves in O(1), and
+        10,000 leaving out of order cost no scans)."""
         self._serving: dict[str, asyncio.Task[None]] = {}
         self._pending: dict[str, set[str]] = {}
         """Task type → requirement encodings woken and not served yet ("": no requirements,
@@ -122,7 +123,7 @@ class Dispatcher:
         # comes while they run sets ``missed`` instead of being lost.
         waiter = Waiter(worker, want, claiming=True)
         for skill in worker.skills:
-            self._waiting.setdefault(skill, deque()).append(waiter)
+            self._waiting.setdefault(skill, {})[waiter] = None
         try:
             payloads = await self._first_claims(waiter)
         except BaseException:
@@ -163,10 +164,7 @@ class Dispatcher:
         for skill in waiter.skills:
             queue = self._waiting.get(skill)
             if queue is not None:
-                try:
-                    queue.remove(waiter)
-                except ValueError:
-                    pass
+                queue.pop(waiter, None)
                 if not queue:
                     del self._waiting[skill]
 
