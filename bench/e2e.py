@@ -47,7 +47,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.commands import by_command, command_counts  # noqa: E402
 from bench.cpu import CpuSplit, cpu_seconds  # noqa: E402
-from bench.idle import add_options, rss_mib, run_idle  # noqa: E402
+from bench.idle import add_options, run_idle  # noqa: E402
+from bench.idle_watch import rss_mib  # noqa: E402
 from tests.helpers import RedisProcess, child_env, free_port  # noqa: E402
 
 CLIENT, WORKER = "bench-client", "bench-worker"
@@ -497,7 +498,7 @@ async def main(args: argparse.Namespace) -> None:
                 spy = [found, "record", "--pid", str(orch.pid), "--format", "raw"]
                 bench.spawn_tool([*spy, "--rate", "200", "-o", args.profile], "py-spy")
             if args.mode == "idle":
-                await run_idle(args, bench.base, orch.pid, url)
+                await run_idle(args, bench.base, orch.pid, url, bench.redis_pid)
             elif args.mode == "webhook":
                 receiver = await bench.start_receiver()
                 try:
@@ -576,4 +577,14 @@ if __name__ == "__main__":
         parsed.workers = 0
     if parsed.requires:
         route(parsed.requires)
-    asyncio.run(main(parsed))
+    if parsed.mode == "idle":
+        # its 10,000 clients stand in for SDK workers, which run on uvloop when it is there
+        # (worker_sdk/cli.py); on asyncio's own loop, this one process took 2.5 s to send them
+        try:
+            import uvloop
+        except ImportError:
+            asyncio.run(main(parsed))
+        else:
+            uvloop.run(main(parsed))
+    else:
+        asyncio.run(main(parsed))

@@ -10,59 +10,36 @@ Prints, for the orchestrator process alone:
 - Redis commands a second while it has nothing to do: before any worker comes, and while the
   polls are parked (Redis's ``INFO commandstats`` delta over ``--idle-seconds``, by command).
   It needs a Redis nobody else uses: by default a redis-server of its own.
-- the Redis connections it holds (its own TCP sockets to the Redis port, read from ``/proc``),
-  the most seen while the polls arrive and wait, and its RSS;
+- the Redis connections it holds (Redis's ``CLIENT LIST``, the benchmark's own left out), the
+  most seen while the polls arrive and wait, and its RSS (``idle_watch.py``, on a thread);
 - how each poll was answered: on time (at most ``--late-after`` past its timeout) or late, and
-  how late.
+  how late, counted from when the client began the request (as a worker sees it) and from when
+  its headers left the client (the time before that is this client's: a new connection, its
+  event loop busy with the other polls);
+- whose time it is: when the requests left the client, and when the orchestrator had them
+  parked and let them go (its ``parked_polls``, sampled every 0.1 s), each from the moment the
+  burst began (``idle_times.py``); and the Redis commands the burst cost until all were parked.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import aiohttp
 import redis.asyncio as aioredis
 
+from bench.cpu import CpuSplit
+from bench.idle_times import PollTimes, report, spread
+from bench.idle_watch import OWN, Watch
+
 WORKER = "bench-worker"
-IGNORED = {"info", "client|list", "client"}
+IGNORED = {"info", "client|list", "client", "client|setname"}
 """The benchmark's own commands, left out of the counts."""
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def redis_connections(pid: int, redis_port: int) -> int:
-    """TCP connections of process ``pid`` to ``redis_port`` (IPv4 and IPv6)."""
-    inodes = set()
-    fd_dir = Path(f"/proc/{pid}/fd")
-    for fd in fd_dir.iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:  # closed meanwhile
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    count = 0
-    for table in ("tcp", "tcp6"):
-        try:
-            rows = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            cols = row.split()
-            # remote address "hex ip:hex port", state 01 = ESTABLISHED, inode in column 9
-            if cols[3] == "01" and int(cols[2].rsplit(":", 1)[1], 16) == redis_port:
-                count += cols[9] in inodes
-    return count
 
 
 async def commands_by_name(r: aioredis.Redis) -> dict[str, int]:
@@ -74,33 +51,21 @@ async def commands_by_name(r: aioredis.Redis) -> dict[str, int]:
     }
 
 
+def since(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {k: v - before.get(k, 0) for k, v in after.items() if v > before.get(k, 0)}
+
+
 async def command_rate(r: aioredis.Redis, seconds: float) -> tuple[float, dict[str, int]]:
     """Commands a second over ``seconds``, and the count of each command in that time."""
     before = await commands_by_name(r)
     await asyncio.sleep(seconds)
-    after = await commands_by_name(r)
-    delta = {k: v - before.get(k, 0) for k, v in after.items() if v > before.get(k, 0)}
+    delta = since(before, await commands_by_name(r))
     return sum(delta.values()) / seconds, delta
 
 
 def breakdown(delta: dict[str, int]) -> str:
     top = sorted(delta.items(), key=lambda kv: -kv[1])
     return ", ".join(f"{name} {n}" for name, n in top) or "none"
-
-
-class Sampler:
-    """Samples the orchestrator's Redis connections and RSS every 0.1 s, keeping the most."""
-
-    def __init__(self, pid: int, redis_port: int) -> None:
-        self.pid, self.redis_port = pid, redis_port
-        self.max_conns = 0
-        self.max_rss = 0.0
-
-    async def run(self) -> None:
-        while True:
-            self.max_conns = max(self.max_conns, redis_connections(self.pid, self.redis_port))
-            self.max_rss = max(self.max_rss, rss_mib(self.pid))
-            await asyncio.sleep(0.1)
 
 
 class Polls:
@@ -112,6 +77,7 @@ class Polls:
         """poll → seconds its connection took to be accepted (the kernel's listen queue)."""
         self.answers: list[tuple[int, float]] = []
         """(status, seconds from the request to the answer) of each poll."""
+        self.times = PollTimes(k, wait_s)
 
     def session(self) -> aiohttp.ClientSession:
         trace = aiohttp.TraceConfig()
@@ -123,8 +89,13 @@ class Polls:
             if ctx.trace_request_ctx is not None:
                 self.connects[ctx.trace_request_ctx] = time.perf_counter() - ctx.connect_at
 
+        async def sent(_s: object, ctx: SimpleNamespace, _p: object) -> None:
+            if ctx.trace_request_ctx is not None:
+                self.times.sent[ctx.trace_request_ctx] = time.perf_counter()
+
         trace.on_connection_create_start.append(connecting)
         trace.on_connection_create_end.append(connected)
+        trace.on_request_headers_sent.append(sent)
         return aiohttp.ClientSession(
             headers={"X-Worker-Token": WORKER},
             connector=aiohttp.TCPConnector(limit=0),
@@ -147,25 +118,26 @@ class Polls:
 
     async def park(self, s: aiohttp.ClientSession, i: int) -> None:
         url = f"{self.base}/_worker/workers/idle-{i}/tasks/next?timeout={self.wait_s:g}"
-        started = time.perf_counter()
+        started = self.times.started[i] = time.perf_counter()
+        status = 0  # printed as status 0: no answer
         try:
             async with s.get(url, trace_request_ctx=i) as resp:
                 await resp.read()
-                self.answers.append((resp.status, time.perf_counter() - started))
+                status = resp.status
         except (aiohttp.ClientError, TimeoutError):
-            self.answers.append((0, time.perf_counter() - started))  # printed as status 0
+            pass
+        answered = self.times.answered[i] = time.perf_counter()
+        self.answers.append((status, answered - started))
 
-    async def parked(self, s: aiohttp.ClientSession) -> tuple[int, float | None]:
+    async def parked(self, watch: Watch) -> tuple[int, float | None]:
         """Most polls seen parked at once, and when all were (None: not before the timeout)."""
-        t0, most = time.perf_counter(), 0
+        t0 = self.times.began
         while time.perf_counter() - t0 < self.wait_s:
-            async with s.get(f"{self.base}/_public/status") as resp:
-                # a 503 (Redis not answering in time) has no count
-                most = max(most, (await resp.json()).get("parked_polls", 0))
+            most = max((n for _, n in watch.server), default=0)
             if most >= self.k:
-                return most, time.perf_counter() - t0
+                return most, next(at for at, n in watch.server if n >= self.k) - t0
             await asyncio.sleep(0.1)
-        return most, None
+        return max((n for _, n in watch.server), default=0), None
 
     def report(self, late_after: float) -> None:
         statuses: dict[int, int] = {}
@@ -176,8 +148,7 @@ class Polls:
         late = sum(x > late_after for x in lateness)
         print(
             f"  on time (≤ {late_after:g} s past)     {self.k - late:5d}; late {late}"
-            f"; past the timeout s p50/p99/max {pct(lateness, 0.5):.2f} / "
-            f"{pct(lateness, 0.99):.2f} / {lateness[-1]:.2f}"
+            f"; past the timeout s p50/p99/max {spread(lateness)}"
         )
         connects = list(self.connects.values())
         if connects:
@@ -188,41 +159,58 @@ class Polls:
             )
 
 
-def pct(ordered: list[float], p: float) -> float:
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+CLIENT_GC_YOUNG_THRESHOLD = 10_000
+"""As the orchestrator's (``orchestrator/server.py``): here 10,000 clients share one heap, which
+no fleet of workers does, and at CPython's default (700) its full collections were a third of
+this process's CPU while it sent the polls."""
 
 
-async def run_idle(args: argparse.Namespace, base: str, pid: int, redis_url: str) -> None:
+async def run_idle(
+    args: argparse.Namespace, base: str, pid: int, redis_url: str, redis_pid: int | None = None
+) -> None:
     k, wait_s, window = args.idle_workers, args.poll_timeout, args.idle_seconds
-    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
-    r = aioredis.Redis.from_url(redis_url)
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(CLIENT_GC_YOUNG_THRESHOLD, middle, oldest)
+    r = aioredis.Redis.from_url(redis_url, client_name=OWN)
+    watch = Watch(base, pid, redis_url)
+    redis_pids = [redis_pid] if redis_pid is not None else []
+    watch.start()
     try:
         await asyncio.sleep(2)  # start-up work (script loads, first sweeps) out of the count
-        conns0, rss0 = redis_connections(pid, port), rss_mib(pid)
+        conns0, rss0 = watch.conns, watch.rss
         rate0, delta0 = await command_rate(r, window)
         print(f"idle process, no workers ({window:g} s)")
         print(f"  Redis commands/s         {rate0:8.2f}  ({breakdown(delta0)})")
         print(f"  Redis connections        {conns0:8d}")
         print(f"  RSS MiB                  {rss0:8.1f}")
 
-        sampler = Sampler(pid, port)
-        sampling = asyncio.create_task(sampler.run())
         polls = Polls(base, k, wait_s)
         async with polls.session() as s:
+            watch.reset()
             registered_s = await polls.register(s)
-            registering = (sampler.max_conns, sampler.max_rss)
-            sampler.max_conns, sampler.max_rss = 0, 0.0  # from here: the polls alone
-            t0 = time.perf_counter()
+            registering = (watch.most_conns, watch.most_rss)
+            watch.reset()  # from here: the polls alone
+            before_burst = await commands_by_name(r)
+            cpu = CpuSplit({"orchestrator": [pid], "client": [os.getpid()], "Redis": redis_pids})
+            watch.follow(True)
+            cpu.start()
+            polls.times.began = time.perf_counter()
             parking = [asyncio.create_task(polls.park(s, i)) for i in range(k)]
-            parked, all_parked_s = await polls.parked(s)
-            left = wait_s - (time.perf_counter() - t0)
+            parked, all_parked_s = await polls.parked(watch)
+            cpu_to_park = cpu.line(k)
+            watch.follow(False)
+            burst = since(before_burst, await commands_by_name(r))
+            left = wait_s - (time.perf_counter() - polls.times.began)
             parked_rate = None
             if all_parked_s is not None and left > 1.5:
                 # while every poll waits, before any times out
                 parked_rate, parked_delta = await command_rate(r, min(window, left - 1))
-            conns_parked, rss_parked = redis_connections(pid, port), rss_mib(pid)
+            conns_parked, rss_parked = watch.conns, watch.rss
+            watch.follow(True)  # until all are answered: when the orchestrator let them go
+            cpu.start()
             await asyncio.gather(*parking)
-        sampling.cancel()
+            cpu_to_answer = cpu.line(k)
+        watch.stop()
         print(f"idle workers: {k} long-polls, timeout {wait_s:g} s")
         print(
             f"  registered in            {registered_s:8.1f} s, 100 at a time "
@@ -235,12 +223,21 @@ async def run_idle(args: argparse.Namespace, base: str, pid: int, redis_url: str
         if parked_rate is not None:
             print(f"  Redis commands/s parked  {parked_rate:8.2f}  ({breakdown(parked_delta)})")
         print(
-            f"  Redis connections        {sampler.max_conns:8d} most while the polls came, waited "
-            f"({conns_parked} while parked, {redis_connections(pid, port)} after)"
+            f"  Redis connections        {watch.most_conns:8d} most while the polls came, waited "
+            f"({conns_parked} while parked, {watch.conns} after)"
         )
-        print(f"  RSS MiB                  {sampler.max_rss:8.1f} most ({rss_parked:.1f} parked)")
+        print(f"  RSS MiB                  {watch.most_rss:8.1f} most ({rss_parked:.1f} parked)")
         polls.report(args.late_after)
+        print(
+            f"  Redis commands to park   {sum(burst.values()):8d}  ({breakdown(burst)}; "
+            "the pings are the parked_polls samples)"
+        )
+        print(f"  CPU to park, per poll    {cpu_to_park}")
+        print(f"  CPU to answer, per poll  {cpu_to_answer}")
+        report(polls.times, watch.server, args.late_after, watch.slowest_status_s)
     finally:
+        if watch.is_alive():
+            watch.stop()
         await r.aclose()
 
 

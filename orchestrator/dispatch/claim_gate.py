@@ -13,6 +13,7 @@ own claim when one finishes. Claims that find work pass straight through while f
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TypeVar
 
@@ -29,7 +30,11 @@ class _Queue:
         self.empty_at = 0
         """The highest sequence number of a claim that found the queue empty."""
         self.in_flight = 0
-        self.changed = asyncio.Condition()
+        """Claims sent and not answered, and slots kept for waiters whose turn came."""
+        self.waiting: deque[tuple[int, asyncio.Future[bool]]] = deque()
+        """Polls that found every slot busy, in the order they came: ``sent`` when each came
+        (never decreasing along the line), and its turn: True when a claim sent after it found
+        the queue empty, False when a slot is kept for its own claim."""
 
 
 class ClaimGate:
@@ -49,28 +54,47 @@ class ClaimGate:
         q = self._queues.get(key)
         if q is None:
             q = self._queues[key] = _Queue()
-        arrived = q.sent
-        if q.in_flight >= self.width:
-            async with q.changed:
-                await q.changed.wait_for(lambda: q.empty_at > arrived or q.in_flight < self.width)
-            if q.empty_at > arrived:
-                return None
-        # no await from the check above to here: the next waiter sees this claim in flight
+        if q.in_flight < self.width:
+            q.in_flight += 1
+        else:
+            # One future each, answered in line by ``_release``: a burst of thousands costs
+            # each poll one wake-up, not one per claim that ends (a Condition's notify_all).
+            turn: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            q.waiting.append((q.sent, turn))
+            try:
+                if await turn:
+                    return None
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled() and not turn.result():
+                    self._release(q)  # the slot kept for it goes to the next in line
+                raise
+        # no await from taking the slot to here: a poll that comes next sees this claim sent
         q.sent += 1
         seq = q.sent
-        q.in_flight += 1
         try:
             answer = await claim()
         except BaseException:
-            await self._done(q)
+            self._release(q)
             raise
         if emptied(answer):
             q.empty_at = max(q.empty_at, seq)
-        await self._done(q)
+        self._release(q)
         return answer
 
-    @staticmethod
-    async def _done(q: _Queue) -> None:
+    def _release(self, q: _Queue) -> None:
+        """A slot is free: answer the polls a claim sent after them found empty for, then
+        keep the free slots for the next in line."""
         q.in_flight -= 1
-        async with q.changed:
-            q.changed.notify_all()
+        while q.waiting:
+            arrived, turn = q.waiting[0]
+            if turn.done():  # its poll was cancelled
+                q.waiting.popleft()
+            elif q.empty_at > arrived:
+                q.waiting.popleft()
+                turn.set_result(True)
+            elif q.in_flight < self.width:
+                q.waiting.popleft()
+                q.in_flight += 1
+                turn.set_result(False)
+            else:
+                return

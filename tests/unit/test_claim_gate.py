@@ -91,3 +91,46 @@ async def test_queues_do_not_wait_for_each_other() -> None:
     assert await asyncio.wait_for(gate.claim("b", other.claim), 2) == "b-task"
     stuck.release.set()
     await blocked
+
+
+async def test_a_poll_cancelled_in_line_holds_no_one_back() -> None:
+    gate = ClaimGate(width=1)
+    first = FakeQueue(["first's task"])
+    running = asyncio.create_task(gate.claim("q", first.claim))
+    await asyncio.sleep(0)
+    gone = asyncio.create_task(gate.claim("q", FakeQueue([]).claim))
+    after = FakeQueue(["after's task"])
+    after.release.set()
+    waiting = asyncio.create_task(gate.claim("q", after.claim))
+    await asyncio.sleep(0)
+    gone.cancel()
+
+    first.release.set()
+
+    assert await running == "first's task"
+    assert await asyncio.wait_for(waiting, 2) == "after's task"
+
+
+async def test_a_poll_cancelled_as_its_turn_came_hands_its_turn_on() -> None:
+    gate = ClaimGate(width=1)
+    release = asyncio.Event()
+
+    async def first_claim() -> str:
+        await release.wait()
+        # runs before the next in line wakes up: it is cancelled with its turn already given
+        asyncio.get_running_loop().call_soon(gone.cancel)
+        return "first's task"
+
+    running = asyncio.create_task(gate.claim("q", first_claim))
+    await asyncio.sleep(0)
+    gone = asyncio.create_task(gate.claim("q", FakeQueue([]).claim))
+    after = FakeQueue(["after's task"])
+    after.release.set()
+    waiting = asyncio.create_task(gate.claim("q", after.claim))
+    await asyncio.sleep(0)
+
+    release.set()
+
+    assert await running == "first's task"
+    assert await asyncio.wait_for(waiting, 2) == "after's task"
+    assert gone.cancelled()
