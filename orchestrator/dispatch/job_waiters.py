@@ -9,7 +9,10 @@ so they need not read back what this process holds already.
 A wait for a job this process created, and has heard no end or change of since, starts
 without reading it (``created``/``fresh``): it is not terminal, and every end from here on
 reaches the waiters, since the channel was subscribed to before the job existed. A pub/sub
-reconnect (``wake_all``) forgets them all, as messages may have been lost.
+reconnect (``wake_all``) forgets them all, as messages may have been lost. The end of a job
+can be heard before the commit that created it has returned here (another process claimed,
+ran and ended it meanwhile): the ends heard lately are remembered, and such a job is never
+taken as fresh.
 
 A job this process finished or cancelled is kept a while as its end wrote it (``final``): such
 a job never changes again (only a failed or quarantined one can be retried), so a status read
@@ -47,6 +50,8 @@ class JobWaiters:
         self._waiting: defaultdict[str, set[Woken]] = defaultdict(set)
         self._fresh: OrderedDict[str, str] = OrderedDict()
         """job id → its client, for the jobs ``created`` here with no end or change heard."""
+        self._heard: OrderedDict[str, None] = OrderedDict()
+        """Ids of the jobs whose end or change was heard lately (at most ``FRESH_MAX``)."""
         self._final: OrderedDict[str, tuple[Job, int]] = OrderedDict()
         self._final_bytes = 0
         self.closed = False
@@ -69,7 +74,7 @@ class JobWaiters:
 
     def created(self, job: Job) -> None:
         """``job`` was just created by a commit of this process that won."""
-        if job.terminal or self.closed:
+        if job.terminal or self.closed or job.id in self._heard:
             return
         self._fresh[job.id] = job.client
         if len(self._fresh) > FRESH_MAX:
@@ -82,14 +87,21 @@ class JobWaiters:
 
     def ended(self, message: bytes) -> None:
         job_id = message.decode()
-        self._fresh.pop(job_id, None)
+        self._heard_of(job_id)
         _wake(self._waiting.pop(job_id, ()), None)
+
+    def _heard_of(self, job_id: str) -> None:
+        """``job_id`` ended or changed: it is not fresh, nor will it be."""
+        self._fresh.pop(job_id, None)
+        self._heard[job_id] = None
+        if len(self._heard) > FRESH_MAX:
+            self._heard.popitem(last=False)
 
     def ended_job(self, job: Job, size: int = 0) -> None:
         """``job`` ended by a commit of this process that won: its terminal rev is stored, so
         the waiters may answer with it instead of reading it back. ``size``: its stored
         bytes, what keeping it costs."""
-        self._fresh.pop(job.id, None)
+        self._heard_of(job.id)
         if job.status in FINAL and size <= FINAL_MAX_BYTES:
             self._final[job.id] = (job, size)
             self._final_bytes += size

@@ -156,6 +156,20 @@ def test_jobs_created_here_are_fresh_until_an_end_a_change_or_a_reconnect() -> N
     assert not waiters.fresh("j2", "alice") and not waiters.fresh("j3", "alice")
 
 
+def test_a_job_whose_end_was_heard_before_its_creation_returned_is_not_fresh() -> None:
+    # Another process claimed, ran and ended it while the commit that created it was still
+    # on its way back here: a wait must read it, or it waits for an end already heard.
+    waiters = JobWaiters()
+    job, other = new_job("j1", client="alice"), new_job("j2", client="alice")
+    waiters.ended(b"j1")
+    waiters.ended_job(other.evolve(status=JobStatus.FINISHED))
+
+    waiters.created(job)
+    waiters.created(other)
+
+    assert not waiters.fresh("j1", "alice") and not waiters.fresh("j2", "alice")
+
+
 def test_the_oldest_fresh_jobs_are_forgotten_first(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(job_waiters, "FRESH_MAX", 2)
     waiters = JobWaiters()

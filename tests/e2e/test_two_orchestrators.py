@@ -44,3 +44,27 @@ async def test_cancel_sent_to_one_reaches_a_worker_connected_to_the_other(
     assert (await api.cancel(job_id))["status"] == "cancellation_request_sent"
     await wait_for(lambda: (cluster.marks / f"cancelled-{task_id}").exists(), 10, "cancel")
     assert (await api.job(job_id))["status"] == "cancelled"
+
+
+async def test_waits_on_the_creating_process_hear_ends_made_by_the_other(
+    cluster: Cluster, http: aiohttp.ClientSession
+) -> None:
+    # Each job is created and waited for on ``first`` and ended on ``second``, often before
+    # ``first`` has finished handling the create: every wait must still hear its job's end
+    # (a wait that missed it would run its whole 60 s, past this test's deadline).
+    first = await cluster.orchestrator()
+    second = await cluster.orchestrator()
+    cluster.worker(second, "w-second", capacity=8)
+    api = Api(http, first)
+
+    async def create_and_wait(n: int) -> dict[str, object]:
+        job_id = await api.create("echo", {"n": n})
+        url = f"{api.base}/api/v1/jobs/{job_id}?wait=60"
+        async with http.get(url, headers=api.headers) as r:
+            assert r.status == 200, await r.text()
+            body: dict[str, object] = await r.json()
+            return body
+
+    for _ in range(3):
+        jobs = await asyncio.wait_for(asyncio.gather(*(create_and_wait(n) for n in range(40))), 30)
+        assert [job["status"] for job in jobs] == ["finished"] * 40
