@@ -48,15 +48,13 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
     ("storage", frozenset({"storage"})),
     # What the shell runs and is configured by, all free of I/O.
     ("definitions", frozenset({"blueprint", "workflows", "config", "logs"})),
-    ("core", frozenset({"engine", "errors", "error_codes"})),
+    ("core", frozenset({"engine", "errors", "error_codes", "names"})),
 ]
 
 ALLOWED: dict[tuple[str, str], str] = {
     # Edges against the direction, each kept until the move it needs is made (issue 8). A test
     # fails when one is gone, so the list only shrinks; a new one fails the checks below.
     # (importer, imported): the imported side also covers the modules of that package.
-    ("orchestrator.config", "orchestrator.storage.keys"): "check_name: the rule for names "
-    "that go into keys is kept with the keys (keys.py imports no I/O library)",
     ("orchestrator.blueprint.mirror", "orchestrator.storage.registered"): "the mirror of "
     "registered blueprints is shell code (it reads the store) inside the blueprint package",
     # Seed-003 workflows compile into blueprints, and the registry accepts workflows: the two
