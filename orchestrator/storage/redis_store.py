@@ -332,6 +332,7 @@ class RedisStore(WorkerRegistry, Queues):
                 orjson.dumps(event),
                 k.changed_channel,
                 job_id,
+                *codec.RESULT_RECORDED,
             )
             pipe.zrem(k.leases(task.task_type), task.ref)
             self.wake_limited(pipe, [task.task_type])
