@@ -57,13 +57,13 @@ from orchestrator.human.metrics import HumanMetrics
 from orchestrator.loops.supervisor import run_every, run_paced
 from orchestrator.loops.sweeper import Sweeper
 from orchestrator.loops.telemetry import telemetry
+from orchestrator.loops.webhooks import webhook_sender
 from orchestrator.metrics import Metrics
 from orchestrator.shell import leases
 from orchestrator.shell.jobs import JobRunner
 from orchestrator.storage import stall_watch
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.storage.stats import JobStats
-from orchestrator.webhooks.sender import webhook_sender
 
 log = logging.getLogger("orchestrator")
 

@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 
 import orjson
 
-from orchestrator.blueprint.registry import load_blueprints
 from orchestrator.config_sources import ENV_VARS, load_settings
 from orchestrator.errors import BlueprintError, ConfigError, StartupError
+from orchestrator.intake.specs import load_blueprints
 
 T = TypeVar("T")
 

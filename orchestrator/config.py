@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.errors import ConfigError
-from orchestrator.storage.keys import check_name
+from orchestrator.names import check_name
 
 DEV_CLIENT_TOKEN = "dev-client-token"
 DEV_WORKER_TOKEN = "dev-worker-token"

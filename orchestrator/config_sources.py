@@ -15,7 +15,7 @@ import yaml
 
 from orchestrator.config import FLAT, ClientToken, RateLimit, Settings, TaskLimit
 from orchestrator.errors import ConfigError
-from orchestrator.storage.keys import check_name
+from orchestrator.names import check_name
 
 _CASTS = {name: cast for name, (_, cast) in FLAT.items() if cast is not None}
 """The settings that are text (in the environment, or a scalar in the file), and how to read it."""

@@ -21,9 +21,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from orchestrator.api.access import AccessLogger
 from orchestrator.app import create_app
 from orchestrator.appkeys import SETTINGS
-from orchestrator.blueprint.registry import BlueprintRegistry, load_blueprints
+from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.config import Settings
 from orchestrator.errors import StartupError
+from orchestrator.intake.specs import load_blueprints
 from orchestrator.storage import stall_watch
 from orchestrator.storage.cluster import cluster_client, is_cluster_url, seeds
 from orchestrator.storage.embedded import embedded_store

@@ -19,12 +19,12 @@ from orchestrator.api.answers.blueprints import BlueprintRetired
 from orchestrator.api.middleware import CLIENT
 from orchestrator.api.render import iso, json_response, typed_response
 from orchestrator.appkeys import BUS, LOOPS, REGISTRY, SETTINGS, STORE
-from orchestrator.blueprint import submitted
 from orchestrator.blueprint.dsl import Blueprint
-from orchestrator.blueprint.mirror import Mirror
 from orchestrator.blueprint.route_clashes import route_clash
 from orchestrator.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
+from orchestrator.intake import submitted
 from orchestrator.loops.supervisor import run_every
+from orchestrator.shell.mirror import Mirror
 from orchestrator.storage.registered import Changed, Entry, Record, RegisteredStore
 
 MIRROR = web.AppKey("registered_mirror", Mirror)

@@ -16,7 +16,7 @@ from msgspec import UNSET, Meta, Struct
 from orchestrator.api.decode import Problem, decode, invalid
 from orchestrator.config import Settings
 from orchestrator.engine.new_job import NewJob
-from orchestrator.storage.keys import check_name
+from orchestrator.names import check_name
 from worker_sdk.protocol import (
     MAX_DECLINE_REASON,
     MAX_INTEGER,

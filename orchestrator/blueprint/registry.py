@@ -1,14 +1,13 @@
-"""The blueprints a deployment serves, by name and by API route."""
+"""The blueprints a deployment serves, by name and by API route (loading them from what
+``--blueprints`` names is ``intake/specs.py``)."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable, Iterable
 
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.internal import INTERNAL
 from orchestrator.blueprint.route_clashes import route_clash
-from orchestrator.blueprint.yaml_files import is_path_spec, load_path_spec
 
 Fetch = Callable[[str, str], Awaitable[Blueprint | None]]
 
@@ -19,7 +18,7 @@ class BlueprintRegistry:
     def __init__(self, blueprints: Iterable[Blueprint] = ()) -> None:
         self._by_name: dict[str, Blueprint] = {}
         self._by_route: dict[tuple[str, str], Blueprint] = {}
-        # Blueprints registered at run time (``registered.py`` keeps these in step with Redis):
+        # Blueprints registered at run time (``shell/mirror.py`` keeps these in step with Redis):
         # every version a job may still run on, and the routes of retired ones.
         self._registered: set[str] = set()
         self._versions: dict[tuple[str, str], Blueprint] = {}
@@ -126,32 +125,3 @@ class BlueprintRegistry:
 
     def __len__(self) -> int:
         return len(self._by_name)
-
-
-def load_blueprints(specs: Iterable[str]) -> list[Blueprint]:
-    """Import ``module`` or ``module:attr`` specs and collect the blueprints they hold.
-
-    A bare module contributes every ``Blueprint`` at its top level. A spec ending in ``.yaml``
-    or ``.yml``, or holding a ``/``, is a YAML blueprint file or a directory of them.
-    """
-    found: list[Blueprint] = []
-    for spec in specs:
-        if is_path_spec(spec):
-            found.extend(load_path_spec(spec))
-            continue
-        module_name, _, attr = spec.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise ValueError(f"cannot import blueprint module {module_name!r}: {exc}") from exc
-        if attr:
-            obj = getattr(module, attr, None)
-            if not isinstance(obj, Blueprint):
-                raise ValueError(f"{spec!r} is not a Blueprint")
-            found.append(obj)
-        else:
-            objs = [v for v in vars(module).values() if isinstance(v, Blueprint)]
-            if not objs:
-                raise ValueError(f"module {module_name!r} defines no Blueprint")
-            found.extend(objs)
-    return found

@@ -13,6 +13,18 @@ import orjson
 
 from orchestrator.engine.model import JSON, Job, JobStatus, RetryPolicy, Task, TaskStatus
 
+BRANCH_DONE = "done"
+"""A parallel branch's stored status once its result is recorded (``branch_result.lua``): the
+job then holds the result in ``parallel["results"]``, and the branch is no task any more."""
+
+LEASED = (TaskStatus.QUEUED.value, TaskStatus.LEASED.value)
+"""The task status a lease checks and the one it writes (``lib/lease_task.lua``)."""
+RESULT_RECORDED = (TaskStatus.LEASED.value, BRANCH_DONE)
+"""The branch status a branch's result checks and the one it writes (``branch_result.lua``).
+
+The scripts take these as arguments rather than spell them: the engine's statuses are named in
+Python only, and a script checks and writes what it is given."""
+
 _DOC_FIELDS = (
     "blueprint",
     "blueprint_version",
@@ -103,7 +115,7 @@ def encode(job: Job) -> dict[str, str | bytes]:
         results = job.parallel["results"]
         for task_id in job.parallel["order"]:
             if task_id in results:
-                fields[f"{branch_prefix(task_id)}status"] = "done"
+                fields[f"{branch_prefix(task_id)}status"] = BRANCH_DONE
             elif task_id not in job.branches:
                 # Stopped without a result: the job ended (fail_fast, cancel, timeout). Its
                 # stored status must not stay "queued" or "leased", or the lease and branch
@@ -155,7 +167,7 @@ def decode(fields: dict[bytes, bytes]) -> Job | None:
     parallel = doc["parallel"]
     for t in doc["branches"]:
         prefix = branch_prefix(t["id"])
-        if _text(fields, f"{prefix}status") == "done":
+        if _text(fields, f"{prefix}status") == BRANCH_DONE:
             # Reported through the branch script since the document was last written.
             assert parallel is not None
             result = orjson.loads(fields[f"{prefix}result".encode()])

@@ -3,18 +3,7 @@ one slot, so that every script touches one slot and runs on Redis Cluster."""
 
 from __future__ import annotations
 
-import re
-
-_NAME = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
-
-
-def check_name(kind: str, value: str) -> str:
-    """Task types, worker ids and prefixes end up inside keys: no braces, no spaces."""
-    if not _NAME.fullmatch(value):  # match() lets a trailing newline through
-        raise ValueError(
-            f"{kind} {value!r} must be 1-128 characters of letters, digits, '_', '.', ':' or '-'"
-        )
-    return value
+from orchestrator.names import check_name
 
 
 class Keys:

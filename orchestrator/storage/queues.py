@@ -222,6 +222,7 @@ class Queues:
                     orjson.dumps(event),
                     k.changed_channel,
                     job_id,
+                    *codec.LEASED,
                 ],
             )
             if payload is not None and payload != 0:
@@ -265,7 +266,9 @@ class Queues:
         queues are empty."""
         k = self.keys
         args = [*args, worker_id, orjson.dumps(worker_id), repr(now), k.changed_channel]
-        answer = await self.scripts.claim_lease(keys=keys, args=[*args, k.prefix, count])
+        answer = await self.scripts.claim_lease(
+            keys=keys, args=[*args, k.prefix, count, *codec.LEASED]
+        )
         removed, why, ms, kept, *payloads = answer
         for job in kept:  # as the lease left it: its result needs no read (leased.py)
             self.leased.put(job)

@@ -318,20 +318,20 @@ class RedisStore(WorkerRegistry, Queues):
         worker does not hold it. A timer is armed first: should this process die right after
         the last branch, the timer runs the aggregator."""
         k = self.keys
-        job_id = task.job_id
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(k.timers, {f"aggregate|{job_id}||0": int((time.time() + 30) * _MS)})
+            pipe.zadd(k.timers, {f"aggregate|{task.job_id}||0": int((time.time() + 30) * _MS)})
             pipe.evalsha(
                 self.scripts.branch_result.sha,
                 1,
-                k.job(job_id),
+                k.job(task.job_id),
                 task.task_id,
                 str(task.attempt),
                 worker_id,
                 orjson.dumps(outcome),
                 orjson.dumps(event),
                 k.changed_channel,
-                job_id,
+                task.job_id,
+                *codec.RESULT_RECORDED,
             )
             pipe.zrem(k.leases(task.task_type), task.ref)
             self.wake_limited(pipe, [task.task_type])

@@ -1,7 +1,8 @@
 """Webhooks: signed notices of a job's status, POSTed to the job's ``webhook_url``.
 
 - ``outbox``: which transitions owe a delivery, and the durable Redis outbox they wait in;
-- ``sender``: the background loop that delivers them, with retries;
+- ``sender``: delivers them, at once after their commit and by a sweep that retries
+  (``loops/webhooks.py`` runs that sweep);
 - ``payload``: the JSON body;
 - ``signing``: the HMAC-SHA256 signature, and ``verify`` for receivers (stdlib only).
 

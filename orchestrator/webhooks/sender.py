@@ -9,9 +9,9 @@ A transition only writes its outbox entry (``outbox.py``), in the commit's round
   its next attempt. Should the process die meanwhile, the entry comes due by itself.
 - **The sweep** takes the due entries (retries, entries whose process died, entries the first
   path had no free slot for), each hidden from the other processes for ``hold_s`` while it is
-  sent, and checks each against its stored job first. It runs when an entry this process put
-  back comes due, ``sweep_interval_s`` after a sweep that found some, and otherwise every
-  ``sweep_idle_interval_s`` (``loops/pacer.py``).
+  sent, and checks each against its stored job first (``Sender.tick``). ``loops/webhooks.py``
+  runs it: when an entry this process put back comes due, ``sweep_interval_s`` after a sweep
+  that found some, and otherwise every ``sweep_idle_interval_s`` (``loops/pacer.py``).
 
 Deliveries under way in one process are bounded: ``webhook_max_in_flight`` in all, and
 ``webhook_max_per_host`` to one receiver (host and port), so a slow or dead receiver holds only
@@ -26,20 +26,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
-from aiohttp import web
 
 from orchestrator.config import Settings
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.model import JSON, Job, RetryPolicy
 from orchestrator.engine.retry import backoff_s
-from orchestrator.loops.pacer import Pacer
-from orchestrator.loops.supervisor import run_paced
 from orchestrator.metrics import Metrics
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.webhooks.outbox import Entry, Outbox, Verdict, check, hold_s
@@ -303,39 +300,3 @@ class Sender:
                 return 200 <= resp.status < 300, f"HTTP {resp.status}"
         except (aiohttp.ClientError, TimeoutError) as exc:
             return False, f"{type(exc).__name__}: {exc}"
-
-
-def webhook_sender(
-    runner: Committer, metrics: Metrics
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A ``cleanup_ctx`` entry; add it after the one that closes the store, so that it exits
-    first. Without a ``webhook_secret`` there is nothing to sign with, and it does nothing."""
-
-    async def background(_: web.Application) -> AsyncIterator[None]:
-        settings = runner.settings
-        if not settings.webhooks.secret:
-            yield
-            return
-        timeout = aiohttp.ClientTimeout(total=settings.webhooks.timeout_s)
-        # One pool of keep-alive connections for every delivery of the process, bounded like
-        # the slots, so that a burst to one receiver reuses its connections.
-        connector = aiohttp.TCPConnector(
-            limit=settings.webhooks.max_in_flight, limit_per_host=settings.webhooks.max_per_host
-        )
-        async with aiohttp.ClientSession(
-            connector=connector, timeout=timeout, headers={"User-Agent": USER_AGENT}
-        ) as session:
-            sender = Sender(runner, metrics, session)
-            sender.attach()
-            # The entries this process puts back say when they come due; the others (a dead
-            # process's) are found by an idle sweep.
-            pacer = Pacer(settings.sweeps.interval_s, settings.sweeps.idle_interval_s)
-            sender.outbox.comes_due = runner.webhooks_due = pacer.poke
-            loop = asyncio.create_task(run_paced("webhook sender", pacer, sender.tick))
-            yield
-            sender.detach()
-            loop.cancel()
-            await asyncio.gather(loop, return_exceptions=True)
-            await sender.close()
-
-    return background

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.storage.keys import _NAME
+from orchestrator.names import NAME
 from tests.api.body_cases import CHECKS, answer, validators
 from worker_sdk.protocol import NAME_PATTERN
 
@@ -31,4 +31,4 @@ def test_same_answer(name: str, index: int) -> None:
 
 def test_names_in_bodies_are_the_names_keys_take() -> None:
     # The engine must not import worker_sdk (it would load aiohttp): two spellings, one rule.
-    assert _NAME.pattern + "(?!\\n)" == NAME_PATTERN
+    assert NAME.pattern + "(?!\\n)" == NAME_PATTERN

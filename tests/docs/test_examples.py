@@ -17,9 +17,9 @@ import pytest
 
 from orchestrator import Actions, Blueprint, BlueprintError, BlueprintRegistry, Settings, create_app
 from orchestrator.blueprint.conditions import where
-from orchestrator.blueprint.registry import load_blueprints
 from orchestrator.config import ClientToken
 from orchestrator.examples import cookbook_tasks, cookbook_worker, greeting_worker
+from orchestrator.intake.specs import load_blueprints
 from orchestrator.storage.embedded import embedded_store
 from tests.helpers import ROOT, child_env
 from worker_sdk import Worker

@@ -1,4 +1,4 @@
-"""blueprint/registry.py: blueprints by name and route, and loading them from modules."""
+"""blueprint/registry.py: blueprints by name and route; intake/specs.py: loading them."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.blueprint import Blueprint, BlueprintRegistry
-from orchestrator.blueprint.registry import load_blueprints
 from orchestrator.errors import BlueprintError
+from orchestrator.intake.specs import load_blueprints
 
 
 def sound(name: str, **route: str) -> Blueprint:

@@ -145,7 +145,7 @@ async def test_a_change_whose_announcement_was_lost_is_served_within_a_poll(
 
     import redis.asyncio as aioredis
 
-    from orchestrator.blueprint.submitted import read
+    from orchestrator.intake.submitted import read
     from orchestrator.storage.keys import Keys
     from orchestrator.storage.registered import Entry, Record, RegisteredStore
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from orchestrator.blueprint.registry import load_blueprints
 from orchestrator.blueprints import tickets
+from orchestrator.intake.specs import load_blueprints
 from orchestrator.workflows.build import build
 from tests.workflows.conftest import Cluster
 from tests.workflows.seeds import IT_SUPPORT

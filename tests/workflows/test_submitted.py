@@ -8,10 +8,10 @@ import orjson
 import pytest
 import yaml
 
-from orchestrator.blueprint import submitted
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.registry import BlueprintRegistry
 from orchestrator.blueprint.yaml_loader import load_yaml
+from orchestrator.intake import submitted
 from tests.workflows.documents import APPROVAL_YAML, UNKNOWN_TASK_YAML
 from tests.workflows.seeds import IT_SUPPORT, variant
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from orchestrator.blueprint import Blueprint
-from orchestrator.blueprint.registry import load_blueprints
 from orchestrator.blueprint.yaml_loader import load_yaml
 from orchestrator.examples.greeting import blueprint as greeting_py
+from orchestrator.intake.specs import load_blueprints
 from tests.yaml.conftest import GREETING_YAML, ROUTING_YAML
 
 

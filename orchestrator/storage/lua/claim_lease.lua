@@ -4,7 +4,8 @@
 -- KEYS as claim.lua's; ARGV[1 .. 6] as claim.lua's, then ARGV[7] worker id, ARGV[8] the
 -- worker id as a JSON string, ARGV[9] now (epoch seconds), ARGV[10] change channel,
 -- ARGV[11] key prefix (a job's hash is '<prefix>:{<job id>}:job', keys.py), ARGV[12] how
--- many tasks to lease at most (a worker's batched long-poll; 1 when absent)
+-- many tasks to lease at most (a worker's batched long-poll), ARGV[13] and ARGV[14] the
+-- task's status before and after a lease (queued, leased)
 -- Stale entries (the job moved on, ended, or was never stored) are dropped and the next one
 -- is tried, at most 16 of them per call. The type's limits are checked before each entry,
 -- so a batch never takes a task a claim of one would not have taken. A type without limits
@@ -27,7 +28,7 @@ end
 
 local n, max_in_flight = tonumber(ARGV[2]) or 0, tonumber(ARGV[3]) or 0
 local rate, burst, now_ms = tonumber(ARGV[4]) or 0, tonumber(ARGV[5]), tonumber(ARGV[6])
-local count = tonumber(ARGV[12]) or 1
+local count = tonumber(ARGV[12])
 local kept = {}
 local answer = {0, 0, 0, kept}
 local stale = 0
@@ -89,7 +90,7 @@ while #answer - 4 < count do
   local event = '{"type":"task_leased","at":' .. ARGV[9] .. ',"task_id":' ..
     json_string(task_id) .. ',"attempt":' .. attempt .. ',"worker":' .. ARGV[8] .. '}'
   local payload, job = lease_task(ARGV[11] .. ':{' .. job_id .. '}:job', prefix, task_id,
-    attempt, ARGV[7], ARGV[9], event, ARGV[10], job_id, prefix == 't_')
+    attempt, ARGV[7], ARGV[9], event, ARGV[10], job_id, prefix == 't_', ARGV[13], ARGV[14])
   -- not yet at its revision (0): on one Redis entries are written with their job, so never
   if payload and payload ~= 0 then
     answer[#answer + 1] = payload

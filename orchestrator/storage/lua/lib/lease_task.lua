@@ -2,6 +2,8 @@
 -- job: the job hash, p: field prefix of the task ('t_' for the job's one task, 'b:<task id>:'
 -- for a branch), event: the task_leased history event as JSON without its id, full: read the
 -- whole hash (HGETALL instead of HMGET: still one command) and return it as the lease left it.
+-- queued, leased: the task statuses the lease moves between (TaskStatus, passed by the caller:
+-- the engine names them, the script only checks the one and writes the other).
 -- Returns the task payload (JSON); 0 when the job is not yet at the revision that wants this
 -- attempt (on Cluster a commit's queue entry can land before its job write); false when the
 -- entry is stale. With full, a leased task's payload comes with the job's hash as written
@@ -23,7 +25,8 @@ local function not_yet(f, p, task_id, attempt)
   return not f[1] or tonumber(f[1]) < tonumber(attempt)
 end
 
-local function lease_task(job, p, task_id, attempt, worker, now, event, channel, job_id, full)
+local function lease_task(job, p, task_id, attempt, worker, now, event, channel, job_id, full,
+    queued, leased)
   local names = {p .. 'att', p .. 'status', 'rev', p .. 'payload', 'history', 'hlen', 'watched',
     't_id', 'status'}
   local f, all
@@ -43,14 +46,14 @@ local function lease_task(job, p, task_id, attempt, worker, now, event, channel,
   if ended[f[9]] then
     return false
   end
-  if f[1] ~= attempt or f[2] ~= 'queued' or (p == 't_' and f[8] ~= task_id) then
+  if f[1] ~= attempt or f[2] ~= queued or (p == 't_' and f[8] ~= task_id) then
     if not_yet(f, p, task_id, attempt) then
       return 0
     end
     return false
   end
   local history, n = append_history(f[5], f[6], event)
-  local written = {p .. 'status', 'leased', p .. 'worker', worker, p .. 'leased', now,
+  local written = {p .. 'status', leased, p .. 'worker', worker, p .. 'leased', now,
     'rev', tostring(tonumber(f[3]) + 1), 'history', history, 'hlen', tostring(n)}
   redis.call('HSET', job, unpack(written))
   if f[7] == '1' then

@@ -4,6 +4,9 @@ Every process loads them all when it starts, then follows the announcements on t
 ``blueprints`` channel; a poll of the change counter every second catches an announcement
 lost to a pub/sub reconnect. A job step on a version not heard of yet loads that version
 on the spot (``BlueprintRegistry.find_version``), so no job fails for being a moment early.
+
+It reads the store (``storage/registered.py``), so it is shell code: the registry it fills
+(``blueprint/registry.py``) holds blueprints and does no I/O.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import logging
 
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.registry import BlueprintRegistry
-from orchestrator.blueprint.submitted import from_record
+from orchestrator.intake.submitted import from_record
 from orchestrator.storage.registered import Entry, Record, RegisteredStore
 from orchestrator.workflows.build import Built
 
