@@ -31,13 +31,13 @@ from orchestrator.engine.model import Job, JobStatus
 Woken: TypeAlias = asyncio.Future[Job | None]
 """Resolves to None ("read the job again") or to the ended job this process committed."""
 
-FRESH_MAX = 10_000
+FRESH_MAX = 4096
 """Jobs created here remembered as not ended: the oldest are forgotten first (a wait for one
 then reads it, as any other)."""
 
 
-FINAL_MAX_JOBS = 2048
-FINAL_MAX_BYTES = 16 * 1024 * 1024
+FINAL_MAX_JOBS = 512
+FINAL_MAX_BYTES = 4 * 1024 * 1024
 """Bounds of the ended jobs kept (their stored size): a miss costs one read of the job."""
 FINAL = frozenset({JobStatus.FINISHED, JobStatus.CANCELLED})
 """The end states a job never leaves."""
