@@ -78,9 +78,8 @@ def s3(s3_url: str) -> Any:
     return client
 
 
-@pytest.fixture
-def s3_settings(s3: Any, s3_url: str, prefix: str) -> dict[str, Any]:
-    """Settings for S3 on moto; keys of each test under a prefix of their own."""
+def moto_settings(s3_url: str, prefix: str) -> dict[str, Any]:
+    """Settings for S3 on moto at ``s3_url``, the keys under ``prefix``."""
     return {
         "s3_bucket": BUCKET,
         "s3_endpoint_url": s3_url,
@@ -89,6 +88,12 @@ def s3_settings(s3: Any, s3_url: str, prefix: str) -> dict[str, Any]:
         "s3_secret_access_key": SECRET,
         "s3_key_prefix": f"jobs-{prefix}",
     }
+
+
+@pytest.fixture
+def s3_settings(s3: Any, s3_url: str, prefix: str) -> dict[str, Any]:
+    """Settings for S3 on moto; keys of each test under a prefix of their own."""
+    return moto_settings(s3_url, prefix)
 
 
 @pytest.fixture

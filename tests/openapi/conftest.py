@@ -30,7 +30,7 @@ from tests.api.conftest import (
     store_kind,
 )
 from tests.conftest import delete_prefix
-from tests.files.conftest import BUCKET, KEY_ID, REGION, SECRET, s3, s3_url
+from tests.files.conftest import moto_settings, s3, s3_url
 from tests.helpers import ROOT, free_port
 
 # fixtures shared with tests/api (the app behind a test client) and tests/files (moto's S3)
@@ -157,14 +157,7 @@ def seed(url: str) -> Seeded:
 @pytest.fixture
 def s3_settings(s3: Any, s3_url: str, prefix: str) -> dict[str, Any]:
     """Settings of an app that stores its files in moto's S3, under this test's prefix."""
-    return {
-        "s3_bucket": BUCKET,
-        "s3_endpoint_url": s3_url,
-        "s3_region": REGION,
-        "s3_access_key_id": KEY_ID,
-        "s3_secret_access_key": SECRET,
-        "s3_key_prefix": f"jobs-{prefix}",
-    }
+    return moto_settings(s3_url, prefix)
 
 
 @pytest.fixture(scope="module")
@@ -176,12 +169,7 @@ def served(
         "poll_timeout_s": 0.2,
         "lease_s": 300.0,  # the seeded task stays held through the run
         "max_body_bytes": 64 * 1024,
-        "s3_bucket": BUCKET,
-        "s3_endpoint_url": s3_url,
-        "s3_region": REGION,
-        "s3_access_key_id": KEY_ID,
-        "s3_secret_access_key": SECRET,
-        "s3_key_prefix": f"jobs-{prefix}",
+        **moto_settings(s3_url, prefix),
     }
     with ServedApp(overrides, redis_url, prefix, tmp_path_factory.mktemp("served")) as app:
         yield app
