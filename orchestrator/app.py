@@ -105,7 +105,7 @@ def create_app(
     app[DISPATCHER] = dispatcher
     app[BUS] = bus
     app[SOCKETS] = SocketTable(bus, store.keys)
-    app[JOB_WAITERS] = JobWaiters()
+    app[JOB_WAITERS] = JobWaiters(settings.retention_s)
     app[workers.SKILLS] = {}
     app[drain.DRAINING] = set()
     app[LOOPS] = []

@@ -22,6 +22,7 @@ that comes after its end is answered from memory.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from typing import TypeAlias
@@ -46,7 +47,9 @@ FINAL = frozenset({JobStatus.FINISHED, JobStatus.CANCELLED})
 class JobWaiters:
     """Also woken by changes of watched jobs (live event streams), not only by ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, retention_s: float = float("inf")) -> None:
+        self._retention_s = retention_s
+        """How long an ended job stays stored (``retention_s``): a kept one answers no longer."""
         self._waiting: defaultdict[str, set[Woken]] = defaultdict(set)
         self._fresh: OrderedDict[str, str] = OrderedDict()
         """job id → its client, for the jobs ``created`` here with no end or change heard."""
@@ -113,7 +116,11 @@ class JobWaiters:
     def final(self, job_id: str, client: str) -> Job | None:
         """``client``'s job as this process ended it, if kept and it can never change again."""
         entry = self._final.get(job_id)
-        return entry[0] if entry is not None and entry[0].client == client else None
+        if entry is None or entry[0].client != client:
+            return None
+        if time.time() >= entry[0].updated_at + self._retention_s:  # Redis has let it go
+            return None
+        return entry[0]
 
     def forget_jobs(self) -> None:
         """The stored jobs are gone (a dev-mode flush): what this process knows of them is

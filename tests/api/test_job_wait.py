@@ -5,6 +5,7 @@ A wait for a job this process created, with no end heard since, starts without a
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import orjson
@@ -211,6 +212,18 @@ async def test_a_failed_job_is_read_as_it_can_be_retried(api: Api) -> None:
 
     assert status == 200 and orjson.loads(body)["status"] == "failed", body
     assert reads[0] == 1
+
+
+def test_an_ended_job_kept_answers_no_longer_than_it_is_stored() -> None:
+    waiters = JobWaiters(retention_s=60)
+    now = time.time()
+    recent = new_job("recent", client="alice").evolve(status=JobStatus.FINISHED, updated_at=now)
+    expired = new_job("old", client="alice").evolve(status=JobStatus.FINISHED, updated_at=now - 61)
+    waiters.ended_job(recent, 10)
+    waiters.ended_job(expired, 10)
+
+    assert waiters.final("recent", "alice") is recent
+    assert waiters.final("old", "alice") is None
 
 
 def test_the_ended_jobs_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
