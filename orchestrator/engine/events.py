@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from orchestrator.engine.model import JSON, Job, JobStatus, Task
@@ -27,7 +29,23 @@ def event_without_id(event_type: str, now: float, /, **data: Any) -> JSON:
 
 def task_leased(task_id: str, attempt: int, worker: str, now: float) -> JSON:
     """The event the lease script appends when it hands ``task_id``'s attempt to ``worker``."""
+    return _leased(task_id, attempt, worker, now)
+
+
+def _leased(task_id: Any, attempt: Any, worker: Any, now: Any) -> JSON:
     return event_without_id("task_leased", now, task_id=task_id, attempt=attempt, worker=worker)
+
+
+def task_leased_frame() -> list[str]:
+    """``task_leased`` as compact JSON text around its values, in the order time, task id,
+    attempt, worker: five pieces. The lease script on one Redis builds the event from them
+    (it cannot call the engine), so the event's shape stays decided here."""
+    marks = ["\x01", "\x02", "\x03", "\x04"]  # the values in the order the script gives them
+    text = json.dumps(_leased(marks[1], marks[2], marks[3], marks[0]), separators=(",", ":"))
+    quoted = [json.dumps(mark) for mark in marks]
+    if sorted(quoted, key=text.find) != quoted:
+        raise RuntimeError("task_leased's fields are not in the order the lease script gives")
+    return re.split("|".join(re.escape(q) for q in quoted), text)
 
 
 def task_result_fields(task: Task, status: str, err: JSON | None) -> JSON:

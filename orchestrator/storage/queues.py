@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from orchestrator.engine.events import task_leased
+from orchestrator.engine.events import task_leased, task_leased_frame
 from orchestrator.engine.requires import met_by, queue, split
 from orchestrator.storage import codec
 from orchestrator.storage.audience import Audience
@@ -30,6 +30,8 @@ from orchestrator.storage.leased import LeasedJobs
 from orchestrator.storage.scripts import Scripts
 
 _MS = 1000.0
+_LEASED_FRAME = task_leased_frame()
+"""claim_lease.lua writes the task_leased event into this text: its shape is the engine's."""
 
 DEFER_S = 0.5
 """How soon an entry claimed before its job write landed is claimable again (``_defer``)."""
@@ -267,7 +269,7 @@ class Queues:
         k = self.keys
         args = [*args, worker_id, orjson.dumps(worker_id), repr(now), k.changed_channel]
         answer = await self.scripts.claim_lease(
-            keys=keys, args=[*args, k.prefix, count, *codec.LEASED]
+            keys=keys, args=[*args, k.prefix, count, *codec.LEASED, *_LEASED_FRAME]
         )
         removed, why, ms, kept, *payloads = answer
         for job in kept:  # as the lease left it: its result needs no read (leased.py)

@@ -112,7 +112,7 @@ async def test_claim_leases_the_job_to_the_worker(store: RedisStore) -> None:
     assert loaded.task.worker == "worker-7"
     assert loaded.task.leased_at is not None and before <= loaded.task.leased_at <= after
     assert loaded.rev == 2
-    # the engine's event, whichever script recorded it (claim_lease.lua builds it in Lua)
+    # the engine's event, whichever script recorded it (claim_lease.lua fills in its frame)
     leased = task_leased("j1.1", 1, "worker-7", loaded.task.leased_at)
     assert loaded.history[-1] == {"id": len(job.history) + 1, **leased}
     assert list(loaded.history[-1]) == ["id", *leased]

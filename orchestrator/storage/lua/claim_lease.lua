@@ -5,7 +5,8 @@
 -- worker id as a JSON string, ARGV[9] now (epoch seconds), ARGV[10] change channel,
 -- ARGV[11] key prefix (a job's hash is '<prefix>:{<job id>}:job', keys.py), ARGV[12] how
 -- many tasks to lease at most (a worker's batched long-poll), ARGV[13] and ARGV[14] the
--- task's status before and after a lease (queued, leased)
+-- task's status before and after a lease (queued, leased), ARGV[15 .. 19] the task_leased
+-- event's text around its time, task id, attempt and worker (events.task_leased_frame)
 -- Stale entries (the job moved on, ended, or was never stored) are dropped and the next one
 -- is tried, at most 16 of them per call. The type's limits are checked before each entry,
 -- so a batch never takes a task a claim of one would not have taken. A type without limits
@@ -87,8 +88,8 @@ while #answer - 4 < count do
   if select(2, string.gsub(task_id, '%.', '')) == 2 then
     prefix = 'b:' .. task_id .. ':'
   end
-  local event = '{"type":"task_leased","at":' .. ARGV[9] .. ',"task_id":' ..
-    json_string(task_id) .. ',"attempt":' .. attempt .. ',"worker":' .. ARGV[8] .. '}'
+  local event = ARGV[15] .. ARGV[9] .. ARGV[16] .. json_string(task_id) .. ARGV[17] ..
+    attempt .. ARGV[18] .. ARGV[8] .. ARGV[19]
   local payload, job = lease_task(ARGV[11] .. ':{' .. job_id .. '}:job', prefix, task_id,
     attempt, ARGV[7], ARGV[9], event, ARGV[10], job_id, prefix == 't_', ARGV[13], ARGV[14])
   -- not yet at its revision (0): on one Redis entries are written with their job, so never
