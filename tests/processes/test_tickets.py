@@ -165,3 +165,37 @@ async def test_a_breached_sla_escalates_and_the_ticket_keeps_waiting(
     job = await client.ended(job_id)
     triage = job["result"]["path"][0]
     assert (triage["sla_met"], triage["escalations"]) == (False, 1)
+
+
+async def test_transferred_then_escalated_by_hand_the_notice_says_who_and_why(
+    processes: Processes, http: aiohttp.ClientSession
+) -> None:
+    # seed 003's "Transfer Task" and "Escalate Task", on a ticket well within its SLA
+    url = await processes.orchestrator()
+    processes.worker(url, NOTIFY_WORKER, "w-notify")
+    client = Client(http, url)
+    job_id = await _open(client, "/api/v1/it-support-request", TICKET)
+    transfer = {"assignee": "user-15", "actor": "admin", "notes": "Transferred to specialist"}
+    status, body = await client.call("POST", f"/api/v1/jobs/{job_id}/assignment", transfer)
+    assert status == 200, body
+    status, mine = await client.call("GET", "/api/v1/human-tasks?assignee=user-15")
+    assert [t["job_id"] for t in mine["items"]] == [job_id], mine
+
+    reason = "Customer requires manager involvement"
+    status, body = await client.call(
+        "POST", f"/api/v1/jobs/{job_id}/escalation", {"actor": "user-15", "reason": reason}
+    )
+
+    assert (status, body) == (200, {"status": "escalated", "job_id": job_id, "level": 1})
+    [event] = await client.events(job_id, "escalated")
+    assert (event["actor"], event["reason"]) == ("user-15", reason)
+    notices = await wait_for(processes.notices, 20, "the escalation's notice")
+    # not the SLA breach's text: the step is not late
+    assert notices == [
+        {
+            "text": f"Triage (job {job_id}): escalated by user-15: {reason}",
+            "variant": "warning",
+            "is_global": True,
+        }
+    ]
+    assert await _waiting_in(client, job_id, "Triage")
