@@ -3,12 +3,13 @@ transition route, through real orchestrator processes on real Redis."""
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 import aiohttp
 
 from tests.helpers import wait_for
-from tests.processes.conftest import NOTIFY_WORKER, Client, Processes
+from tests.processes.conftest import DOWN_NOTIFY_WORKER, NOTIFY_WORKER, Client, Processes
 
 TICKET = {
     "subject": "Laptop not turning on",
@@ -197,5 +198,38 @@ async def test_transferred_then_escalated_by_hand_the_notice_says_who_and_why(
             "variant": "warning",
             "is_global": True,
         }
+    ]
+    assert await _waiting_in(client, job_id, "Triage")
+
+
+async def test_a_failed_escalation_notice_is_listed_and_sent_again_on_retry(
+    processes: Processes, http: aiohttp.ClientSession
+) -> None:
+    # seed 003's "Failed Notifications": list them, retry one
+    url = await processes.orchestrator()
+    down = processes.worker(url, DOWN_NOTIFY_WORKER, "w-notify-down")
+    client = Client(http, url)
+    status, registered = await client.call("POST", "/api/v1/blueprints", DRILL)
+    assert status == 201, registered
+    job_id = await _open(client, "/api/v1/it-support-drill", {**TICKET, "priority": "Urgent"})
+    [event] = await client.events(job_id, "escalated")
+    notice_id = event["notify_job_id"]
+    failed = await client.ended(notice_id)
+    assert (failed["status"], failed["error"]["code"]) == ("failed", "NOTIFY_DOWN"), failed
+    status, listed = await client.call("GET", "/api/v1/jobs?blueprint=human_notify&status=failed")
+    assert status == 200, listed
+    assert [(j["job_id"], j["parent_job_id"]) for j in listed["jobs"]] == [(notice_id, job_id)]
+    down.send_signal(signal.SIGTERM)  # the service is back: a working notifier takes over
+    assert down.wait(20) == 0
+    processes.worker(url, NOTIFY_WORKER, "w-notify")
+
+    status, retried = await client.call("POST", f"/api/v1/jobs/{notice_id}/retry")
+
+    assert status == 200, retried
+    sent = await client.ended(notice_id)
+    assert sent["status"] == "finished", sent
+    notices = await wait_for(processes.notices, 20, "the notice sent on retry")
+    assert [n["text"] for n in notices] == [
+        "IT Support Drill: step 'Triage' is past its Urgent SLA: escalated to role 5"
     ]
     assert await _waiting_in(client, job_id, "Triage")
