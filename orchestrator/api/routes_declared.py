@@ -163,6 +163,9 @@ async def _start(request: web.Request, blueprint: str, route: StartRoute) -> web
         raise NotFound(f"no blueprint {blueprint!r}", code="BLUEPRINT_NOT_FOUND")
     client = request[CLIENT]
     initial, job_id = await _initial(request, route)
+    actor = request.headers.get(route.actor_header) if route.actor_header else None
+    if actor and "actor" not in initial:
+        initial["actor"] = actor
     runner = request.app[RUNNER]
     job = await request.app[STORE].load(job_id)
     if job is None:

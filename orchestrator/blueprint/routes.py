@@ -118,6 +118,9 @@ class StartRoute:
     """The 202 body once the wait runs out."""
     job_id_from: tuple[str, ...] = ()
     """Where the job's id comes from, first given wins: ``body.<key>``, ``header.<name>``."""
+    actor_header: str | None = None
+    """A request header naming the person who starts the job (seed 000's ``x-username``):
+    ``initial_data["actor"]``, when the body has no ``actor``."""
     statuses: Statuses = None
     summary: str = ""
     body_schema: Mapping[str, Any] | None = None

@@ -55,6 +55,7 @@ from orchestrator.blueprint.yaml_nodes import Problem, Reader, line_of
 START_KEYS = (
     "method",
     "job_id_from",
+    "actor_header",
     "form",
     "files",
     "wait",
@@ -169,6 +170,7 @@ def _start(reader: Reader, node: yaml.Node, what: str, statuses: Any) -> StartRo
         job_id_from=tuple(reader.strings(keys["job_id_from"], f"{what}.job_id_from"))
         if "job_id_from" in keys
         else (),
+        actor_header=_opt_string(reader, keys, "actor_header", what),
         statuses=statuses,
         summary=_opt_string(reader, keys, "summary", what) or "",
         body_schema=_schema(reader, keys, "body_schema", what),

@@ -182,12 +182,19 @@ def next_level(job: Job) -> int | None:
 
 
 def escalate(
-    job: Job, level: int, now: float, *, actor: str | None = None, reason: str | None = None
+    job: Job,
+    level: int,
+    now: float,
+    *,
+    actor: str | None = None,
+    reason: str | None = None,
+    manual: bool = False,
 ) -> tuple[Job, Effects]:
     """Go to escalation ``level`` (1-based): reassign where it says, start its notify task.
 
     The job keeps waiting. The notify task runs in a job of its own (deterministic id, so a
-    repeated step cannot start two), whose failure is no concern of this one.
+    repeated step cannot start two), whose failure is no concern of this one. A ``manual``
+    escalation's notice says who escalated and why instead of the level's text.
     """
     human = job.human
     assert human is not None
@@ -198,8 +205,11 @@ def escalate(
     notify_id = None
     if spec.get("notify") is not None:
         notify_id = str(uuid.uuid5(_NOTIFY_IDS, f"{job.id}:{human['seq']}:{level}"))
+        params = dict(spec["notify"])
+        if manual:
+            params["text"] = _manual_notice(job, actor, reason, role, assignee)
         data: JSON = {
-            "params": spec["notify"],
+            "params": params,
             "job_id": job.id,
             "state": job.state,
             "level": level,
@@ -221,10 +231,26 @@ def escalate(
         from_assignee=human.get("assignee"),
         to_assignee=assignee,
         actor=actor,
-        reason=reason,
+        reason=reason or ("manual" if manual else None),
         notify_job_id=notify_id,
     )
     return job, effects
+
+
+def _manual_notice(
+    job: Job, actor: str | None, reason: str | None, role: str | None, assignee: str | None
+) -> str:
+    # The level's declared text is written for a step left waiting past its time ("past its
+    # High SLA"); said of a step someone escalated early, it would be untrue.
+    human = job.human or {}
+    text = f"{human.get('title') or job.state} (job {job.id}): escalated by {actor or 'hand'}"
+    if reason:
+        text += f": {reason}"
+    if role != human.get("role"):
+        text += f"; now for role {role}"
+    if assignee and assignee != human.get("assignee"):
+        text += f"; now assigned to {assignee}"
+    return text
 
 
 def escalation_due(job: Job, seq: str, level: str) -> bool:

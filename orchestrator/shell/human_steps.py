@@ -188,7 +188,7 @@ async def escalate_now(
             )
 
         def change(j: Job, now: float, level: int = level) -> tuple[Job, Effects]:
-            return human.escalate(j, level, now, actor=actor, reason=reason or "manual")
+            return human.escalate(j, level, now, actor=actor, reason=reason, manual=True)
 
         if await runner.step(job, change):
             return level

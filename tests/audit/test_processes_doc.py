@@ -70,6 +70,7 @@ async def test_the_audit_examples_run(audit_env: AuditEnv) -> None:
         '"message":"missing required fields: notes, isCall"}'
     )
     assert '"score":{"overall":66.67,"categories":{"SKILLS":100.0,"PROCESS":0.0}' in computed
+    assert computed.endswith('"updated_by":"admin"}}')
 
 
 async def test_the_notification_examples_run(audit_env: AuditEnv) -> None:

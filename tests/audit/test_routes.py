@@ -205,3 +205,30 @@ def _text(message: EmailMessage) -> str:
     part = message.get_body(("plain",))
     assert part is not None
     return str(part.get_content())
+
+
+async def test_the_x_username_header_is_recorded_with_the_change_and_the_validation(
+    audit_env: AuditEnv, http: aiohttp.ClientSession
+) -> None:
+    # seed 000's compute-audit-results call carries ``-H 'x-username: admin'``: who acted
+    api = Audits(http, audit_env)
+    items = [data.item(c["category"], c["question"], True) for c in data.CRITERIA]
+    ask = {"task_uuid": data.CHAT, "file_name": "chat-0001.json", "isCall": False, "audit": items}
+
+    status, computed = await api.call("POST", COMPUTE, ask, headers={"x-username": "admin"})
+    vstatus, validated = await api.call(
+        "POST",
+        VALIDATE,
+        {"task_uuid": data.CHAT, "notes": NOTES, "isCall": False},
+        headers={"x-username": "sup1"},
+    )
+
+    assert status == 200, computed
+    assert computed["details"]["updated_by"] == "admin"
+    assert vstatus == 200, validated
+    # the seed's validate answer keeps its shape; who validated is kept in the store
+    assert set(validated["details"]) == {"type", "task_uuid", "sent_to", "bcc", "validated_at"}
+    stored = json.loads(audit_env.store_path.read_text())["chats"][data.CHAT]
+    assert stored["updated_by"] == "admin"
+    assert stored["validation"]["validated_by"] == "sup1"
+    assert stored["validation"]["validated_at"] == validated["details"]["validated_at"]

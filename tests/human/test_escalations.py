@@ -50,7 +50,7 @@ async def test_two_escalations_fire_while_the_job_waits_then_a_decision(
     sent = await desk.wait_status(first["notify_job_id"], "finished")
     assert sent["parent_job_id"] == job_id
     failed = await desk.wait_status(second["notify_job_id"], "failed")
-    assert failed["error"]["code"] == "NOTIFY_FAILED"
+    assert failed["error"]["code"] == "NOTIFY_DOWN"  # the worker's own code
     assert (await desk.job(job_id))["status"] == "waiting_for_human"
 
     status, body = await desk.decide(

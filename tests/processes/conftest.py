@@ -33,6 +33,7 @@ poll_timeout_s: 2.0
 BLUEPRINTS = "orchestrator.blueprints.alerts,orchestrator.blueprints.tickets"
 ALERT_WORKER = "orchestrator.blueprints.workers.investigator:worker"
 NOTIFY_WORKER = "orchestrator.blueprints.workers.notifier:worker"
+DOWN_NOTIFY_WORKER = "tests.processes.down_notifier:worker"
 TERMINAL = {"finished", "failed", "cancelled", "quarantined"}
 
 

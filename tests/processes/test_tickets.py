@@ -3,12 +3,13 @@ transition route, through real orchestrator processes on real Redis."""
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 import aiohttp
 
 from tests.helpers import wait_for
-from tests.processes.conftest import NOTIFY_WORKER, Client, Processes
+from tests.processes.conftest import DOWN_NOTIFY_WORKER, NOTIFY_WORKER, Client, Processes
 
 TICKET = {
     "subject": "Laptop not turning on",
@@ -165,3 +166,70 @@ async def test_a_breached_sla_escalates_and_the_ticket_keeps_waiting(
     job = await client.ended(job_id)
     triage = job["result"]["path"][0]
     assert (triage["sla_met"], triage["escalations"]) == (False, 1)
+
+
+async def test_transferred_then_escalated_by_hand_the_notice_says_who_and_why(
+    processes: Processes, http: aiohttp.ClientSession
+) -> None:
+    # seed 003's "Transfer Task" and "Escalate Task", on a ticket well within its SLA
+    url = await processes.orchestrator()
+    processes.worker(url, NOTIFY_WORKER, "w-notify")
+    client = Client(http, url)
+    job_id = await _open(client, "/api/v1/it-support-request", TICKET)
+    transfer = {"assignee": "user-15", "actor": "admin", "notes": "Transferred to specialist"}
+    status, body = await client.call("POST", f"/api/v1/jobs/{job_id}/assignment", transfer)
+    assert status == 200, body
+    status, mine = await client.call("GET", "/api/v1/human-tasks?assignee=user-15")
+    assert [t["job_id"] for t in mine["items"]] == [job_id], mine
+
+    reason = "Customer requires manager involvement"
+    status, body = await client.call(
+        "POST", f"/api/v1/jobs/{job_id}/escalation", {"actor": "user-15", "reason": reason}
+    )
+
+    assert (status, body) == (200, {"status": "escalated", "job_id": job_id, "level": 1})
+    [event] = await client.events(job_id, "escalated")
+    assert (event["actor"], event["reason"]) == ("user-15", reason)
+    notices = await wait_for(processes.notices, 20, "the escalation's notice")
+    # not the SLA breach's text: the step is not late
+    assert notices == [
+        {
+            "text": f"Triage (job {job_id}): escalated by user-15: {reason}",
+            "variant": "warning",
+            "is_global": True,
+        }
+    ]
+    assert await _waiting_in(client, job_id, "Triage")
+
+
+async def test_a_failed_escalation_notice_is_listed_and_sent_again_on_retry(
+    processes: Processes, http: aiohttp.ClientSession
+) -> None:
+    # seed 003's "Failed Notifications": list them, retry one
+    url = await processes.orchestrator()
+    down = processes.worker(url, DOWN_NOTIFY_WORKER, "w-notify-down")
+    client = Client(http, url)
+    status, registered = await client.call("POST", "/api/v1/blueprints", DRILL)
+    assert status == 201, registered
+    job_id = await _open(client, "/api/v1/it-support-drill", {**TICKET, "priority": "Urgent"})
+    [event] = await client.events(job_id, "escalated")
+    notice_id = event["notify_job_id"]
+    failed = await client.ended(notice_id)
+    assert (failed["status"], failed["error"]["code"]) == ("failed", "NOTIFY_DOWN"), failed
+    status, listed = await client.call("GET", "/api/v1/jobs?blueprint=human_notify&status=failed")
+    assert status == 200, listed
+    assert [(j["job_id"], j["parent_job_id"]) for j in listed["jobs"]] == [(notice_id, job_id)]
+    down.send_signal(signal.SIGTERM)  # the service is back: a working notifier takes over
+    assert down.wait(20) == 0
+    processes.worker(url, NOTIFY_WORKER, "w-notify")
+
+    status, retried = await client.call("POST", f"/api/v1/jobs/{notice_id}/retry")
+
+    assert status == 200, retried
+    sent = await client.ended(notice_id)
+    assert sent["status"] == "finished", sent
+    notices = await wait_for(processes.notices, 20, "the notice sent on retry")
+    assert [n["text"] for n in notices] == [
+        "IT Support Drill: step 'Triage' is past its Urgent SLA: escalated to role 5"
+    ]
+    assert await _waiting_in(client, job_id, "Triage")

@@ -77,7 +77,11 @@ def _already(data: Any) -> dict[str, Any]:
 alert = Blueprint(
     "route_alert",
     routes=[
-        StartRoute("/api/v1/route-alerts", job_id_from=("body.id", "header.Idempotency-Key")),
+        StartRoute(
+            "/api/v1/route-alerts",
+            job_id_from=("body.id", "header.Idempotency-Key"),
+            actor_header="x-username",
+        ),
         ActionRoute(
             "/api/v1/route-alerts/{id}/acknowledge",
             decision="acknowledge",

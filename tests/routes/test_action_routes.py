@@ -148,3 +148,25 @@ async def test_an_alert_id_another_blueprints_job_holds_is_taken(api: Api) -> No
     await start(api, "/api/v1/route-alerts", "alert-9")
     status, body = await call(api, "POST", "/api/v1/yaml-alerts", {"id": "alert-9"})
     assert (status, body["code"]) == (409, "JOB_ID_TAKEN")
+
+
+async def test_a_start_routes_actor_header_is_the_jobs_actor_unless_the_body_names_one(
+    api: Api, base: str
+) -> None:
+    by_header = {"id": "alert-10", "severity": "high"}
+    status, _ = await call(api, "POST", base, by_header, **{"x-username": "ana"})
+    assert status == 202
+    status, _ = await call(
+        api, "POST", base, {"id": "alert-11", "actor": "bo"}, **{"x-username": "ana"}
+    )
+    assert status == 202
+    status, _ = await call(api, "POST", base, {"id": "alert-12"})
+    assert status == 202
+
+    actors = []
+    for alert_id in ("alert-10", "alert-11", "alert-12"):
+        status, job = await call(api, "GET", f"/api/v1/jobs/{alert_id}")
+        assert status == 200, job
+        actors.append(job["initial_data"].get("actor"))
+
+    assert actors == ["ana", "bo", None]

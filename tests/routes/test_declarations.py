@@ -150,7 +150,7 @@ def test_overlap(a: str, b: str, clash: bool) -> None:
         (
             "      decision: acknowledge\n      actor_header",
             "      decision: [a]\n      actor_header",
-            "alert.yaml:13: routes.actions[0].decision must be a non-empty string",
+            "alert.yaml:14: routes.actions[0].decision must be a non-empty string",
         ),
         (
             "    - {state: review, value: OPEN}",
@@ -160,12 +160,12 @@ def test_overlap(a: str, b: str, clash: bool) -> None:
         (
             "  reads:\n    - path: /api/v1/yaml-alerts/{id}\n",
             "  reads:\n    - path: /api/v1/yaml-alerts/{id}\n      colour: red\n",
-            "alert.yaml:30: unknown key 'colour' in routes.reads[0]",
+            "alert.yaml:31: unknown key 'colour' in routes.reads[0]",
         ),
         (
             READ_NOT_FOUND + "\nstates",
             '      not_found: {status: 404, body: {error: "{{ nope }}"}}\nstates',
-            "alert.yaml:37: routes.reads[0].not_found.body: placeholder path 'nope' must start",
+            "alert.yaml:38: routes.reads[0].not_found.body: placeholder path 'nope' must start",
         ),
         (
             "    - path: /api/v1/yaml-alerts\n",

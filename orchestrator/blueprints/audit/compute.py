@@ -3,9 +3,9 @@ the current criteria (seed 000, "Compute Audit Results").
 
 check ─ audit.update ─► computed
 
-The input is checked here (``fields.py``); the store worker writes the new answers and the
-file name, recomputes the score (``score.py``) and answers ``NOT_FOUND`` for an unknown
-audit.
+The input is checked here (``fields.py``); the store worker writes the new answers, the
+file name and who changed them (the seed's ``x-username`` header), recomputes the score
+(``score.py``) and answers ``NOT_FOUND`` for an unknown audit.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ async def check(initial_data: dict[str, Any], actions: Actions) -> None:
             "is_call": given.is_call,
             "file_name": given.file_name,
             "audit": list(given.audit),
+            "updated_by": given.actor,
         },
         transitions={"success": "computed"},
         timeout=STORE_TIMEOUT_S,
@@ -55,5 +56,6 @@ async def computed(initial_data: dict[str, Any], audit: dict[str, Any]) -> dict[
             "file_name": audit["file_name"],
             "score": audit["score"],
             "computed_at": audit["updated_at"],
+            "updated_by": audit.get("updated_by"),
         },
     }

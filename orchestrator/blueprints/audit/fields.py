@@ -32,6 +32,8 @@ class ValidateInput:
     attachments: tuple[str, ...]
     audit: tuple[dict[str, Any], ...] | None = None
     """New answers to store (and score) before validating; ``None``: keep the stored ones."""
+    actor: str | None = None
+    """Who validates (the ``x-username`` header, or the body's ``actor``), when given."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class ComputeInput:
     file_name: str
     is_call: bool
     audit: tuple[dict[str, Any], ...]
+    actor: str | None = None
+    """Who changes the audit (the ``x-username`` header, or the body's ``actor``), when given."""
 
 
 def _missing(data: Mapping[str, Any], names: tuple[str, ...]) -> None:
@@ -101,6 +105,7 @@ def validate_input(data: Mapping[str, Any]) -> ValidateInput:
         is_call=_bool(data["isCall"], "isCall"),
         attachments=tuple(dict.fromkeys(_files(data.get("files")))),
         audit=None if data.get("audit") is None else _audit(data["audit"]),
+        actor=_actor(data.get("actor")),
     )
 
 
@@ -143,7 +148,14 @@ def compute_input(data: Mapping[str, Any]) -> ComputeInput:
         file_name=_text(data["file_name"], "file_name").strip(),
         is_call=_bool(data["isCall"], "isCall"),
         audit=_audit(data["audit"]),
+        actor=_actor(data.get("actor")),
     )
+
+
+def _actor(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _text(value, "actor").strip()
 
 
 def kind(is_call: bool) -> str:

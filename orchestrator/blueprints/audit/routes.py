@@ -24,6 +24,10 @@ ERRORS = {
 }
 """Seed 000's statuses; any other failure is 500 ``INTERNAL_ERROR``."""
 
+USER_HEADER = "x-username"
+"""Who acts, as seed 000's compute-audit-results call says (``-H 'x-username: admin'``): the
+store records it with the change or the validation."""
+
 _UUID = {"type": "string", "format": "uuid"}
 _AUDIT = {
     "type": "array",
@@ -66,6 +70,7 @@ VALIDATE = StartRoute(
     "/api/v1/validate-audit",
     form={"task_uuid": "string", "notes": "string", "isCall": "boolean", "audit": "json"},
     files="files",
+    actor_header=USER_HEADER,
     wait_s=WAIT_S,
     errors=ERRORS,
     summary="Validate a call or chat audit and e-mail the operator and supervisors "
@@ -93,6 +98,7 @@ VALIDATE = StartRoute(
 
 COMPUTE = StartRoute(
     "/api/v1/compute-audit-results",
+    actor_header=USER_HEADER,
     wait_s=WAIT_S,
     errors=ERRORS,
     summary="Replace an audit's answers and recompute its score against the current criteria",
@@ -113,6 +119,7 @@ COMPUTE = StartRoute(
             "file_name": {"type": "string"},
             "score": _SCORE,
             "computed_at": {"type": "string", "format": "date-time"},
+            "updated_by": {"type": ["string", "null"]},
         }
     ),
 )

@@ -67,7 +67,8 @@ async def check(initial_data: dict[str, Any], actions: Actions) -> None:
     if given.audit is None:
         task, params = "audit.load", where
     else:
-        task, params = "audit.update", {**where, "audit": list(given.audit)}
+        task = "audit.update"
+        params = {**where, "audit": list(given.audit), "updated_by": given.actor}
     actions.dispatch_task(task, params, transitions={"success": "send"}, timeout=STORE_TIMEOUT_S)
 
 
@@ -118,7 +119,12 @@ async def sent(
     given = validate_input(initial_data)
     actions.dispatch_task(
         "audit.mark_validated",
-        {"task_uuid": given.task_uuid, "is_call": given.is_call, "notes": given.notes},
+        {
+            "task_uuid": given.task_uuid,
+            "is_call": given.is_call,
+            "notes": given.notes,
+            "validated_by": given.actor,
+        },
         transitions={"success": "notify"},
         timeout=STORE_TIMEOUT_S,
     )

@@ -92,6 +92,7 @@ async def mark_validated(params: dict[str, Any], ctx: TaskContext) -> dict[str, 
             record["validation"] = {
                 "notes": params.get("notes", ""),
                 "validated_at": now_iso(),
+                "validated_by": params.get("validated_by"),
                 "task_id": ctx.task_id,
             }
             await asyncio.to_thread(_write, path, data)
@@ -108,6 +109,7 @@ async def update(params: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
             record["audit"] = params["audit"]
             record["file_name"] = params.get("file_name", record.get("file_name"))
             record["updated_at"] = now_iso()
+            record["updated_by"] = params.get("updated_by")
             record["updated_by_task"] = ctx.task_id
             await asyncio.to_thread(_write, path, data)
     return {"audit": _view(data, params, record)}
