@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aiohttp
 import orjson
+import pytest
 
 from tests.e2e.conftest import CLIENT_TOKEN, Cluster
 from tests.helpers import child_env, free_port, wait_for
@@ -193,6 +194,49 @@ async def test_graph_and_serve_import_a_blueprint_module_from_the_current_direct
     ):
         assert resp.status == 200
         assert [bp["name"] for bp in await resp.json()] == ["my_flow"]
+
+
+TYPOS = {
+    "a misspelt decorator": (
+        MY_FLOW.replace("@blueprint.handler(end=True)", "@blueprint.hanlder(end=True)"),
+        "AttributeError: 'Blueprint' object has no attribute 'hanlder'. "
+        "Did you mean: 'handler'? (my_flow.py, line 12)",
+    ),
+    "a syntax error": (
+        MY_FLOW.replace("-> dict:", "-> dict"),
+        "SyntaxError: expected ':' (my_flow.py, line 13)",
+    ),
+    "a misspelt name": (
+        MY_FLOW.replace('Blueprint("my_flow")', 'Bluprint("my_flow")'),
+        "NameError: name 'Bluprint' is not defined. Did you mean: 'Blueprint'? "
+        "(my_flow.py, line 4)",
+    ),
+    "a plain def handler": (
+        MY_FLOW.replace("async def done", "def done"),
+        "TypeError: blueprint 'my_flow': handler 'done' must be async def (my_flow.py, line 12)",
+    ),
+}
+
+
+@pytest.mark.parametrize("typo", TYPOS, ids=list(TYPOS))
+async def test_a_typo_in_a_blueprint_module_is_one_line_naming_the_line(
+    typo: str, tmp_path: Path
+) -> None:
+    """A newcomer's first blueprint: the mistake and where it is, not importlib's frames."""
+    source, says = TYPOS[typo]
+    (tmp_path / "my_flow.py").write_text(source)
+    for args in (["serve", "--dev", "--port", str(free_port())], ["graph", "my_flow"]):
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "orchestrator", *args, "--blueprints", "my_flow"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            env=child_env(),
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr == f"error: cannot import blueprint module 'my_flow': {says}\n"
 
 
 async def test_serve_dev_without_blueprints_says_it_serves_none_and_how_to_give_one(
