@@ -82,7 +82,7 @@ class WorkerRuntime:
             self._registered = True
         except BaseException as exc:
             if isinstance(exc, AuthError):
-                logger.error("the orchestrator rejected the worker token (%s)", exc)
+                logger.error("%s", exc.at_registration(redact_url(self._settings.url)))
             await self._client.close()
             raise
         self._spawn("heartbeat", self._heartbeat_loop())

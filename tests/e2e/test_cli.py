@@ -14,7 +14,7 @@ import aiohttp
 import orjson
 import pytest
 
-from tests.e2e.conftest import CLIENT_TOKEN, Cluster
+from tests.e2e.conftest import CLIENT_TOKEN, Cluster, Orchestrator
 from tests.helpers import child_env, free_port, wait_for
 
 
@@ -325,3 +325,21 @@ async def test_jobs_start_wait_says_when_a_job_waits_for_a_person(cluster: Clust
         await proc.wait()
     assert "in state 'ask_manager' for a person to decide (approve, reject)" in notice, notice
     assert "/_public/webhooks/approval/" in notice, notice
+
+
+async def test_a_worker_pointed_at_the_client_api_is_told_to_drop_api(cluster: Cluster) -> None:
+    """``--url http://host:8080/api`` reached the client API, which asks for a client token:
+    the worker said its worker token was rejected, which sent people to check the token."""
+    orch = await cluster.orchestrator()
+    at_api = Orchestrator(f"{orch.url}/api", orch.proc, orch.log)
+
+    proc = cluster.worker(at_api, "w-api-url")
+
+    assert await asyncio.to_thread(proc.wait, 30) == 1
+    log = (cluster.tmp / "worker-w-api-url.log").read_text()
+    assert (
+        f"ERROR worker_sdk: {orch.url}/api answered as the orchestrator's client API, not its "
+        "worker routes (HTTP 401 MISSING_AUTH_HEADER: "
+    ) in log, log
+    assert "give the orchestrator's base URL, without /api (--url / ORCH_URL)" in log
+    assert "rejected the worker token" not in log and "Traceback" not in log
