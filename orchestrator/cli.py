@@ -188,12 +188,18 @@ def main(argv: list[str] | None = None) -> int:
             return _run_serve(args)
         if args.command == "graph":
             specs = _split(args.blueprints) or ()
-            for bp in load_blueprints(specs):
+            found = load_blueprints(specs)
+            for bp in found:
                 if bp.name == args.blueprint:
                     bp.validate()
                     print(bp.to_dot(), flush=True)  # a closed pipe fails here, inside the try
                     return 0
-            print(f"error: no blueprint {args.blueprint!r} in {', '.join(specs)}", file=sys.stderr)
+            names = ", ".join(sorted(bp.name for bp in found))
+            where = ", ".join(specs)
+            print(
+                f"error: no blueprint {args.blueprint!r} in {where} (blueprints found: {names})",
+                file=sys.stderr,
+            )
             return 2
         if args.command == "jobs":
             from orchestrator.client_cli import run_jobs_command

@@ -343,3 +343,12 @@ async def test_a_worker_pointed_at_the_client_api_is_told_to_drop_api(cluster: C
     ) in log, log
     assert "give the orchestrator's base URL, without /api (--url / ORCH_URL)" in log
     assert "rejected the worker token" not in log and "Traceback" not in log
+
+
+async def test_graph_of_a_misspelt_name_lists_the_blueprints_found() -> None:
+    done = await _run("graph", "greting", "--blueprints", "orchestrator.examples.greeting")
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: no blueprint 'greting' in orchestrator.examples.greeting "
+        "(blueprints found: greeting)\n"
+    )
