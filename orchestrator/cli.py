@@ -79,19 +79,44 @@ def _client_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+JOBS_DESCRIPTION = """\
+A client of the HTTP API, with the client token of --token (or ORCH_CLIENT_TOKEN; by default
+the --dev server's) at --url (or ORCH_URL; by default http://127.0.0.1:8080).
+
+  orchestrator jobs start v1/greeting --data '{"name": "Ada"}' --wait
+  orchestrator jobs get <job id>
+  orchestrator jobs watch <job id>
+
+The job's status is printed as JSON on stdout; status changes, with what a stalled job waits
+for, on stderr. Exit codes: 0 the job finished (start without --wait: it was accepted; get:
+it has ended, however it ended), 1 it ended otherwise, it is still going (get) or the
+orchestrator refused the request, 2 bad usage.
+"""
+
+
 def _jobs_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("jobs", help="start, inspect and watch jobs over the HTTP API")
+    p = sub.add_parser(
+        "jobs",
+        help="start, inspect and watch jobs over the HTTP API",
+        description=JOBS_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     jobs = p.add_subparsers(dest="jobs_command", required=True, metavar="{start,get,watch}")
-    start = jobs.add_parser("start", help="start a job: jobs start v1/ENDPOINT --data JSON")
+    start = jobs.add_parser(
+        "start",
+        help="start a job: jobs start v1/ENDPOINT --data JSON",
+        description=JOBS_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     start.add_argument("route", help="API version and blueprint endpoint, e.g. v1/greeting")
     start.add_argument("--data", default="{}", help="initial_data as JSON (default {})")
     start.add_argument("--wait", action="store_true", help="wait for the job to end, print it")
     _client_args(start)
     get = jobs.add_parser("get", help="print a job's status")
-    get.add_argument("job_id")
+    get.add_argument("job_id", help="the job's id (jobs start prints it)")
     _client_args(get)
     watch = jobs.add_parser("watch", help="print a job's status changes until it ends")
-    watch.add_argument("job_id")
+    watch.add_argument("job_id", help="the job's id (jobs start prints it)")
     _client_args(watch)
 
 

@@ -92,6 +92,10 @@ async def test_help_explains_every_command() -> None:
         assert command in top.stdout
     serve = await _run("serve", "--help")
     assert "--redis-url" in serve.stdout and "ORCH_REDIS_URL" in serve.stdout
+    for jobs in (await _run("jobs", "--help"), await _run("jobs", "start", "--help")):
+        assert "ORCH_CLIENT_TOKEN" in jobs.stdout and "Exit codes:" in jobs.stdout, jobs.stdout
+    get = await _run("jobs", "get", "--help")
+    assert "the job's id (jobs start prints it)" in get.stdout
 
 
 async def test_serve_with_a_bad_config_says_what_is_wrong(tmp_path: object) -> None:
