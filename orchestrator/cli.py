@@ -204,6 +204,26 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(coro)
 
 
+def _run_graph(args: argparse.Namespace) -> int:
+    specs = _split(args.blueprints) or ()
+    if not specs:
+        print("error: --blueprints names nothing: give a module or a YAML file", file=sys.stderr)
+        return 2
+    found = load_blueprints(specs)
+    for bp in found:
+        if bp.name == args.blueprint:
+            bp.validate()
+            print(bp.to_dot(), flush=True)  # a closed pipe fails here, inside main's try
+            return 0
+    names = ", ".join(sorted(bp.name for bp in found))
+    where = ", ".join(specs)
+    print(
+        f"error: no blueprint {args.blueprint!r} in {where} (blueprints found: {names})",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command in ("serve", "graph"):
@@ -212,20 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return _run_serve(args)
         if args.command == "graph":
-            specs = _split(args.blueprints) or ()
-            found = load_blueprints(specs)
-            for bp in found:
-                if bp.name == args.blueprint:
-                    bp.validate()
-                    print(bp.to_dot(), flush=True)  # a closed pipe fails here, inside the try
-                    return 0
-            names = ", ".join(sorted(bp.name for bp in found))
-            where = ", ".join(specs)
-            print(
-                f"error: no blueprint {args.blueprint!r} in {where} (blueprints found: {names})",
-                file=sys.stderr,
-            )
-            return 2
+            return _run_graph(args)
         if args.command == "jobs":
             from orchestrator.client_cli import run_jobs_command
 

@@ -36,7 +36,7 @@ def load_blueprints(specs: Iterable[str]) -> list[Blueprint]:
         except (BlueprintError, ConfigError):
             raise  # a message of ours, naming the blueprint or the setting already
         except ModuleNotFoundError as exc:
-            raise ValueError(_not_found(module_name, exc)) from exc
+            raise ValueError(_not_found(module_name, attr, exc)) from exc
         except Exception as exc:
             raise ValueError(
                 f"cannot import blueprint module {module_name!r}: {import_failure(exc)}"
@@ -54,13 +54,14 @@ def load_blueprints(specs: Iterable[str]) -> list[Blueprint]:
     return found
 
 
-def _not_found(module_name: str, exc: ModuleNotFoundError) -> str:
+def _not_found(module_name: str, attr: str, exc: ModuleNotFoundError) -> str:
     if exc.name and module_name != exc.name and not module_name.startswith(exc.name + "."):
         # The module exists; something it imports does not.
         return f"cannot import blueprint module {module_name!r}: {import_failure(exc)}"
     text = f"cannot import blueprint module {module_name!r}: {exc}"
     if module_name.endswith(".py"):
-        text += f" (give the module's name, without .py: {module_name.removesuffix('.py')})"
+        spec = module_name.removesuffix(".py") + (f":{attr}" if attr else "")
+        text += f" (give the module's name, without .py: {spec})"
     return text
 
 
@@ -79,6 +80,8 @@ def load_path_spec(spec: str) -> list[Blueprint]:
         if not files:
             raise ValueError(f"no .yaml or .yml file in {spec}")
         return [_load_file(f) for f in files]
+    if path.suffix not in SUFFIXES and not path.exists():
+        raise ValueError(f"no such blueprint directory: {spec}")
     if path.suffix not in SUFFIXES:
         raise ValueError(
             f"{spec!r} is neither a .yaml/.yml file nor a directory of them "

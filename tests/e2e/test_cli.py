@@ -356,3 +356,11 @@ async def test_graph_of_a_misspelt_name_lists_the_blueprints_found() -> None:
         "error: no blueprint 'greting' in orchestrator.examples.greeting "
         "(blueprints found: greeting)\n"
     )
+
+
+async def test_graph_with_an_empty_blueprints_says_so() -> None:
+    done = await _run("graph", "greeting", "--blueprints", "")
+    assert (done.returncode, done.stderr) == (
+        2,
+        "error: --blueprints names nothing: give a module or a YAML file\n",
+    )
