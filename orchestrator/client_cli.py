@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import sys
 from typing import Any
 
@@ -116,9 +117,16 @@ async def _stall_notice(
             w for w in workers.get("value", []) if task_type in w.get("supported_skills", [])
         ]
         if not serving:
+            skills = {s for w in workers.get("value", []) for s in w.get("supported_skills", [])}
+            near = difflib.get_close_matches(task_type, sorted(skills), n=1, cutoff=0.75)
+            what = (
+                f"; a live worker serves {near[0]!r}: is one of the two names misspelt?"
+                if near
+                else ": start one (worker run module:worker --token ...)"
+            )
             return (
                 f"{where} for a worker to take a {task_type!r} task, and no live worker serves "
-                f"{task_type!r}: start one (worker run module:worker --token ...)"
+                f"{task_type!r}{what}"
             )
         busy = sum(1 for w in serving if w.get("load", 0) >= w.get("capacity", 1))
         return (

@@ -14,7 +14,7 @@ import aiohttp
 import orjson
 import pytest
 
-from tests.e2e.conftest import CLIENT_TOKEN, Cluster, Orchestrator
+from tests.e2e.conftest import CLIENT_TOKEN, WORKER_TOKEN, Cluster, Orchestrator
 from tests.helpers import child_env, free_port, wait_for
 
 
@@ -293,6 +293,27 @@ async def test_jobs_start_wait_says_when_no_worker_serves_the_task(cluster: Clus
         await proc.wait()
     assert "for a worker to take a 'echo' task" in notice, notice
     assert "no live worker serves 'echo'" in notice and "worker run" in notice, notice
+
+
+async def test_jobs_start_wait_names_a_skill_that_looks_like_a_misspelt_task_type(
+    cluster: Cluster,
+) -> None:
+    orch = await cluster.orchestrator()
+    async with aiohttp.ClientSession() as http:
+        body = {"worker_id": "w-typo", "supported_skills": ["ecoh"]}
+        headers = {"X-Worker-Token": WORKER_TOKEN}
+        async with http.post(f"{orch.url}/_worker/workers/register", json=body, headers=headers):
+            pass
+    proc = await _start_and_wait(orch.url, "v1/echo", '{"x": 1}')
+    try:
+        notice = await _stderr_until(proc, "notice:", 20)
+    finally:
+        proc.kill()
+        await proc.wait()
+    assert (
+        "no live worker serves 'echo'; a live worker serves 'ecoh': is one of the two names "
+        "misspelt?"
+    ) in notice, notice
 
 
 async def test_jobs_start_wait_counts_the_workers_of_a_task_it_waits_for(
