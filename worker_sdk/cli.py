@@ -17,7 +17,7 @@ from typing import Any
 
 from .config import ENV_VARS, WorkerSettings
 from .errors import ApiError, AuthError
-from .loading import import_failure
+from .loading import import_failure, missing_module_hint
 from .worker import Worker
 
 __all__ = ["main"]
@@ -149,10 +149,8 @@ def load_worker(target: str) -> Worker:
     except ModuleNotFoundError as exc:
         missing = exc.name or ""
         if module_name == missing or module_name.startswith(missing + "."):
-            text = f"cannot import module {module_name!r}: {exc}"
-            if module_name.endswith(".py"):
-                text += f" (give the module's name, without .py: {module_name[:-3]}:{attr})"
-            raise CliError(text) from None
+            hint = missing_module_hint(module_name, attr)
+            raise CliError(f"cannot import module {module_name!r}: {exc}{hint}") from None
         raise CliError(f"cannot import module {module_name!r}: {import_failure(exc)}") from None
     except Exception as exc:
         # A mistake in the module itself: its line, not importlib's frames.

@@ -7,11 +7,12 @@ from __future__ import annotations
 import builtins
 import difflib
 import os
+import sys
 import sysconfig
 import traceback
 from pathlib import Path
 
-__all__ = ["import_failure"]
+__all__ = ["import_failure", "missing_module_hint"]
 
 _HERE = Path(__file__).resolve().parent
 _LIBRARY = tuple(
@@ -35,6 +36,18 @@ def import_failure(exc: BaseException) -> str:
         text += f". Did you mean: {hint!r}?"
     frame = _user_frame(exc)
     return text + (_where(frame.filename, frame.lineno) if frame else "")
+
+
+def missing_module_hint(module_name: str, attr: str) -> str:
+    """What to add to "No module named ...", when the module itself is the one missing."""
+    if module_name.endswith(".py"):
+        spec = module_name.removesuffix(".py") + (f":{attr}" if attr else "")
+        return f" (give the module's name, without .py: {spec})"
+    here = os.getcwd()
+    if "" in sys.path or here in sys.path:  # the commands put it there
+        # The usual cause: the command was started from another directory than the file's.
+        return f" (looked in the current directory, {here}, and the installed packages)"
+    return ""
 
 
 def _where(filename: str | None, lineno: int | None) -> str:

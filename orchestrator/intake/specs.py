@@ -16,7 +16,7 @@ from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.yaml_loader import SUFFIXES, load_yaml
 from orchestrator.errors import BlueprintError, ConfigError
 from orchestrator.workflows.build import workflow_file
-from worker_sdk.loading import import_failure
+from worker_sdk.loading import import_failure, missing_module_hint
 
 
 def load_blueprints(specs: Iterable[str]) -> list[Blueprint]:
@@ -58,11 +58,9 @@ def _not_found(module_name: str, attr: str, exc: ModuleNotFoundError) -> str:
     if exc.name and module_name != exc.name and not module_name.startswith(exc.name + "."):
         # The module exists; something it imports does not.
         return f"cannot import blueprint module {module_name!r}: {import_failure(exc)}"
-    text = f"cannot import blueprint module {module_name!r}: {exc}"
-    if module_name.endswith(".py"):
-        spec = module_name.removesuffix(".py") + (f":{attr}" if attr else "")
-        text += f" (give the module's name, without .py: {spec})"
-    return text
+    return f"cannot import blueprint module {module_name!r}: {exc}" + missing_module_hint(
+        module_name, attr
+    )
 
 
 def is_path_spec(spec: str) -> bool:

@@ -119,3 +119,16 @@ def test_a_file_name_as_the_target_says_to_give_the_module(
 ) -> None:
     assert main(["run", "my_worker.py:worker"]) == 2
     assert "give the module's name, without .py: my_worker:worker" in capsys.readouterr().err
+
+
+def test_a_missing_module_says_where_it_was_looked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The usual cause: the worker was started from another directory than its file's."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))  # as the commands do
+    assert main(["run", "my_worker:worker"]) == 2
+    assert capsys.readouterr().err == (
+        "worker: error: cannot import module 'my_worker': No module named 'my_worker' "
+        f"(looked in the current directory, {tmp_path}, and the installed packages)\n"
+    )
