@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import difflib
 import os
+import re
 import sys
 import sysconfig
 import traceback
@@ -14,6 +15,7 @@ from pathlib import Path
 
 __all__ = ["import_failure", "missing_module_hint"]
 
+_IMPORT_NAME = re.compile(r"cannot import name '([^']+)'")
 _HERE = Path(__file__).resolve().parent
 _LIBRARY = tuple(
     str(p) + os.sep
@@ -89,6 +91,13 @@ def _suggestion(exc: BaseException) -> str | None:
     if isinstance(exc, AttributeError):
         target = getattr(exc, "obj", None)
         candidates = [] if target is None else dir(target)
+    elif type(exc) is ImportError and name in sys.modules:  # from module import Misspelt
+        # ImportError.name is the module here; the name only Python 3.12 keeps apart.
+        wanted = getattr(exc, "name_from", None) or _IMPORT_NAME.search(str(exc))
+        if wanted is None:
+            return None
+        name = wanted if isinstance(wanted, str) else wanted.group(1)
+        candidates = dir(sys.modules[exc.name or ""])
     elif isinstance(exc, NameError):
         tb = exc.__traceback__
         while tb is not None and tb.tb_next is not None:

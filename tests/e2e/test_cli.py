@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from tests.e2e.conftest import CLIENT_TOKEN, WORKER_TOKEN, Cluster, Orchestrator
-from tests.helpers import child_env, free_port, wait_for
+from tests.helpers import ROOT, child_env, free_port, wait_for
 
 
 async def _run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -214,6 +214,11 @@ TYPOS = {
         MY_FLOW.replace('Blueprint("my_flow")', 'Bluprint("my_flow")'),
         "NameError: name 'Bluprint' is not defined. Did you mean: 'Blueprint'? "
         "(my_flow.py, line 4)",
+    ),
+    "a misspelt import": (
+        MY_FLOW.replace("import Actions, Blueprint", "import Actions, Bleuprint"),
+        "ImportError: cannot import name 'Bleuprint' from 'orchestrator' "
+        f"({ROOT}/orchestrator/__init__.py). Did you mean: 'Blueprint'? (my_flow.py, line 2)",
     ),
     "a plain def handler": (
         MY_FLOW.replace("async def done", "def done"),
