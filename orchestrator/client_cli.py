@@ -13,6 +13,7 @@ import orjson
 from yarl import URL
 
 from orchestrator.engine.model import TERMINAL
+from worker_sdk.client import unreachable_reason
 
 WATCH_INTERVAL_S = 0.2
 STALL_NOTICE_S = 3.0
@@ -37,7 +38,9 @@ async def _call(
                 raise ApiError(f"{resp.status} {err.get('code', '')}: {err.get('message', raw)}")
             return payload if isinstance(payload, dict) else {"value": payload}
     except aiohttp.ClientConnectionError as exc:
-        raise ApiError(f"cannot reach the orchestrator at {_shown(url)}: {exc}") from exc
+        hint = unreachable_reason(exc).partition("; ")[2]
+        text = f"cannot reach the orchestrator at {_shown(url)}: {exc}"
+        raise ApiError(f"{text}; {hint}" if hint else text) from exc
 
 
 def _shown(url: str) -> str:

@@ -390,3 +390,27 @@ async def test_graph_with_an_empty_blueprints_says_so() -> None:
         2,
         "error: --blueprints names nothing: give a module or a YAML file\n",
     )
+
+
+async def test_an_https_url_to_the_plain_http_server_says_to_use_http(cluster: Cluster) -> None:
+    """OpenSSL's "wrong version number" does not say that the scheme is the mistake."""
+    orch = await cluster.orchestrator()
+    https = orch.url.replace("http://", "https://")
+    hint = "; the server there speaks plain HTTP: use http://, not https://"
+
+    got = await _run("jobs", "get", "x", "--url", https, "--token", CLIENT_TOKEN)
+
+    assert got.returncode == 1
+    assert got.stderr.startswith(f"error: cannot reach the orchestrator at {https}/api/v1/jobs/x")
+    assert got.stderr.endswith(f"{hint}\n"), got.stderr
+    proc = cluster.worker(Orchestrator(https, orch.proc, orch.log), "w-https")
+    log = cluster.tmp / "worker-w-https.log"
+
+    def warned() -> bool:
+        return log.exists() and f"{hint}); retrying until it answers" in log.read_text()
+
+    try:
+        await wait_for(warned, 20, "the worker's warning about the scheme")
+    finally:
+        proc.kill()
+        proc.wait()
