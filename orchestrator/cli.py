@@ -79,19 +79,44 @@ def _client_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+JOBS_DESCRIPTION = """\
+A client of the HTTP API, with the client token of --token (or ORCH_CLIENT_TOKEN; by default
+the --dev server's) at --url (or ORCH_URL; by default http://127.0.0.1:8080).
+
+  orchestrator jobs start v1/greeting --data '{"name": "Ada"}' --wait
+  orchestrator jobs get <job id>
+  orchestrator jobs watch <job id>
+
+The job's status is printed as JSON on stdout; status changes, with what a stalled job waits
+for, on stderr. Exit codes: 0 the job finished (start without --wait: it was accepted; get:
+it has ended, however it ended), 1 it ended otherwise, it is still going (get) or the
+orchestrator refused the request, 2 bad usage.
+"""
+
+
 def _jobs_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("jobs", help="start, inspect and watch jobs over the HTTP API")
+    p = sub.add_parser(
+        "jobs",
+        help="start, inspect and watch jobs over the HTTP API",
+        description=JOBS_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     jobs = p.add_subparsers(dest="jobs_command", required=True, metavar="{start,get,watch}")
-    start = jobs.add_parser("start", help="start a job: jobs start v1/ENDPOINT --data JSON")
+    start = jobs.add_parser(
+        "start",
+        help="start a job: jobs start v1/ENDPOINT --data JSON",
+        description=JOBS_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     start.add_argument("route", help="API version and blueprint endpoint, e.g. v1/greeting")
     start.add_argument("--data", default="{}", help="initial_data as JSON (default {})")
     start.add_argument("--wait", action="store_true", help="wait for the job to end, print it")
     _client_args(start)
     get = jobs.add_parser("get", help="print a job's status")
-    get.add_argument("job_id")
+    get.add_argument("job_id", help="the job's id (jobs start prints it)")
     _client_args(get)
     watch = jobs.add_parser("watch", help="print a job's status changes until it ends")
-    watch.add_argument("job_id")
+    watch.add_argument("job_id", help="the job's id (jobs start prints it)")
     _client_args(watch)
 
 
@@ -179,6 +204,26 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(coro)
 
 
+def _run_graph(args: argparse.Namespace) -> int:
+    specs = _split(args.blueprints) or ()
+    if not specs:
+        print("error: --blueprints names nothing: give a module or a YAML file", file=sys.stderr)
+        return 2
+    found = load_blueprints(specs)
+    for bp in found:
+        if bp.name == args.blueprint:
+            bp.validate()
+            print(bp.to_dot(), flush=True)  # a closed pipe fails here, inside main's try
+            return 0
+    names = ", ".join(sorted(bp.name for bp in found))
+    where = ", ".join(specs)
+    print(
+        f"error: no blueprint {args.blueprint!r} in {where} (blueprints found: {names})",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command in ("serve", "graph"):
@@ -187,14 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return _run_serve(args)
         if args.command == "graph":
-            specs = _split(args.blueprints) or ()
-            for bp in load_blueprints(specs):
-                if bp.name == args.blueprint:
-                    bp.validate()
-                    print(bp.to_dot(), flush=True)  # a closed pipe fails here, inside the try
-                    return 0
-            print(f"error: no blueprint {args.blueprint!r} in {', '.join(specs)}", file=sys.stderr)
-            return 2
+            return _run_graph(args)
         if args.command == "jobs":
             from orchestrator.client_cli import run_jobs_command
 

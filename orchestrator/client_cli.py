@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import sys
 from typing import Any
 
@@ -12,6 +13,7 @@ import orjson
 from yarl import URL
 
 from orchestrator.engine.model import TERMINAL
+from worker_sdk.client import unreachable_reason
 
 WATCH_INTERVAL_S = 0.2
 STALL_NOTICE_S = 3.0
@@ -36,7 +38,9 @@ async def _call(
                 raise ApiError(f"{resp.status} {err.get('code', '')}: {err.get('message', raw)}")
             return payload if isinstance(payload, dict) else {"value": payload}
     except aiohttp.ClientConnectionError as exc:
-        raise ApiError(f"cannot reach the orchestrator at {_shown(url)}: {exc}") from exc
+        hint = unreachable_reason(exc).partition("; ")[2]
+        text = f"cannot reach the orchestrator at {_shown(url)}: {exc}"
+        raise ApiError(f"{text}; {hint}" if hint else text) from exc
 
 
 def _shown(url: str) -> str:
@@ -116,9 +120,16 @@ async def _stall_notice(
             w for w in workers.get("value", []) if task_type in w.get("supported_skills", [])
         ]
         if not serving:
+            skills = {s for w in workers.get("value", []) for s in w.get("supported_skills", [])}
+            near = difflib.get_close_matches(task_type, sorted(skills), n=1, cutoff=0.75)
+            what = (
+                f"; a live worker serves {near[0]!r}: is one of the two names misspelt?"
+                if near
+                else ": start one (worker run module:worker --token ...)"
+            )
             return (
                 f"{where} for a worker to take a {task_type!r} task, and no live worker serves "
-                f"{task_type!r}: start one (worker run module:worker --token ...)"
+                f"{task_type!r}{what}"
             )
         busy = sum(1 for w in serving if w.get("load", 0) >= w.get("capacity", 1))
         return (

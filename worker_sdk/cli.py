@@ -17,6 +17,7 @@ from typing import Any
 
 from .config import ENV_VARS, WorkerSettings
 from .errors import ApiError, AuthError
+from .loading import import_failure, missing_module_hint
 from .worker import Worker
 
 __all__ = ["main"]
@@ -148,8 +149,12 @@ def load_worker(target: str) -> Worker:
     except ModuleNotFoundError as exc:
         missing = exc.name or ""
         if module_name == missing or module_name.startswith(missing + "."):
-            raise CliError(f"cannot import module {module_name!r}: {exc}") from None
-        raise
+            hint = missing_module_hint(module_name, attr)
+            raise CliError(f"cannot import module {module_name!r}: {exc}{hint}") from None
+        raise CliError(f"cannot import module {module_name!r}: {import_failure(exc)}") from None
+    except Exception as exc:
+        # A mistake in the module itself: its line, not importlib's frames.
+        raise CliError(f"cannot import module {module_name!r}: {import_failure(exc)}") from None
     obj: Any = module
     for part in attr.split("."):
         try:

@@ -34,6 +34,20 @@ logger = logging.getLogger("worker_sdk")
 TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 """Errors meaning the orchestrator could not be reached or the connection broke."""
 
+_PLAIN_HTTP = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG"})
+"""OpenSSL's words for a TLS handshake answered in plain HTTP (they vary by version)."""
+
+
+def unreachable_reason(exc: BaseException) -> str:
+    """``Type: message`` of a transport error, with the fix for an https:// URL given to a
+    server that speaks plain HTTP (OpenSSL's "wrong version number" says nothing of it)."""
+    text = f"{type(exc).__name__}: {exc}"
+    cause = getattr(exc, "os_error", None) or exc
+    if getattr(cause, "reason", None) in _PLAIN_HTTP:
+        text += "; the server there speaks plain HTTP: use http://, not https://"
+    return text
+
+
 # Room over the long-poll wait for the server to answer and the response to travel.
 POLL_MARGIN_S = 10.0
 CONNECT_TIMEOUT_S = 10.0

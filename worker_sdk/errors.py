@@ -148,6 +148,17 @@ OrchestratorError = ApiError
 class AuthError(ApiError):
     """The orchestrator rejected the worker token; retrying cannot help."""
 
+    def at_registration(self, url: str) -> str:
+        """What to tell whoever started a worker refused when it registered at ``url``
+        (already redacted)."""
+        if self.code == "MISSING_AUTH_HEADER":
+            # Only the client API (/api) answers this code: the URL's path led there.
+            return (
+                f"{url} answered as the orchestrator's client API, not its worker routes "
+                f"({self}): give the orchestrator's base URL, without /api (--url / ORCH_URL)"
+            )
+        return f"the orchestrator rejected the worker token ({self})"
+
 
 class WorkerNotRegistered(ApiError):
     """The orchestrator forgot this worker (its TTL expired); the worker registers again."""

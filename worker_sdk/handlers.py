@@ -11,7 +11,7 @@ from typing import Any
 
 from .context import TaskContext, bind_context, unbind_context
 from .errors import TaskError
-from .results import TaskOutcome, outcome_from_exception, outcome_from_value
+from .results import INVALID_RESULT, TaskOutcome, outcome_from_exception, outcome_from_value
 
 __all__ = ["HandlerFunc", "TaskHandler", "invoke", "make_handler"]
 
@@ -98,7 +98,18 @@ async def invoke(handler: TaskHandler, params: dict[str, Any], ctx: TaskContext)
         return outcome_from_exception(exc)
     finally:
         unbind_context(token)
-    return outcome_from_value(value)
+    outcome = outcome_from_value(value)
+    if outcome.error is not None and outcome.error.code == INVALID_RESULT:
+        # Else only the job's history says why a handler that "worked" reported a failure.
+        logger.warning(
+            "task %s (job %s) of type %s: %s; reported as failure %s",
+            ctx.task_id,
+            ctx.job_id,
+            ctx.task_type,
+            outcome.error.message,
+            INVALID_RESULT,
+        )
+    return outcome
 
 
 def _is_async(func: HandlerFunc) -> bool:

@@ -18,6 +18,7 @@ from .client import (
     Registration,
     TaskAssignment,
     UnreadableTask,
+    unreachable_reason,
 )
 from .commands import CommandChannel
 from .config import WorkerSettings, redact_url
@@ -82,7 +83,7 @@ class WorkerRuntime:
             self._registered = True
         except BaseException as exc:
             if isinstance(exc, AuthError):
-                logger.error("the orchestrator rejected the worker token (%s)", exc)
+                logger.error("%s", exc.at_registration(redact_url(self._settings.url)))
             await self._client.close()
             raise
         self._spawn("heartbeat", self._heartbeat_loop())
@@ -156,9 +157,8 @@ class WorkerRuntime:
                     raise
                 reason = str(exc)
             except TRANSPORT_ERRORS as exc:
-                reason = f"{type(exc).__name__}: {exc}"
+                reason = unreachable_reason(exc)
             failures += 1
-            delay = next(delays)
             log = logger.warning if failures == 1 else logger.debug
             log(
                 "cannot register with %s (%s); retrying until it answers: is the orchestrator "
@@ -167,7 +167,7 @@ class WorkerRuntime:
                 reason,
             )
             try:
-                await asyncio.wait_for(self.stop_requested.wait(), delay)
+                await asyncio.wait_for(self.stop_requested.wait(), next(delays))
             except TimeoutError:
                 pass
         return False

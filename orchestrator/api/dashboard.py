@@ -15,9 +15,17 @@ from orchestrator.human import inbox
 routes = web.RouteTableDef()
 
 
+_BOOKKEEPING = frozenset({"running_tasks", "running_at"})
+"""Heartbeat fields kept for lease checks, not a description of the worker (and task ids name
+other clients' jobs)."""
+
+
 def worker_view(info: dict[str, Any], seen: float) -> dict[str, Any]:
+    """The worker as it described itself (seed 002 registers "ID, skills, resources, etc."),
+    under the fields the orchestrator vouches for, which win over any of the same name."""
     registered = info.get("registered_at")
-    return {
+    described = {k: v for k, v in info.items() if k not in _BOOKKEEPING}
+    return described | {
         "worker_id": info.get("worker_id"),
         "supported_skills": info.get("supported_skills", []),
         "capacity": info.get("capacity", 1),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import uuid
 from typing import Any
@@ -48,6 +49,18 @@ async def cancel_job(request: web.Request) -> web.Response:
     return json_response({"status": answer, "job_id": request.match_info["job_id"]})
 
 
+def _no_blueprint(app: web.Application, route: str) -> NotFound:
+    """A typo in a route is the usual reason: name the nearest one (the client may list them
+    all with GET /api/v1/blueprints anyway)."""
+    served = [f"/api/{bp.api_version}/{bp.api_endpoint}" for bp in app[REGISTRY].all()]
+    near = difflib.get_close_matches(route, served, n=1, cutoff=0.8)
+    hint = f"; did you mean {near[0]}?" if near else ""
+    return NotFound(
+        f"no blueprint answers {route}{hint} (GET /api/v1/blueprints lists them)",
+        code="BLUEPRINT_NOT_FOUND",
+    )
+
+
 @routes.post("/api/{version}/{endpoint:.+}")
 async def create_job(request: web.Request) -> web.Response:
     version, endpoint = request.match_info["version"], request.match_info["endpoint"]
@@ -59,9 +72,7 @@ async def create_job(request: web.Request) -> web.Response:
             code="BLUEPRINT_RETIRED",
         )
     if bp is None:
-        raise NotFound(
-            f"no blueprint answers /api/{version}/{endpoint}", code="BLUEPRINT_NOT_FOUND"
-        )
+        raise _no_blueprint(request.app, f"/api/{version}/{endpoint}")
     body = await read_json(request, required=False)
     new = schemas.new_job(body, request.app[SETTINGS])
     runner, client = request.app[RUNNER], request[CLIENT]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Iterable
 from typing import Any
@@ -11,10 +12,18 @@ from orchestrator.engine.model import Job
 
 
 class MissingArgument(Exception):
-    def __init__(self, state: str, names: list[str]) -> None:
+    def __init__(self, state: str, names: list[str], offered: Iterable[str] = ()) -> None:
+        # A misspelt parameter is the usual cause: name what it was probably meant to be.
+        offered = sorted(offered)
+        near = [
+            f"{name} -> {close[0]}"
+            for name in names
+            if (close := difflib.get_close_matches(name, offered, n=1, cutoff=0.75))
+        ]
         super().__init__(
             f"handler of state {state!r} asks for {', '.join(names)}, which no earlier task "
             "result provides (give the parameter a default if it is optional)"
+            + (f"; did you mean: {', '.join(near)}?" if near else "")
         )
         self.names = names
 
@@ -46,5 +55,5 @@ def handler_kwargs(
         elif param.default is inspect.Parameter.empty:
             missing.append(param.name)
     if missing:
-        raise MissingArgument(state, missing)
+        raise MissingArgument(state, missing, [*known, *job.context])
     return kwargs

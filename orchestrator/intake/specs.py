@@ -14,7 +14,9 @@ from pathlib import Path
 
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.yaml_loader import SUFFIXES, load_yaml
+from orchestrator.errors import BlueprintError, ConfigError
 from orchestrator.workflows.build import workflow_file
+from worker_sdk.loading import import_failure, missing_module_hint
 
 
 def load_blueprints(specs: Iterable[str]) -> list[Blueprint]:
@@ -31,8 +33,14 @@ def load_blueprints(specs: Iterable[str]) -> list[Blueprint]:
         module_name, _, attr = spec.partition(":")
         try:
             module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise ValueError(f"cannot import blueprint module {module_name!r}: {exc}") from exc
+        except (BlueprintError, ConfigError):
+            raise  # a message of ours, naming the blueprint or the setting already
+        except ModuleNotFoundError as exc:
+            raise ValueError(_not_found(module_name, attr, exc)) from exc
+        except Exception as exc:
+            raise ValueError(
+                f"cannot import blueprint module {module_name!r}: {import_failure(exc)}"
+            ) from exc
         if attr:
             obj = getattr(module, attr, None)
             if not isinstance(obj, Blueprint):
@@ -44,6 +52,15 @@ def load_blueprints(specs: Iterable[str]) -> list[Blueprint]:
                 raise ValueError(f"module {module_name!r} defines no Blueprint")
             found.extend(objs)
     return found
+
+
+def _not_found(module_name: str, attr: str, exc: ModuleNotFoundError) -> str:
+    if exc.name and module_name != exc.name and not module_name.startswith(exc.name + "."):
+        # The module exists; something it imports does not.
+        return f"cannot import blueprint module {module_name!r}: {import_failure(exc)}"
+    return f"cannot import blueprint module {module_name!r}: {exc}" + missing_module_hint(
+        module_name, attr
+    )
 
 
 def is_path_spec(spec: str) -> bool:
@@ -61,6 +78,8 @@ def load_path_spec(spec: str) -> list[Blueprint]:
         if not files:
             raise ValueError(f"no .yaml or .yml file in {spec}")
         return [_load_file(f) for f in files]
+    if path.suffix not in SUFFIXES and not path.exists():
+        raise ValueError(f"no such blueprint directory: {spec}")
     if path.suffix not in SUFFIXES:
         raise ValueError(
             f"{spec!r} is neither a .yaml/.yml file nor a directory of them "

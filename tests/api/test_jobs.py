@@ -273,6 +273,23 @@ async def test_create_on_an_unknown_endpoint_is_404(api: Api, path: str) -> None
     await assert_error(resp, 404, "BLUEPRINT_NOT_FOUND")
 
 
+@pytest.mark.parametrize(
+    ("path", "hint"),
+    [
+        ("/api/v1/greting", "; did you mean /api/v1/greeting?"),
+        ("/api/v2/greeting", "; did you mean /api/v1/greeting?"),
+        ("/api/v1/nope", ""),
+    ],
+)
+async def test_create_on_a_misspelt_endpoint_names_the_nearest_one(
+    api: Api, path: str, hint: str
+) -> None:
+    resp = await api.client.post(path, json={}, headers=client_headers())
+    err = await assert_error(resp, 404, "BLUEPRINT_NOT_FOUND")
+    lists = "(GET /api/v1/blueprints lists them)"
+    assert err["message"] == f"no blueprint answers {path}{hint} {lists}"
+
+
 # -- cancel ---------------------------------------------------------------------------------
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import aiohttp
 import orjson
+import pytest
 
-from tests.e2e.conftest import CLIENT_TOKEN, Cluster
-from tests.helpers import child_env, free_port, wait_for
+from tests.e2e.conftest import CLIENT_TOKEN, WORKER_TOKEN, Cluster, Orchestrator
+from tests.helpers import ROOT, child_env, free_port, wait_for
 
 
 async def _run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -91,6 +92,10 @@ async def test_help_explains_every_command() -> None:
         assert command in top.stdout
     serve = await _run("serve", "--help")
     assert "--redis-url" in serve.stdout and "ORCH_REDIS_URL" in serve.stdout
+    for jobs in (await _run("jobs", "--help"), await _run("jobs", "start", "--help")):
+        assert "ORCH_CLIENT_TOKEN" in jobs.stdout and "Exit codes:" in jobs.stdout, jobs.stdout
+    get = await _run("jobs", "get", "--help")
+    assert "the job's id (jobs start prints it)" in get.stdout
 
 
 async def test_serve_with_a_bad_config_says_what_is_wrong(tmp_path: object) -> None:
@@ -195,6 +200,54 @@ async def test_graph_and_serve_import_a_blueprint_module_from_the_current_direct
         assert [bp["name"] for bp in await resp.json()] == ["my_flow"]
 
 
+TYPOS = {
+    "a misspelt decorator": (
+        MY_FLOW.replace("@blueprint.handler(end=True)", "@blueprint.hanlder(end=True)"),
+        "AttributeError: 'Blueprint' object has no attribute 'hanlder'. "
+        "Did you mean: 'handler'? (my_flow.py, line 12)",
+    ),
+    "a syntax error": (
+        MY_FLOW.replace("-> dict:", "-> dict"),
+        "SyntaxError: expected ':' (my_flow.py, line 13)",
+    ),
+    "a misspelt name": (
+        MY_FLOW.replace('Blueprint("my_flow")', 'Bluprint("my_flow")'),
+        "NameError: name 'Bluprint' is not defined. Did you mean: 'Blueprint'? "
+        "(my_flow.py, line 4)",
+    ),
+    "a misspelt import": (
+        MY_FLOW.replace("import Actions, Blueprint", "import Actions, Bleuprint"),
+        "ImportError: cannot import name 'Bleuprint' from 'orchestrator' "
+        f"({ROOT}/orchestrator/__init__.py). Did you mean: 'Blueprint'? (my_flow.py, line 2)",
+    ),
+    "a plain def handler": (
+        MY_FLOW.replace("async def done", "def done"),
+        "TypeError: blueprint 'my_flow': handler 'done' must be async def (my_flow.py, line 12)",
+    ),
+}
+
+
+@pytest.mark.parametrize("typo", TYPOS, ids=list(TYPOS))
+async def test_a_typo_in_a_blueprint_module_is_one_line_naming_the_line(
+    typo: str, tmp_path: Path
+) -> None:
+    """A newcomer's first blueprint: the mistake and where it is, not importlib's frames."""
+    source, says = TYPOS[typo]
+    (tmp_path / "my_flow.py").write_text(source)
+    for args in (["serve", "--dev", "--port", str(free_port())], ["graph", "my_flow"]):
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "orchestrator", *args, "--blueprints", "my_flow"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            env=child_env(),
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr == f"error: cannot import blueprint module 'my_flow': {says}\n"
+
+
 async def test_serve_dev_without_blueprints_says_it_serves_none_and_how_to_give_one(
     tmp_path: Path,
 ) -> None:
@@ -247,6 +300,27 @@ async def test_jobs_start_wait_says_when_no_worker_serves_the_task(cluster: Clus
     assert "no live worker serves 'echo'" in notice and "worker run" in notice, notice
 
 
+async def test_jobs_start_wait_names_a_skill_that_looks_like_a_misspelt_task_type(
+    cluster: Cluster,
+) -> None:
+    orch = await cluster.orchestrator()
+    async with aiohttp.ClientSession() as http:
+        body = {"worker_id": "w-typo", "supported_skills": ["ecoh"]}
+        headers = {"X-Worker-Token": WORKER_TOKEN}
+        async with http.post(f"{orch.url}/_worker/workers/register", json=body, headers=headers):
+            pass
+    proc = await _start_and_wait(orch.url, "v1/echo", '{"x": 1}')
+    try:
+        notice = await _stderr_until(proc, "notice:", 20)
+    finally:
+        proc.kill()
+        await proc.wait()
+    assert (
+        "no live worker serves 'echo'; a live worker serves 'ecoh': is one of the two names "
+        "misspelt?"
+    ) in notice, notice
+
+
 async def test_jobs_start_wait_counts_the_workers_of_a_task_it_waits_for(
     cluster: Cluster,
 ) -> None:
@@ -281,3 +355,62 @@ async def test_jobs_start_wait_says_when_a_job_waits_for_a_person(cluster: Clust
         await proc.wait()
     assert "in state 'ask_manager' for a person to decide (approve, reject)" in notice, notice
     assert "/_public/webhooks/approval/" in notice, notice
+
+
+async def test_a_worker_pointed_at_the_client_api_is_told_to_drop_api(cluster: Cluster) -> None:
+    """``--url http://host:8080/api`` reached the client API, which asks for a client token:
+    the worker said its worker token was rejected, which sent people to check the token."""
+    orch = await cluster.orchestrator()
+    at_api = Orchestrator(f"{orch.url}/api", orch.proc, orch.log)
+
+    proc = cluster.worker(at_api, "w-api-url")
+
+    assert await asyncio.to_thread(proc.wait, 30) == 1
+    log = (cluster.tmp / "worker-w-api-url.log").read_text()
+    assert (
+        f"ERROR worker_sdk: {orch.url}/api answered as the orchestrator's client API, not its "
+        "worker routes (HTTP 401 MISSING_AUTH_HEADER: "
+    ) in log, log
+    assert "give the orchestrator's base URL, without /api (--url / ORCH_URL)" in log
+    assert "rejected the worker token" not in log and "Traceback" not in log
+
+
+async def test_graph_of_a_misspelt_name_lists_the_blueprints_found() -> None:
+    done = await _run("graph", "greting", "--blueprints", "orchestrator.examples.greeting")
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: no blueprint 'greting' in orchestrator.examples.greeting "
+        "(blueprints found: greeting)\n"
+    )
+
+
+async def test_graph_with_an_empty_blueprints_says_so() -> None:
+    done = await _run("graph", "greeting", "--blueprints", "")
+    assert (done.returncode, done.stderr) == (
+        2,
+        "error: --blueprints names nothing: give a module or a YAML file\n",
+    )
+
+
+async def test_an_https_url_to_the_plain_http_server_says_to_use_http(cluster: Cluster) -> None:
+    """OpenSSL's "wrong version number" does not say that the scheme is the mistake."""
+    orch = await cluster.orchestrator()
+    https = orch.url.replace("http://", "https://")
+    hint = "; the server there speaks plain HTTP: use http://, not https://"
+
+    got = await _run("jobs", "get", "x", "--url", https, "--token", CLIENT_TOKEN)
+
+    assert got.returncode == 1
+    assert got.stderr.startswith(f"error: cannot reach the orchestrator at {https}/api/v1/jobs/x")
+    assert got.stderr.endswith(f"{hint}\n"), got.stderr
+    proc = cluster.worker(Orchestrator(https, orch.proc, orch.log), "w-https")
+    log = cluster.tmp / "worker-w-https.log"
+
+    def warned() -> bool:
+        return log.exists() and f"{hint}); retrying until it answers" in log.read_text()
+
+    try:
+        await wait_for(warned, 20, "the worker's warning about the scheme")
+    finally:
+        proc.kill()
+        proc.wait()

@@ -94,3 +94,28 @@ async def test_workers_and_dashboard_need_a_client_token(api: Api) -> None:
     for path in ("/api/v1/workers", "/api/v1/dashboard"):
         resp = await api.client.get(path)
         assert resp.status == 401, path
+
+
+async def test_a_worker_is_listed_with_what_it_told_about_itself(api: Api) -> None:
+    """Seed 002 registers "a full description of the worker (ID, skills, resources, etc.)";
+    docs/api.md: fields besides the known ones are kept and shown by GET /api/v1/workers."""
+    body = {
+        "worker_id": "w-gpu",
+        "supported_skills": ["video_processing"],
+        "resources": {"gpu": 1, "ram_gb": 16},
+        "version": "1.2.0",
+        "registered_at": "a worker cannot set this",
+        "last_heartbeat": "nor this",
+    }
+    resp = await api.client.post("/_worker/workers/register", json=body, headers=worker_headers())
+    assert resp.status == 200, await resp.text()
+    resp = await api.heartbeat("w-gpu", {"status": "busy", "load": 1, "running_tasks": ["t-1"]})
+    assert resp.status == 200, await resp.text()
+
+    [worker] = await list_workers(api)
+
+    assert worker["resources"] == {"gpu": 1, "ram_gb": 16}
+    assert (worker["version"], worker["status"], worker["load"]) == ("1.2.0", "busy", 1)
+    for field in ("registered_at", "last_heartbeat"):
+        datetime.fromisoformat(worker[field])  # the orchestrator's, not the worker's
+    assert "running_tasks" not in worker and "running_at" not in worker

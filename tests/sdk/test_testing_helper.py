@@ -84,3 +84,21 @@ def test_handler_signatures_are_checked_up_front() -> None:
 
     with pytest.raises(ValueError, match="already has a handler"):
         worker.task("echo")(echo)
+
+
+async def test_a_result_that_is_not_a_dict_is_logged_with_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The worker's log said only "finished with 'failure'": the reason was in the job's
+    history alone, where a newcomer watching the worker does not look."""
+
+    def refund(params: dict[str, Any]) -> str:
+        return "r-1"
+
+    with caplog.at_level("WARNING", logger="worker_sdk"):
+        await run_task(refund, "refund", {}, task_id="t-1", job_id="j-1")
+
+    assert [r.getMessage() for r in caplog.records] == [
+        "task t-1 (job j-1) of type refund: handler returned str; expected dict, None or "
+        "TaskResult; reported as failure INVALID_RESULT"
+    ]

@@ -88,3 +88,14 @@ def test_every_missing_name_is_listed() -> None:
     with pytest.raises(MissingArgument) as one:
         resolve(handler)
     assert one.value.names == ["invoice"]
+
+
+def test_a_misspelt_name_says_which_one_was_meant() -> None:
+    async def handler(usr: str, scores: int, invoice: str, jobid: str) -> None: ...
+
+    with pytest.raises(MissingArgument) as caught:
+        resolve(handler)
+
+    assert str(caught.value).endswith(
+        "; did you mean: usr -> user, scores -> score, jobid -> job_id?"
+    ), caught.value

@@ -138,3 +138,21 @@ def test_a_bad_module_is_reported_by_name(
 def test_an_unknown_module_is_reported() -> None:
     with pytest.raises(ValueError, match="cannot import blueprint module 'no_such_module_xyz'"):
         load_blueprints(["no_such_module_xyz"])
+
+
+def test_a_file_name_for_a_module_says_to_drop_the_suffix() -> None:
+    with pytest.raises(ValueError, match=r"give the module's name, without \.py: my_flow\)$"):
+        load_blueprints(["my_flow.py"])
+
+
+def test_a_missing_module_says_where_it_was_looked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))  # as the commands do
+    with pytest.raises(ValueError) as caught:
+        load_blueprints(["my_flow"])
+    assert str(caught.value) == (
+        "cannot import blueprint module 'my_flow': No module named 'my_flow' "
+        f"(looked in the current directory, {tmp_path}, and the installed packages)"
+    )

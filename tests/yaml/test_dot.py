@@ -100,6 +100,8 @@ def test_load_blueprints_takes_yaml_files_and_directories(tmp_path: Path) -> Non
     [
         ("orchestrator/examples/greeting.py", "neither a .yaml/.yml file nor a directory"),
         ("no/such/file.yaml", "cannot read blueprint file"),
+        ("no/such/dir/", "no such blueprint directory: no/such/dir/"),
+        ("my_flow.py:flow", r"give the module's name, without \.py: my_flow:flow\)"),
     ],
 )
 def test_load_blueprints_names_a_bad_path(spec: str, message: str) -> None:
