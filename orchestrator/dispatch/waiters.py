@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from orchestrator.dispatch.claim_gate import ClaimGate
 from orchestrator.engine.requires import met_by, split
 
 log = logging.getLogger("orchestrator.dispatch")
@@ -62,8 +63,11 @@ class Waiter:
 
 
 class Dispatcher:
-    def __init__(self, claim: Claim) -> None:
+    def __init__(self, claim: Claim, gate: ClaimGate | None = None) -> None:
         self._claim = claim
+        self._gate = gate
+        """The gate ``claim`` goes through: told of every wake-up, as it may answer "empty"
+        without a claim until one comes (``claim_gate.py``)."""
         self._waiting: dict[str, dict[Waiter, None]] = {}
         """Task type → its waiters, first come first (a dict: one leaves in O(1), and
         10,000 leaving out of order cost no scans)."""
@@ -172,6 +176,8 @@ class Dispatcher:
         """A task of ``queue`` (a task type, or ``type#requirements``) may be ready; serve
         the waiters of that type that meet its requirements."""
         task_type, encoding = split(queue)
+        if self._gate is not None:  # first: the claims below must not take "known empty"
+            self._gate.woken(task_type)
         waiting = self._waiting.get(task_type)
         if self._closed or not waiting:
             return
@@ -185,6 +191,9 @@ class Dispatcher:
             self._serving[task_type] = asyncio.create_task(self._serve(task_type))
 
     def wake_all(self) -> None:
+        """Wake-ups may have been lost: every parked poll claims again, and so do new ones."""
+        if self._gate is not None:
+            self._gate.forget()
         for task_type in list(self._waiting):
             self.wake(task_type)
 
