@@ -85,3 +85,33 @@ async def test_after_lost_wake_ups_a_new_poll_claims_again() -> None:
     assert await asyncio.wait_for(dispatcher.next_task(worker(2), 30), 2) == (
         b"queued while the bus was away"
     )
+
+
+async def test_a_poll_s_timeout_counts_from_when_it_began_not_from_when_it_parked() -> None:
+    store = Store()
+    dispatcher = Dispatcher(store.claim, store.gate)
+    loop = asyncio.get_running_loop()
+
+    # came 30 s ago (it waited in line that long): its 30 s are over once its claim is back
+    poll = dispatcher.next_tasks(worker(1), 30, 1, since=loop.time() - 30)
+
+    assert await asyncio.wait_for(poll, 2) == []
+    assert store.sent == 1
+
+
+async def test_parked_polls_are_counted_once_whatever_their_skills() -> None:
+    store = Store()
+    store.ready["paint"] = []
+    dispatcher = Dispatcher(store.claim, store.gate)
+    both = WorkerProfile("w-both", ("render", "paint"))
+    polls = [asyncio.create_task(dispatcher.next_task(p, 30)) for p in (both, worker(2))]
+    await wait_for(lambda: dispatcher.waiting == 2, 2, "both polls parked")
+
+    store.ready["paint"].append(b"paint task")
+    dispatcher.wake("paint")
+
+    assert await asyncio.wait_for(polls[0], 2) == b"paint task"
+    assert dispatcher.waiting == 1
+    dispatcher.close()
+    await polls[1]
+    assert dispatcher.waiting == 0
