@@ -28,6 +28,7 @@ import asyncio
 import gc
 import os
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import aiohttp
@@ -61,6 +62,27 @@ async def command_rate(r: aioredis.Redis, seconds: float) -> tuple[float, dict[s
     await asyncio.sleep(seconds)
     delta = since(before, await commands_by_name(r))
     return sum(delta.values()) / seconds, delta
+
+
+def listen_overflows() -> int | None:
+    """The kernel's count of connections dropped for a full listen queue (every process's: a
+    machine others use adds theirs), None where ``/proc`` does not have it."""
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return None
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            found = dict(zip(names.split(), values.split(), strict=False))
+            return int(found["ListenOverflows"]) if "ListenOverflows" in found else None
+    return None
+
+
+def somaxconn() -> str:
+    try:
+        return Path("/proc/sys/net/core/somaxconn").read_text().strip()
+    except OSError:
+        return "?"
 
 
 def breakdown(delta: dict[str, int]) -> str:
@@ -194,10 +216,12 @@ async def run_idle(
             cpu = CpuSplit({"orchestrator": [pid], "client": [os.getpid()], "Redis": redis_pids})
             watch.follow(True)
             cpu.start()
+            overflows0 = listen_overflows()
             polls.times.began = time.perf_counter()
             parking = [asyncio.create_task(polls.park(s, i)) for i in range(k)]
             parked, all_parked_s = await polls.parked(watch)
             cpu_to_park = cpu.line(k)
+            overflows1 = listen_overflows()
             watch.follow(False)
             burst = since(before_burst, await commands_by_name(r))
             left = wait_s - (time.perf_counter() - polls.times.began)
@@ -228,6 +252,11 @@ async def run_idle(
         )
         print(f"  RSS MiB                  {watch.most_rss:8.1f} most ({rss_parked:.1f} parked)")
         polls.report(args.late_after)
+        if overflows0 is not None and overflows1 is not None:
+            print(
+                f"  listen queue overflows   {overflows1 - overflows0:8d} while the polls came "
+                f"(net.core.somaxconn {somaxconn()}, which caps the orchestrator's backlog)"
+            )
         print(
             f"  Redis commands to park   {sum(burst.values()):8d}  ({breakdown(burst)}; "
             "the pings are the parked_polls samples)"

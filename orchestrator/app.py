@@ -94,7 +94,7 @@ def create_app(
         settings.task_types,
         metrics.registry,
     )
-    dispatcher = Dispatcher(claims)
+    dispatcher = Dispatcher(claims, runner.claim_gate)
     claims.wake = dispatcher.wake
     woken.append(dispatcher.wake)
     store.limited = frozenset(t for t, lim in settings.task_types.items() if lim.max_in_flight)

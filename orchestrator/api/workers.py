@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections.abc import Callable
@@ -107,6 +108,7 @@ async def _skills(app: web.Application, worker_id: str) -> WorkerProfile:
 
 @routes.get("/_worker/workers/{worker_id}/tasks/next")
 async def next_task(request: web.Request) -> web.StreamResponse:
+    arrived = asyncio.get_running_loop().time()
     worker_id = request.match_info["worker_id"]
     require_worker(request, worker_id)
     refuse_if_draining(request.app, worker_id)
@@ -116,7 +118,7 @@ async def next_task(request: web.Request) -> web.StreamResponse:
         wait_s = schemas.seconds_query(request.query.get("timeout"), "timeout", longest)
     want = schemas.int_query(request.query.get("max"), "max", 1, 1, MAX_BATCH)
     worker = await _skills(request.app, worker_id)
-    payloads = await request.app[DISPATCHER].next_tasks(worker, wait_s, want)
+    payloads = await request.app[DISPATCHER].next_tasks(worker, wait_s, want, since=arrived)
     if not payloads:
         return web.Response(status=204)
     if request.transport is None or request.transport.is_closing():

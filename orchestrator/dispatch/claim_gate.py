@@ -8,6 +8,14 @@ claim that was *sent after it arrived* and found the queue empty: the queue was 
 moment after the poll came, exactly what its own claim would have shown. Otherwise it sends its
 own claim when one finishes. Claims that find work pass straight through while fewer than
 ``width`` are in flight, so a busy queue is not slowed down.
+
+A claim that found a queue empty also answers the polls that come after it, with no claim,
+for as long as no wake-up of the queue's task type has been heard since that claim was sent
+(``woken``) and nothing made the process forget (``forget``: a pub/sub reconnect, the periodic
+re-check). Every task queued after the claim looked is followed by a wake-up in this process
+(from the commit that queued it, or over the bus from another process), and such a poll is
+parked by then (``Dispatcher``): the wake-up serves it. So polls arriving one at a time on an
+idle queue cost no claim each, and a task queued in between still reaches them at once.
 """
 
 from __future__ import annotations
@@ -31,6 +39,9 @@ class _Queue:
         """The highest sequence number of a claim that found the queue empty."""
         self.in_flight = 0
         """Claims sent and not answered, and slots kept for waiters whose turn came."""
+        self.empty_as_of: tuple[int, int] | None = None
+        """``ClaimGate._mark`` when the last claim that found the queue empty was sent, if it
+        heard no wake-up before its answer came: while the mark is the same, it is empty."""
         self.waiting: deque[tuple[int, asyncio.Future[bool]]] = deque()
         """Polls that found every slot busy, in the order they came: ``sent`` when each came
         (never decreasing along the line), and its turn: True when a claim sent after it found
@@ -42,18 +53,40 @@ class ClaimGate:
         self.width = width
         self._queues: dict[Hashable, _Queue] = {}
         """One per queue (task type and requirement sets met) ever claimed from: few."""
+        self._wakes: dict[str, int] = {}
+        """Task type → wake-ups heard for it."""
+        self._era = 0
+        """Bumped by ``forget``: every empty queue is claimed from again."""
+
+    def woken(self, task_type: str) -> None:
+        """A task of ``task_type`` may have been queued: its queues are no longer known empty."""
+        self._wakes[task_type] = self._wakes.get(task_type, 0) + 1
+
+    def forget(self) -> None:
+        """Wake-ups may have been lost: no queue is known empty any more."""
+        self._era += 1
+
+    def _mark(self, task_type: str) -> tuple[int, int]:
+        return self._era, self._wakes.get(task_type, 0)
 
     async def claim(
         self,
         key: Hashable,
         claim: Callable[[], Awaitable[T]],
         emptied: Callable[[T], bool] = lambda answer: answer is None,
+        *,
+        woken_by: str | None = None,
     ) -> T | None:
         """``claim()``'s answer, or None when a claim of the queue ``key`` sent after this
-        call began found it empty (``emptied`` of its answer: by default, None)."""
+        call began found it empty (``emptied`` of its answer: by default, None). With
+        ``woken_by`` (the task type whose wake-ups announce the queue's tasks), also None
+        when it is known empty since an earlier claim (the module's docstring): the caller
+        must then be one that such a wake-up serves."""
         q = self._queues.get(key)
         if q is None:
             q = self._queues[key] = _Queue()
+        if woken_by is not None and q.empty_as_of == self._mark(woken_by):
+            return None
         if q.in_flight < self.width:
             q.in_flight += 1
         else:
@@ -71,6 +104,7 @@ class ClaimGate:
         # no await from taking the slot to here: a poll that comes next sees this claim sent
         q.sent += 1
         seq = q.sent
+        mark = self._mark(woken_by) if woken_by is not None else None
         try:
             answer = await claim()
         except BaseException:
@@ -78,6 +112,9 @@ class ClaimGate:
             raise
         if emptied(answer):
             q.empty_at = max(q.empty_at, seq)
+            if mark is not None and woken_by is not None and mark == self._mark(woken_by):
+                # no wake-up came while it looked: one that comes later voids the mark
+                q.empty_as_of = mark
         self._release(q)
         return answer
 

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from orchestrator.dispatch.claim_gate import ClaimGate
 from orchestrator.engine.requires import met_by, split
 
 log = logging.getLogger("orchestrator.dispatch")
@@ -49,6 +50,8 @@ class Waiter:
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
     claiming: bool = False
+    listed: bool = False
+    """In ``Dispatcher._waiting`` (counted in ``waiting``)."""
     expired: bool = False
     missed: bool = False
     """A wake-up for it came while its own first claims ran: claim once more before parking."""
@@ -62,8 +65,11 @@ class Waiter:
 
 
 class Dispatcher:
-    def __init__(self, claim: Claim) -> None:
+    def __init__(self, claim: Claim, gate: ClaimGate | None = None) -> None:
         self._claim = claim
+        self._gate = gate
+        """The gate ``claim`` goes through: told of every wake-up, as it may answer "empty"
+        without a claim until one comes (``claim_gate.py``)."""
         self._waiting: dict[str, dict[Waiter, None]] = {}
         """Task type → its waiters, first come first (a dict: one leaves in O(1), and
         10,000 leaving out of order cost no scans)."""
@@ -72,10 +78,13 @@ class Dispatcher:
         """Task type → requirement encodings woken and not served yet ("": no requirements,
         which every waiter meets)."""
         self._closed = False
+        self._listed = 0
+        """Waiters in ``_waiting`` (each once, whatever its skills): read every 0.1 s by a
+        status poll, which must not walk 10,000 of them."""
 
     @property
     def waiting(self) -> int:
-        return len({id(w) for q in self._waiting.values() for w in q})
+        return self._listed
 
     def waiting_types(self) -> list[str]:
         return [t for t, q in self._waiting.items() if q]
@@ -86,10 +95,16 @@ class Dispatcher:
         payloads = await self.next_tasks(worker, wait_s, 1)
         return payloads[0] if payloads else None
 
-    async def next_tasks(self, worker: WorkerProfile, wait_s: float, want: int) -> list[bytes]:
+    async def next_tasks(
+        self, worker: WorkerProfile, wait_s: float, want: int, *, since: float | None = None
+    ) -> list[bytes]:
         """Up to ``want`` tasks for the worker's skills: waits up to ``wait_s`` seconds for the
-        first, then takes only those ready now. Empty if none came."""
-        payloads, served_by = await self._wait(worker, wait_s, want)
+        first, then takes only those ready now. Empty if none came. ``since``: when the wait
+        began (the event loop's clock; by default now), so that the time the request took to
+        get here counts in ``wait_s``."""
+        loop = asyncio.get_running_loop()
+        deadline = (loop.time() if since is None else since) + wait_s
+        payloads, served_by = await self._wait(worker, deadline, want)
         if served_by and 0 < len(payloads) < want:
             # A wake-up of one type answered it: its other types may have tasks ready too.
             others = tuple(s for s in worker.skills if s != served_by)
@@ -113,7 +128,7 @@ class Dispatcher:
                 return
 
     async def _wait(
-        self, worker: WorkerProfile, wait_s: float, want: int
+        self, worker: WorkerProfile, deadline: float, want: int
     ) -> tuple[list[bytes], str]:
         """What the first claims or a wake-up brought, and the type of that wake-up ("" when
         the first claims, which try every type, brought them)."""
@@ -121,7 +136,8 @@ class Dispatcher:
             return [], ""
         # Listed (but marked claiming, so not served) before the first claims: a wake-up that
         # comes while they run sets ``missed`` instead of being lost.
-        waiter = Waiter(worker, want, claiming=True)
+        waiter = Waiter(worker, want, claiming=True, listed=True)
+        self._listed += 1
         for skill in worker.skills:
             self._waiting.setdefault(skill, {})[waiter] = None
         try:
@@ -134,8 +150,10 @@ class Dispatcher:
             return payloads, ""
         waiter.claiming = False
         # A timer rather than wait_for: thousands of polls that time out together each cost a
-        # callback, not a raised TimeoutError and the unwinding of a cancelled wait.
-        timer = asyncio.get_running_loop().call_later(wait_s, self._expire, waiter)
+        # callback, not a raised TimeoutError and the unwinding of a cancelled wait. Its time
+        # counts from the request, not from here: a burst of polls waits in line for the
+        # first claims, and a worker counts its timeout from when it asked.
+        timer = asyncio.get_running_loop().call_at(deadline, self._expire, waiter)
         try:
             # shielded: a poll that goes away leaves the future to a claim in flight for it
             return await asyncio.shield(waiter.future), waiter.served_by
@@ -161,6 +179,10 @@ class Dispatcher:
         return got
 
     def _forget(self, waiter: Waiter) -> None:
+        if not waiter.listed:
+            return
+        waiter.listed = False
+        self._listed -= 1
         for skill in waiter.skills:
             queue = self._waiting.get(skill)
             if queue is not None:
@@ -172,6 +194,8 @@ class Dispatcher:
         """A task of ``queue`` (a task type, or ``type#requirements``) may be ready; serve
         the waiters of that type that meet its requirements."""
         task_type, encoding = split(queue)
+        if self._gate is not None:  # first: the claims below must not take "known empty"
+            self._gate.woken(task_type)
         waiting = self._waiting.get(task_type)
         if self._closed or not waiting:
             return
@@ -185,6 +209,9 @@ class Dispatcher:
             self._serving[task_type] = asyncio.create_task(self._serve(task_type))
 
     def wake_all(self) -> None:
+        """Wake-ups may have been lost: every parked poll claims again, and so do new ones."""
+        if self._gate is not None:
+            self._gate.forget()
         for task_type in list(self._waiting):
             self.wake(task_type)
 

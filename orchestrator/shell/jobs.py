@@ -71,6 +71,11 @@ class JobRunner:
         """How far ahead a new webhook outbox entry is due: the webhook sender, which sends
         each at once after the commit, sets it so that no sweep takes the entry meanwhile."""
 
+    def wake(self, queue: str) -> None:
+        """A task of ``queue`` was queued by other means than a commit: this process's parked
+        long-polls hear of it (the other processes from the store's PUBLISH)."""
+        self._wake(queue)
+
     # -- clients --------------------------------------------------------------------------
 
     async def create(

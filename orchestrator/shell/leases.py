@@ -44,6 +44,7 @@ async def claim(
             max_per_second=limit.max_per_second if limit else 0.0,
         ),
         lambda claimed: claimed.emptied,
+        woken_by=task_type,
     )
     if found is None:  # another claim, sent after this one came, found the queues empty
         return Claimed(count, [])
@@ -101,6 +102,7 @@ async def expire_lease(runner: JobRunner, task_type: str, ref: str) -> None:
             # Popped from the queue but never leased (a process died in between): the job
             # still waits for this delivery, so its queue entry goes back.
             await store.restore_hint(task.queue, ref, task.priority, runner.origin)
+            runner.wake(task.queue)  # the PUBLISH reaches the other processes only
             return
         alive_until = await _lease_alive_until(runner, task)
         if alive_until > time.time():

@@ -6,7 +6,7 @@ import asyncio
 
 import aiohttp
 
-from tests.e2e.conftest import Api, Cluster
+from tests.e2e.conftest import WORKER_TOKEN, Api, Cluster
 from tests.helpers import wait_for
 
 
@@ -68,3 +68,41 @@ async def test_waits_on_the_creating_process_hear_ends_made_by_the_other(
     for _ in range(3):
         jobs = await asyncio.wait_for(asyncio.gather(*(create_and_wait(n) for n in range(40))), 30)
         assert [job["status"] for job in jobs] == ["finished"] * 40
+
+
+async def test_polls_parked_on_a_queue_known_empty_get_a_task_queued_by_the_other(
+    cluster: Cluster, http: aiohttp.ClientSession
+) -> None:
+    # A poll answered 204 tells ``first`` the echo queue is empty: the next polls park there
+    # without a claim of their own, and only the wake-up from ``second`` can bring them a task.
+    first = await cluster.orchestrator()
+    second = await cluster.orchestrator()
+    headers = {"X-Worker-Token": WORKER_TOKEN}
+    for i in range(3):
+        body = {"worker_id": f"w-idle-{i}", "supported_skills": ["echo"]}
+        async with http.post(
+            f"{first.url}/_worker/workers/register", json=body, headers=headers
+        ) as r:
+            assert r.status == 200, await r.text()
+
+    async def poll(i: int, timeout: float) -> tuple[int, bytes]:
+        url = f"{first.url}/_worker/workers/w-idle-{i}/tasks/next?timeout={timeout:g}"
+        async with http.get(url, headers=headers) as r:
+            return r.status, await r.read()
+
+    assert (await poll(0, 0))[0] == 204
+
+    async def parked() -> bool:
+        async with http.get(f"{first.url}/_public/status") as r:
+            return bool((await r.json())["parked_polls"] == 2)
+
+    polls = [asyncio.create_task(poll(i, 30)) for i in (1, 2)]
+    await wait_for(parked, 10, "two polls parked on the first process")
+    job_id = await Api(http, second).create("echo", {"n": 1})
+
+    done, waiting = await asyncio.wait(polls, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    for task in waiting:
+        task.cancel()
+    assert [(status, job_id.encode() in body) for status, body in (t.result() for t in done)] == [
+        (200, True)
+    ]

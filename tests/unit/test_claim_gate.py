@@ -134,3 +134,61 @@ async def test_a_poll_cancelled_as_its_turn_came_hands_its_turn_on() -> None:
     assert await running == "first's task"
     assert await asyncio.wait_for(waiting, 2) == "after's task"
     assert gone.cancelled()
+
+
+class Counted:
+    """An idle queue that answers at once, counting the claims that reach it."""
+
+    def __init__(self) -> None:
+        self.tasks: list[str] = []
+        self.sent = 0
+
+    async def claim(self) -> str | None:
+        self.sent += 1
+        return self.tasks.pop(0) if self.tasks else None
+
+
+async def test_an_empty_queue_is_claimed_from_once_until_a_wake_up_of_its_type() -> None:
+    gate, queue = ClaimGate(), Counted()
+
+    assert await gate.claim("q", queue.claim, woken_by="render") is None
+    assert await gate.claim("q", queue.claim, woken_by="render") is None
+    assert await gate.claim("q", queue.claim, woken_by="render") is None
+    assert queue.sent == 1
+    queue.tasks.append("t")
+    gate.woken("other-type")
+    assert await gate.claim("q", queue.claim, woken_by="render") is None  # not its type
+    gate.woken("render")
+
+    assert await gate.claim("q", queue.claim, woken_by="render") == "t"
+    assert queue.sent == 2
+
+
+async def test_a_wake_up_heard_while_the_empty_claim_ran_leaves_the_queue_unknown() -> None:
+    gate, queue = ClaimGate(), FakeQueue([])
+    looking = asyncio.create_task(gate.claim("q", queue.claim, woken_by="render"))
+    await asyncio.sleep(0)
+    # queued after the claim looked; its wake-up is heard before the answer is back
+    gate.woken("render")
+    queue.release.set()
+    assert await looking is None
+    queue.tasks.append("queued while the claim ran")
+
+    assert await gate.claim("q", queue.claim, woken_by="render") == "queued while the claim ran"
+
+
+async def test_forget_makes_every_empty_queue_claimed_from_again() -> None:
+    gate, queue = ClaimGate(), Counted()
+    assert await gate.claim("q", queue.claim, woken_by="render") is None
+    queue.tasks.append("lost")
+
+    gate.forget()
+
+    assert await gate.claim("q", queue.claim, woken_by="render") == "lost"
+
+
+async def test_without_woken_by_every_call_claims() -> None:
+    gate, queue = ClaimGate(), Counted()
+    for _ in range(3):
+        assert await gate.claim("q", queue.claim) is None
+    assert queue.sent == 3
