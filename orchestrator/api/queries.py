@@ -1,0 +1,157 @@
+"""Query strings as Structs: each operation's parameters typed once, read by ``parse`` and
+published as the operation's OpenAPI ``parameters`` by ``parameters``.
+
+A query is read as the handlers always read it: the first of repeated values wins, an empty
+value is an absent one, and a parameter the Struct does not name is ignored. Numbers are read
+with Python's ``int``/``float`` (msgspec's lax mode would take ``5.0`` as an integer and
+refuse ``05``), then the Struct's bounds are checked by msgspec (``decode.py``): a refusal
+names the first broken field in the Struct's order. A number's problem is said from its
+bounds; the other fields' problems are given by the caller, and see the value as sent.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import msgspec
+import msgspec.inspect
+
+from orchestrator.api.decode import Also, Problem, decode, invalid
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+Query = Mapping[str, str]
+"""``request.query``, whose ``get`` answers the first of repeated values."""
+
+
+def parse(
+    query: Query,
+    shape: type[T],
+    problems: Mapping[str, Problem] | None = None,
+    also: Also | None = None,
+) -> T:
+    """``query`` as a ``shape``, or the 400 that names its first broken field."""
+    readers = _readers(shape)
+    values = {name: read(query[name]) for name, read in readers.items() if query.get(name)}
+    said: dict[str, Problem] = {**_number_problems(shape), **(problems or {})}
+    as_sent = {
+        name: (functools.partial(_as_sent, problem, query, name) if callable(problem) else problem)
+        for name, problem in said.items()
+    }
+    parsed = decode(values, shape, as_sent, also)
+    for name in values:  # what the type cannot hold
+        if also is not None and (problem := also(name, getattr(parsed, name))):
+            raise invalid(name, problem)
+    return parsed
+
+
+def _as_sent(problem: Callable[[object], str], query: Query, name: str, _: object) -> str:
+    return problem(query.get(name))
+
+
+def _read(convert: Callable[[str], object], raw: str) -> object:
+    """``raw`` converted, or left as it is for msgspec to refuse with the field's name."""
+    try:
+        return convert(raw)
+    except ValueError:
+        return raw
+
+
+def _flag(raw: str) -> object:
+    return {"true": True, "1": True, "false": False, "0": False}.get(raw, raw)
+
+
+def _kind(field: msgspec.inspect.Field) -> msgspec.inspect.Type:
+    """The field's type, less ``| None`` and its description."""
+    kind = field.type
+    if isinstance(kind, msgspec.inspect.UnionType):
+        kind = next(k for k in kind.types if not isinstance(k, msgspec.inspect.NoneType))
+    while isinstance(kind, msgspec.inspect.Metadata):
+        kind = kind.type
+    return kind
+
+
+@functools.cache
+def _readers(shape: type[msgspec.Struct]) -> dict[str, Callable[[str], object]]:
+    info = msgspec.inspect.type_info(shape)
+    assert isinstance(info, msgspec.inspect.StructType)
+    readers: dict[str, Callable[[str], object]] = {}
+    for field in info.fields:
+        kind = _kind(field)
+        if isinstance(kind, msgspec.inspect.IntType):
+            readers[field.name] = functools.partial(_read, int)
+        elif isinstance(kind, msgspec.inspect.FloatType):
+            readers[field.name] = functools.partial(_read, float)
+        elif isinstance(kind, msgspec.inspect.BoolType):
+            readers[field.name] = _flag
+        else:
+            readers[field.name] = str
+    return readers
+
+
+@functools.cache
+def _number_problems(shape: type[msgspec.Struct]) -> dict[str, Problem]:
+    """An integer's problem: not one, or out of its bounds; a duration's (a float, in
+    seconds): not a number, or below 0 (NaN included)."""
+    info = msgspec.inspect.type_info(shape)
+    assert isinstance(info, msgspec.inspect.StructType)
+    problems: dict[str, Problem] = {}
+    for field in info.fields:
+        kind = _kind(field)
+        if isinstance(kind, msgspec.inspect.IntType):
+            problems[field.name] = integer(kind.ge, kind.le)
+        elif isinstance(kind, msgspec.inspect.FloatType):
+            problems[field.name] = _seconds
+    return problems
+
+
+def integer(low: int | None, high: int | None) -> Problem:
+    """An integer's problem: not one, or not between ``low`` and ``high``."""
+
+    def problem(raw: object) -> str:
+        try:
+            int(str(raw))
+        except ValueError:
+            return "must be an integer"
+        return f"must be between {low} and {high}"
+
+    return problem
+
+
+def _seconds(raw: object) -> str:
+    try:
+        float(str(raw))
+    except ValueError:
+        return "must be a number of seconds"
+    return "must be >= 0"
+
+
+def parameters(shape: type[msgspec.Struct], **bounds: dict[str, Any]) -> list[dict[str, Any]]:
+    """The OpenAPI ``parameters`` (in the query) of ``shape``, in its field order; ``bounds``
+    adds to a field's schema what depends on the settings (``expires_in={"maximum": n}``)."""
+    _, components = msgspec.json.schema_components(
+        (shape,), ref_template="#/components/schemas/{name}"
+    )
+    schema = components[shape.__name__]
+    required = set(schema.get("required", ()))
+    params = []
+    for name, prop in schema["properties"].items():
+        default = prop.pop("default", None)
+        if "anyOf" in prop:  # ``X | None``: a query has no null
+            (prop,) = (p for p in prop["anyOf"] if p != {"type": "null"})
+        prop = {**prop, **bounds.get(name, {})}
+        if default is not None:
+            prop["default"] = default
+        description = prop.pop("description", "")
+        params.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": name in required,
+                "schema": prop,
+                "description": description,
+            }
+        )
+    return params
