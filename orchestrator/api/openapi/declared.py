@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from orchestrator.api.openapi.operations import CLIENTS, JSON, Operation, Paths, operation
+from orchestrator.api.openapi.operations import JSON, Operation, Paths, operation
 from orchestrator.api.openapi.schemas import ref
 from orchestrator.blueprint import templates
 from orchestrator.blueprint.dsl import Blueprint
@@ -114,8 +114,7 @@ def _operation(bp: Blueprint, route: Route) -> Operation:
         answers.setdefault(413, refusal)
         schema = dict(route.body_schema or _DECISION_BODY)
         body = {"required": False, "content": {JSON: {"schema": schema}}}
-    op = operation(CLIENTS, _op_id(bp, route), summary, answers, params=params, body=body)
-    return _own_refusals(op, answers)
+    return _operation_of(route, _op_id(bp, route), summary, answers, params, body)
 
 
 _DECISION_BODY = {
@@ -134,10 +133,17 @@ def _reply(description: str, reply: Reply, route: ActionRoute | ReadRoute) -> di
     return _answer(description, schema)
 
 
-def _own_refusals(op: Operation, answers: dict[int, Any]) -> Operation:
-    """``operation`` adds the envelope's 401/413; a declared route answers them in its shape."""
-    for status, answer in answers.items():
-        op["responses"][str(status)] = answer
+def _operation_of(
+    route: Route,
+    op_id: str,
+    summary: str,
+    answers: dict[int, Any],
+    params: tuple[dict[str, Any], ...],
+    body: dict[str, Any] | None,
+) -> Operation:
+    """The operation, with the route's own answers to what the rules would add (401, 413)."""
+    verb = f"{route.method} {route.path}"
+    _, _, op = operation(verb, op_id, summary, answers, params=params, body=body, rules=False)
     return op
 
 
@@ -185,5 +191,4 @@ def _start(bp: Blueprint, route: StartRoute, summary: str) -> Operation:
         if source.startswith("header.")
     )
     body = {"required": False, "content": content}
-    op = operation(CLIENTS, _op_id(bp, route), summary, answers, params=params, body=body)
-    return _own_refusals(op, answers)
+    return _operation_of(route, _op_id(bp, route), summary, answers, params, body)
