@@ -111,12 +111,14 @@ async def list_files(request: web.Request) -> web.Response:
 
 
 Via = Literal["s3", "orchestrator"]
-"""How a client download goes: a redirect to a presigned S3 link, or the bytes through here
-(for a browser page that may talk to its own origin only, as the console)."""
 DOWNLOAD_VIA: tuple[str, ...] = get_args(Via)
-Expires = Annotated[
-    int, Meta(ge=1, description="Link validity in seconds (at most `s3_max_expires_s`).")
-]
+_VIA = (
+    "`s3` (the default): a redirect to a presigned S3 link. `orchestrator`: the bytes "
+    "themselves, streamed from S3 through the orchestrator, for a client that cannot reach S3 "
+    "or may talk to one origin only (a browser page such as the console)."
+)
+Expires = Annotated[int, Meta(ge=1, description="Link validity in seconds.")]
+"""At most ``s3_max_expires_s``, which ``_query`` checks and the OpenAPI document says."""
 
 
 class LinkQuery(Struct, kw_only=True):
@@ -133,15 +135,7 @@ class UploadQuery(Struct, kw_only=True):
 
 
 class DownloadQuery(Struct, kw_only=True):
-    via: Annotated[
-        Via,
-        Meta(
-            description="`s3` (the default): a redirect to a presigned S3 link. "
-            "`orchestrator`: the bytes themselves, streamed from S3 through the orchestrator, "
-            "for a client that cannot reach S3 or may talk to one origin only (a browser page "
-            "such as the console)."
-        ),
-    ] = "s3"
+    via: Annotated[Via, Meta(description=_VIA)] = "s3"
     expires_in: Expires | None = None
 
 

@@ -138,6 +138,10 @@ def escalation(body: object) -> tuple[str | None, str | None]:
     return given.actor, given.reason
 
 
+_CURSOR = Meta(pattern=f"^{CURSOR_SCORE.pattern}:")
+"""``inbox.decode_cursor``'s rule: an integer score, ``:``, then anything."""
+
+
 class InboxQuery(Struct, kw_only=True):
     """`GET /api/v1/human-tasks`; fields in the order a refusal names them."""
 
@@ -145,13 +149,7 @@ class InboxQuery(Struct, kw_only=True):
     role: Annotated[Name, Meta(description="Only steps for this role.")] | None = None
     assignee: Annotated[Name, Meta(description="Only steps assigned to this person.")] | None = None
     cursor: (
-        Annotated[
-            str,
-            Meta(
-                pattern=f"^{CURSOR_SCORE.pattern}:", description="`next_cursor` of the page before."
-            ),
-        ]
-        | None
+        Annotated[str, _CURSOR, Meta(description="`next_cursor` of the page before.")] | None
     ) = None
     limit: Annotated[int, Meta(ge=1, le=500, description="Size")] = 50
     blueprint: Annotated[str, Meta(description="Only steps of this blueprint.")] | None = None

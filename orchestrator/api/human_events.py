@@ -40,26 +40,22 @@ DEFAULT_WAIT_S = 300.0
 MAX_WAIT_S = 3600.0
 BATCH = 200
 _RESUME = "must be an event id from this stream (like 1700000000000-0)"
+_AS_HEADER = "As `Last-Event-ID`."
+
+
+_ROLE = "Only changes of steps for (or leaving) this role."
+_WAIT = (
+    f"Seconds the stream stays open (default {DEFAULT_WAIT_S:g}, at most {MAX_WAIT_S:g}; 0: what "
+    "is there, then the end). Reconnect with `Last-Event-ID`."
+)
 
 
 class InboxEventsQuery(Struct, kw_only=True):
     """`GET /api/v1/human-tasks/events`; fields in the order a refusal names them."""
 
-    role: (
-        Annotated[Name, Meta(description="Only changes of steps for (or leaving) this role.")]
-        | None
-    ) = None
-    last_event_id: (
-        Annotated[str, Meta(pattern=STREAM_ID, description="As `Last-Event-ID`.")] | None
-    ) = None
-    wait: Annotated[
-        float,
-        Meta(
-            ge=0,
-            description=f"Seconds the stream stays open (default {DEFAULT_WAIT_S:g}, at most "
-            f"{MAX_WAIT_S:g}; 0: what is there, then the end). Reconnect with `Last-Event-ID`.",
-        ),
-    ] = DEFAULT_WAIT_S
+    role: Annotated[Name, Meta(description=_ROLE)] | None = None
+    last_event_id: Annotated[str, Meta(pattern=STREAM_ID, description=_AS_HEADER)] | None = None
+    wait: Annotated[float, Meta(ge=0, description=_WAIT)] = DEFAULT_WAIT_S
 
     def __post_init__(self) -> None:
         self.wait = min(self.wait, MAX_WAIT_S)  # a longer wait is cut short, not refused

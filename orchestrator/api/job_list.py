@@ -33,49 +33,32 @@ MAX_ID_SEARCH = 64
 EPOCH_SECONDS = r"^\d{1,11}(?:\.\d{1,6})?$"
 """Unix seconds, the other way to give a time than ISO 8601 (the OpenAPI says it too)."""
 
-_MOMENT = {"anyOf": [{"format": "date-time"}, {"pattern": EPOCH_SECONDS}]}
+Moment = Annotated[
+    str, Meta(extra_json_schema={"anyOf": [{"format": "date-time"}, {"pattern": EPOCH_SECONDS}]})
+]
+"""ISO 8601 with its zone, or Unix seconds (``moment_ms``)."""
 _STATUSES = ", ".join(s.value for s in JobStatus)
+_AFTER = (
+    "Only jobs created at or after this time: ISO 8601 with its zone, as the API writes times "
+    "(2026-11-30T15:04:05.123Z), or Unix seconds. Millisecond precision."
+)
+_BEFORE = (
+    "Only jobs created before this time (same forms). A range with nothing in it answers no jobs."
+)
+_ID = (
+    "Only jobs whose id holds this text, in any case. A whole job id is found at once; a part "
+    "is searched for in the index, a bounded stretch per request: follow next_offset until it "
+    "is null."
+)
 
 
 class ListQuery(Struct, kw_only=True):
     """``GET /api/v1/jobs``; fields in the order a refusal names them."""
 
     status: Annotated[JobStatus, Meta(description="Only jobs in this status.")] | None = None
-    created_after: (
-        Annotated[
-            str,
-            Meta(
-                extra_json_schema=_MOMENT,
-                description="Only jobs created at or after this time: ISO 8601 with its zone, "
-                "as the API writes times (2026-11-30T15:04:05.123Z), or Unix seconds. "
-                "Millisecond precision.",
-            ),
-        ]
-        | None
-    ) = None
-    created_before: (
-        Annotated[
-            str,
-            Meta(
-                extra_json_schema=_MOMENT,
-                description="Only jobs created before this time (same forms). A range with "
-                "nothing in it answers no jobs.",
-            ),
-        ]
-        | None
-    ) = None
-    id: (
-        Annotated[
-            str,
-            Meta(
-                max_length=MAX_ID_SEARCH,
-                description="Only jobs whose id holds this text, in any case. A whole job id "
-                "is found at once; a part is searched for in the index, a bounded stretch per "
-                "request: follow next_offset until it is null.",
-            ),
-        ]
-        | None
-    ) = None
+    created_after: Annotated[Moment, Meta(description=_AFTER)] | None = None
+    created_before: Annotated[Moment, Meta(description=_BEFORE)] | None = None
+    id: Annotated[str, Meta(max_length=MAX_ID_SEARCH, description=_ID)] | None = None
     limit: Annotated[int, Meta(ge=1, le=500, description="Page size")] = 50
     offset: Annotated[int, Meta(ge=0, le=10**9, description="Start")] = 0
     blueprint: Annotated[str, Meta(description="Only jobs of this blueprint.")] | None = None

@@ -27,17 +27,11 @@ async def list_jobs(request: web.Request) -> web.Response:
 
 
 MAX_WAIT_S = 60.0
+_WAIT = f"Wait up to this many seconds (at most {MAX_WAIT_S:g}) for the job to end first."
 
 
 class JobQuery(Struct, kw_only=True):
-    wait: Annotated[
-        float,
-        Meta(
-            ge=0,
-            description=f"Wait up to this many seconds (at most {MAX_WAIT_S:g}) for the job to "
-            "end first.",
-        ),
-    ] = 0.0
+    wait: Annotated[float, Meta(ge=0, description=_WAIT)] = 0.0
 
     def __post_init__(self) -> None:
         self.wait = min(self.wait, MAX_WAIT_S)  # a longer wait is cut short, not refused

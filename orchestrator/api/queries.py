@@ -33,12 +33,12 @@ def parse(
     also: Also | None = None,
 ) -> T:
     """``query`` as a ``shape``, or the 400 that names its first broken field."""
-    readers = _readers(shape)
-    values = {name: read(query[name]) for name, read in readers.items() if query.get(name)}
-    said: dict[str, Problem] = {**_number_problems(shape), **(problems or {})}
+    fields = _fields(shape)
+    values = {name: read(query[name]) for name, (read, _) in fields.items() if query.get(name)}
+    numbers = {name: problem for name, (_, problem) in fields.items() if problem is not None}
     as_sent = {
         name: (functools.partial(_as_sent, problem, query, name) if callable(problem) else problem)
-        for name, problem in said.items()
+        for name, problem in {**numbers, **(problems or {})}.items()
     }
     parsed = decode(values, shape, as_sent, also)
     for name in values:  # what the type cannot hold
@@ -74,37 +74,26 @@ def _kind(field: msgspec.inspect.Field) -> msgspec.inspect.Type:
 
 
 @functools.cache
-def _readers(shape: type[msgspec.Struct]) -> dict[str, Callable[[str], object]]:
+def _fields(
+    shape: type[msgspec.Struct],
+) -> dict[str, tuple[Callable[[str], object], Problem | None]]:
+    """Each field's reader of the text sent, and for a number the problem said of it: an
+    integer is not one or out of bounds; a duration (a float, in seconds) is not a number, or
+    below 0 (NaN included)."""
     info = msgspec.inspect.type_info(shape)
     assert isinstance(info, msgspec.inspect.StructType)
-    readers: dict[str, Callable[[str], object]] = {}
+    fields: dict[str, tuple[Callable[[str], object], Problem | None]] = {}
     for field in info.fields:
         kind = _kind(field)
         if isinstance(kind, msgspec.inspect.IntType):
-            readers[field.name] = functools.partial(_read, int)
+            fields[field.name] = functools.partial(_read, int), integer(kind.ge, kind.le)
         elif isinstance(kind, msgspec.inspect.FloatType):
-            readers[field.name] = functools.partial(_read, float)
+            fields[field.name] = functools.partial(_read, float), _seconds
         elif isinstance(kind, msgspec.inspect.BoolType):
-            readers[field.name] = _flag
+            fields[field.name] = _flag, None
         else:
-            readers[field.name] = str
-    return readers
-
-
-@functools.cache
-def _number_problems(shape: type[msgspec.Struct]) -> dict[str, Problem]:
-    """An integer's problem: not one, or out of its bounds; a duration's (a float, in
-    seconds): not a number, or below 0 (NaN included)."""
-    info = msgspec.inspect.type_info(shape)
-    assert isinstance(info, msgspec.inspect.StructType)
-    problems: dict[str, Problem] = {}
-    for field in info.fields:
-        kind = _kind(field)
-        if isinstance(kind, msgspec.inspect.IntType):
-            problems[field.name] = integer(kind.ge, kind.le)
-        elif isinstance(kind, msgspec.inspect.FloatType):
-            problems[field.name] = _seconds
-    return problems
+            fields[field.name] = str, None
+    return fields
 
 
 def integer(low: int | None, high: int | None) -> Problem:
@@ -130,7 +119,8 @@ def _seconds(raw: object) -> str:
 
 def parameters(shape: type[msgspec.Struct], **bounds: dict[str, Any]) -> list[dict[str, Any]]:
     """The OpenAPI ``parameters`` (in the query) of ``shape``, in its field order; ``bounds``
-    adds to a field's schema what depends on the settings (``expires_in={"maximum": n}``)."""
+    adds to a field's schema what depends on the settings (``expires_in={"maximum": n}``),
+    its description included."""
     _, components = msgspec.json.schema_components(
         (shape,), ref_template="#/components/schemas/{name}"
     )

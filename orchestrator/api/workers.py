@@ -106,25 +106,16 @@ async def _skills(app: web.Application, worker_id: str) -> WorkerProfile:
     return profile
 
 
+_TIMEOUT = "Longest wait in seconds (capped by the server's poll timeout)."
+_MAX = (
+    "Most tasks to take: the poll waits for the first, then adds only those ready at once (a "
+    "worker asks for its free slots)."
+)
+
+
 class PollQuery(Struct, kw_only=True):
-    timeout: (
-        Annotated[
-            float,
-            Meta(
-                ge=0, description="Longest wait in seconds (capped by the server's poll timeout)."
-            ),
-        ]
-        | None
-    ) = None
-    max: Annotated[
-        int,
-        Meta(
-            ge=1,
-            le=MAX_BATCH,
-            description="Most tasks to take: the poll waits for the first, then adds only those "
-            "ready at once (a worker asks for its free slots).",
-        ),
-    ] = 1
+    timeout: Annotated[float, Meta(ge=0, description=_TIMEOUT)] | None = None
+    max: Annotated[int, Meta(ge=1, le=MAX_BATCH, description=_MAX)] = 1
 
 
 @routes.get("/_worker/workers/{worker_id}/tasks/next")
