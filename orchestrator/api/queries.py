@@ -35,15 +35,21 @@ def parse(
     """``query`` as a ``shape``, or the 400 that names its first broken field."""
     fields = _fields(shape)
     values = {name: read(query[name]) for name, (read, _) in fields.items() if query.get(name)}
-    numbers = {name: problem for name, (_, problem) in fields.items() if problem is not None}
-    as_sent = {
-        name: (functools.partial(_as_sent, problem, query, name) if callable(problem) else problem)
-        for name, problem in {**numbers, **(problems or {})}.items()
-    }
-    parsed = decode(values, shape, as_sent, also)
-    for name in values:  # what the type cannot hold
-        if also is not None and (problem := also(name, getattr(parsed, name))):
-            raise invalid(name, problem)
+    try:
+        parsed = msgspec.convert(values, shape)
+    except msgspec.ValidationError:
+        numbers = {name: problem for name, (_, problem) in fields.items() if problem is not None}
+        as_sent = {
+            name: functools.partial(_as_sent, problem, query, name)
+            if callable(problem)
+            else problem
+            for name, problem in {**numbers, **(problems or {})}.items()
+        }
+        parsed = decode(values, shape, as_sent, also)  # raises the field's 400
+    if also is not None:  # what the type cannot hold
+        for name in values:
+            if problem := also(name, getattr(parsed, name)):
+                raise invalid(name, problem)
     return parsed
 
 
