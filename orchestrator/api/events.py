@@ -47,10 +47,9 @@ def _resume_problem(_: object) -> NoReturn:
 
 def _last_event_id(request: web.Request) -> int:
     """``Last-Event-ID`` (when sent) or ``?last_event_id=``; 0 (from the first) below 0."""
-    resume = request.headers.get("Last-Event-ID")
-    # ``request.query[key]`` is the first of repeated values, in the copy too
-    query = {**request.query, "last_event_id": resume} if resume else request.query
-    parsed = queries.parse(query, EventsQuery, {"last_event_id": _resume_problem})
+    parsed = queries.parse(
+        queries.resumed(request), EventsQuery, {"last_event_id": _resume_problem}
+    )
     return max(0, parsed.last_event_id)
 
 

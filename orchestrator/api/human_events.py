@@ -74,12 +74,8 @@ def _resume_problem(_: object) -> NoReturn:
 
 
 def _query(request: web.Request) -> InboxEventsQuery:
-    """The query, ``Last-Event-ID`` (when sent) in place of ``?last_event_id=``."""
-    resume = request.headers.get("Last-Event-ID")
-    # ``request.query[key]`` is the first of repeated values, in the copy too
-    query = {**request.query, "last_event_id": resume} if resume else request.query
     problems = {"role": _role_problem, "last_event_id": _resume_problem}
-    return queries.parse(query, InboxEventsQuery, problems)
+    return queries.parse(queries.resumed(request), InboxEventsQuery, problems)
 
 
 def _id(value: str) -> tuple[int, int]:

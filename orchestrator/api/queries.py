@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import msgspec
 import msgspec.inspect
+from aiohttp import web
 
 from orchestrator.api.decode import Also, Problem, decode, invalid
 
@@ -51,6 +52,14 @@ def parse(
             if problem := also(name, getattr(parsed, name)):
                 raise invalid(name, problem)
     return parsed
+
+
+def resumed(request: web.Request) -> Query:
+    """The query of an event stream, ``Last-Event-ID`` (when sent) in place of
+    ``?last_event_id=`` (a browser's ``EventSource`` can set no header of its own)."""
+    resume = request.headers.get("Last-Event-ID")
+    # ``request.query[key]`` is the first of repeated values, in the copy too
+    return {**request.query, "last_event_id": resume} if resume else request.query
 
 
 def _as_sent(problem: Callable[[object], str], query: Query, name: str, _: object) -> str:
