@@ -41,8 +41,6 @@ MAX_WAIT_S = 3600.0
 BATCH = 200
 _RESUME = "must be an event id from this stream (like 1700000000000-0)"
 _AS_HEADER = "As `Last-Event-ID`."
-
-
 _ROLE = "Only changes of steps for (or leaving) this role."
 _WAIT = (
     f"Seconds the stream stays open (default {DEFAULT_WAIT_S:g}, at most {MAX_WAIT_S:g}; 0: what "
@@ -62,6 +60,7 @@ class InboxEventsQuery(Struct, kw_only=True):
 
 
 def _role_problem(raw: object) -> str:
+    # Says "role" twice ("role: role must be ..."), as the stream always has: kept for clients.
     try:
         name(raw, "role")
     except SpecError as exc:
