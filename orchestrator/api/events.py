@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from typing import Annotated, NoReturn
 
 import orjson
 from aiohttp import web
+from msgspec import Meta, Struct
 from redis.exceptions import RedisError
 
 from orchestrator import sse
+from orchestrator.api import queries
 from orchestrator.api.middleware import CLIENT
 from orchestrator.api.render import event_view, json_response
 from orchestrator.appkeys import JOB_WAITERS, RUNNER, STORE
@@ -30,16 +33,24 @@ async def history(request: web.Request) -> web.Response:
     return json_response([event_view(e) for e in job.history])
 
 
+class EventsQuery(Struct, kw_only=True):
+    last_event_id: Annotated[int, Meta(description="As `Last-Event-ID`.")] = 0
+
+
+def _resume_problem(_: object) -> NoReturn:
+    raise BadRequest(
+        "Last-Event-ID must be an event id (an integer)",
+        code="VALIDATION_ERROR",
+        details={"field": "Last-Event-ID"},
+    )
+
+
 def _last_event_id(request: web.Request) -> int:
-    raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id") or "0"
-    try:
-        return max(0, int(raw))
-    except ValueError:
-        raise BadRequest(
-            "Last-Event-ID must be an event id (an integer)",
-            code="VALIDATION_ERROR",
-            details={"field": "Last-Event-ID"},
-        ) from None
+    """``Last-Event-ID`` (when sent) or ``?last_event_id=``; 0 (from the first) below 0."""
+    parsed = queries.parse(
+        queries.resumed(request), EventsQuery, {"last_event_id": _resume_problem}
+    )
+    return max(0, parsed.last_event_id)
 
 
 @routes.get("/api/v1/jobs/{job_id}/events")

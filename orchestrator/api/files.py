@@ -11,13 +11,14 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar, get_args
 from urllib.parse import quote
 
 from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
+from msgspec import Meta, Struct
 
-from orchestrator.api import schemas
+from orchestrator.api import queries, schemas
 from orchestrator.api.answers.jobs import FileList, StoredFile, Uploaded, UploadLink
 from orchestrator.api.middleware import CLIENT, require_worker, streams_body
 from orchestrator.api.render import typed_response
@@ -45,9 +46,10 @@ MAX_FILENAME_BYTES = 255
 FILENAME_PATTERN = schemas.anchored(r"(?!\.$)(?!.*\.\.)[^/\\\x00-\x1f\x7f-\x9f]+")
 """What ``check_filename`` takes, but for the byte limit (JSON Schema counts characters)."""
 READ_CHUNK = 256 * 1024
-DOWNLOAD_VIA = ("s3", "orchestrator")
-"""How a client download goes: a redirect to a presigned S3 link, or the bytes through here
-(for a browser page that may talk to its own origin only, as the console)."""
+FILENAME_RULE = (
+    f"A plain file name: not `.`, no `/`, `\\`, `..` or control characters, at most "
+    f"{MAX_FILENAME_BYTES} bytes in UTF-8 (`400 INVALID_FILENAME` otherwise)."
+)
 
 
 class S3NotConfigured(OrchestratorError):
@@ -108,11 +110,63 @@ async def list_files(request: web.Request) -> web.Response:
     return typed_response(FileList(job_id, listed, truncated))
 
 
+Via = Literal["s3", "orchestrator"]
+DOWNLOAD_VIA: tuple[str, ...] = get_args(Via)
+_VIA = (
+    "`s3` (the default): a redirect to a presigned S3 link. `orchestrator`: the bytes "
+    "themselves, streamed from S3 through the orchestrator, for a client that cannot reach S3 "
+    "or may talk to one origin only (a browser page such as the console)."
+)
+Expires = Annotated[int, Meta(ge=1, description="Link validity in seconds.")]
+"""At most ``s3_max_expires_s``, which ``_query`` checks and the OpenAPI document says."""
+
+
+class LinkQuery(Struct, kw_only=True):
+    expires_in: Expires | None = None
+
+
+class UploadQuery(Struct, kw_only=True):
+    # Also checked by ``check_filename``: it counts bytes, JSON Schema characters.
+    filename: Annotated[
+        str,
+        Meta(max_length=MAX_FILENAME_BYTES, pattern=FILENAME_PATTERN, description=FILENAME_RULE),
+    ]
+    expires_in: Expires | None = None
+
+
+class DownloadQuery(Struct, kw_only=True):
+    via: Annotated[Via, Meta(description=_VIA)] = "s3"
+    expires_in: Expires | None = None
+
+
+Q = TypeVar("Q", LinkQuery, UploadQuery, DownloadQuery)
+
+
+def _query(request: web.Request, shape: type[Q]) -> tuple[Q, int]:
+    """The query, and how long its link lasts: ``expires_in`` bounded by the settings, or
+    their default."""
+    settings = request.app[SETTINGS].s3
+    longest = settings.max_expires_s
+
+    def expiry(field: str, value: object) -> str | None:
+        if field == "expires_in" and isinstance(value, int) and value > longest:
+            return f"must be between 1 and {longest}"
+        return None
+
+    problems = {
+        "expires_in": queries.integer(1, longest),
+        "filename": _refuse_filename,
+        "via": lambda raw: f"{raw!r} is not one of {', '.join(DOWNLOAD_VIA)}",
+    }
+    query = queries.parse(request.query, shape, problems, expiry)
+    return query, query.expires_in or settings.presign_expires_s
+
+
 @routes.get("/api/v1/jobs/{job_id}/files/upload")
 async def upload_url(request: web.Request) -> web.Response:
     s3 = _s3(request)
-    filename = _filename(request.query.get("filename"))
-    expires_s = _expires(request)
+    query, expires_s = _query(request, UploadQuery)
+    filename = _filename(query.filename)
     key = s3.key(await _client_job(request), filename)
     url = await s3.presign("put_object", key, expires_s)
     return typed_response(UploadLink(url, expires_s, "PUT", s3_uri=s3.uri(key)))
@@ -130,17 +184,11 @@ async def upload(request: web.Request) -> web.Response:
 async def download(request: web.Request) -> web.StreamResponse:
     s3 = _s3(request)
     filename = _filename(request.match_info["filename"])
-    via = request.query.get("via") or "s3"
-    if via not in DOWNLOAD_VIA:
-        raise BadRequest(
-            f"via: {via!r} is not one of {', '.join(DOWNLOAD_VIA)}",
-            code="VALIDATION_ERROR",
-            details={"field": "via"},
-        )
+    query, expires_s = _query(request, DownloadQuery)
     job_id = await _client_job(request)
-    if via == "orchestrator":
+    if query.via == "orchestrator":
         return await _send(request, s3, job_id, filename)
-    return await _redirect(request, s3, job_id, filename)
+    return await _redirect(s3, job_id, filename, expires_s)
 
 
 # -- /_worker: the worker holding the job's task ----------------------------------------------
@@ -158,7 +206,8 @@ async def worker_upload(request: web.Request) -> web.Response:
 async def worker_download(request: web.Request) -> web.Response:
     s3 = _s3(request)
     filename = _filename(request.match_info["filename"])
-    return await _redirect(request, s3, await _worker_job(request), filename)
+    _, expires_s = _query(request, LinkQuery)
+    return await _redirect(s3, await _worker_job(request), filename, expires_s)
 
 
 # -- shared steps ----------------------------------------------------------------------------
@@ -178,15 +227,10 @@ def _filename(raw: str | None) -> str:
         raise BadRequest(str(exc), code="INVALID_FILENAME", details={"filename": raw}) from exc
 
 
-def _expires(request: web.Request) -> int:
-    settings = request.app[SETTINGS]
-    return schemas.int_query(
-        request.query.get("expires_in"),
-        "expires_in",
-        settings.s3.presign_expires_s,
-        1,
-        settings.s3.max_expires_s,
-    )
+def _refuse_filename(raw: object) -> str:
+    """The problem of a refused ``filename``: ``check_filename``'s 400, which names it."""
+    _filename(raw if isinstance(raw, str) else None)
+    return "is invalid"
 
 
 async def _client_job(request: web.Request) -> str:
@@ -244,11 +288,11 @@ async def _body(request: web.Request) -> AsyncIterator[bytes]:
         ) from exc
 
 
-async def _redirect(request: web.Request, s3: S3Files, job_id: str, filename: str) -> web.Response:
+async def _redirect(s3: S3Files, job_id: str, filename: str, expires_s: int) -> web.Response:
     key = s3.key(job_id, filename)
     if not await s3.exists(key):
         raise NotFound(f"job {job_id} has no file {filename!r}", code="FILE_NOT_FOUND")
-    url = await s3.presign("get_object", key, _expires(request))
+    url = await s3.presign("get_object", key, expires_s)
     # The link is fresh on every request: no cache may keep an expired one.
     return web.Response(status=302, headers={hdrs.LOCATION: url, hdrs.CACHE_CONTROL: "no-store"})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from orchestrator.api import human_bodies, schemas
+from orchestrator.api import human_bodies
 from orchestrator.api.answers.human import Escalated, Reassigned
 from orchestrator.api.middleware import CLIENT, read_json
 from orchestrator.api.render import json_response, typed_response
@@ -56,9 +56,9 @@ async def escalation(request: web.Request) -> web.Response:
 @routes.get("/api/v1/human-tasks")
 async def human_tasks(request: web.Request) -> web.Response:
     """Waiting human steps of this client's jobs, by due time then age, from the indexes."""
-    filters, cursor = human_bodies.filters(request.query)
-    limit = schemas.int_query(request.query.get("limit"), "limit", 50, 1, 500)
+    query = human_bodies.inbox_query(request.query)
+    filters = inbox.Filters(query.role, query.assignee, query.blueprint, query.overdue)
     items, next_cursor = await inbox.page(
-        request.app[STORE], request[CLIENT], filters, limit, cursor
+        request.app[STORE], request[CLIENT], filters, query.limit, query.cursor
     )
-    return json_response({"items": items, "limit": limit, "next_cursor": next_cursor})
+    return json_response({"items": items, "limit": query.limit, "next_cursor": next_cursor})

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from msgspec import Meta, Struct
 
 from orchestrator.api.decode import Problem, decode, invalid
+from orchestrator.api.queries import Query, parse
 from orchestrator.api.schemas import anchored
 from orchestrator.engine.human_spec import SpecError, name
-from orchestrator.human.inbox import Filters, decode_cursor
+from orchestrator.human.inbox import CURSOR_SCORE, decode_cursor
 from orchestrator.shell.human_steps import Decision
 
 MAX_TEXT = 10_000
@@ -20,7 +21,7 @@ Actor = Annotated[str, _ABOUT, Meta(max_length=MAX_ACTOR)]
 Text = Annotated[str, Meta(max_length=MAX_TEXT)]
 _ROLES = Meta(description="The actor's roles; without the step's role: 403 `ROLE_MISMATCH`.")
 Roles = Annotated[list[str], _ROLES]
-_Name = Annotated[str, Meta(pattern=anchored(r"[A-Za-z0-9_.:@+\-]{1,128}"))]
+Name = Annotated[str, Meta(pattern=anchored(r"[A-Za-z0-9_.:@+\-]{1,128}"))]
 """``human_spec.name``'s rule, as a pattern the OpenAPI document can publish."""
 _STRING = {"type": "string"}
 _DECISION_OF = Meta(description="One of the step's decisions.", extra_json_schema=_STRING)
@@ -57,8 +58,8 @@ class ApprovalBody(DecisionBody, forbid_unknown_fields=False):
 class AssignmentBody(Struct, forbid_unknown_fields=True):
     """`POST /api/v1/jobs/{job_id}/assignment`: at least one of `role` and `assignee`."""
 
-    role: _Name | None = None
-    assignee: _Name | None = None
+    role: Name | None = None
+    assignee: Name | None = None
     actor: Actor | None = None
     notes: Text | None = None
 
@@ -137,27 +138,38 @@ def escalation(body: object) -> tuple[str | None, str | None]:
     return given.actor, given.reason
 
 
-def _name(query: Any, field: str) -> str | None:
+_CURSOR = Meta(pattern=f"^{CURSOR_SCORE.pattern}:")
+"""``inbox.decode_cursor``'s rule: an integer score, ``:``, then anything."""
+
+
+class InboxQuery(Struct, kw_only=True):
+    """`GET /api/v1/human-tasks`; fields in the order a refusal names them."""
+
+    overdue: Annotated[bool, Meta(description="Only steps past their due time.")] = False
+    role: Annotated[Name, Meta(description="Only steps for this role.")] | None = None
+    assignee: Annotated[Name, Meta(description="Only steps assigned to this person.")] | None = None
+    cursor: (
+        Annotated[str, _CURSOR, Meta(description="`next_cursor` of the page before.")] | None
+    ) = None
+    limit: Annotated[int, Meta(ge=1, le=500, description="Size")] = 50
+    blueprint: Annotated[str, Meta(description="Only steps of this blueprint.")] | None = None
+
+
+_INBOX: dict[str, Problem] = {
+    "overdue": "must be true or false",
+    "role": _name_problem("role"),
+    "assignee": _name_problem("assignee"),
+    "cursor": lambda raw: _cursor_problem(str(raw)),
+}
+
+
+def _cursor_problem(cursor: str) -> str:
     try:
-        return name(query.get(field), field)
-    except SpecError as exc:
-        raise invalid(field, str(exc).removeprefix(f"{field} ")) from None
+        decode_cursor(cursor)
+    except ValueError as exc:
+        return str(exc)
+    return "is invalid"
 
 
-def filters(query: Any) -> tuple[Filters, str | None]:
-    overdue = query.get("overdue", "false")
-    if overdue not in ("true", "false", "1", "0", ""):
-        raise invalid("overdue", "must be true or false")
-    found = Filters(
-        role=_name(query, "role") if query.get("role") else None,
-        assignee=_name(query, "assignee") if query.get("assignee") else None,
-        blueprint=query.get("blueprint") or None,
-        overdue=overdue in ("true", "1"),
-    )
-    cursor = query.get("cursor") or None
-    if cursor is not None:
-        try:
-            decode_cursor(cursor)
-        except ValueError as exc:
-            raise invalid("cursor", str(exc)) from None
-    return found, cursor
+def inbox_query(query: Query) -> InboxQuery:
+    return parse(query, InboxQuery, _INBOX)

@@ -14,16 +14,18 @@ last id. ``wait=0`` sends what is there and ends.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, NoReturn
 
 import orjson
 from aiohttp import web
+from msgspec import Meta, Struct
 
 from orchestrator import sse
-from orchestrator.api import schemas
+from orchestrator.api import queries
+from orchestrator.api.answers.human import STREAM_ID
 from orchestrator.api.decode import invalid
+from orchestrator.api.human_bodies import Name
 from orchestrator.api.middleware import CLIENT
 from orchestrator.appkeys import BUS, STORE
 from orchestrator.dispatch.job_waiters import JobWaiters
@@ -37,18 +39,42 @@ KEEPALIVE_S = 15.0
 DEFAULT_WAIT_S = 300.0
 MAX_WAIT_S = 3600.0
 BATCH = 200
-_STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+_RESUME = "must be an event id from this stream (like 1700000000000-0)"
+_AS_HEADER = "As `Last-Event-ID`."
+_ROLE = "Only changes of steps for (or leaving) this role."
+_WAIT = (
+    f"Seconds the stream stays open (default {DEFAULT_WAIT_S:g}, at most {MAX_WAIT_S:g}; 0: what "
+    "is there, then the end). Reconnect with `Last-Event-ID`."
+)
 
 
-def _resume_from(request: web.Request) -> str | None:
-    raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
-    if raw is None or raw == "":
-        return None
-    if not _STREAM_ID.fullmatch(raw):
-        raise invalid(
-            "Last-Event-ID", "must be an event id from this stream (like 1700000000000-0)"
-        )
-    return raw
+class InboxEventsQuery(Struct, kw_only=True):
+    """`GET /api/v1/human-tasks/events`; fields in the order a refusal names them."""
+
+    role: Annotated[Name, Meta(description=_ROLE)] | None = None
+    last_event_id: Annotated[str, Meta(pattern=STREAM_ID, description=_AS_HEADER)] | None = None
+    wait: Annotated[float, Meta(ge=0, description=_WAIT)] = DEFAULT_WAIT_S
+
+    def __post_init__(self) -> None:
+        self.wait = min(self.wait, MAX_WAIT_S)  # a longer wait is cut short, not refused
+
+
+def _role_problem(raw: object) -> str:
+    # Says "role" twice ("role: role must be ..."), as the stream always has: kept for clients.
+    try:
+        name(raw, "role")
+    except SpecError as exc:
+        return str(exc)
+    return "is invalid"
+
+
+def _resume_problem(_: object) -> NoReturn:
+    raise invalid("Last-Event-ID", _RESUME)  # the header's name: the query's stands in for it
+
+
+def _query(request: web.Request) -> InboxEventsQuery:
+    problems = {"role": _role_problem, "last_event_id": _resume_problem}
+    return queries.parse(queries.resumed(request), InboxEventsQuery, problems)
 
 
 def _id(value: str) -> tuple[int, int]:
@@ -63,14 +89,9 @@ def _shown(event: dict[str, Any], role: str | None) -> bool:
 @routes.get("/api/v1/human-tasks/events")
 async def inbox_events(request: web.Request) -> web.StreamResponse:
     client = request[CLIENT]
-    try:
-        role = name(request.query.get("role") or None, "role")
-    except SpecError as exc:
-        raise invalid("role", str(exc)) from None
-    since = _resume_from(request)
-    raw_wait = request.query.get("wait")
-    wait_s = schemas.seconds_query(raw_wait, "wait", MAX_WAIT_S) if raw_wait else DEFAULT_WAIT_S
-    ends = asyncio.get_running_loop().time() + wait_s
+    query = _query(request)
+    role, since = query.role, query.last_event_id
+    ends = asyncio.get_running_loop().time() + query.wait
     redis: Any = request.app[STORE].redis
     key = InboxKeys(request.app[STORE].keys.prefix, client).events
     reset = False

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
-from multidict import MultiMapping
+from msgspec import Meta, Struct
 
-from orchestrator.api import schemas
-from orchestrator.api.decode import invalid
+from orchestrator.api import queries
+from orchestrator.api.decode import Problem
 from orchestrator.api.middleware import CLIENT
 from orchestrator.api.render import job_view, json_response
 from orchestrator.appkeys import STORE
@@ -32,7 +32,42 @@ ID_CHUNK = 1000
 MAX_ID_SEARCH = 64
 EPOCH_SECONDS = r"^\d{1,11}(?:\.\d{1,6})?$"
 """Unix seconds, the other way to give a time than ISO 8601 (the OpenAPI says it too)."""
-"""Unix seconds, as the query may give a time instead of ISO 8601 (also in the OpenAPI)."""
+
+Moment = Annotated[
+    str, Meta(extra_json_schema={"anyOf": [{"format": "date-time"}, {"pattern": EPOCH_SECONDS}]})
+]
+"""ISO 8601 with its zone, or Unix seconds (``moment_ms``)."""
+_STATUSES = ", ".join(s.value for s in JobStatus)
+_AFTER = (
+    "Only jobs created at or after this time: ISO 8601 with its zone, as the API writes times "
+    "(2026-11-30T15:04:05.123Z), or Unix seconds. Millisecond precision."
+)
+_BEFORE = (
+    "Only jobs created before this time (same forms). A range with nothing in it answers no jobs."
+)
+_ID = (
+    "Only jobs whose id holds this text, in any case. A whole job id is found at once; a part "
+    "is searched for in the index, a bounded stretch per request: follow next_offset until it "
+    "is null."
+)
+
+
+class ListQuery(Struct, kw_only=True):
+    """``GET /api/v1/jobs``; fields in the order a refusal names them."""
+
+    status: Annotated[JobStatus, Meta(description="Only jobs in this status.")] | None = None
+    created_after: Annotated[Moment, Meta(description=_AFTER)] | None = None
+    created_before: Annotated[Moment, Meta(description=_BEFORE)] | None = None
+    id: Annotated[str, Meta(max_length=MAX_ID_SEARCH, description=_ID)] | None = None
+    limit: Annotated[int, Meta(ge=1, le=500, description="Page size")] = 50
+    offset: Annotated[int, Meta(ge=0, le=10**9, description="Start")] = 0
+    blueprint: Annotated[str, Meta(description="Only jobs of this blueprint.")] | None = None
+
+
+_PROBLEMS: dict[str, Problem] = {
+    "status": f"unknown status (allowed: {_STATUSES})",
+    "id": f"at most {MAX_ID_SEARCH} characters",
+}
 
 
 @dataclass(frozen=True)
@@ -51,45 +86,46 @@ class Filters:
         )
 
 
-def moment_ms(raw: str | None, field: str) -> int | None:
-    """A query's instant in ms since the epoch: ISO 8601 with a zone, as the API writes
-    timestamps (``2026-11-30T15:04:05.123Z``), or Unix seconds (``1796051045.123``)."""
-    if not raw:
+def _moment_problem(raw: str) -> str | None:
+    if re.fullmatch(EPOCH_SECONDS, raw):
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return "expected ISO 8601 (2026-11-30T15:04:05Z) or Unix seconds"
+    return None if moment.tzinfo is not None else "an ISO 8601 time needs its zone: Z or +hh:mm"
+
+
+def _moments(field: str, value: object) -> str | None:
+    if field in ("created_after", "created_before") and isinstance(value, str):
+        return _moment_problem(value)
+    return None
+
+
+def moment_ms(raw: str | None) -> int | None:
+    """A query's instant (checked by ``_moment_problem``) in ms since the epoch: ISO 8601
+    with a zone, as the API writes timestamps (``2026-11-30T15:04:05.123Z``), or Unix
+    seconds (``1796051045.123``)."""
+    if raw is None:
         return None
     if re.fullmatch(EPOCH_SECONDS, raw):
         seconds = float(raw)
     else:
-        try:
-            moment = datetime.fromisoformat(raw)
-        except ValueError:
-            raise invalid(
-                field, "expected ISO 8601 (2026-11-30T15:04:05Z) or Unix seconds"
-            ) from None
-        if moment.tzinfo is None:
-            raise invalid(field, "an ISO 8601 time needs its zone: Z or +hh:mm")
-        seconds = moment.timestamp()
+        seconds = datetime.fromisoformat(raw).timestamp()
     # The index keeps creation times in whole ms, as the API renders them.
     return round(seconds * 1000)
 
 
-def filters(query: MultiMapping[str]) -> Filters:
-    status = query.get("status") or None
-    if status is not None and status not in JobStatus.__members__.values():
-        allowed = ", ".join(s.value for s in JobStatus)
-        raise invalid("status", f"unknown status (allowed: {allowed})")
-    after = moment_ms(query.get("created_after"), "created_after")
-    before = moment_ms(query.get("created_before"), "created_before")
-    needle = query.get("id") or None
-    if needle is not None and len(needle) > MAX_ID_SEARCH:
-        raise invalid("id", f"at most {MAX_ID_SEARCH} characters")
+def filters(query: queries.Query) -> Filters:
+    q = queries.parse(query, ListQuery, _PROBLEMS, _moments)
     return Filters(
-        limit=schemas.int_query(query.get("limit"), "limit", 50, 1, 500),
-        offset=schemas.int_query(query.get("offset"), "offset", 0, 0, 10**9),
-        blueprint=query.get("blueprint") or None,
-        status=status,
-        after_ms=after,
-        before_ms=before,
-        needle=needle.lower() if needle else None,  # ids are lower-case
+        limit=q.limit,
+        offset=q.offset,
+        blueprint=q.blueprint,
+        status=q.status,
+        after_ms=moment_ms(q.created_after),
+        before_ms=moment_ms(q.created_before),
+        needle=q.id.lower() if q.id else None,  # ids are lower-case
     )
 
 

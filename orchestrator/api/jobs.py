@@ -5,12 +5,13 @@ from __future__ import annotations
 import difflib
 import hashlib
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from aiohttp import web
+from msgspec import Meta, Struct
 
-from orchestrator.api import job_list, schemas
+from orchestrator.api import job_list, queries, schemas
 from orchestrator.api.job_wait import wait_ended
 from orchestrator.api.middleware import CLIENT, read_json
 from orchestrator.api.render import job_view, json_response
@@ -27,13 +28,21 @@ async def list_jobs(request: web.Request) -> web.Response:
 
 
 MAX_WAIT_S = 60.0
+_WAIT = f"Wait up to this many seconds (at most {MAX_WAIT_S:g}) for the job to end first."
+
+
+class JobQuery(Struct, kw_only=True):
+    wait: Annotated[float, Meta(ge=0, description=_WAIT)] = 0.0
+
+    def __post_init__(self) -> None:
+        self.wait = min(self.wait, MAX_WAIT_S)  # a longer wait is cut short, not refused
 
 
 @routes.get("/api/v1/jobs/{job_id}")
 async def get_job(request: web.Request) -> web.Response:
     """The job's status; with ``?wait=S``, first waits up to S seconds for it to end."""
     job_id, runner = request.match_info["job_id"], request.app[RUNNER]
-    wait_s = schemas.seconds_query(request.query.get("wait"), "wait", MAX_WAIT_S)
+    wait_s = queries.parse(request.query, JobQuery).wait
     if not wait_s:
         job = request.app[JOB_WAITERS].final(job_id, request[CLIENT])
         if job is None:

@@ -10,11 +10,13 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
+from msgspec import Meta, Struct
 from redis.exceptions import RedisError
 
+from orchestrator.api import queries
 from orchestrator.api.answers.blueprints import BlueprintRetired
 from orchestrator.api.middleware import CLIENT
 from orchestrator.api.render import iso, json_response, typed_response
@@ -249,9 +251,15 @@ async def describe(request: web.Request) -> web.Response:
     return json_response(await _registered_view(request, name, entry))
 
 
+class BlueprintQuery(Struct, kw_only=True):
+    version: (
+        Annotated[str, Meta(description="An earlier version (the current one if none).")] | None
+    ) = None
+
+
 async def _registered_view(request: web.Request, name: str, entry: Entry) -> dict[str, Any]:
     mirror = request.app[MIRROR]
-    wanted = request.query.get("version", entry.current)
+    wanted = queries.parse(request.query, BlueprintQuery).version or entry.current
     if wanted not in entry.versions:
         raise NotFound(f"blueprint {name!r} has no version {wanted!r}", code="VERSION_NOT_FOUND")
     records = await mirror.store.records(name, entry.versions)

@@ -304,28 +304,3 @@ def task_progress(body: object) -> dict[str, Any]:
     if report.data is not None and len(orjson.dumps(report.data)) > MAX_PROGRESS_DATA_BYTES:
         raise invalid("data", _PROGRESS_DATA)
     return {**body, "attempt": int(report.attempt)}
-
-
-def int_query(value: str | None, field: str, default: int, low: int, high: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise invalid(field, "must be an integer") from None
-    if not low <= number <= high:
-        raise invalid(field, f"must be between {low} and {high}")
-    return number
-
-
-def seconds_query(value: str | None, field: str, longest: float) -> float:
-    """A duration in seconds from the query string, capped at ``longest``."""
-    if value is None or value == "":
-        return 0.0
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise invalid(field, "must be a number of seconds") from None
-    if not seconds >= 0:  # also refuses NaN
-        raise invalid(field, "must be >= 0")
-    return min(seconds, longest)

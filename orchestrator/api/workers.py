@@ -6,11 +6,12 @@ import asyncio
 import functools
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
+from msgspec import Meta, Struct
 
-from orchestrator.api import schemas
+from orchestrator.api import queries, schemas
 from orchestrator.api.drain import DRAINING, refuse_if_draining
 from orchestrator.api.middleware import read_json, require_worker
 from orchestrator.api.render import json_response, typed_response
@@ -106,6 +107,18 @@ async def _skills(app: web.Application, worker_id: str) -> WorkerProfile:
     return profile
 
 
+_TIMEOUT = "Longest wait in seconds (capped by the server's poll timeout)."
+_MAX = (
+    "Most tasks to take: the poll waits for the first, then adds only those ready at once (a "
+    "worker asks for its free slots)."
+)
+
+
+class PollQuery(Struct, kw_only=True):
+    timeout: Annotated[float, Meta(ge=0, description=_TIMEOUT)] | None = None
+    max: Annotated[int, Meta(ge=1, le=MAX_BATCH, description=_MAX)] = 1
+
+
 @routes.get("/_worker/workers/{worker_id}/tasks/next")
 async def next_task(request: web.Request) -> web.StreamResponse:
     arrived = asyncio.get_running_loop().time()
@@ -113,10 +126,9 @@ async def next_task(request: web.Request) -> web.StreamResponse:
     require_worker(request, worker_id)
     refuse_if_draining(request.app, worker_id)
     longest = request.app[SETTINGS].workers.poll_timeout_s
-    wait_s = longest
-    if request.query.get("timeout"):
-        wait_s = schemas.seconds_query(request.query.get("timeout"), "timeout", longest)
-    want = schemas.int_query(request.query.get("max"), "max", 1, 1, MAX_BATCH)
+    query = queries.parse(request.query, PollQuery)
+    wait_s = longest if query.timeout is None else min(query.timeout, longest)
+    want = query.max
     worker = await _skills(request.app, worker_id)
     payloads = await request.app[DISPATCHER].next_tasks(worker, wait_s, want, since=arrived)
     if not payloads:

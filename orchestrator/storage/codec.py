@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from orchestrator.engine.model import JSON, Job, JobStatus, RetryPolicy, Task, TaskStatus
+from orchestrator.engine.model import JSON, TERMINAL, Job, JobStatus, RetryPolicy, Task, TaskStatus
 
 BRANCH_DONE = "done"
 """A parallel branch's stored status once its result is recorded (``branch_result.lua``): the
@@ -24,6 +24,10 @@ RESULT_RECORDED = (TaskStatus.LEASED.value, BRANCH_DONE)
 
 The scripts take these as arguments rather than spell them: the engine's statuses are named in
 Python only, and a script checks and writes what it is given."""
+_TERMINAL = sorted(status.value for status in TERMINAL)
+ENDED = (*_TERMINAL, str(len(_TERMINAL)))
+"""The terminal job statuses and their count, the last arguments of the scripts that refuse
+to touch an ended job (``lib/ended.lua``)."""
 
 _DOC_FIELDS = (
     "blueprint",

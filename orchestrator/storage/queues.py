@@ -225,6 +225,7 @@ class Queues:
                     k.changed_channel,
                     job_id,
                     *codec.LEASED,
+                    *codec.ENDED,
                 ],
             )
             if payload is not None and payload != 0:
@@ -269,7 +270,7 @@ class Queues:
         k = self.keys
         args = [*args, worker_id, orjson.dumps(worker_id), repr(now), k.changed_channel]
         answer = await self.scripts.claim_lease(
-            keys=keys, args=[*args, k.prefix, count, *codec.LEASED, *_LEASED_FRAME]
+            keys=keys, args=[*args, k.prefix, count, *codec.LEASED, *_LEASED_FRAME, *codec.ENDED]
         )
         removed, why, ms, kept, *payloads = answer
         for job in kept:  # as the lease left it: its result needs no read (leased.py)

@@ -332,6 +332,7 @@ class RedisStore(WorkerRegistry, Queues):
                 k.changed_channel,
                 task.job_id,
                 *codec.RESULT_RECORDED,
+                *codec.ENDED,
             )
             pipe.zrem(k.leases(task.task_type), task.ref)
             self.wake_limited(pipe, [task.task_type])

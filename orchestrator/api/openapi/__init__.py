@@ -1,7 +1,6 @@
-"""The OpenAPI 3.1 document of every route (``document.py`` serves it): the shared schemas
-(``schemas.py``), the answers (``answers.py``), and the paths of each audience in a module of
-its own (clients ``paths.py``/``jobs.py``, workers ``worker_paths.py``, people ``human.py``,
-``tickets.py``, blueprint routes ``declared.py`` and ``blueprints.py``)."""
+"""The OpenAPI 3.1 document of every route (``document.py`` serves it): the operations, one
+row each (``paths.py``, built by ``operations.py``; ``declared.py`` for the routes blueprints
+declare), the request bodies (``schemas.py``) and the answers (``answers.py``)."""
 
 from orchestrator.api.openapi.document import build_document, docs_page, routes
 

@@ -13,8 +13,15 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from orchestrator.api.openapi.operations import CLIENTS, JSON, Operation, Paths, operation
-from orchestrator.api.openapi.schemas import ref
+from orchestrator.api.openapi.operations import (
+    JSON,
+    Operation,
+    Paths,
+    header,
+    operation,
+    path_param,
+    reply,
+)
 from orchestrator.blueprint import templates
 from orchestrator.blueprint.dsl import Blueprint
 from orchestrator.blueprint.routes import (
@@ -67,7 +74,7 @@ def shape(body: Body) -> dict[str, Any]:
 
 
 def _answer(description: str, schema: Mapping[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": dict(schema)}}}
+    return reply(dict(schema), description)
 
 
 def _op_id(bp: Blueprint, route: Route) -> str:
@@ -81,7 +88,7 @@ def _operation(bp: Blueprint, route: Route) -> Operation:
         return _start(bp, route, summary)
     refusal = _answer("Refused (the route's error shape).", shape(route.error))
     if route.error is None:
-        refusal = {"description": "Refused.", "content": {JSON: {"schema": ref("Error")}}}
+        refusal = reply("Error", "Refused.")
     answers: dict[int, Any] = {route.ok.status: _reply("The answer.", route.ok, route)}
     replies: list[tuple[str, Reply | None, int]] = [
         ("No such job (of this blueprint).", route.not_found, 404)
@@ -91,31 +98,20 @@ def _operation(bp: Blueprint, route: Route) -> Operation:
             ("The job waits for no decision (decided, or ended).", route.not_waiting, 409),
             ("A decision or field the step does not take, or a role mismatch.", route.invalid, 400),
         ]
-    for description, reply, usual in replies:
-        if reply is None:  # left out: the error envelope, with the usual status
-            envelope = {"description": description, "content": {JSON: {"schema": ref("Error")}}}
-            answers.setdefault(usual, envelope)
+    for description, given, usual in replies:
+        if given is None:  # left out: the error envelope, with the usual status
+            answers.setdefault(usual, reply("Error", description))
         else:
-            answers.setdefault(reply.status, _answer(description, shape(reply.body)))
+            answers.setdefault(given.status, _answer(description, shape(given.body)))
     answers.setdefault(401, refusal)
-    param = param_of(route) or "id"
-    params = (
-        {
-            "name": param,
-            "in": "path",
-            "required": True,
-            "description": "The job's id.",
-            "schema": {"type": "string"},
-        },
-    )
+    params = (path_param(param_of(route) or "id", "The job's id."),)
     body = None
     if isinstance(route, ActionRoute):
         answers.setdefault(400, refusal)
         answers.setdefault(413, refusal)
         schema = dict(route.body_schema or _DECISION_BODY)
         body = {"required": False, "content": {JSON: {"schema": schema}}}
-    op = operation(CLIENTS, _op_id(bp, route), summary, answers, params=params, body=body)
-    return _own_refusals(op, answers)
+    return _operation_of(route, _op_id(bp, route), summary, answers, params, body)
 
 
 _DECISION_BODY = {
@@ -134,11 +130,17 @@ def _reply(description: str, reply: Reply, route: ActionRoute | ReadRoute) -> di
     return _answer(description, schema)
 
 
-def _own_refusals(op: Operation, answers: dict[int, Any]) -> Operation:
-    """``operation`` adds the envelope's 401/413; a declared route answers them in its shape."""
-    for status, answer in answers.items():
-        op["responses"][str(status)] = answer
-    return op
+def _operation_of(
+    route: Route,
+    op_id: str,
+    summary: str,
+    answers: dict[int, Any],
+    params: tuple[dict[str, Any], ...],
+    body: dict[str, Any] | None,
+) -> Operation:
+    """The operation, with the route's own answers to what the rules would add (401, 413)."""
+    verb = f"{route.method} {route.path}"
+    return operation(verb, op_id, summary, answers, params=params, body=body, rules=False)[2]
 
 
 def _start(bp: Blueprint, route: StartRoute, summary: str) -> Operation:
@@ -173,17 +175,11 @@ def _start(bp: Blueprint, route: StartRoute, summary: str) -> Operation:
             content["multipart/form-data"] = {"schema": {**form, "additionalProperties": files}}
         else:
             content["multipart/form-data"] = {"schema": form}
+    job_id = {"type": "string", "pattern": r"^[A-Za-z0-9._:\-]{1,128}$"}
     params = tuple(
-        {
-            "name": source.partition(".")[2],
-            "in": "header",
-            "required": False,
-            "description": "The job's id.",
-            "schema": {"type": "string", "pattern": r"^[A-Za-z0-9._:\-]{1,128}$"},
-        }
+        header(source.partition(".")[2], job_id, "The job's id.")
         for source in route.job_id_from
         if source.startswith("header.")
     )
     body = {"required": False, "content": content}
-    op = operation(CLIENTS, _op_id(bp, route), summary, answers, params=params, body=body)
-    return _own_refusals(op, answers)
+    return _operation_of(route, _op_id(bp, route), summary, answers, params, body)

@@ -2,7 +2,7 @@
 that reads it, with no CDN: it works offline).
 
 The document is built per request, so that the concrete create route of every blueprint in
-the registry is in it; ``openapi_paths.py`` has the operations, ``openapi_schemas.py`` the
+the registry is in it; ``paths.py`` has the operations, ``schemas.py`` and ``answers.py`` the
 bodies. ``tests/openapi`` checks it against the app's routes and fuzzes the API from it.
 """
 
@@ -16,17 +16,10 @@ from typing import Any
 from aiohttp import web
 
 from orchestrator.api.openapi.answers import ANSWERS
-from orchestrator.api.openapi.blueprints import SCHEMAS as BLUEPRINT_SCHEMAS
-from orchestrator.api.openapi.blueprints import blueprint_paths
 from orchestrator.api.openapi.declared import declared_paths
-from orchestrator.api.openapi.human import SCHEMAS as HUMAN_SCHEMAS
-from orchestrator.api.openapi.human import human_paths
 from orchestrator.api.openapi.operations import CLIENTS, PUBLIC, WORKERS
-from orchestrator.api.openapi.paths import client_paths, public_paths
+from orchestrator.api.openapi.paths import paths
 from orchestrator.api.openapi.schemas import REQUESTS, new_job, ref
-from orchestrator.api.openapi.tickets import SCHEMAS as TICKET_SCHEMAS
-from orchestrator.api.openapi.tickets import ticket_paths
-from orchestrator.api.openapi.worker_paths import worker_paths
 from orchestrator.api.render import json_response
 from orchestrator.appkeys import REGISTRY, SETTINGS
 from orchestrator.blueprint.dsl import Blueprint
@@ -80,7 +73,7 @@ def _one_each(*groups: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-_SCHEMAS = _one_each(REQUESTS, ANSWERS, HUMAN_SCHEMAS, BLUEPRINT_SCHEMAS, TICKET_SCHEMAS)
+_SCHEMAS = _one_each(REQUESTS, ANSWERS)
 
 
 def _version() -> str:
@@ -92,16 +85,8 @@ def _version() -> str:
 
 def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of an app built with ``settings`` serving ``blueprints``."""
-    paths = {
-        **public_paths(settings),
-        **client_paths(blueprints, settings),
-        **worker_paths(settings),
-    }
-    for path, operations in blueprint_paths().items():  # GET /api/v1/blueprints is there
-        paths.setdefault(path, {}).update(operations)
-    paths.update(human_paths())
-    paths.update(declared_paths(blueprints))  # the routes blueprints declare (routes.py)
-    paths.update(ticket_paths())
+    every = paths(settings, blueprints)
+    every.update(declared_paths(blueprints))  # the routes blueprints declare (routes.py)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -116,7 +101,7 @@ def build_document(settings: Settings, blueprints: list[Blueprint]) -> dict[str,
             {"name": CLIENTS, "description": "`/api`: client systems (`X-Client-Token`)."},
             {"name": WORKERS, "description": "`/_worker`: workers (`X-Worker-Token`)."},
         ],
-        "paths": dict(sorted(paths.items())),
+        "paths": dict(sorted(every.items())),
         "components": {
             "schemas": {**_SCHEMAS, "NewJob": new_job(settings)},
             "responses": {str(status): _error_response(status) for status in _ERRORS},

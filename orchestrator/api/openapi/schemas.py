@@ -1,5 +1,6 @@
 """JSON Schemas of the OpenAPI document's request bodies, generated from the Structs that
-``schemas.py`` decodes them with (``worker_sdk.protocol`` for the worker's).
+``schemas.py`` decodes them with (``worker_sdk.protocol`` for the worker's, ``human_bodies``
+and ``tickets`` for the human steps'), and the two blueprint documents (``blueprints.py``).
 
 Request schemas say exactly what the server refuses with a 400: a body that breaks one is
 refused, and one that fits is not refused for its shape (the fuzz test holds both to it).
@@ -12,12 +13,20 @@ from typing import Any
 
 import msgspec
 
+from orchestrator.api.human_bodies import (
+    ApprovalBody,
+    AssignmentBody,
+    DecisionBody,
+    EscalationBody,
+)
+from orchestrator.api.openapi.blueprints import WORKFLOW, YAML_DOCUMENT
 from orchestrator.api.schemas import (
     MAX_URL_LENGTH,
     WEBHOOK_URL,
     NewJobBody,
     allowed_webhook_url,
 )
+from orchestrator.api.tickets import TicketTransitionBody
 from orchestrator.config import Settings
 from worker_sdk.protocol import (
     Heartbeat,
@@ -99,12 +108,34 @@ def generated(*types: type[msgspec.Struct]) -> dict[str, Schema]:
 
 
 def _requests() -> dict[str, Schema]:
-    """The request bodies' components, from the very Structs the server decodes them with."""
-    bodies = generated(NewJobBody, Registration, Heartbeat, TaskResult, TaskDecline, TaskProgress)
+    """The request bodies' components, from the very Structs the server decodes them with,
+    and what a Struct cannot say."""
+    bodies = generated(
+        NewJobBody,
+        Registration,
+        Heartbeat,
+        TaskResult,
+        TaskDecline,
+        TaskProgress,
+        DecisionBody,
+        ApprovalBody,
+        AssignmentBody,
+        EscalationBody,
+        TicketTransitionBody,
+    )
     # No body (or null) is a body the server takes: an empty job, a heartbeat of no change.
     for name in ("NewJob", "Heartbeat"):
         bodies[name]["type"] = ["object", "null"]
-    return bodies
+    # A decision is required (the step refuses a missing one, 400 `INVALID_DECISION`).
+    for name in ("Decision", "Approval"):
+        bodies[name]["required"] = ["decision"]
+        for field in ("decision", "token"):  # a string when given: no null default
+            bodies[name]["properties"].get(field, {}).pop("default", None)
+    bodies["Assignment"]["anyOf"] = [  # names a role or an assignee; a null one names nobody
+        {"required": [field], "properties": {field: {"type": "string"}}}
+        for field in ("role", "assignee")
+    ]
+    return {**bodies, "Workflow": WORKFLOW, "YamlBlueprint": YAML_DOCUMENT}
 
 
 REQUESTS: dict[str, Schema] = _requests()

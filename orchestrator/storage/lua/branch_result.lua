@@ -5,7 +5,8 @@
 -- ARGV[5] the task_result history event as JSON without its id, ARGV[6] change channel
 -- ARGV[7] job id, ARGV[8] and ARGV[9] the branch's status before and after its result
 -- (leased, and the status that says its result is recorded): the caller names them, the
--- script only checks the one and writes the other
+-- script only checks the one and writes the other; then the terminal job statuses and their
+-- count (lib/ended.lua)
 -- Returns the number of branches still out (0: the caller runs the aggregator), -1 when the
 -- worker does not hold this branch.
 -- A job that ended holds no branch any more: nothing may follow its terminal event.

@@ -6,7 +6,8 @@
 -- ARGV[11] key prefix (a job's hash is '<prefix>:{<job id>}:job', keys.py), ARGV[12] how
 -- many tasks to lease at most (a worker's batched long-poll), ARGV[13] and ARGV[14] the
 -- task's status before and after a lease (queued, leased), ARGV[15 .. 19] the task_leased
--- event's text around its time, task id, attempt and worker (events.task_leased_frame)
+-- event's text around its time, task id, attempt and worker (events.task_leased_frame), then
+-- the terminal job statuses and their count (lib/ended.lua)
 -- Stale entries (the job moved on, ended, or was never stored) are dropped and the next one
 -- is tried, at most 16 of them per call. The type's limits are checked before each entry,
 -- so a batch never takes a task a claim of one would not have taken. A type without limits

@@ -4,7 +4,8 @@
 -- ARGV[1] field prefix of the task ('t_' for the job's one task, 'b:<task id>:' for a branch)
 -- ARGV[2] task id, ARGV[3] attempt, ARGV[4] worker id, ARGV[5] now (epoch seconds)
 -- ARGV[6] the task_leased history event as JSON without its id, ARGV[7] change channel
--- ARGV[8] job id, ARGV[9] and ARGV[10] the task's status before and after (queued, leased)
+-- ARGV[8] job id, ARGV[9] and ARGV[10] the task's status before and after (queued, leased),
+-- then the terminal job statuses and their count (lib/ended.lua)
 -- Returns the task payload (JSON), 0 when the job is not yet at the revision that wants this
 -- attempt (the caller puts the entry back, defer.lua), false when the entry was stale.
 -- @include lib/ended.lua
