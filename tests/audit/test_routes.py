@@ -11,6 +11,8 @@ from typing import Any
 
 import aiohttp
 
+from orchestrator.api.openapi.declared import declared_paths
+from orchestrator.blueprints.audit import compute_audit_results, validate_audit
 from tests.audit import data
 from tests.audit.client import Audits
 from tests.audit.conftest import AuditEnv
@@ -232,3 +234,13 @@ async def test_the_x_username_header_is_recorded_with_the_change_and_the_validat
     assert stored["updated_by"] == "admin"
     assert stored["validation"]["validated_by"] == "sup1"
     assert stored["validation"]["validated_at"] == validated["details"]["validated_at"]
+
+
+def test_the_openapi_document_lists_the_x_username_header_of_both_audit_routes() -> None:
+    paths = declared_paths([compute_audit_results, validate_audit])
+
+    for path in (COMPUTE, VALIDATE):
+        params = paths[path]["post"].get("parameters", [])
+        assert {"name": "x-username", "in": "header"}.items() <= next(
+            p for p in params if p["name"] == "x-username"
+        ).items()

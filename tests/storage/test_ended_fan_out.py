@@ -8,7 +8,6 @@ the end without dropping anything, which is that moment, frozen.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,9 +19,9 @@ from orchestrator.engine import machine
 from orchestrator.engine.actions import Actions, DispatchParallel
 from orchestrator.engine.effects import Effects
 from orchestrator.engine.events import event_without_id
-from orchestrator.engine.model import TERMINAL, Job, JobStatus, TaskStatus
+from orchestrator.engine.model import Job, JobStatus, TaskStatus
 from orchestrator.engine.parallel import outcome
-from orchestrator.storage import codec, scripts
+from orchestrator.storage import codec
 from orchestrator.storage.redis_store import RedisStore
 from tests.builders import STATES, new_job
 
@@ -153,16 +152,3 @@ def test_an_ended_fan_out_stores_its_stopped_branches_as_over() -> None:
     assert statuses == ["done", "", ""]
     assert fields["pending"] == "0"
     assert orjson.loads(fields["doc"])["branches"] == []
-
-
-@pytest.mark.parametrize("script", ["lease.lua", "branch_result.lua"])
-def test_the_scripts_know_every_terminal_status(script: str) -> None:
-    source = scripts.source(script.removesuffix(".lua"))
-
-    found = re.search(r"local ended = \{([^}]*)\}", source)
-
-    assert found is not None
-    named = set(re.findall(r"(\w+) = true", found.group(1)))
-    assert {s.value for s in TERMINAL} <= named
-    # 'error' was a terminal status nothing set (gone in issue 8); the scripts may still name it.
-    assert named - {s.value for s in TERMINAL} <= {"error"}

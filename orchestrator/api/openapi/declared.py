@@ -181,5 +181,8 @@ def _start(bp: Blueprint, route: StartRoute, summary: str) -> Operation:
         for source in route.job_id_from
         if source.startswith("header.")
     )
+    if route.actor_header:
+        who = "Who starts the job: `initial_data.actor`, unless the body names an `actor`."
+        params += (header(route.actor_header, {"type": "string"}, who),)
     body = {"required": False, "content": content}
     return _operation_of(route, _op_id(bp, route), summary, answers, params, body)
