@@ -16,6 +16,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from orchestrator.api.protocol import JsonErrorsRunner
 from orchestrator.client_cli import ApiError, wait_for_end
 from orchestrator.config import DEV_CLIENT_TOKEN, DEV_WORKER_TOKEN
 from orchestrator.config_sources import load_settings
@@ -107,7 +108,7 @@ async def run_demo(title: str) -> int:
         blueprints=("orchestrator.blueprints.alerts",),
         poll_timeout_s=5.0,
     )
-    runner = web.AppRunner(build_app(settings), shutdown_timeout=1.0, handle_signals=False)
+    runner = JsonErrorsRunner(build_app(settings), shutdown_timeout=1.0, handle_signals=False)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     _say(f"orchestrator up at {base} (embedded store, blueprint 'alerts': seed 001)")

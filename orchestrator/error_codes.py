@@ -17,6 +17,9 @@ class ErrorCode(NamedTuple):
 
 
 CODES: dict[str, ErrorCode] = {
+    "BAD_REQUEST": ErrorCode(
+        400, "not a request HTTP can read: a bad request line or method, a header over 8 KB"
+    ),
     "INVALID_JSON": ErrorCode(400, "the body is not JSON (a body of only whitespace included)"),
     "VALIDATION_ERROR": ErrorCode(400, "a field is missing or wrong; `details.field` names it"),
     "INVALID_DECISION": ErrorCode(400, "the human step offers no such decision"),

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from orchestrator.api.access import AccessLogger
+from orchestrator.api.protocol import JsonErrorsRunner
 from orchestrator.app import create_app
 from orchestrator.appkeys import SETTINGS
 from orchestrator.blueprint.registry import BlueprintRegistry
@@ -97,7 +98,7 @@ async def serve(app: web.Application, host: str, port: int, shutdown_timeout_s: 
     """Serve until SIGTERM/SIGINT, then stop taking requests, answer parked long-polls,
     let in-flight requests finish (up to ``shutdown_timeout_s``) and return."""
     tune_gc()
-    runner = web.AppRunner(
+    runner = JsonErrorsRunner(
         app,
         shutdown_timeout=shutdown_timeout_s,
         handle_signals=False,

@@ -9,6 +9,7 @@ import logging
 import os
 import re
 from collections.abc import Callable
+from http import HTTPStatus
 
 from aiohttp import hdrs, web
 from redis.exceptions import RedisError
@@ -24,7 +25,12 @@ ERROR_SHAPES: dict[object, Callable[[web.Request, OrchestratorError], web.Respon
 """Route handler → how it renders an error (``routes_declared.py``); others use the envelope.
 One entry per declared route of each app made: a handful, even in a test run."""
 
-_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
 # Our own request ids: a random prefix per process and a counter, unique across processes
 # without a uuid4 (a getrandom system call) per request.
@@ -60,6 +66,22 @@ async def http_error_answer(request: web.Request, exc: web.HTTPException) -> web
     if allowed:
         # RFC 9110 15.5.6: a 405 says which methods the resource does support
         response.headers[hdrs.ALLOW] = ", ".join(sorted(allowed))
+    return response
+
+
+def protocol_error_answer(status: int, exc: BaseException | None) -> web.Response:
+    """What a request aiohttp could not parse (a bad request line, an unknown method, a
+    header over its limit) answers, in the envelope: aiohttp answers it before any
+    middleware runs (``protocol.py`` hooks it in)."""
+    code = _HTTP_CODES.get(status) or ("INTERNAL_ERROR" if status == 500 else f"HTTP_{status}")
+    # aiohttp's message names what was wrong, then quotes the bytes it stopped at: keep only
+    # the name, as those bytes may be anything
+    reason = str(getattr(exc, "message", "") or "").strip().splitlines()
+    named = reason[0].split(": b'")[0].rstrip(":. ")[:200] if reason else ""
+    message = named if named and status < 500 else HTTPStatus(status).phrase
+    body = {"error": {"code": code, "message": message, "details": {}}}
+    response = json_response(body, status=status)
+    response.force_close()  # the connection cannot carry another request
     return response
 
 
