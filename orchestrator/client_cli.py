@@ -18,10 +18,16 @@ from worker_sdk.client import unreachable_reason
 WATCH_INTERVAL_S = 0.2
 STALL_NOTICE_S = 3.0
 """How long a job may wait on the same thing before ``--wait`` says what it waits for."""
+UNAVAILABLE_BACKOFF_S = (0.5, 5.0)
+"""First and longest pause between asks while the orchestrator answers 503."""
 
 
 class ApiError(Exception):
-    """The orchestrator answered with an error, or could not be reached."""
+    """The orchestrator answered with an error, or could not be reached (``status`` None)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 async def _call(
@@ -35,7 +41,9 @@ async def _call(
             payload = orjson.loads(raw) if raw else {}
             if resp.status >= 400:
                 err = payload.get("error", {}) if isinstance(payload, dict) else {}
-                raise ApiError(f"{resp.status} {err.get('code', '')}: {err.get('message', raw)}")
+                raise ApiError(
+                    f"{resp.status} {err.get('code', '')}: {err.get('message', raw)}", resp.status
+                )
             return payload if isinstance(payload, dict) else {"value": payload}
     except aiohttp.ClientConnectionError as exc:
         hint = unreachable_reason(exc).partition("; ")[2]
@@ -62,7 +70,7 @@ async def wait_for_end(
     noticed = False
     drawn: Any = None
     while True:
-        job = await _call(session, "GET", f"{base}/api/v1/jobs/{job_id}")
+        job = await _job_when_available(session, f"{base}/api/v1/jobs/{job_id}")
         if echo and (job["status"], job["current_state"]) != shown:
             shown = (job["status"], job["current_state"])
             print(f"{job['status']:<20} state={job['current_state']}", file=sys.stderr)
@@ -85,6 +93,32 @@ async def wait_for_end(
         if loop.time() > deadline:
             raise ApiError(f"job {job_id} did not end within {timeout_s:.0f}s")
         await asyncio.sleep(WATCH_INTERVAL_S)
+
+
+async def _job_when_available(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:
+    """The job, asked again (backing off) while the orchestrator answers 503: its Redis
+    down a while is no reason to stop following a long job."""
+    pause, longest = UNAVAILABLE_BACKOFF_S
+    said = False
+    while True:
+        try:
+            job = await _call(session, "GET", url)
+        except ApiError as exc:
+            if exc.status != 503:
+                raise
+            if not said:
+                said = True
+                print(
+                    f"the orchestrator's storage is unavailable ({exc}); "
+                    "asking again until it answers (Ctrl-C stops)",
+                    file=sys.stderr,
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, longest)
+            continue
+        if said:
+            print("the orchestrator answers again", file=sys.stderr)
+        return job
 
 
 def progress_bar(progress: dict[str, Any], width: int = 20) -> str:

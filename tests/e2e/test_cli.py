@@ -14,8 +14,8 @@ import aiohttp
 import orjson
 import pytest
 
-from tests.e2e.conftest import CLIENT_TOKEN, WORKER_TOKEN, Cluster, Orchestrator
-from tests.helpers import ROOT, child_env, free_port, wait_for
+from tests.e2e.conftest import CLIENT_TOKEN, WORKER_TOKEN, Api, Cluster, Orchestrator
+from tests.helpers import ROOT, RedisProcess, child_env, free_port, wait_for
 
 
 async def _run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -414,3 +414,44 @@ async def test_an_https_url_to_the_plain_http_server_says_to_use_http(cluster: C
     finally:
         proc.kill()
         proc.wait()
+
+
+async def test_jobs_watch_rides_out_a_redis_outage(tmp_path: Path, prefix: str) -> None:
+    """A 503 while Redis is down is said once and asked again until it answers: the watch
+    then follows the job to its end."""
+    data = tmp_path / "redis"
+    data.mkdir()
+    server = RedisProcess(appendonly=True, dir=data).start()
+    cluster = Cluster(server.url, prefix, tmp_path, tmp_path / "marks")
+    stderr = tmp_path / "watch.err"
+    try:
+        orch = await cluster.orchestrator()
+        async with aiohttp.ClientSession() as http:
+            job_id = await Api(http, orch).create("echo", {"x": 2})  # no worker yet: it waits
+        common = ("--url", orch.url, "--token", CLIENT_TOKEN)
+        with stderr.open("wb") as err:
+            watch = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "orchestrator", "jobs", "watch", job_id, *common,
+                stdout=subprocess.PIPE, stderr=err, env=child_env(),
+            )  # fmt: skip
+        try:
+            await wait_for(lambda: "waiting_for_worker" in stderr.read_text(), 20, "the watch")
+            server.kill()  # SIGKILL: the append-only file keeps the job
+            said = "the orchestrator's storage is unavailable"
+            await wait_for(lambda: said in stderr.read_text(), 30, "the watch to see the 503")
+            assert watch.returncode is None, stderr.read_text()  # still watching
+            server.start()
+            cluster.worker(orch, "w-after-outage")
+            out, _ = await asyncio.wait_for(watch.communicate(), 60)
+        finally:
+            if watch.returncode is None:
+                watch.kill()
+                await watch.wait()
+        text = stderr.read_text()
+        assert watch.returncode == 0, text
+        assert orjson.loads(out)["result"]["echo"] == {"x": 2}
+        assert text.count(said) == 1 and "503 STORAGE_UNAVAILABLE" in text, text
+        assert "the orchestrator answers again" in text and "Traceback" not in text
+    finally:
+        cluster.stop_all()
+        server.stop()
