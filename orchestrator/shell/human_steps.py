@@ -18,6 +18,7 @@ from orchestrator.engine.model import JSON, Job, JobStatus
 from orchestrator.engine.schema import violations
 from orchestrator.errors import BadRequest, Conflict, Forbidden, NotFound
 from orchestrator.shell.jobs import MAX_CONFLICTS, JobRunner, contention
+from orchestrator.views import iso
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,9 @@ def not_waiting(job: Job) -> Conflict:
     last = human.last_decision(job)
     message = f"job {job.id} is not waiting for a human decision; it is {job.status.value}"
     if last is not None:
-        details["decision"] = last
+        at = last.get("at")
+        # the history keeps Unix seconds; the API writes every time as ISO 8601
+        details["decision"] = {**last, "at": iso(float(at)) if at is not None else None}
         who = f" by {last['actor']}" if last.get("actor") else ""
         message += f" (decision {last['decision']!r} taken{who})"
     return Conflict(message, code="NOT_WAITING_FOR_HUMAN", details=details)

@@ -7,6 +7,7 @@ import signal
 
 import aiohttp
 
+from orchestrator.views import iso
 from tests.human.conftest import Desk, Humans, other_client
 
 
@@ -51,7 +52,9 @@ async def test_a_decision_with_actor_and_notes_reaches_the_next_handler(
     details = body["error"]["details"]
     assert (details["status"], details["state"]) == ("finished", "investigate")
     assert details["decision"]["decision"] == "acknowledge"
-    assert details["decision"]["actor"] == "user-17" and details["decision"]["at"] > 0
+    assert details["decision"]["actor"] == "user-17"
+    # as every time the API writes: ISO 8601, the history's time of the decision
+    assert details["decision"]["at"] == iso(event["at"]), details
 
 
 async def test_refusals_change_nothing(humans: Humans, http: aiohttp.ClientSession) -> None:

@@ -42,7 +42,9 @@ class ErrorDetail(Answer, forbid_unknown_fields=True):
         dict[str, Any],
         Meta(
             description="What the code needs, e.g. `field` for a 400, `allowed` for a refused "
-            "decision, `status` for a 409, `retry_after_s` for a 429."
+            "decision, `status` for a 409, `retry_after_s` for a 429. `NOT_WAITING_FOR_HUMAN` "
+            "has the decision taken, when one was: `decision` {`decision`, `actor`, `at` (ISO "
+            "8601, as every time the API writes), `state`}."
         ),
     ]
 
