@@ -57,7 +57,9 @@ async def escalation(request: web.Request) -> web.Response:
 async def human_tasks(request: web.Request) -> web.Response:
     """Waiting human steps of this client's jobs, by due time then age, from the indexes."""
     query = human_bodies.inbox_query(request.query)
-    filters = inbox.Filters(query.role, query.assignee, query.blueprint, query.overdue)
+    filters = inbox.Filters(
+        query.role, query.assignee, query.blueprint, query.overdue, query.unassigned
+    )
     items, next_cursor = await inbox.page(
         request.app[STORE], request[CLIENT], filters, query.limit, query.cursor
     )

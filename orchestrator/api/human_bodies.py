@@ -153,10 +153,14 @@ class InboxQuery(Struct, kw_only=True):
     ) = None
     limit: Annotated[int, Meta(ge=1, le=500, description="Size")] = 50
     blueprint: Annotated[str, Meta(description="Only steps of this blueprint.")] | None = None
+    unassigned: Annotated[
+        bool, Meta(description="Only steps assigned to nobody (not with `assignee`).")
+    ] = False
 
 
 _INBOX: dict[str, Problem] = {
     "overdue": "must be true or false",
+    "unassigned": "must be true or false",
     "role": _name_problem("role"),
     "assignee": _name_problem("assignee"),
     "cursor": lambda raw: _cursor_problem(str(raw)),
@@ -172,4 +176,7 @@ def _cursor_problem(cursor: str) -> str:
 
 
 def inbox_query(query: Query) -> InboxQuery:
-    return parse(query, InboxQuery, _INBOX)
+    given = parse(query, InboxQuery, _INBOX)
+    if given.unassigned and given.assignee is not None:
+        raise invalid("unassigned", "cannot go with assignee: a step has one or none")
+    return given

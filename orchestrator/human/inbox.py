@@ -2,10 +2,11 @@
 
 Pages are range reads of one index (``index.py``): the assignee's if given, else the role's,
 else the blueprint's, else the client's whole inbox; other filters are applied to the page's
-entries as they are checked. Each entry is checked against its job (one pipelined HMGET per
-page): an entry whose write lost, or whose removal a crash cut off, is dropped on the way; one
-whose job write has not landed yet is skipped, not dropped. The cost of a page therefore
-depends on the page size, not on how many steps wait.
+entries as they are checked (``unassigned`` too: steps assigned to nobody have no index of
+their own, so a page of them reads past the assigned ones). Each entry is checked against its
+job (one pipelined HMGET per page): an entry whose write lost, or whose removal a crash cut
+off, is dropped on the way; one whose job write has not landed yet is skipped, not dropped.
+The cost of a page therefore depends on the page size, not on how many steps wait.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Filters:
     assignee: str | None = None
     blueprint: str | None = None
     overdue: bool = False
+    unassigned: bool = False
 
 
 def encode_cursor(score: float, member: str) -> str:
@@ -63,6 +65,7 @@ def _matches(human: dict[str, Any], blueprint: str, f: Filters) -> bool:
         (not f.role or human.get("role") == f.role)
         and (not f.assignee or human.get("assignee") == f.assignee)
         and (not f.blueprint or blueprint == f.blueprint)
+        and (not f.unassigned or not human.get("assignee"))
     )
 
 

@@ -56,6 +56,26 @@ async def test_inbox_of_three_roles_filtered_paged_and_counted(
     assert [t["job_id"] for t in (await reader.inbox(blueprint="ticket"))["items"]] == [ticket]
     both = await reader.inbox(role="fraud", assignee="ana", blueprint="alert")
     assert [t["job_id"] for t in both["items"]] == fraud
+    # seed 003's "unassigned" tab: the steps nobody was given, read past the assigned ones
+    nobody = [t["job_id"] for t in everything["items"] if t.get("assignee") is None]
+    assert nobody == [late, ticket, *compliance]
+    assert [t["job_id"] for t in (await reader.inbox(unassigned=True))["items"]] == nobody
+    assert [t["job_id"] for t in (await reader.inbox(role="fraud", unassigned=True))["items"]] == [
+        late
+    ]
+    pages = await reader.every_page(2, unassigned=True)
+    assert [t["job_id"] for p in pages for t in p] == nobody
+    assert [t["job_id"] for t in (await reader.inbox(unassigned=False))["items"]] == ids
+    query = {"unassigned": "true", "assignee": "ana"}
+    async with http.get(
+        f"{second.url}/api/v1/human-tasks", params=query, headers=reader.headers
+    ) as r:
+        refused = (await r.json())["error"]
+    assert (r.status, refused["code"], refused["details"]) == (
+        400,
+        "VALIDATION_ERROR",
+        {"field": "unassigned"},
+    ), refused
 
     pages = await reader.every_page(3)
     assert [len(p) for p in pages] == [3, 3, 3, 1]
