@@ -21,7 +21,7 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
-from orchestrator.api.middleware.errors import protocol_error_answer
+from orchestrator.api.middleware.errors import protocol_error_answer, request_id
 
 log = logging.getLogger("orchestrator.api")
 
@@ -39,7 +39,10 @@ class JsonErrorsRequestHandler(RequestHandler):
         # aiohttp's own logs it, and raises when part of an answer went out already
         plain = super().handle_error(request, status, exc, message)
         try:
-            return protocol_error_answer(plain.status, exc)
+            answer = protocol_error_answer(plain.status, exc)
+            # as every answer does, though no header of the request could be read to give one
+            answer.headers["X-Request-Id"] = request_id(request)
+            return answer
         except Exception:  # a bug here must not cost the client its answer
             log.exception("cannot render the %d answer as JSON", plain.status)
             return plain

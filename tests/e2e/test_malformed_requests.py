@@ -56,6 +56,7 @@ async def test_unparsable_requests_answer_a_json_400(cluster: Cluster) -> None:
         # what was wrong is named; the bytes it stopped at are not echoed back
         assert error["message"] and "b'" not in error["message"], (name, error)
         assert error["details"] == {}
+        assert headers["x-request-id"], headers
     assert orch.alive()
 
 

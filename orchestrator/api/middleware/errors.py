@@ -38,7 +38,7 @@ _ID_PREFIX = os.urandom(4).hex()
 _ID_COUNTER = itertools.count(1)
 
 
-def request_id(request: web.Request) -> str:
+def request_id(request: web.BaseRequest) -> str:
     """The request's id, which every record logged while serving it carries from now on."""
     given = request.headers.get("X-Request-Id", "")
     # A caller's id is kept only when short and plain: it is echoed and goes in every log line.
