@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from tests.e2e.conftest import CLIENT_TOKEN, Cluster
+from tests.helpers import wait_for
 
 
 async def _exchange(url: str, raw: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -69,6 +70,8 @@ async def test_unknown_path_and_method_answer_json_from_the_server_process(
         orch.url, b"GET /no/such/path HTTP/1.1\r\nHost: x\r\n" + AUTH + CLOSE + b"\r\n"
     )
     assert (status, _error(headers, body)["code"]) == (404, "NOT_FOUND")
+    # the server keeps the orchestrator's own access log (its runner's settings reach it)
+    await wait_for(lambda: "/no/such/path" in orch.log.read_text(), 10, "the access log line")
 
     status, headers, body = await _exchange(
         orch.url, b"DELETE /_public/status HTTP/1.1\r\nHost: x\r\n" + CLOSE + b"\r\n"
