@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -29,6 +30,8 @@ from orchestrator.engine.model import JSON, Job, Task, TaskStatus
 from orchestrator.storage import cluster
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.storage.stats import JobCounts, JobStats
+
+_Metric = TypeVar("_Metric", Counter, Histogram)
 
 log = logging.getLogger("orchestrator.metrics")
 
@@ -317,28 +320,40 @@ class Metrics:
         self.cluster = ClusterGauges(store, stats, worker_ttl_s)
         r.register(self.cluster)
         self.refreshers: list[Callable[[], Awaitable[None]]] = []
-        self._http_series: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
         """More collectors' reads before a scrape (e.g. ``human/metrics.py``)."""
+        self._http_series: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+        self._children: dict[tuple[object, tuple[str, ...]], Any] = {}
 
     def observe(self, before: Job, after: Job, effects: Effects) -> None:
         """A ``JobRunner`` observer: turns a stored transition into counter increments."""
         ev = events(before, after)
         blueprint = after.blueprint
+        child = self._child
         if ev.created:
-            self.jobs_created.labels(blueprint).inc()
+            child(self.jobs_created, blueprint).inc()
         if ev.finished is not None:
-            self.jobs_finished.labels(blueprint, ev.finished).inc()
-            self.job_duration.labels(blueprint).observe(ev.duration_s)
+            child(self.jobs_finished, blueprint, ev.finished).inc()
+            child(self.job_duration, blueprint).observe(ev.duration_s)
         for task_type, seconds in ev.queue_waits:
-            self.queue_wait.labels(task_type).observe(seconds)
+            child(self.queue_wait, task_type).observe(seconds)
         for task_type, seconds in ev.executions:
-            self.execution.labels(task_type).observe(seconds)
+            child(self.execution, task_type).observe(seconds)
         for task_type in ev.retries:
-            self.retries.labels(task_type).inc()
+            child(self.retries, task_type).inc()
         for task_type in ev.lease_expiries:
-            self.lease_expiries.labels(task_type).inc()
+            child(self.lease_expiries, task_type).inc()
         for kind in ev.timeouts:
-            self.timeouts.labels(kind).inc()
+            child(self.timeouts, kind).inc()
+
+    def _child(self, metric: _Metric, *values: str) -> _Metric:
+        """``metric.labels(*values)``, kept: a step's increments look their series up here
+        rather than under prometheus-client's lock each time. Nothing removes a series, and
+        prometheus-client keeps each one anyway, so this holds no more than it does."""
+        key = (metric, values)
+        found: _Metric | None = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*values)
+        return found
 
     def webhook_delivered(self, ok: bool) -> None:
         """For the webhook sender: one call per delivery attempt."""
@@ -355,7 +370,7 @@ class Metrics:
         series[1].observe(seconds)
 
     def task_result(self, transport: str, outcome: str) -> None:
-        self.task_results.labels(transport, outcome).inc()
+        self._child(self.task_results, transport, outcome).inc()
 
     def event_loop_lag(self, seconds: float) -> None:
         self.loop_lag.observe(seconds)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from orchestrator.engine.events import latest_progress
@@ -10,7 +12,26 @@ from orchestrator.engine.model import Job, Task
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """``ts`` as ``2026-12-01T13:20:40.123Z``: what ``datetime.fromtimestamp(ts, UTC)
+    .isoformat(timespec="milliseconds")`` writes, Z for the offset.
+
+    Every job view writes two or three of these; building a datetime for each cost more than
+    the rest of the view. The fraction is rounded to microseconds as ``datetime`` rounds it
+    (half to even, carrying into the second), then cut to milliseconds."""
+    fraction, whole = math.modf(ts)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        micros -= 1_000_000
+        whole += 1.0
+    elif micros < 0:
+        micros += 1_000_000
+        whole -= 1.0
+    return f"{_second(int(whole))}.{micros // 1000:03d}Z"
+
+
+@lru_cache(maxsize=1024)
+def _second(whole: int) -> str:
+    return datetime.fromtimestamp(whole, UTC).isoformat()[:19]
 
 
 def job_view(job: Job, approval_token: str | None = None) -> dict[str, Any]:

@@ -10,11 +10,16 @@ that says what the worker may send back. The worker may send its task results on
 Each answer is what ``POST /_worker/tasks/result`` would have answered (``workers.py``
 applies both). A message the orchestrator cannot take is answered ``{"type": "error"}``;
 the socket stays open.
+
+The answers ready in one turn of the event loop leave in one write: each is still a frame of
+its own (the worker reads the same messages), but a burst of results costs one system call,
+not one per answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import struct
 from typing import Any
 
 import msgspec
@@ -36,10 +41,21 @@ MAX_RESULTS_IN_FLIGHT = 64
 """Results of one socket applied at once. The socket's reader waits for a free slot: the
 worker's capacity bounds what it has to send anyway, so this only stops a runaway one."""
 
+MAX_UNSENT_BYTES = 64 * 1024
+"""Answers written but not yet taken by the worker's end past which results wait (as
+aiohttp's own writer waits past its 64 KiB)."""
+
+DRAIN_POLL_S = 0.05
+"""How often a result held by a full buffer looks again: only a worker that stopped reading
+its socket gets there."""
+
 ENVELOPE_BYTES = 1024
 """Room in a message, over ``max_body_bytes``, for the envelope around a result's body."""
 
 _ENCODER = msgspec.json.Encoder()
+
+_TEXT = 0x81
+"""First byte of a whole (FIN) text frame (RFC 6455 §5.2). A server's frames are not masked."""
 
 
 @routes.get("/_worker/ws/{worker_id}")
@@ -56,7 +72,7 @@ async def commands(request: web.Request) -> web.WebSocketResponse:
             code="WEBSOCKET_HANDSHAKE_REQUIRED",
         )
     await ws.prepare(request)
-    inbox = Inbox(request.app, worker_id, ws)
+    inbox = Inbox(request.app, worker_id, ws, request.transport)
     await inbox.send(Hello(accepts=["result"], max_message_bytes=limit))
     table = request.app[SOCKETS]
     await table.attach(worker_id, ws)
@@ -76,10 +92,20 @@ class Inbox:
     """What one worker sends on its socket. Each result is applied in an asyncio task of its
     own, so a slow one does not hold up the socket's reader (or the results behind it)."""
 
-    def __init__(self, app: web.Application, worker_id: str, ws: web.WebSocketResponse) -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        worker_id: str,
+        ws: web.WebSocketResponse,
+        transport: asyncio.Transport | None,
+    ) -> None:
         self._app = app
         self._worker_id = worker_id
         self._ws = ws
+        # The socket's own transport (the one ``ws`` writes to): answers are written to it
+        # directly so that several go in one write.
+        self._transport = transport
+        self._outgoing: list[bytes] = []
         self._request_id = REQUEST_ID.get()
         self._slots = asyncio.Semaphore(MAX_RESULTS_IN_FLIGHT)
         self._applying: set[asyncio.Task[None]] = set()
@@ -118,7 +144,10 @@ class Inbox:
         except Exception as exc:
             where = f"result {message_id} on the WebSocket of worker {self._worker_id}"
             answer = _refusal(ResultRefused, message_id, unexpected_error(exc, where, request_id))
-        await self.send(answer)
+        self.answer(answer)
+        # The slot is held until the worker reads its answers: one that sends results but
+        # reads nothing stops being read, rather than growing this process's buffer.
+        await self._drained()
 
     def _may_report(self, worker_id: str) -> None:
         """A socket speaks for the worker it was opened for, whatever its token allows."""
@@ -136,10 +165,46 @@ class Inbox:
         except ConnectionError:
             pass
 
+    def answer(self, message: Command) -> None:
+        """Send ``message`` with the other answers ready in this turn of the event loop."""
+        if not self._outgoing:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outgoing.append(frame(_ENCODER.encode(message)))
+
+    def _flush(self) -> None:
+        frames, self._outgoing = self._outgoing, []
+        transport = self._transport
+        if transport is None or self._ws.closed or transport.is_closing():
+            return  # lost, as ``send`` loses them: the worker sends those results over HTTP
+        transport.write(b"".join(frames))
+
+    async def _drained(self) -> None:
+        # Polled: the transport tells only aiohttp's protocol (privately) when it drains,
+        # and only a worker that stopped reading ever waits here.
+        transport = self._transport
+        while (  # noqa: ASYNC110
+            transport is not None
+            and not transport.is_closing()
+            and transport.get_write_buffer_size() > MAX_UNSENT_BYTES
+        ):
+            await asyncio.sleep(DRAIN_POLL_S)
+
     async def finish(self) -> None:
         """Wait for the results still being applied (their answers go nowhere now)."""
         if self._applying:
             await asyncio.gather(*self._applying, return_exceptions=True)
+
+
+def frame(payload: bytes) -> bytes:
+    """``payload`` as one unmasked text frame, as aiohttp's writer frames it."""
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", _TEXT, size)
+    elif size < 65536:
+        header = struct.pack("!BBH", _TEXT, 126, size)
+    else:
+        header = struct.pack("!BBQ", _TEXT, 127, size)
+    return header + payload
 
 
 def _object(message: object) -> dict[str, Any]:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from unittest import mock
 
 import orjson
 import pytest
-from aiohttp import ClientWebSocketResponse, web
+from aiohttp import ClientWebSocketResponse, WSMsgType, web
+from aiohttp.http import WebSocketWriter
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from orchestrator.api import ws as ws_module
@@ -272,3 +274,94 @@ async def test_an_unexpected_failure_is_answered_as_http_answers_it(
     # the socket goes on
     await socket.send_json({"type": "nothing"})
     assert (await socket.receive_json(timeout=5))["type"] == "error"
+
+
+class _CountingTransport:
+    """The socket's transport, counting the writes the inbox makes to it."""
+
+    def __init__(self, inner: asyncio.Transport) -> None:
+        self.inner = inner
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+        self.inner.write(data)
+
+    def is_closing(self) -> bool:
+        return self.inner.is_closing()
+
+
+async def test_answers_ready_together_leave_in_one_write(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transports: list[_CountingTransport] = []
+    real_init = ws_module.Inbox.__init__
+
+    def spied(self: ws_module.Inbox, *args: Any) -> None:
+        *rest, transport = args
+        transports.append(_CountingTransport(transport))
+        real_init(self, *rest, transports[-1])  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ws_module.Inbox, "__init__", spied)
+    gate = _Gate(held={1, 2, 3, 4})
+    monkeypatch.setattr(ws_module, "apply_result", gate)
+    ws = await api.client.ws_connect("/_worker/ws/w1", headers=worker_headers())
+    try:
+        await ws.receive_json(timeout=5)  # hello
+        for n in (1, 2, 3, 4):
+            await ws.send_json({"type": "result", "id": n, "body": {"n": n}})
+        await wait_for(lambda: gate.running == 4, what="four results applying")
+        gate.release.set()
+        answers = [await ws.receive_json(timeout=5) for _ in range(4)]
+        assert sorted(a["id"] for a in answers) == [1, 2, 3, 4]
+        assert {a["status"] for a in answers} == {f"done {n}" for n in (1, 2, 3, 4)}
+        (transport,) = transports
+        assert len(transport.writes) == 1  # four frames, one system call
+    finally:
+        await ws.close()
+
+
+class _Collected:
+    """A transport that keeps what is written to it."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    def is_closing(self) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
+async def test_a_frame_is_framed_as_aiohttp_frames_it(size: int) -> None:
+    payload = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    collected = _Collected()
+    writer = WebSocketWriter(mock.Mock(_paused=False), collected)  # type: ignore[arg-type]
+    await writer.send_frame(payload, WSMsgType.TEXT)
+    assert ws_module.frame(payload) == bytes(collected.data)
+
+
+async def test_a_worker_that_reads_no_answers_stops_being_read(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its answers wait in the socket's buffer, holding their slots: the results behind them
+    wait unread instead of piling up answers in the orchestrator."""
+    gate = _Gate(held=set())
+    monkeypatch.setattr(ws_module, "apply_result", gate)
+    monkeypatch.setattr(ws_module, "MAX_RESULTS_IN_FLIGHT", 2)
+    monkeypatch.setattr(ws_module, "MAX_UNSENT_BYTES", -1)  # as if the buffer were full
+    ws = await api.client.ws_connect("/_worker/ws/w1", headers=worker_headers())
+    try:
+        await ws.receive_json(timeout=5)  # hello
+        for n in (1, 2, 3):
+            await ws.send_json({"type": "result", "id": n, "body": {"n": n}})
+        first = [await ws.receive_json(timeout=5) for _ in range(2)]
+        assert sorted(a["id"] for a in first) == [1, 2]
+        with pytest.raises(TimeoutError):  # the third would be answered by now without it
+            await ws.receive_json(timeout=0.3)
+        monkeypatch.setattr(ws_module, "MAX_UNSENT_BYTES", 64 * 1024)
+        assert (await ws.receive_json(timeout=5))["id"] == 3
+    finally:
+        await ws.close()
