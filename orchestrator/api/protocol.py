@@ -17,7 +17,6 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
@@ -29,15 +28,6 @@ log = logging.getLogger("orchestrator.api")
 
 class JsonErrorsRequestHandler(RequestHandler):
     __slots__ = ()
-
-    def log_exception(self, *args: Any, **kw: Any) -> None:
-        # A request the client got wrong is the client's mistake, told to it in the answer:
-        # one line in this log, not a traceback of aiohttp's parser. Anything else keeps its.
-        exc = kw.get("exc_info")
-        if isinstance(exc, HttpProcessingError) and exc.code < 500:
-            log.warning("unparsable request answered %d: %s", exc.code, exc.message)
-            return
-        super().log_exception(*args, **kw)
 
     def handle_error(
         self,

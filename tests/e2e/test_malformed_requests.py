@@ -78,14 +78,3 @@ async def test_unknown_path_and_method_answer_json_from_the_server_process(
     )
     assert (status, _error(headers, body)["code"]) == (405, "METHOD_NOT_ALLOWED")
     assert headers["allow"] == "GET, HEAD"
-
-
-async def test_an_unparsable_request_is_one_log_line_not_a_traceback(cluster: Cluster) -> None:
-    orch = await cluster.orchestrator()
-
-    # (an unknown method as a connection's first request aiohttp logs at debug only)
-    status, _, _ = await _exchange(orch.url, b"GET / HTTP/9.x\r\nHost: x\r\n\r\n")
-
-    assert status == 400
-    await wait_for(lambda: "unparsable request" in orch.log.read_text(), 10, "its log line")
-    assert "Traceback" not in orch.log.read_text()
