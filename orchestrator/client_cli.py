@@ -19,7 +19,10 @@ WATCH_INTERVAL_S = 0.2
 STALL_NOTICE_S = 3.0
 """How long a job may wait on the same thing before ``--wait`` says what it waits for."""
 UNAVAILABLE_BACKOFF_S = (0.5, 5.0)
-"""First and longest pause between asks while the orchestrator answers 503."""
+"""First and longest pause between asks while the orchestrator is unavailable."""
+PASSING_STATUSES = frozenset({502, 503, 504})
+"""Answers that say the orchestrator (or its storage) is away for now: 503 while its Redis is
+down, 502/504 from a proxy in front while it restarts."""
 
 
 class ApiError(Exception):
@@ -69,8 +72,10 @@ async def wait_for_end(
     since = loop.time()
     noticed = False
     drawn: Any = None
+    reached = False
     while True:
-        job = await _job_when_available(session, f"{base}/api/v1/jobs/{job_id}")
+        job = await _job_when_available(session, f"{base}/api/v1/jobs/{job_id}", reached=reached)
+        reached = True
         if echo and (job["status"], job["current_state"]) != shown:
             shown = (job["status"], job["current_state"])
             print(f"{job['status']:<20} state={job['current_state']}", file=sys.stderr)
@@ -95,22 +100,26 @@ async def wait_for_end(
         await asyncio.sleep(WATCH_INTERVAL_S)
 
 
-async def _job_when_available(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:
-    """The job, asked again (backing off) while the orchestrator answers 503: its Redis
-    down a while is no reason to stop following a long job."""
+async def _job_when_available(
+    session: aiohttp.ClientSession, url: str, *, reached: bool
+) -> dict[str, Any]:
+    """The job, asked again (backing off) while the orchestrator is unavailable: its Redis
+    down, or (once it has answered this watch) the process itself restarting, is no reason
+    to stop following a long job. A first ask that cannot connect stops at once: that is a
+    wrong URL far more often than a restart."""
     pause, longest = UNAVAILABLE_BACKOFF_S
     said = False
     while True:
         try:
             job = await _call(session, "GET", url)
         except ApiError as exc:
-            if exc.status != 503:
+            if exc.status not in PASSING_STATUSES and not (reached and exc.status is None):
                 raise
             if not said:
                 said = True
+                what = "the orchestrator" + ("'s storage" if exc.status == 503 else "")
                 print(
-                    f"the orchestrator's storage is unavailable ({exc}); "
-                    "asking again until it answers (Ctrl-C stops)",
+                    f"{what} is unavailable ({exc}); asking again until it answers (Ctrl-C stops)",
                     file=sys.stderr,
                 )
             await asyncio.sleep(pause)

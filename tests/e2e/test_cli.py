@@ -78,6 +78,10 @@ async def test_client_errors_are_one_clear_line(cluster: Cluster) -> None:
     assert bad_json.returncode == 2 and "--data is not valid JSON" in bad_json.stderr
     unreachable = await _run("jobs", "get", "x", "--url", "http://127.0.0.1:9")
     assert unreachable.returncode == 1 and "cannot reach the orchestrator" in unreachable.stderr
+    # a watch that never reached it is a wrong URL, not a restart: it stops at once
+    never = await _run("jobs", "watch", "x", "--url", "http://127.0.0.1:9", timeout=20)
+    assert never.returncode == 1 and "cannot reach the orchestrator" in never.stderr
+    assert "asking again" not in never.stderr
     # credentials for a proxy in front are used, never echoed
     hidden = await _run("jobs", "get", "x", "--url", "http://ops:s3cret@127.0.0.1:9")
     assert "cannot reach the orchestrator at http://***@127.0.0.1:9/" in hidden.stderr
@@ -455,3 +459,38 @@ async def test_jobs_watch_rides_out_a_redis_outage(tmp_path: Path, prefix: str) 
     finally:
         cluster.stop_all()
         server.stop()
+
+
+async def test_jobs_watch_rides_out_an_orchestrator_restart(cluster: Cluster) -> None:
+    """The orchestrator SIGKILLed mid-watch and started again where it was: the watch says so
+    once, asks again until it answers, and follows the job to its end."""
+    orch = await cluster.orchestrator()
+    port = int(orch.url.rsplit(":", 1)[1])
+    async with aiohttp.ClientSession() as http:
+        job_id = await Api(http, orch).create("echo", {"x": 3})  # no worker yet: it waits
+    stderr = cluster.tmp / "watch-restart.err"
+    with stderr.open("wb") as err:
+        watch = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "orchestrator", "jobs", "watch", job_id,
+            "--url", orch.url, "--token", CLIENT_TOKEN,
+            stdout=subprocess.PIPE, stderr=err, env=child_env(),
+        )  # fmt: skip
+    try:
+        await wait_for(lambda: "waiting_for_worker" in stderr.read_text(), 20, "the watch")
+        orch.proc.kill()
+        orch.proc.wait()
+        said = "the orchestrator is unavailable (cannot reach the orchestrator"
+        await wait_for(lambda: said in stderr.read_text(), 30, "the watch to lose it")
+        assert watch.returncode is None, stderr.read_text()  # still watching
+        orch = await cluster.orchestrator(port=port)
+        cluster.worker(orch, "w-after-restart")
+        out, _ = await asyncio.wait_for(watch.communicate(), 60)
+    finally:
+        if watch.returncode is None:
+            watch.kill()
+            await watch.wait()
+    text = stderr.read_text()
+    assert watch.returncode == 0, text
+    assert orjson.loads(out)["result"]["echo"] == {"x": 3}
+    assert text.count(said) == 1 and "the orchestrator answers again" in text, text
+    assert "Traceback" not in text
