@@ -10,10 +10,15 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestServer
 
 from orchestrator.blueprints.workers import notifier
+from orchestrator.blueprints.workers.notification_api import create_app
+from orchestrator.blueprints.workers.notification_store import NotificationStore
 from tests.audit.conftest import AuditEnv
 from tests.conftest import delete_prefix
+from tests.helpers import free_port
 from worker_sdk.testing import run_task
 
 
@@ -126,6 +131,15 @@ async def test_refusals(audit_env: AuditEnv, http: aiohttp.ClientSession) -> Non
         ("DELETE", "/notifications", {}, 400, "MISSING_FIELDS", "missing required fields: user_id"),
         ("GET", "/notifications", {"params": {"limit": "0"}}, 400, "VALIDATION_ERROR", None),
         ("PATCH", "/notifications/nope", {}, 404, "NOT_FOUND", "no notification nope"),
+        ("GET", "/notificationz", {}, 404, "NOT_FOUND", "no route GET /notificationz"),
+        (
+            "PUT",
+            "/notifications",
+            {},
+            405,
+            "METHOD_NOT_ALLOWED",
+            "PUT is not allowed on /notifications (allowed: DELETE, GET, HEAD, POST)",
+        ),
         (
             "PATCH",
             "/notifications/nope",
@@ -251,3 +265,19 @@ async def test_without_a_redis_url_the_notifier_keeps_notifications_in_memory(
     assert done.ok and done.data is not None
     assert [n["id"] for n in listed] == [done.data["notification"]["id"]]
     assert type(store.redis).__module__.startswith("fakeredis")
+
+
+async def test_a_redis_that_cannot_be_reached_is_a_503_in_the_seeds_shape(
+    http: aiohttp.ClientSession,
+) -> None:
+    gone = aioredis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
+    server = TestServer(create_app(NotificationStore(gone)), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with http.get(str(server.make_url("/notifications"))) as r:
+            status, body = r.status, await r.json()
+    finally:
+        await server.close()
+        await gone.aclose()
+    assert (status, body["success"], body["code"]) == (503, False, "STORAGE_UNAVAILABLE")
+    assert body["message"].startswith("the notification store is unavailable: ")

@@ -11,15 +11,20 @@
 |  | ``unread``), a user's and the global ones with ``user_id`` |
 
 Errors are the seed's shape, ``{"success": false, "code", "message"}``: 400
-``VALIDATION_ERROR`` / ``MISSING_FIELDS``, 404 ``NOT_FOUND``.
+``VALIDATION_ERROR`` / ``MISSING_FIELDS``, 404 ``NOT_FOUND`` (a notification, or a route),
+405 ``METHOD_NOT_ALLOWED``, 503 ``STORAGE_UNAVAILABLE`` while its Redis cannot be reached.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Handler
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from orchestrator import sse
 from orchestrator.blueprints.notifications import NoticeError, check
@@ -29,6 +34,8 @@ STORE = web.AppKey("notification_store", NotificationStore)
 KEEPALIVE_S = 15.0
 """A comment line this often keeps proxies from closing an idle event stream."""
 MAX_LIMIT = 1000
+
+log = logging.getLogger("notifier")
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
@@ -141,8 +148,31 @@ async def events(request: web.Request) -> web.StreamResponse:
         await request.app[STORE].close_subscription(pubsub)
 
 
+@web.middleware
+async def seed_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """aiohttp's own refusals (an unknown route, a method a route lacks) and a Redis that
+    cannot be reached, in the seed's error shape rather than plain text or a 500."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.content_type == "application/json" or exc.status < 400:
+            raise
+        if isinstance(exc, web.HTTPMethodNotAllowed):
+            allowed = ", ".join(sorted(exc.allowed_methods))
+            message = f"{request.method} is not allowed on {request.path} (allowed: {allowed})"
+            answer = _error(405, "METHOD_NOT_ALLOWED", message)
+            answer.headers["Allow"] = ",".join(sorted(exc.allowed_methods))
+            return answer
+        if isinstance(exc, web.HTTPNotFound):
+            return _error(404, "NOT_FOUND", f"no route {request.method} {request.path}")
+        return _error(exc.status, "BAD_REQUEST", exc.reason)
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        log.warning("notification storage unavailable: %s", exc)
+        return _error(503, "STORAGE_UNAVAILABLE", f"the notification store is unavailable: {exc}")
+
+
 def create_app(store: NotificationStore) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[seed_errors])
     app[STORE] = store
     app.router.add_get("/notifications/events", events)
     app.router.add_get("/notifications", list_notifications)
