@@ -80,8 +80,9 @@ def target(url: str) -> Target:
     return Target(host, port, parsed.scheme == "https", head)
 
 
-@functools.cache
-def _tls() -> ssl.SSLContext:
+def default_tls() -> ssl.SSLContext:
+    """Python's default verified context. Loading the CA certificates blocks for up to a
+    tenth of a second: the pool builds it in a thread, once, at its first https URL."""
     context = ssl.create_default_context()
     context.set_alpn_protocols(["http/1.1"])
     return context
@@ -207,9 +208,11 @@ class Connection(asyncio.Protocol):
 class Pool:
     """Keep-alive connections to receivers, reused one request at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.idle: dict[tuple[str, int, bool], list[Connection]] = {}
         self.open: set[Connection] = set()
+        self.tls = tls
+        """The context https connections verify receivers with (``default_tls`` if None)."""
         self._sweep: asyncio.TimerHandle | None = None
 
     async def post(self, url: str, headers: bytes, body: bytes) -> int:
@@ -248,11 +251,13 @@ class Pool:
 
     async def _connect(self, where: Target) -> Connection:
         loop = asyncio.get_running_loop()
+        if where.tls and self.tls is None:
+            self.tls = await loop.run_in_executor(None, default_tls)
         _, connection = await loop.create_connection(
             lambda: Connection(self, where.key),
             where.host,
             where.port,
-            ssl=_tls() if where.tls else None,
+            ssl=self.tls if where.tls else None,
             server_hostname=where.host if where.tls else None,
         )
         return connection
