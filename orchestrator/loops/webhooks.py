@@ -34,7 +34,7 @@ def webhook_sender(
             return
         # One pool of keep-alive connections for every delivery of the process: a burst to
         # one receiver reuses its connections, as many as the sender's slots let be busy.
-        pool = Pool()
+        pool = Pool(max_idle=settings.webhooks.max_in_flight)
         try:
             sender = Sender(runner, metrics, pool)
             sender.attach()

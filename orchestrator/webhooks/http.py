@@ -16,10 +16,11 @@ the sender speaks just that much HTTP/1.1:
 - **https** with Python's default verified TLS context; no proxies (the session had
   ``trust_env`` off too).
 
-One request at a time per connection; the sender's slots bound how many are open to one
-receiver. An idle connection closes after ``KEEPALIVE_S`` (give or take a third of it), or
-when the receiver closes it; so does one whose answer's body stops coming. One timer per pool
-looks for them, not one per request.
+One request at a time per connection; the sender's slots bound how many are busy, and the
+pool keeps at most ``max_idle`` idle (many receivers, each sent to once in a while, must not
+hold a file descriptor each). An idle connection closes after ``KEEPALIVE_S`` (give or take
+a third of it), or when the receiver closes it; so does one whose answer's body stops
+coming. One timer per pool looks for them, not one per request.
 """
 
 from __future__ import annotations
@@ -208,8 +209,10 @@ class Connection(asyncio.Protocol):
 class Pool:
     """Keep-alive connections to receivers, reused one request at a time."""
 
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None, max_idle: int = 256) -> None:
         self.idle: dict[tuple[str, int, bool], list[Connection]] = {}
+        self.idle_count = 0
+        self.max_idle = max_idle
         self.open: set[Connection] = set()
         self.tls = tls
         """The context https connections verify receivers with (``default_tls`` if None)."""
@@ -242,6 +245,7 @@ class Pool:
         kept = self.idle.get(key)
         while kept:
             connection = kept.pop()
+            self.idle_count -= 1
             if not kept:
                 del self.idle[key]  # receivers come and go: keep no entry for idle ones
             transport = connection.transport
@@ -277,8 +281,11 @@ class Pool:
 
     def release(self, connection: Connection) -> None:
         """``connection`` finished an answer: the next request to its receiver takes it."""
-        if connection in self.open:
+        if self.idle_count >= self.max_idle:
+            connection.close()
+        elif connection in self.open:
             self.idle.setdefault(connection.key, []).append(connection)
+            self.idle_count += 1
             connection.since = asyncio.get_running_loop().time()
 
     def forget(self, connection: Connection) -> None:
@@ -286,6 +293,7 @@ class Pool:
         kept = self.idle.get(connection.key)
         if kept is not None and connection in kept:
             kept.remove(connection)
+            self.idle_count -= 1
             if not kept:
                 del self.idle[connection.key]
 

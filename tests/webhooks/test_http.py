@@ -157,6 +157,19 @@ async def test_concurrent_posts_each_get_a_connection_and_all_are_kept(
     assert server.connections == 5
 
 
+async def test_idle_connections_beyond_the_bound_are_closed(server: Server) -> None:
+    pool = Pool(max_idle=2)
+    try:
+        statuses = await asyncio.gather(*(post(pool, server.url()) for _ in range(5)))
+        assert statuses == [200] * 5
+        await wait_for(lambda: server.closed == 3, what="3 of 5 closed")
+        assert pool.idle_count == 2
+        assert await post(pool, server.url()) == 200
+        assert server.connections == 5  # a kept one served it
+    finally:
+        pool.close()
+
+
 @pytest.mark.parametrize(
     "answer",
     [
