@@ -45,6 +45,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import hook_split  # noqa: E402
 from bench.commands import by_command, command_counts  # noqa: E402
 from bench.cpu import CpuSplit, cpu_seconds  # noqa: E402
 from bench.idle import add_options, run_idle  # noqa: E402
@@ -118,10 +119,13 @@ class Bench:
         await web.TCPSite(runner, "127.0.0.1", self.hook_port).start()
         return runner
 
-    async def run_job_hooked(self, s: aiohttp.ClientSession, n: int) -> float:
-        """One job, done when its webhook arrives; returns create → webhook in ms."""
+    async def run_job_hooked(
+        self, s: aiohttp.ClientSession, n: int, sent: dict[str, dict[str, float]] | None = None
+    ) -> float:
+        """One job, done when its webhook arrives; returns create → webhook in ms. With
+        ``sent``, its ``sent`` and ``received`` wall-clock times go there under its id."""
         body = {"initial_data": {"n": n}, "webhook_url": self.hook_url}
-        t0 = time.perf_counter()
+        wall0, t0 = time.time(), time.perf_counter()
         while True:
             async with s.post(f"{self.base}/api/v1/one_task", json=body) as r:
                 if r.status == 429:  # counted and printed; the wait is in the latency
@@ -144,6 +148,8 @@ class Bench:
         at, event = got
         if event != "job.finished":
             raise SystemExit(f"job {job_id}: webhook {event}")
+        if sent is not None:
+            sent[job_id] = {"sent": wall0, "received": wall0 + at - t0}
         return (at - t0) * 1000
 
     def spawn(self, args: list[str], name: str) -> subprocess.Popen[bytes]:
@@ -376,18 +382,22 @@ class Bench:
         print(f"  by command, per job      {by_command(cmd0, cmd1, n)}")
         print(f"  orchestrator RSS MiB     {self.rss_line(rss)}")
 
-    async def single_hooked(self) -> None:
+    async def single_hooked(self, r: aioredis.Redis) -> None:
         n = self.args.single_jobs
         headers = {"X-Client-Token": CLIENT}
+        times: dict[str, dict[str, float]] = {}
         async with aiohttp.ClientSession(headers=headers) as s:
             self.lags.clear()
-            lat = [await self.run_job_hooked(s, i) for i in range(n)]
+            lat = [await self.run_job_hooked(s, i, times) for i in range(n)]
+        for job_id, row in times.items():  # read after the phase: no reads while it runs
+            row.update(await hook_split.marks(r, "bench", job_id))
         print(f"one job at a time ({n} jobs)")
         print(
             f"  create → webhook ms p50/p95/p99  {pct(lat, 0.5):6.1f} / {pct(lat, 0.95):6.1f} / "
             f"{pct(lat, 0.99):6.1f}"
         )
         print(f"  of which end → webhook          {self.lag()}")
+        print(f"  where it goes, ms p50 / p95     {hook_split.line(list(times.values()), pct)}")
 
     async def paced_hooked(self) -> None:
         rate, n = self.args.rate, self.args.paced_jobs
@@ -504,7 +514,7 @@ async def main(args: argparse.Namespace) -> None:
                 try:
                     await bench.throughput_hooked(orch.pid, r)
                     if args.single_jobs:
-                        await bench.single_hooked()
+                        await bench.single_hooked(r)
                     if args.paced_jobs:
                         await bench.paced_hooked()
                 finally:

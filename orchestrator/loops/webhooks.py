@@ -1,4 +1,4 @@
-"""The webhook sender's background duty: one HTTP session for the process's deliveries, the
+"""The webhook sender's background duty: one connection pool for the process's deliveries, the
 sender hooked to the runner's commits, and its sweep run when the pacer says.
 
 It lives with the other loops rather than in ``webhooks/``: the runner (``shell/jobs.py``)
@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 
-import aiohttp
 from aiohttp import web
 
 from orchestrator.loops.pacer import Pacer
 from orchestrator.loops.supervisor import run_paced
 from orchestrator.metrics import Metrics
-from orchestrator.webhooks.sender import USER_AGENT, Committer, Sender
+from orchestrator.webhooks.http import Pool
+from orchestrator.webhooks.sender import Committer, Sender
 
 
 def webhook_sender(
@@ -32,16 +32,11 @@ def webhook_sender(
         if not settings.webhooks.secret:
             yield
             return
-        timeout = aiohttp.ClientTimeout(total=settings.webhooks.timeout_s)
-        # One pool of keep-alive connections for every delivery of the process, bounded like
-        # the slots, so that a burst to one receiver reuses its connections.
-        connector = aiohttp.TCPConnector(
-            limit=settings.webhooks.max_in_flight, limit_per_host=settings.webhooks.max_per_host
-        )
-        async with aiohttp.ClientSession(
-            connector=connector, timeout=timeout, headers={"User-Agent": USER_AGENT}
-        ) as session:
-            sender = Sender(runner, metrics, session)
+        # One pool of keep-alive connections for every delivery of the process: a burst to
+        # one receiver reuses its connections, as many as the sender's slots let be busy.
+        pool = Pool(max_idle=settings.webhooks.max_in_flight)
+        try:
+            sender = Sender(runner, metrics, pool)
             sender.attach()
             # The entries this process puts back say when they come due; the others (a dead
             # process's) are found by an idle sweep.
@@ -53,5 +48,7 @@ def webhook_sender(
             loop.cancel()
             await asyncio.gather(loop, return_exceptions=True)
             await sender.close()
+        finally:
+            pool.close()
 
     return background

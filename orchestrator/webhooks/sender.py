@@ -24,13 +24,13 @@ after the POST, before the removal).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import aiohttp
 import orjson
 
 from orchestrator.config import Settings
@@ -39,9 +39,10 @@ from orchestrator.engine.model import JSON, Job, RetryPolicy
 from orchestrator.engine.retry import backoff_s
 from orchestrator.metrics import Metrics
 from orchestrator.storage.redis_store import RedisStore
+from orchestrator.webhooks.http import BadAnswer, Pool
 from orchestrator.webhooks.outbox import Entry, Outbox, Verdict, check, hold_s
 from orchestrator.webhooks.payload import body
-from orchestrator.webhooks.signing import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from orchestrator.webhooks.signing import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Signer
 
 log = logging.getLogger("orchestrator.webhooks")
 
@@ -53,12 +54,17 @@ JITTER = 0.2
 every process at the same instant."""
 USER_AGENT = "blueprint-orchestrator-webhooks/1"
 ATTEMPT_HEADER = "X-Webhook-Attempt"
+FIXED_HEADERS = (
+    f"Content-Type: application/json\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\n".encode()
+)
+"""The headers every delivery sends, as they go on the wire."""
 SHUTDOWN_GRACE_S = 1.0
 
 
+@functools.lru_cache(maxsize=1024)
 def receiver_of(url: str) -> str:
     """The key of the per-receiver limit: scheme, host and port, as the connection pool keys
-    its connections."""
+    its connections. Cached: a receiver's URL comes back delivery after delivery."""
     parts = urlsplit(url)
     try:
         port = parts.port
@@ -115,13 +121,14 @@ class Committer(Protocol):
 
 
 class Sender:
-    def __init__(self, runner: Committer, metrics: Metrics, session: aiohttp.ClientSession):
+    def __init__(self, runner: Committer, metrics: Metrics, pool: Pool):
         s = runner.settings.webhooks
         self.runner = runner
         self.metrics = metrics
-        self.session = session
+        self.pool = pool
         self.outbox = Outbox(runner.store)
-        self.secret = s.secret
+        self.sign = Signer(s.secret)
+        self.timeout_s = s.timeout_s
         self.hold_s = hold_s(s.timeout_s)
         self.policy = RetryPolicy(
             max_attempts=s.max_attempts,
@@ -283,20 +290,18 @@ class Sender:
 
     async def post(self, url: str, entry: Entry, doc: JSON) -> tuple[bool, str]:
         """POST ``doc`` signed; returns (2xx answered, what happened)."""
+        if not entry.webhook_id.isprintable():  # a line break would start another header
+            return False, f"webhook id {entry.webhook_id!r} cannot be a header value"
         raw = orjson.dumps(doc)
         sent_at = int(time.time())
-        headers = {
-            "Content-Type": "application/json",
-            ID_HEADER: entry.webhook_id,
-            ATTEMPT_HEADER: str(entry.attempt),
-            TIMESTAMP_HEADER: str(sent_at),
-            SIGNATURE_HEADER: signature(self.secret, sent_at, raw),
-        }
+        headers = (
+            f"{ID_HEADER}: {entry.webhook_id}\r\n{ATTEMPT_HEADER}: {entry.attempt}\r\n"
+            f"{TIMESTAMP_HEADER}: {sent_at}\r\n{SIGNATURE_HEADER}: {self.sign(sent_at, raw)}\r\n"
+        ).encode()
         try:
-            # No redirects: a redirect could lead past the allowed hosts.
-            async with self.session.post(
-                url, data=raw, headers=headers, allow_redirects=False
-            ) as resp:
-                return 200 <= resp.status < 300, f"HTTP {resp.status}"
-        except (aiohttp.ClientError, TimeoutError) as exc:
+            # No redirects (the client follows none): one could lead past the allowed hosts.
+            async with asyncio.timeout(self.timeout_s):
+                status = await self.pool.post(url, FIXED_HEADERS + headers, raw)
+        except (OSError, BadAnswer, ValueError) as exc:  # TimeoutError is an OSError
             return False, f"{type(exc).__name__}: {exc}"
+        return 200 <= status < 300, f"HTTP {status}"

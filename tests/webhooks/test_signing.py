@@ -12,7 +12,7 @@ import pytest
 from orchestrator.config import DEV_WEBHOOK_SECRET, Settings
 from orchestrator.config_sources import from_env, from_file, load_settings
 from orchestrator.errors import ConfigError
-from orchestrator.webhooks.signing import signature, verify
+from orchestrator.webhooks.signing import Signer, signature, verify
 
 SECRET = "s3cret"
 BODY = b'{"event":"job.finished","job_id":"j1"}'
@@ -127,3 +127,10 @@ def test_the_secret_is_not_in_the_settings_repr() -> None:
 def test_bad_webhook_settings_are_refused(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings({}, **TOKENS, **changes)
+
+
+def test_the_sender_signs_as_signature_does() -> None:
+    sign = Signer("whsec-a")
+    for timestamp, body in [(1767225600, b'{"a": 1}'), (0, b""), (1767225601, b'{"a": 1}')]:
+        assert sign(timestamp, body) == signature("whsec-a", timestamp, body)
+    assert Signer("whsec-b")(1, b"x") != sign(1, b"x")
