@@ -54,6 +54,7 @@ class RedisStore(WorkerRegistry, Queues):
         answer with it instead of reading it back (``dispatch/job_waiters.py``)."""
         self.job_created: Callable[[Job], None] | None = None
         """Told of each job this process's commits create (``JobWaiters.created``)."""
+        self.served_here = lambda _queue: False
 
     async def close(self) -> None:
         await self.released.close()
@@ -167,8 +168,8 @@ class RedisStore(WorkerRegistry, Queues):
             keys = [k.job(job.id), *(key for key, _, _ in entries)]
             expected = "new" if guard else str(job.rev - 1)
             # the end is told with the job (end_message.py) by the script, only if written
-            tell = job.terminal and self.audience.others(k.ended_channel)
-            packed = tell and packable(fields)
+            others = job.terminal and self.audience.others(k.ended_channel)
+            packed = others and packable(fields)
             ended = k.ended_channel if packed else ""
             argv: list[Any] = [expected, ttl_s, k.changed_channel, job.id, len(entries), ended]
             for _, score, member in entries:
@@ -177,7 +178,7 @@ class RedisStore(WorkerRegistry, Queues):
                 keys.append(k.client_jobs(job.client))
                 argv.append(int(job.created_at * _MS))
             pipe.evalsha(self.scripts.apply.sha, len(keys), *keys, *argv, *fields)
-            ended_here = self._release_and_wake(pipe, job, effects, origin, later, tell, packed)
+            ended_here = self._release_and_wake(pipe, job, effects, origin, later, packed)
             results = await pipe.execute(raise_on_error=False)
         written = results[before]
         self._tell_end(job, fields, written, ended_here)
@@ -298,28 +299,27 @@ class RedisStore(WorkerRegistry, Queues):
         effects: Effects,
         origin: str,
         later: list[tuple[str, str]],
-        tell: bool,
         packed: bool,
     ) -> Callable[[bytes], None] | None:
         """Safe even when the write loses: a released lease is the one of the delivery this
         step finished (done in every outcome of the race; those of ``later`` are removed once
-        the outcome is known, ``released.py``), and a spurious wake-up costs one
-        empty claim. Wake-ups and ends are published only when another process listens
-        (``audience.py``, ``tell``); returns the local handler of the job's end when it is
-        not. ``packed``: the write's script tells the end, with the job."""
+        the outcome is known, ``released.py``), and a spurious wake-up costs one empty claim.
+        Wake-ups and ends are published only when another process listens (``audience.py``;
+        ``packed``: the script tells the end); else returns the end's local handler."""
         k = self.keys
         for task_type, ref in effects.release:
             if (k.leases(task_type), ref) not in later:
                 pipe.zrem(k.leases(task_type), ref)
         self.wake_limited(pipe, [q for q, _ in effects.release])
         if not self.cluster and self.audience.others(k.wake_channel):
-            # this process's own waiters were woken already (JobRunner)
-            for task_type, _, _ in effects.enqueue:
+            # this process's own waiters are woken by the JobRunner; the other processes
+            # only if no poll parked here takes the task (``Dispatcher.will_serve``)
+            for task_type in (t for t, _, _ in effects.enqueue if not self.served_here(t)):
                 pipe.publish(k.wake_channel, f"{task_type}|{origin}")
         if not job.terminal:
             return None
         # Clients waiting on this job (GET ...?wait=) may be parked in any process.
-        if tell:
+        if self.audience.others(k.ended_channel):
             if not packed:  # a bare id: they read the job
                 pipe.publish(k.ended_channel, job.id)
             return None
