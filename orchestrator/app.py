@@ -94,7 +94,10 @@ def create_app(
         settings.task_types,
         metrics.registry,
     )
-    dispatcher = Dispatcher(claims, runner.claim_gate)
+    dispatcher = Dispatcher(
+        claims, runner.claim_gate, lambda queue: store.publish_wake(queue, origin)
+    )
+    store.served_here = dispatcher.will_serve  # its polls take it: the others need not hear
     claims.wake = dispatcher.wake
     woken.append(dispatcher.wake)
     store.limited = frozenset(t for t, lim in settings.task_types.items() if lim.max_in_flight)
@@ -178,7 +181,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             return
         if sender != origin:  # our own wake-ups were served locally already
             store.learn_route(queue)  # a requirement set another process queued first
-            dispatcher.wake(queue)
+            dispatcher.wake(queue, heard=True)
 
     await bus.subscribe(store.keys.wake_channel, on_wake)
     await bus.subscribe(store.keys.ended_channel, app[JOB_WAITERS].ended)

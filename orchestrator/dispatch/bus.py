@@ -91,6 +91,13 @@ class Bus:
             self.on_reconnect()
 
 
+async def _as_is(message: Any) -> Any:
+    """redis-py's own handler of a pushed message (hiredis hands it every pub/sub message)
+    formats the whole message for a debug line, even when nothing logs it: an end carries
+    its job (``storage/end_message.py``), a kilobyte or more to format for nothing."""
+    return message
+
+
 class _Link:
     """One pub/sub connection, its subscriptions and its listen loop."""
 
@@ -111,7 +118,7 @@ class _Link:
         # Sharded: subscribe confirmations are kept, to see Redis end a subscription when the
         # slot leaves the node (``sunsubscribe`` on a manual failover or a slot migration).
         pubsub = (await self._opener(self._turn, channel)).pubsub(
-            ignore_subscribe_messages=not self._sharded
+            ignore_subscribe_messages=not self._sharded, push_handler_func=_as_is
         )
         self._pubsub, self._watched = pubsub, None
         self._opened.set()

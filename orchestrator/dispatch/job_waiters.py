@@ -2,9 +2,10 @@
 
 Every process hears every job's end on one channel; only processes with a waiter for that
 job do anything with it. A wake-up means "re-read the job", not "it ended": waiters are also
-woken after a pub/sub reconnect (``wake_all``), when messages may have been lost. The one
-exception: an end this process committed hands the waiters the job it wrote (``ended_job``),
-so they need not read back what this process holds already.
+woken after a pub/sub reconnect (``wake_all``), when messages may have been lost. The
+exceptions: an end this process committed hands the waiters the job it wrote (``ended_job``),
+so they need not read back what this process holds already; and an end another process
+committed comes with the job as it stored it (``storage/end_message.py``), handed over alike.
 
 A wait for a job this process created, and has heard no end or change of since, starts
 without reading it (``created``/``fresh``): it is not terminal, and every end from here on
@@ -14,9 +15,10 @@ can be heard before the commit that created it has returned here (another proces
 ran and ended it meanwhile): the ends heard lately are remembered, and such a job is never
 taken as fresh.
 
-A job this process finished or cancelled is kept a while as its end wrote it (``final``): such
-a job never changes again (only a failed or quarantined one can be retried), so a status read
-that comes after its end is answered from memory.
+A job finished or cancelled is kept a while as its end wrote it (``final``), whichever process
+ended it (from another one: the message as it came, unpacked only when read): such a job never
+changes again (only a failed or quarantined one can be retried), so a status read that comes
+after its end is answered from memory.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections.abc import Iterable
 from typing import TypeAlias
 
 from orchestrator.engine.model import Job, JobStatus
+from orchestrator.storage import end_message
 
 Woken: TypeAlias = asyncio.Future[Job | None]
 """Resolves to None ("read the job again") or to the ended job this process committed."""
@@ -55,7 +58,7 @@ class JobWaiters:
         """job id → its client, for the jobs ``created`` here with no end or change heard."""
         self._heard: OrderedDict[str, None] = OrderedDict()
         """Ids of the jobs whose end or change was heard lately (at most ``FRESH_MAX``)."""
-        self._final: OrderedDict[str, tuple[Job, int]] = OrderedDict()
+        self._final: OrderedDict[str, tuple[Job | bytes, int]] = OrderedDict()
         self._final_bytes = 0
         self.closed = False
 
@@ -89,9 +92,24 @@ class JobWaiters:
         return self._fresh.get(job_id) == client
 
     def ended(self, message: bytes) -> None:
-        job_id = message.decode()
+        """An end or a change heard on the bus: a bare job id (read the job), or an end
+        with the job as stored (``storage/end_message.py``), unpacked only if someone here
+        waits for it, else kept as it came for a status read that comes later."""
+        job_id, packed = end_message.split(message)
         self._heard_of(job_id)
-        _wake(self._waiting.pop(job_id, ()), None)
+        futures = self._waiting.pop(job_id, ())
+        if not packed:
+            _wake(futures, None)
+            return
+        if not futures:
+            kept = self._final.get(job_id)
+            if kept is None or isinstance(kept[0], bytes):  # a kept job is final already
+                self._keep(job_id, packed, len(packed))
+            return
+        job = end_message.unpack(packed)
+        if job is not None:
+            self._keep(job_id, job, len(packed))
+        _wake(futures, job)
 
     def _heard_of(self, job_id: str) -> None:
         """``job_id`` ended or changed: it is not fresh, nor will it be."""
@@ -105,22 +123,44 @@ class JobWaiters:
         the waiters may answer with it instead of reading it back. ``size``: its stored
         bytes, what keeping it costs."""
         self._heard_of(job.id)
-        if job.status in FINAL and size <= FINAL_MAX_BYTES:
-            self._final[job.id] = (job, size)
-            self._final_bytes += size
-            while len(self._final) > FINAL_MAX_JOBS or self._final_bytes > FINAL_MAX_BYTES:
-                _, (_, old) = self._final.popitem(last=False)
-                self._final_bytes -= old
+        self._keep(job.id, job, size)
         _wake(self._waiting.pop(job.id, ()), job)
 
+    def _keep(self, job_id: str, job: Job | bytes, size: int) -> None:
+        """Keeps an ended job, or its end message's packed fields (``bytes``: unpacked when
+        read, and dropped then unless its end is final)."""
+        if isinstance(job, Job) and job.status not in FINAL or size > FINAL_MAX_BYTES:
+            return
+        self._drop(job_id)
+        self._final[job_id] = (job, size)
+        self._final_bytes += size
+        while len(self._final) > FINAL_MAX_JOBS or self._final_bytes > FINAL_MAX_BYTES:
+            _, (_, old) = self._final.popitem(last=False)
+            self._final_bytes -= old
+
+    def _drop(self, job_id: str) -> None:
+        entry = self._final.pop(job_id, None)
+        if entry is not None:
+            self._final_bytes -= entry[1]
+
     def final(self, job_id: str, client: str) -> Job | None:
-        """``client``'s job as this process ended it, if kept and it can never change again."""
+        """``client``'s job as it ended, if kept and it can never change again."""
         entry = self._final.get(job_id)
-        if entry is None or entry[0].client != client:
+        if entry is None:
             return None
-        if time.time() >= entry[0].updated_at + self._retention_s:  # Redis has let it go
+        job, size = entry
+        if isinstance(job, bytes):  # heard from another process: unpacked once, here
+            unpacked = end_message.unpack(job)
+            if unpacked is None or unpacked.status not in FINAL:
+                self._drop(job_id)
+                return None
+            job = unpacked
+            self._final[job_id] = (job, size)
+        if job.client != client:
             return None
-        return entry[0]
+        if time.time() >= job.updated_at + self._retention_s:  # Redis has let it go
+            return None
+        return job
 
     def forget_jobs(self) -> None:
         """The stored jobs are gone (a dev-mode flush): what this process knows of them is

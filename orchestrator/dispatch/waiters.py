@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 
 from orchestrator.dispatch.claim_gate import ClaimGate
@@ -65,8 +66,21 @@ class Waiter:
 
 
 class Dispatcher:
-    def __init__(self, claim: Claim, gate: ClaimGate | None = None) -> None:
+    def __init__(
+        self,
+        claim: Claim,
+        gate: ClaimGate | None = None,
+        publish: Callable[[str], Coroutine[object, object, None]] | None = None,
+    ) -> None:
         self._claim = claim
+        self._publish = publish
+        """Tells the other processes of a wake-up (``will_serve``): none, then never asked."""
+        self._kept: Counter[str] = Counter()
+        """Task type → wake-ups ``will_serve`` kept from the other processes, not come yet."""
+        self._unpublished: set[str] = set()
+        """Task types with such a wake-up pending: published if no claim here shows it
+        served (``_serve``)."""
+        self._telling: set[asyncio.Task[None]] = set()
         self._gate = gate
         """The gate ``claim`` goes through: told of every wake-up, as it may answer "empty"
         without a claim until one comes (``claim_gate.py``)."""
@@ -190,15 +204,37 @@ class Dispatcher:
                 if not queue:
                     del self._waiting[skill]
 
-    def wake(self, queue: str) -> None:
+    def will_serve(self, queue: str) -> bool:
+        """Whether the other processes need not hear of a task of ``queue`` that this process
+        is about to queue: yes when a parked poll here is free to claim it. Its ``wake``
+        must follow (once the task is stored); should no claim here show the task served,
+        the wake-up is published then, late but not lost. Only for queues with no
+        requirements, whose routes every process knows already."""
+        if self._publish is None or self._closed or "#" in queue:
+            return False
+        for waiter in self._waiting.get(queue, ()):
+            if not waiter.claiming and not waiter.future.done():
+                self._kept[queue] += 1
+                return True
+        return False
+
+    def wake(self, queue: str, *, heard: bool = False) -> None:
         """A task of ``queue`` (a task type, or ``type#requirements``) may be ready; serve
-        the waiters of that type that meet its requirements."""
+        the waiters of that type that meet its requirements. ``heard``: not that of a task
+        this process queued (from another process, a re-check), so none ``will_serve`` kept."""
         task_type, encoding = split(queue)
         if self._gate is not None:  # first: the claims below must not take "known empty"
             self._gate.woken(task_type)
+        kept = 0 if heard else self._kept.pop(queue, 0)
+        if kept > 1:
+            self._kept[queue] = kept - 1
         waiting = self._waiting.get(task_type)
         if self._closed or not waiting:
+            if kept:
+                self._tell_others(queue)
             return
+        if kept:
+            self._unpublished.add(task_type)
         for waiter in waiting:
             # its claim in flight may have looked before this task was there
             if waiter.claiming and waiter.profile.meets(encoding):
@@ -213,7 +249,7 @@ class Dispatcher:
         if self._gate is not None:
             self._gate.forget()
         for task_type in list(self._waiting):
-            self.wake(task_type)
+            self.wake(task_type, heard=True)
 
     async def _serve(self, task_type: str) -> None:
         pending = self._pending.setdefault(task_type, set())
@@ -224,15 +260,20 @@ class Dispatcher:
             waiter.claiming = True
             waiter.served_by = task_type
             payloads: list[bytes] = []
+            failed = False
             try:
                 payloads = await self._claim(task_type, waiter.profile, waiter.want)
             except Exception as exc:
+                failed = True
                 log.warning("claim of %s failed: %s", task_type, exc)
             finally:
                 waiter.claiming = False
                 if not waiter.future.done() and (payloads or waiter.expired or self._closed):
                     waiter.future.set_result(payloads)
                     self._forget(waiter)
+            if not failed and not waiter.missed and len(payloads) < waiter.want:
+                # sent after the wake-ups (none came while it ran), it emptied the queue
+                self._unpublished.discard(task_type)
             if not payloads:
                 # every queue this waiter may take from was empty (or the type is at a
                 # limit): the wake-ups it meets are served; others may remain for others
@@ -240,7 +281,7 @@ class Dispatcher:
                 if waiter.missed:  # ... unless one came while the claim ran: look again
                     waiter.missed = False
                     for skill in waiter.skills:
-                        self.wake(skill)
+                        self.wake(skill, heard=True)
             elif waiter.future.result() is not payloads:
                 # The future was answered elsewhere (shutdown): the lease expires and the
                 # task goes to another worker.
@@ -248,6 +289,20 @@ class Dispatcher:
         # wake-ups no parked waiter meets are dropped: a waiter that could take them would
         # have claimed them itself before parking
         pending.clear()
+        if task_type in self._unpublished:  # ... here: another process's may
+            self._unpublished.discard(task_type)
+            self._tell_others(task_type)
+
+    def _tell_others(self, queue: str) -> None:
+        if self._publish is not None:
+            task = asyncio.create_task(self._publish(queue))
+            self._telling.add(task)
+            task.add_done_callback(self._told)
+
+    def _told(self, task: asyncio.Task[None]) -> None:
+        self._telling.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("wake-up of other processes failed: %s", task.exception())
 
     def _first_free(self, task_type: str, pending: set[str]) -> Waiter | None:
         for waiter in self._waiting.get(task_type, ()):

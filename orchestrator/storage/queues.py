@@ -89,6 +89,10 @@ class Queues:
     audience: Audience
     leased: LeasedJobs
     """Jobs as this process's claims left them (``leased.py``)."""
+    served_here: Callable[[str], bool]
+    """Whether a task of the queue, about to be queued, is left to this process's parked
+    polls, unpublished: they tell the other processes if they do not take it (set by the
+    app: ``Dispatcher.will_serve``)."""
 
     # -- requirement sets --------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ The embedded mode runs this same class over fakeredis (see ``embedded.py``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -19,8 +19,9 @@ from orchestrator.engine.model import Job, Task
 from orchestrator.engine.requires import split
 from orchestrator.storage import codec
 from orchestrator.storage.audience import Audience
-from orchestrator.storage.cluster import HINT_GRACE_S, publish_to_worker
+from orchestrator.storage.cluster import HINT_GRACE_S
 from orchestrator.storage.commit_extra import CommitExtra
+from orchestrator.storage.end_message import packable
 from orchestrator.storage.keys import Keys
 from orchestrator.storage.leased import LeasedJobs
 from orchestrator.storage.queues import Queues, ready_score
@@ -53,6 +54,7 @@ class RedisStore(WorkerRegistry, Queues):
         answer with it instead of reading it back (``dispatch/job_waiters.py``)."""
         self.job_created: Callable[[Job], None] | None = None
         """Told of each job this process's commits create (``JobWaiters.created``)."""
+        self.served_here = lambda _queue: False
 
     async def close(self) -> None:
         await self.released.close()
@@ -165,14 +167,18 @@ class RedisStore(WorkerRegistry, Queues):
             # SCRIPT EXISTS round trip to every commit.
             keys = [k.job(job.id), *(key for key, _, _ in entries)]
             expected = "new" if guard else str(job.rev - 1)
-            argv: list[Any] = [expected, ttl_s, k.changed_channel, job.id, len(entries)]
+            # the end is told with the job (end_message.py) by the script, only if written
+            others = job.terminal and self.audience.others(k.ended_channel)
+            packed = others and packable(fields)
+            ended = k.ended_channel if packed else ""
+            argv: list[Any] = [expected, ttl_s, k.changed_channel, job.id, len(entries), ended]
             for _, score, member in entries:
                 argv += [score, member]
             if guard:
                 keys.append(k.client_jobs(job.client))
                 argv.append(int(job.created_at * _MS))
             pipe.evalsha(self.scripts.apply.sha, len(keys), *keys, *argv, *fields)
-            ended_here = self._release_and_wake(pipe, job, effects, origin, later)
+            ended_here = self._release_and_wake(pipe, job, effects, origin, later, packed)
             results = await pipe.execute(raise_on_error=False)
         written = results[before]
         self._tell_end(job, fields, written, ended_here)
@@ -287,27 +293,35 @@ class RedisStore(WorkerRegistry, Queues):
         return entries
 
     def _release_and_wake(
-        self, pipe: Any, job: Job, effects: Effects, origin: str, later: list[tuple[str, str]]
+        self,
+        pipe: Any,
+        job: Job,
+        effects: Effects,
+        origin: str,
+        later: list[tuple[str, str]],
+        packed: bool,
     ) -> Callable[[bytes], None] | None:
         """Safe even when the write loses: a released lease is the one of the delivery this
         step finished (done in every outcome of the race; those of ``later`` are removed once
-        the outcome is known, ``released.py``), and a spurious wake-up costs one
-        empty claim. Wake-ups and ends are published only when another process listens
-        (``audience.py``); returns the local handler of the job's end when it is not."""
+        the outcome is known, ``released.py``), and a spurious wake-up costs one empty claim.
+        Wake-ups and ends are published only when another process listens (``audience.py``;
+        ``packed``: the script tells the end); else returns the end's local handler."""
         k = self.keys
         for task_type, ref in effects.release:
             if (k.leases(task_type), ref) not in later:
                 pipe.zrem(k.leases(task_type), ref)
         self.wake_limited(pipe, [q for q, _ in effects.release])
         if not self.cluster and self.audience.others(k.wake_channel):
-            # this process's own waiters were woken already (JobRunner)
-            for task_type, _, _ in effects.enqueue:
+            # this process's own waiters are woken by the JobRunner; the other processes
+            # only if no poll parked here takes the task (``Dispatcher.will_serve``)
+            for task_type in (t for t, _, _ in effects.enqueue if not self.served_here(t)):
                 pipe.publish(k.wake_channel, f"{task_type}|{origin}")
         if not job.terminal:
             return None
         # Clients waiting on this job (GET ...?wait=) may be parked in any process.
         if self.audience.others(k.ended_channel):
-            pipe.publish(k.ended_channel, job.id)
+            if not packed:  # a bare id: they read the job
+                pipe.publish(k.ended_channel, job.id)
             return None
         return self.audience.local(k.ended_channel)
 
@@ -356,20 +370,6 @@ class RedisStore(WorkerRegistry, Queues):
             pipe.get(name)
             taken, current = await pipe.execute()
         return None if taken else (current or b"").decode()
-
-    async def send_cancels(self, cancels: Iterable[tuple[str, str, str, int]], ttl_s: int) -> int:
-        """Publishes ``cancel_task`` (naming the attempt) to each worker's channel and leaves a
-        flag its next heartbeat collects. Returns how many workers had a WebSocket open."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for worker_id, job_id, task_id, attempt in cancels:
-                named = {"job_id": job_id, "task_id": task_id, "attempt": attempt}
-                msg = orjson.dumps({"type": "cancel_task", **named})
-                flags = self.keys.worker_cancels(worker_id)
-                publish_to_worker(pipe, self.redis, self.keys.command_channel(worker_id), msg)
-                pipe.sadd(flags, msg)
-                pipe.expire(flags, ttl_s)
-            results = await pipe.execute()
-        return sum(1 for subscribers in results[::3] if subscribers)  # (S)PUBLISH's answers
 
     async def client_jobs(self, client: str, start: int, count: int) -> list[str]:
         ids = await self.redis.zrevrange(self.keys.client_jobs(client), start, start + count - 1)

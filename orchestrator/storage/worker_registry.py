@@ -7,6 +7,7 @@ A part of ``RedisStore`` (its base class), kept apart because it is a concept of
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import orjson
@@ -129,3 +130,17 @@ class WorkerRegistry:
             if info:
                 live.append((orjson.loads(info) | {"draining": worker_id in draining}, score / _MS))
         return live
+
+    async def send_cancels(self, cancels: Iterable[tuple[str, str, str, int]], ttl_s: int) -> int:
+        """Publishes ``cancel_task`` (naming the attempt) to each worker's channel and leaves a
+        flag its next heartbeat collects. Returns how many workers had a WebSocket open."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for worker_id, job_id, task_id, attempt in cancels:
+                named = {"job_id": job_id, "task_id": task_id, "attempt": attempt}
+                msg = orjson.dumps({"type": "cancel_task", **named})
+                flags = self.keys.worker_cancels(worker_id)
+                publish_to_worker(pipe, self.redis, self.keys.command_channel(worker_id), msg)
+                pipe.sadd(flags, msg)
+                pipe.expire(flags, ttl_s)
+            results = await pipe.execute()
+        return sum(1 for subscribers in results[::3] if subscribers)  # (S)PUBLISH's answers

@@ -1,6 +1,7 @@
 """``GET /api/v1/jobs/{id}?wait=``: a waiter woken by an end this process committed answers
-with the job the commit wrote (no read back); one woken from another process reads the job.
-A wait for a job this process created, with no end heard since, starts without a read."""
+with the job the commit wrote (no read back); one woken by another process's end answers with
+the job that end carries (no read either). A wait for a job this process created, with no end
+heard since, starts without a read."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from orchestrator.appkeys import JOB_WAITERS, RUNNER
 from orchestrator.dispatch import job_waiters
 from orchestrator.dispatch.job_waiters import JobWaiters
 from orchestrator.engine.model import Job, JobStatus
+from orchestrator.storage import codec
 from tests.api.conftest import OTHER_CLIENT_TOKEN, Api, MakeApi, client_headers
 from tests.builders import new_job
 from tests.helpers import wait_for
@@ -76,7 +78,9 @@ async def test_a_local_end_hands_the_job_to_its_waiter_without_a_read(api: Api) 
     assert orjson.loads(body)["status"] == "finished"
 
 
-async def test_a_waiter_woken_from_another_process_reads_the_job(make_api: MakeApi) -> None:
+async def test_a_waiter_woken_from_another_process_answers_with_the_job_its_end_carries(
+    make_api: MakeApi,
+) -> None:
     here, there = await make_api(), await make_api()  # two processes on one Redis
     job_id = await here.create()
     waiter = await parked(here, job_id)
@@ -86,9 +90,31 @@ async def test_a_waiter_woken_from_another_process_reads_the_job(make_api: MakeA
     status, body = await asyncio.wait_for(waiter, 10)
 
     assert status == 200, body
-    assert reads[0] == 1, "woken by another process's end, the waiter reads the job"
-    assert (status, body) == await raw_job(here, job_id)
+    assert reads[0] == 0, "woken by another process's end, the waiter read the job"
+    assert (status, body) == await raw_job(there, job_id)  # as stored
     assert orjson.loads(body)["status"] == "finished"
+
+
+async def test_a_job_another_process_finished_is_answered_without_a_read(
+    make_api: MakeApi,
+) -> None:
+    here, there = await make_api(), await make_api()
+    job_id = await here.create()
+    await there.register("w-there")
+    await finish(there, job_id, "w-there")
+    waiters = here.app[JOB_WAITERS]
+    await wait_for(lambda: not waiters.fresh(job_id, "alice"), 5.0, what="here to hear the end")
+    reads = count_job_reads(here, job_id)
+
+    answers = [await raw_job(here, job_id, "?wait=30"), await raw_job(here, job_id)]
+
+    assert reads[0] == 0, "a job whose end came with the job was read"
+    stored = await raw_job(there, job_id)
+    assert answers == [stored, stored] and stored[0] == 200
+    resp = await here.client.get(
+        f"/api/v1/jobs/{job_id}", headers=client_headers(OTHER_CLIENT_TOKEN)
+    )
+    assert resp.status == 404  # another client's job it is not
 
 
 async def test_a_wait_for_a_job_created_here_parks_without_a_read(api: Api) -> None:
@@ -281,3 +307,43 @@ async def test_a_handed_job_newer_than_the_one_read_is_the_answer() -> None:
     runner = Reads(running)
     answer, _ = await wait_handed(runner, ended)
     assert answer is ended and runner.reads == 1
+
+
+def end_message_of(job: Job) -> bytes:
+    """What ``apply.lua`` publishes when ``job``'s terminal write wins."""
+    parts = [
+        v.encode() if isinstance(v, str) else v for kv in codec.encode(job).items() for v in kv
+    ]
+    return b"\x00".join([job.id.encode(), *parts])
+
+
+def test_ends_heard_with_the_job_answer_later_reads_only_when_final() -> None:
+    waiters = JobWaiters()
+    finished = new_job("f", client="alice").evolve(status=JobStatus.FINISHED)
+    failed = new_job("x", client="alice").evolve(status=JobStatus.FAILED)  # may be retried
+    for job in (finished, failed):
+        waiters.ended(end_message_of(job))
+
+    assert waiters.final("f", "alice") == finished
+    assert waiters.final("f", "bob") is None
+    assert waiters.final("x", "alice") is None
+    # a job ended here is not replaced by its own end heard back
+    own = new_job("own", client="alice").evolve(status=JobStatus.FINISHED)
+    waiters.ended_job(own, 10)
+    waiters.ended(end_message_of(own))
+    assert waiters.final("own", "alice") is own
+
+
+async def test_a_waiter_is_handed_the_job_an_end_heard_carries() -> None:
+    running = new_job("j1", client="alice").evolve(rev=1, status=JobStatus.WAITING_FOR_WORKER)
+    ended = running.evolve(rev=2, status=JobStatus.FINISHED)
+    runner = Reads(running)
+    app = web.Application()
+    waiters = JobWaiters()
+    app[RUNNER] = runner  # type: ignore[assignment]
+    app[JOB_WAITERS] = waiters
+    wait = asyncio.create_task(wait_ended(app, ended.id, ended.client, 5.0))
+    await wait_for(lambda: len(waiters) == 1, 5.0, what="the wait to park")
+    waiters.ended(end_message_of(ended))
+
+    assert await asyncio.wait_for(wait, 5.0) == ended and runner.reads == 1

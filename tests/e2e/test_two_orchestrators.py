@@ -68,6 +68,12 @@ async def test_waits_on_the_creating_process_hear_ends_made_by_the_other(
     for _ in range(3):
         jobs = await asyncio.wait_for(asyncio.gather(*(create_and_wait(n) for n in range(40))), 30)
         assert [job["status"] for job in jobs] == ["finished"] * 40
+    # Answered from the job the end carried, or from ``first``'s memory of it: the job as
+    # stored, as ``second`` reads it, and as ``first`` answers it again later.
+    on_second = Api(http, second)
+    for job in jobs:
+        job_id = str(job["job_id"])
+        assert job == await on_second.job(job_id) == await api.job(job_id)
 
 
 async def test_polls_parked_on_a_queue_known_empty_get_a_task_queued_by_the_other(

@@ -7,8 +7,11 @@ import time
 from typing import Any
 
 from orchestrator.engine import machine
+from orchestrator.engine.effects import Effects
+from orchestrator.engine.model import JobStatus
+from orchestrator.storage import end_message
 from orchestrator.storage.redis_store import RedisStore
-from tests.builders import dispatch, waiting_job
+from tests.builders import dispatch, leased, waiting_job
 
 TYPE = "echo"
 
@@ -80,8 +83,53 @@ async def test_another_listener_hears_ends_and_wake_ups(store: RedisStore) -> No
             break
     await pubsub.aclose()
     await own.aclose()
-    assert messages == [
-        (store.keys.wake_channel, f"{TYPE}|me".encode()),
-        (store.keys.ended_channel, b"j1"),
-    ]
+    assert messages[0] == (store.keys.wake_channel, f"{TYPE}|me".encode())
+    channel, message = messages[1]
+    job_id, packed = end_message.split(message)
+    assert (channel, job_id) == (store.keys.ended_channel, "j1")
+    assert end_message.unpack(packed) == await store.load("j1")  # the end carries the job
     assert heard == []  # the local waiters hear it through their own subscription
+
+
+async def ends_heard(pubsub: Any, store: RedisStore) -> list[bytes]:
+    """The end messages ``pubsub`` heard, up to a PING sent after them: Redis answers a
+    subscriber in order, so the PONG comes after every message published before it."""
+    await pubsub.ping(b"probe")
+    ends: list[bytes] = []
+    while (message := await pubsub.get_message(timeout=2.0)) is not None:
+        if message["type"] == "pong":
+            return ends
+        if message["channel"].decode() == store.keys.ended_channel:
+            ends.append(message["data"])
+    raise AssertionError("no PONG")
+
+
+async def test_an_end_whose_write_lost_is_not_told(store: RedisStore) -> None:
+    pubsub = await subscribed(store)  # another process's
+    job, effects = waiting_job("j1", now=time.time(), action=dispatch(TYPE))
+    assert await store.commit(job.evolve(rev=1), effects, wake_origin="me") is True
+    done, effects = machine.cancel(job.evolve(rev=1), time.time())
+
+    # rev 3 expects rev 2 stored: another writer got there first, in this picture
+    assert await store.commit(done.evolve(rev=3), effects, ttl_s=60) is False
+    lost = await ends_heard(pubsub, store)
+    assert await store.commit(done.evolve(rev=2), effects, ttl_s=60) is True
+    won = await ends_heard(pubsub, store)
+    await pubsub.aclose()
+
+    assert lost == []  # it would carry a job that was never stored
+    assert [end_message.split(m)[0] for m in won] == ["j1"]
+
+
+async def test_an_end_whose_fields_hold_a_nul_is_told_by_its_bare_id(store: RedisStore) -> None:
+    pubsub = await subscribed(store)
+    job, _ = waiting_job("j1", now=time.time(), action=dispatch(TYPE))
+    failed = leased(job, worker="w\x00nul").evolve(rev=1, status=JobStatus.FAILED)
+
+    assert await store.commit(failed, Effects(), ttl_s=60) is True
+    heard = await ends_heard(pubsub, store)
+    await pubsub.aclose()
+
+    assert heard == [b"j1"]  # the waiters read the job
+    stored = await store.load("j1")
+    assert stored is not None and stored.task is not None and stored.task.worker == "w\x00nul"

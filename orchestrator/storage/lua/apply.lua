@@ -11,12 +11,14 @@
 -- ARGV[2] seconds to keep the job: > 0 sets that expiry (terminal jobs), -1 removes an
 --         expiry (a retried job), 0 leaves it alone
 -- ARGV[3] channel told about the change when someone watches the job, ARGV[4] the job id
--- ARGV[5] n, ARGV[6 .. 5+2n] score, member of each entry (entry i goes to KEYS[1+i])
--- with 'new': ARGV[6+2n] the job's score in the client's index (creation time, ms)
+-- ARGV[5] n, ARGV[6] the channel of job ends: once written, the job id and every field name
+--         and value are published there, joined by NUL (storage/end_message.py); '': nothing
+-- ARGV[7 .. 6+2n] score, member of each entry (entry i goes to KEYS[1+i])
+-- with 'new': ARGV[7+2n] the job's score in the client's index (creation time, ms)
 -- then field, value pairs (they include the new rev)
--- Returns 1 when written, 0 when the rev did not match (then no entry is written either).
+-- Returns 1 when written, 0 when the rev did not match (then nothing is written or published).
 local n = tonumber(ARGV[5])
-local first = 6 + 2 * n
+local first = 7 + 2 * n
 local watched = false
 if ARGV[1] == 'new' then
   -- nobody can watch a job before it exists (watch.lua), so there is nothing else to read
@@ -39,9 +41,12 @@ elseif ttl < 0 then
   redis.call('PERSIST', KEYS[1])
 end
 for i = 1, n do
-  redis.call('ZADD', KEYS[1 + i], ARGV[4 + 2 * i], ARGV[5 + 2 * i])
+  redis.call('ZADD', KEYS[1 + i], ARGV[5 + 2 * i], ARGV[6 + 2 * i])
 end
 if watched then
   redis.call('PUBLISH', ARGV[3], ARGV[4])
+end
+if ARGV[6] ~= '' then
+  redis.call('PUBLISH', ARGV[6], ARGV[4] .. '\0' .. table.concat(ARGV, '\0', first))
 end
 return 1
