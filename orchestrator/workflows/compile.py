@@ -43,9 +43,18 @@ HUMAN_OPTIONS = ("role", "title", "instructions", "due_in", "escalations", "fiel
 
 SUMMARY = {
     key: f"{{{{ initial_data.{key} }}}}"
-    for key in ("subject", "priority", "category", "subcategory", "department", "employee")
+    for key in (
+        "subject",
+        "description",
+        "priority",
+        "category",
+        "subcategory",
+        "department",
+        "employee",
+    )
 }
-"""What a step's inbox entry shows of its ticket."""
+"""What a step's inbox entry shows of its ticket (the inbox's ``search`` reads the subject and
+the description)."""
 
 
 def supported() -> frozenset[str]:
