@@ -44,7 +44,7 @@ IN_PROGRESS, RESOLVED = "in progress", "resolved"
 
 
 _EDGE = "An edge out of the current step by name; `complete` at an end step."
-_NUMBER = "The transition by its number (the ticket's `transitions` list them), for `transition`."
+_NUMBER = "The transition by number, in place of `transition` (the ticket's `transitions`)."
 
 
 class TicketTransitionBody(Struct, forbid_unknown_fields=True):
