@@ -57,10 +57,41 @@ async def escalation(request: web.Request) -> web.Response:
 async def human_tasks(request: web.Request) -> web.Response:
     """Waiting human steps of this client's jobs, by due time then age, from the indexes."""
     query = human_bodies.inbox_query(request.query)
+    status = query.assignment_status
+    search = query.search.strip().casefold() if query.search else None
     filters = inbox.Filters(
-        query.role, query.assignee, query.blueprint, query.overdue, query.unassigned
+        query.role,
+        query.assignee,
+        query.blueprint,
+        query.overdue,
+        unassigned=query.unassigned or status == human_bodies.NEW,
+        assigned=status == human_bodies.IN_PROGRESS,
+        search=search or None,
     )
-    items, next_cursor = await inbox.page(
-        request.app[STORE], request[CLIENT], filters, query.limit, query.cursor
+    store, client = request.app[STORE], request[CLIENT]
+    if query.page is None and query.page_size is None:
+        items, next_cursor = await inbox.page(store, client, filters, query.limit, query.cursor)
+        return json_response({"items": items, "limit": query.limit, "next_cursor": next_cursor})
+    number, size = query.page or 1, query.page_size or DEFAULT_PAGE_SIZE
+    found = await inbox.numbered(store, client, filters, number, size)
+    return json_response(
+        {
+            "items": found.items,
+            "limit": size,
+            "next_cursor": found.cursor,
+            "count": found.count,
+            "page": number,
+            "page_size": size,
+            "next": _page_url(request, number + 1) if found.more else None,
+            "previous": _page_url(request, number - 1) if number > 1 else None,
+        }
     )
-    return json_response({"items": items, "limit": query.limit, "next_cursor": next_cursor})
+
+
+DEFAULT_PAGE_SIZE = 10
+"""Seed 003's page size."""
+
+
+def _page_url(request: web.Request, number: int) -> str:
+    """This request's URL with ``page`` set: the seed's ``next``/``previous``."""
+    return str(request.url.update_query(page=str(number)))

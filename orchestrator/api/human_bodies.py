@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
@@ -138,6 +138,22 @@ def escalation(body: object) -> tuple[str | None, str | None]:
     return given.actor, given.reason
 
 
+MAX_SEARCH = 256
+MAX_PAGE = 10_000
+AssignmentStatus = Literal["new", "in progress"]
+_SEARCH = (
+    "Only steps whose summary's `subject` or `description`, or whose assignee, contains this "
+    "text (any case)."
+)
+_STATUS = (
+    "Seed 003's task status: `new`, a step assigned to nobody yet (as `unassigned=true`); "
+    "`in progress`, a step someone is assigned to. A resolved step has left the inbox."
+)
+_PAGE = (
+    "A numbered page (from 1) of `page_size` steps, instead of `cursor`: the answer adds "
+    "`count`, `next` and `previous`."
+)
+_PAGE_SIZE = "Steps in a numbered page (default 10; alone, page 1), in place of `limit`."
 _CURSOR = Meta(pattern=f"^{CURSOR_SCORE.pattern}:")
 """``inbox.decode_cursor``'s rule: an integer score, ``:``, then anything."""
 
@@ -156,11 +172,22 @@ class InboxQuery(Struct, kw_only=True):
     unassigned: Annotated[
         bool, Meta(description="Only steps assigned to nobody (not with `assignee`).")
     ] = False
+    search: Annotated[str, Meta(max_length=MAX_SEARCH, description=_SEARCH)] | None = None
+    assignment_status: Annotated[AssignmentStatus, Meta(description=_STATUS)] | None = None
+    page: Annotated[int, Meta(ge=1, le=MAX_PAGE, description=_PAGE)] | None = None
+    page_size: Annotated[int, Meta(ge=1, le=100, description=_PAGE_SIZE)] | None = None
 
 
+NEW, IN_PROGRESS = "new", "in progress"
+_STATUS_PROBLEM = (
+    "must be new or in progress (a resolved step has left the inbox: its ticket is in "
+    "GET /api/v1/jobs?blueprint=<workflow>&status=finished)"
+)
 _INBOX: dict[str, Problem] = {
     "overdue": "must be true or false",
     "unassigned": "must be true or false",
+    "search": f"must be at most {MAX_SEARCH} characters",
+    "assignment_status": _STATUS_PROBLEM,
     "role": _name_problem("role"),
     "assignee": _name_problem("assignee"),
     "cursor": lambda raw: _cursor_problem(str(raw)),
@@ -179,4 +206,15 @@ def inbox_query(query: Query) -> InboxQuery:
     given = parse(query, InboxQuery, _INBOX)
     if given.unassigned and given.assignee is not None:
         raise invalid("unassigned", "cannot go with assignee: a step has one or none")
+    if given.assignment_status == NEW and given.assignee is not None:
+        raise invalid("assignment_status", "new cannot go with assignee: a new step has none")
+    if given.assignment_status == IN_PROGRESS and given.unassigned:
+        raise invalid("assignment_status", "in progress cannot go with unassigned=true")
+    numbered = "page" if given.page is not None else "page_size"
+    if (given.page is not None or given.page_size is not None) and given.cursor is not None:
+        raise invalid(numbered, "cannot go with cursor: a page is found by number or by cursor")
+    if given.page is not None and query.get("limit"):
+        raise invalid("limit", "cannot go with page: a numbered page's size is page_size")
+    if given.page_size is not None and query.get("limit"):
+        raise invalid("page_size", "cannot go with limit: give one page size")
     return given

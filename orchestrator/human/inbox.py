@@ -2,17 +2,21 @@
 
 Pages are range reads of one index (``index.py``): the assignee's if given, else the role's,
 else the blueprint's, else the client's whole inbox; other filters are applied to the page's
-entries as they are checked (``unassigned`` too: steps assigned to nobody have no index of
-their own, so a page of them reads past the assigned ones). Each entry is checked against its
-job (one pipelined HMGET per page): an entry whose write lost, or whose removal a crash cut
-off, is dropped on the way; one whose job write has not landed yet is skipped, not dropped.
-The cost of a page therefore depends on the page size, not on how many steps wait.
+entries as they are checked (``unassigned``, ``assigned`` and ``search`` too: they have no
+index of their own, so a page of them reads past the steps they leave out). Each entry is
+checked against its job (one pipelined HMGET per page): an entry whose write lost, or whose
+removal a crash cut off, is dropped on the way; one whose job write has not landed yet is
+skipped, not dropped.
+The cost of a page therefore depends on the page size, not on how many steps wait; a
+numbered page (``numbered``), which must count, reads the whole index (up to ``COUNT_LIMIT``).
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +29,8 @@ from orchestrator.storage.redis_store import RedisStore
 CURSOR_SCORE = re.compile(r"-?\d{1,16}")
 SCAN_LIMIT = 2000
 """Entries one page may look at while filtering; past it the page ends early, with a cursor."""
+COUNT_LIMIT = 10_000
+"""Entries a numbered page may look at to count the matching steps; past it, no count."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,22 @@ class Filters:
     blueprint: str | None = None
     overdue: bool = False
     unassigned: bool = False
+    assigned: bool = False
+    search: str | None = None
+    """Case-folded text to find in the step's ``SEARCHED`` texts."""
+
+
+SEARCHED = ("subject", "description")
+"""The keys of a step's ``summary`` that ``search`` looks in, besides its assignee (a ticket's
+summary has both: ``workflows/compile.py``)."""
+
+
+def searched(human: dict[str, Any]) -> list[str]:
+    """The texts of a step that ``search`` looks in, case-folded."""
+    summary = human.get("summary")
+    found = [summary.get(k) for k in SEARCHED] if isinstance(summary, dict) else []
+    found.append(human.get("assignee"))
+    return [str(text).casefold() for text in found if text is not None]
 
 
 def encode_cursor(score: float, member: str) -> str:
@@ -66,7 +88,52 @@ def _matches(human: dict[str, Any], blueprint: str, f: Filters) -> bool:
         and (not f.assignee or human.get("assignee") == f.assignee)
         and (not f.blueprint or blueprint == f.blueprint)
         and (not f.unassigned or not human.get("assignee"))
+        and (not f.assigned or bool(human.get("assignee")))
+        and (not f.search or any(f.search in text for text in searched(human)))
     )
+
+
+class _Walk:
+    """The entries of one index in due order from a cursor's position, each checked against
+    its job (``_checked``), read ``batch`` at a time; ``exhausted`` once the index's end was
+    read, else the walk stopped at ``scan_limit`` entries looked at."""
+
+    def __init__(
+        self, store: RedisStore, key: str, f: Filters, now: float, cursor: str | None
+    ) -> None:
+        self.store, self.key, self.f, self.now = store, key, f, now
+        self.lo: int | None = None
+        self.last = ""
+        if cursor:
+            self.lo, self.last = decode_cursor(cursor)
+        self.exhausted = False
+
+    async def entries(
+        self, batch: int, scan_limit: int
+    ) -> AsyncGenerator[tuple[dict[str, Any] | None, int, str], None]:
+        """(view or None when not shown, score, member) of each entry, in order."""
+        redis: Any = self.store.redis
+        hi: Any = int(self.now * 1000) if self.f.overdue else "+inf"
+        lo, last = self.lo, self.last
+        scanned, skip = 0, 0
+        while scanned < scan_limit:
+            start = "-inf" if lo is None else lo
+            rows = await redis.zrangebyscore(
+                self.key, start, hi, start=skip, num=batch, withscores=True
+            )
+            entries = [(m.decode(), int(s)) for m, s in rows]
+            # the cursor's own score is read again (ties): skip what the cursor has passed
+            fresh = [(m, s) for m, s in entries if lo is None or s > lo or m > last]
+            scanned += len(entries)
+            for view, score, member in await _checked(
+                self.store, self.key, fresh, self.f, self.now
+            ):
+                lo, last = score, member
+                yield view, score, member
+            if len(entries) < batch:
+                self.exhausted = True
+                return
+            skip = skip + len(entries) if not fresh else 0
 
 
 async def page(
@@ -74,31 +141,58 @@ async def page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Up to ``limit`` waiting steps in due order, and the cursor of the next page (None:
     this was the last)."""
-    redis: Any = store.redis
     key = _index(InboxKeys(store.keys.prefix, client), f)
-    now = time.time()
-    hi: Any = int(now * 1000) if f.overdue else "+inf"
-    lo, last = decode_cursor(cursor) if cursor else (None, "")
+    walk = _Walk(store, key, f, time.time(), cursor)
     found: list[dict[str, Any]] = []
-    scanned, skip = 0, 0
-    while scanned < SCAN_LIMIT:
-        want = limit - len(found) + 20
-        start = "-inf" if lo is None else lo
-        rows = await redis.zrangebyscore(key, start, hi, start=skip, num=want, withscores=True)
-        entries = [(m.decode(), int(s)) for m, s in rows]
-        # the cursor's own score is read again (ties): skip what the cursor has passed
-        fresh = [(m, s) for m, s in entries if lo is None or s > lo or m > last]
-        scanned += len(entries)
-        for view, score, member in await _checked(store, key, fresh, f, now):
-            lo, last = score, member
+    at: str | None = None
+    async with aclosing(walk.entries(limit + 20, SCAN_LIMIT)) as entries:
+        async for view, score, member in entries:
+            at = encode_cursor(score, member)
             if view is not None:
                 found.append(view)
                 if len(found) == limit:
-                    return found, encode_cursor(lo, last)
-        if len(entries) < want:
-            return found, None
-        skip = skip + len(entries) if not fresh else 0
-    return found, (encode_cursor(lo, last) if lo is not None else None)
+                    return found, at
+    if walk.exhausted:
+        return found, None
+    if at is None and cursor:  # nothing read past the cursor before the scan limit
+        at = encode_cursor(*decode_cursor(cursor))
+    return found, at
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """One numbered page (``?page=``): its steps, how many match in all (None when the
+    inbox is too big to count), whether a page follows, and the cursor after this page's
+    last step (None: nothing follows)."""
+
+    items: list[dict[str, Any]]
+    count: int | None
+    more: bool
+    cursor: str | None
+
+
+async def numbered(store: RedisStore, client: str, f: Filters, number: int, size: int) -> Numbered:
+    """Page ``number`` (from 1) of ``size`` steps, and the count of every matching step.
+
+    A number has no position in the index to resume from: the walk starts at the first
+    entry and checks every one, up to ``COUNT_LIMIT`` entries (past them, ``count`` is None
+    and a page that starts beyond them is empty)."""
+    key = _index(InboxKeys(store.keys.prefix, client), f)
+    walk = _Walk(store, key, f, time.time(), None)
+    first = (number - 1) * size
+    items: list[dict[str, Any]] = []
+    matched = 0
+    cursor: str | None = None
+    async with aclosing(walk.entries(200, COUNT_LIMIT)) as entries:
+        async for view, score, member in entries:
+            if view is None:
+                continue
+            if first <= matched < first + size:
+                items.append(view)
+                cursor = encode_cursor(score, member)
+            matched += 1
+    more = matched > first + size or not walk.exhausted
+    return Numbered(items, matched if walk.exhausted else None, more, cursor if more else None)
 
 
 async def _checked(

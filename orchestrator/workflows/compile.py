@@ -43,15 +43,34 @@ HUMAN_OPTIONS = ("role", "title", "instructions", "due_in", "escalations", "fiel
 
 SUMMARY = {
     key: f"{{{{ initial_data.{key} }}}}"
-    for key in ("subject", "priority", "category", "subcategory", "department", "employee")
+    for key in (
+        "subject",
+        "description",
+        "priority",
+        "category",
+        "subcategory",
+        "department",
+        "employee",
+    )
 }
-"""What a step's inbox entry shows of its ticket."""
+"""What a step's inbox entry shows of its ticket (the inbox's ``search`` reads the subject and
+the description)."""
 
 
 def supported() -> frozenset[str]:
     """The human-step options the YAML loader takes today."""
     required, optional = SHAPES["await_human"]
     return frozenset(required) | frozenset(optional)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A decision of a step, with the number seed 003's ``transition_id`` names it by."""
+
+    id: int
+    name: str
+    to: str
+    """The state it moves the ticket to (the closing state for ``complete``)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,8 @@ class Compiled:
     """Priority → step → seconds the step may take (None: no SLA for that priority)."""
     intake: str
     closed: str
+    transitions: dict[str, tuple[Transition, ...]]
+    """Step → its decisions, numbered (``transitions``)."""
 
 
 def state_names(workflow: Workflow) -> tuple[str, str]:
@@ -107,7 +128,23 @@ def compile_workflow(workflow: Workflow, *, options: frozenset[str] | None = Non
         "states": states,
     }
     steps = {n.temp_id: n.name for n in workflow.nodes}
-    return Compiled(slug(workflow.name), document, steps, due, intake, closed)
+    moves = transitions(workflow, closed)
+    return Compiled(slug(workflow.name), document, steps, due, intake, closed, moves)
+
+
+def transitions(workflow: Workflow, closed: str) -> dict[str, tuple[Transition, ...]]:
+    """Step → its decisions, numbered as seed 003's ``transition_id``: the edges from 1 in
+    the order the graph lists them, then each end node's ``complete`` in the order of the
+    nodes. The numbers depend on the graph only, so a workflow's version keeps them; each
+    names one step's one decision (a step's edges differ in name)."""
+    out: dict[str, list[Transition]] = {n.name: [] for n in workflow.nodes}
+    for number, edge in enumerate(workflow.edges, start=1):
+        source, target = workflow.node(edge.source).name, workflow.node(edge.target).name
+        out[source].append(Transition(number, edge.name, target))
+    ends = [n for n in workflow.nodes if n.is_end]
+    for number, node in enumerate(ends, start=len(workflow.edges) + 1):
+        out[node.name].append(Transition(number, COMPLETE, closed))
+    return {step: tuple(moves) for step, moves in out.items()}
 
 
 def _intake(workflow: Workflow, name: str) -> dict[str, Any]:

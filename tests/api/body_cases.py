@@ -18,6 +18,7 @@ from typing import Any
 from orchestrator.api import human_bodies, schemas, tickets
 from orchestrator.config import Settings, Webhooks
 from orchestrator.errors import OrchestratorError
+from orchestrator.shell.human_steps import Decision
 
 CHECKS = Path(__file__).with_name("body_checks.json")
 
@@ -180,7 +181,19 @@ def _ticket_bodies() -> list[Any]:
     bodies += _vary(base, "actor_roles", ROLES)
     bodies += _vary(base, "actor", ACTORS)
     bodies += _vary(base, "notes", LONG_TEXTS)
+    numbered = {"transition_id": 5, "notes": "done"}
+    bodies += [numbered, {**numbered, "transition": "go"}, {**numbered, "transition": None}]
+    bodies += _vary(numbered, "transition_id", [0, -1, 1.5, 5.0, "5", True, None, 10**20])
     return bodies
+
+
+def _ticket_transition(body: Any) -> object:
+    """The transition as the decision it is taken as (by name; a number is read against the
+    ticket's step, which a body alone does not have)."""
+    given = tickets.transition_body(body)
+    if given.transition_id is not None:
+        return {"transition_id": given.transition_id, "notes": given.notes}
+    return Decision(given.transition, given.actor, given.actor_roles, given.notes)
 
 
 def _settings(secret: str, hosts: tuple[str, ...] = ()) -> Settings:
@@ -208,7 +221,7 @@ def validators() -> dict[str, tuple[Callable[[Any], object], list[Any]]]:
         ),
         "assignment": (human_bodies.assignment, _assignment_bodies()),
         "escalation": (human_bodies.escalation, _escalation_bodies()),
-        "ticket_transition": (tickets.transition_body, _ticket_bodies()),
+        "ticket_transition": (_ticket_transition, _ticket_bodies()),
     }
 
 

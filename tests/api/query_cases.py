@@ -85,6 +85,20 @@ def human_tasks_cases() -> list[Query]:
         [("cursor", "x"), ("assignee", "a b")],
         [("role", "a b"), ("assignee", "c d")],
     ]
+    # seed 003's task lists: search, assignment_status, numbered pages
+    cases += [[("search", v)] for v in ["laptop", "  ", "x" * 256, "x" * 257]]
+    cases += [[("assignment_status", v)] for v in ["new", "in progress", "resolved", "NEW", ""]]
+    cases += [[("page", v)] for v in ["1", "2", "0", "x", "10000", "10001"]]
+    cases += [[("page_size", v)] for v in ["1", "100", "101", "0", "x"]]
+    cases += [
+        [("page", "1"), ("cursor", "5:x")],
+        [("page_size", "5"), ("cursor", "5:x")],
+        [("page", "1"), ("limit", "5")],
+        [("page_size", "5"), ("limit", "5")],
+        [("assignment_status", "new"), ("assignee", "ann")],
+        [("assignment_status", "in progress"), ("unassigned", "true")],
+        [("assignment_status", "new"), ("unassigned", "true"), ("search", "x")],
+    ]
     return cases
 
 

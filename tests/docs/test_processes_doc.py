@@ -88,12 +88,19 @@ async def test_the_alert_examples_run(server: str) -> None:
 
 async def test_the_ticket_examples_run(server: str) -> None:
     found = blocks("tickets")
-    assert len(found) == 1, "a runnable ticket block was added or lost: update this test"
+    assert len(found) == 2, "a runnable ticket block was added or lost: update this test"
 
-    out = await _run(found[0] + "\necho\n", server)
+    out = await _run("\necho\n".join(found) + "\necho\n", server)
 
+    assert '"transitions":[{"transition_id":1,"name":"Assign","to_step":' in out
+    assert '"count":1,"page":1,"page_size":10,"next":null,"previous":null}' in out
+    assert '"subject":"Laptop not turning on"' in out
+    assert '"assignee":"tech-15"' in out and '"limit":1,"next_cursor":null,"count":1' in out
+    assert "a resolved step has left the inbox" in out
     assert '"current_step":{"step_id":"node_2","name":"Resolution"}' in out
     assert '"message":"Task transitioned to Resolution"' in out
-    assert '"code":"INVALID_TRANSITION"' in out
-    assert '"status":"resolved"},"message":"Task resolved at Resolution"' in out
+    assert '"allowed_ids":[2]' in out and '"code":"INVALID_TRANSITION"' in out
+    assert '"status":"escalated"' in out
+    assert '"status":"resolved","transitions":[]},"message":"Task resolved at Resolution"' in out
     assert '"status":"finished"' in out and '"actor":"tech-3"' in out
+    assert '"notes":"Completed initial assessment"' in out

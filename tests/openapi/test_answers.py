@@ -195,8 +195,9 @@ async def _workflows(a: Answers) -> None:
         "job_id"
     ]
     await a.api.wait_status(job_id, "waiting_for_human")
+    await a.call("Ticket", "GET", f"/api/v1/tickets/{job_id}")
     path = f"/api/v1/tickets/{job_id}/transition"
-    await a.call("TicketTransitioned", "POST", path, json={"transition": "Assign"})
+    await a.call("TicketTransitioned", "POST", path, json={"transition_id": 1})
     await a.call("BlueprintRetired", "DELETE", f"/api/v1/blueprints/{name}")
 
 

@@ -220,7 +220,19 @@ async def test_human_bodies(api: Api, route: str, name: str, body: object) -> No
     assert body_fits(document(api), name, body) == (resp.status != 400), await resp.text()
 
 
-TRANSITIONS = [{"transition": "go"}, {"transition": ""}, {"transition": "go", "actor": None}]
+TRANSITIONS = [
+    {"transition": "go"},
+    {"transition": ""},
+    {"transition": "go", "actor": None},
+    {"transition_id": 5, "notes": "done"},
+    {"transition_id": 5.0},
+    {"transition_id": 0},
+    {"transition_id": 1.5},
+    {"transition_id": "5"},
+    {"transition_id": 5, "transition": None},
+    {"transition_id": 5, "transition": "go"},
+    {"notes": "which one?"},
+]
 
 
 @pytest.mark.parametrize("body", TRANSITIONS)

@@ -79,15 +79,28 @@ def valid_input_accepted(ctx: Any, response: Any, case: Any) -> bool | None:
     - the WebSocket route: ``requests`` puts its own ``Connection`` header in place of the
       handshake's ``Connection: Upgrade``, so no case here completes a handshake (the route is
       refused without one, which the negative checks see). ``tests/sdk`` and ``tests/e2e``
-      open it with real WebSocket clients.
+      open it with real WebSocket clients;
+    - the inbox's pairs of parameters that exclude each other (``unassigned`` with
+      ``assignee``, ``page`` with ``cursor`` ...), each valid alone: a schema of independent
+      parameters cannot say so (their descriptions do), and the refusal names the pair
+      (``tests/human/test_inbox_search.py`` checks each one).
     """
     if case.operation.path == "/_worker/ws/{worker_id}":
+        return None
+    if case.operation.path == "/api/v1/human-tasks" and _pair_refused(response):
         return None
     names = [case.path_parameters.get("filename"), (case.query or {}).get("filename")]
     if any(isinstance(n, str) and len(n.encode()) > MAX_FILENAME_BYTES for n in names):
         return None
     result: bool | None = positive_data_acceptance(ctx, response, case)
     return result
+
+
+def _pair_refused(response: Any) -> bool:
+    if response.status_code != 400:
+        return False
+    error = response.json().get("error") or {}
+    return error.get("code") == "VALIDATION_ERROR" and "cannot go with" in error.get("message", "")
 
 
 NARROWED = {

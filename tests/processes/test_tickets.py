@@ -96,6 +96,7 @@ async def test_a_ticket_walks_triage_to_resolution_to_the_end_by_transitions(
             "task_id": job_id,
             "current_step": {"step_id": "node_2", "name": "Resolution"},
             "status": "in progress",
+            "transitions": [{"transition_id": 2, "name": "complete", "to_step": None}],
         },
         "message": "Task transitioned to Resolution",
     }
@@ -113,6 +114,7 @@ async def test_a_ticket_walks_triage_to_resolution_to_the_end_by_transitions(
         "task_id": job_id,
         "current_step": {"step_id": "node_2", "name": "Resolution"},
         "status": "resolved",
+        "transitions": [],
     }
     job = await client.ended(job_id)
     assert job["status"] == "finished"

@@ -34,6 +34,21 @@ def test_each_node_is_a_human_step_whose_decisions_are_its_edges() -> None:
     assert compiled.steps == {"t": "Triage", "r": "Resolution", "v": "Review", "c": "Closed"}
 
 
+def test_transitions_are_numbered_edges_first_in_graph_order_then_each_end_complete() -> None:
+    compiled = compile_workflow(seed.read(REVIEWED), options=ALL)
+
+    numbered = {
+        step: [(t.id, t.name, t.to) for t in moves] for step, moves in compiled.transitions.items()
+    }
+
+    assert numbered == {
+        "Triage": [(1, "Assign", "Resolution"), (2, "Duplicate", "Closed")],
+        "Resolution": [(3, "Resolved", "Review")],
+        "Review": [(4, "Reopen", "Resolution"), (5, "Approve", "Closed")],
+        "Closed": [(6, "complete", "closed")],
+    }
+
+
 def test_an_end_node_has_one_decision_complete_that_closes_the_ticket() -> None:
     compiled = compile_workflow(seed.read(REVIEWED), options=ALL)
     states = compiled.document["states"]

@@ -35,10 +35,39 @@ class HumanTask(Answer):
     summary: dict[str, Any] | None | UnsetType = UNSET
 
 
+_NUMBERED = "With `page` or `page_size` only: "
+
+
 class HumanTaskPage(Answer):
     items: list[HumanTask]
     limit: int
-    next_cursor: str | None
+    next_cursor: Annotated[
+        str | None, Meta(description="Where the next page starts; null when none follows.")
+    ]
+    count: (
+        Annotated[
+            int | None,
+            Meta(
+                description=_NUMBERED + "how many steps match in all (null past the first "
+                "10,000 entries read: page by cursor there)."
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
+    page: Annotated[int, Meta(description=_NUMBERED + "this page's number.")] | UnsetType = UNSET
+    page_size: Annotated[int, Meta(description=_NUMBERED + "its size.")] | UnsetType = UNSET
+    next: (
+        Annotated[
+            str | None, Meta(description=_NUMBERED + "the next page's URL; null on the last.")
+        ]
+        | UnsetType
+    ) = UNSET
+    previous: (
+        Annotated[
+            str | None, Meta(description=_NUMBERED + "the page before's URL; null on the first.")
+        ]
+        | UnsetType
+    ) = UNSET
 
 
 class InboxEvent(Answer):
@@ -79,12 +108,26 @@ class TicketStep(Answer):
     name: Annotated[str, Meta(description="The step (node) name.")]
 
 
+class TicketMove(Answer):
+    transition_id: Annotated[
+        int, Meta(description="The number `transition_id` names it by (stable per workflow).")
+    ]
+    name: Annotated[str, Meta(description="The edge's name (`transition`).")]
+    to_step: Annotated[
+        TicketStep | None, Meta(description="Where it goes; null for `complete` (closed).")
+    ]
+
+
 class Ticket(Answer):
     task_id: str
     current_step: TicketStep
     status: Annotated[
         str,
         Meta(description="`in progress` while it waits in a step, `resolved` once closed."),
+    ]
+    transitions: Annotated[
+        list[TicketMove],
+        Meta(description="The transitions out of the current step (none once closed)."),
     ]
 
 
@@ -95,4 +138,4 @@ class TicketTransitioned(Answer):
 
 
 HUMAN_ANSWERS = (HumanTaskPage, InboxEvent, DecisionRecorded, Reassigned, Escalated)
-TICKET_ANSWERS = (TicketTransitioned,)
+TICKET_ANSWERS = (TicketTransitioned, Ticket)

@@ -194,13 +194,16 @@ def paths(settings: Settings, blueprints: list[Blueprint]) -> Paths:
            {200: reply("Escalated", "Done.")}, (403, 409), body=body("Escalation", False)),
         op("GET /api/v1/human-tasks", "human_tasks",
            "The client's waiting human steps, by due time then age",
-           {200: reply("HumanTaskPage", "One page; follow `next_cursor`.")}, (400,),
+           {200: reply("HumanTaskPage", "One page; follow `next_cursor` (or `next`).")}, (400,),
            query=InboxQuery),
         op("GET /api/v1/human-tasks/events", "human_task_events",
            "The client's inbox changes as Server-Sent Events",
            {200: _sse("InboxEvent", "`added`, `updated`, `removed` (and `reset` when the resume "
                       "point is gone): `id` is the stream entry id.")}, (400,),
            params=(header("Last-Event-ID", _STREAM, _RESUME),), query=InboxEventsQuery),
+        op("GET /api/v1/tickets/{job_id}", "ticket",
+           "A ticket: the step it waits in and the numbered transitions out of it (seed 003)",
+           {200: reply("Ticket", "The ticket.")}),
         op("POST /api/v1/tickets/{job_id}/transition", "ticket_transition",
            "Move a ticket along an edge out of its current step (seed 003)",
            {200: reply("TicketTransitioned", "Moved; where it is now.")}, (403, 409),
@@ -325,10 +328,18 @@ NOTES = {
     "`BLUEPRINT_CHANGED`.",
     "reassign": "409 `NOT_WAITING_FOR_HUMAN` when the job waits for no person.",
     "escalate": "409 `NO_ESCALATION_LEFT` or `NOT_WAITING_FOR_HUMAN`.",
-    "ticket_transition": "400 `INVALID_TRANSITION` lists the edges out of the step, "
-    "`VALIDATION_ERROR` names the field; 403 `ROLE_MISMATCH`; 404 `JOB_NOT_FOUND`, or "
-    "`TICKET_NOT_FOUND` for a job of no workflow; 409 `NOT_WAITING_FOR_HUMAN` (closed, or "
-    "decided meanwhile).",
+    "ticket": "`transitions` numbers the edges out of the current step as `transition_id` "
+    "takes them. 404 `JOB_NOT_FOUND`, or `TICKET_NOT_FOUND` for a job of no workflow.",
+    "ticket_transition": "Give `transition` (the edge's name) or `transition_id` (its number "
+    "in the ticket's `transitions`). 400 `INVALID_TRANSITION` lists the edges out of the step "
+    "(`details.allowed`, and `allowed_ids` for a number), `VALIDATION_ERROR` names the field "
+    "(neither or both given); 403 `ROLE_MISMATCH`; 404 `JOB_NOT_FOUND`, or `TICKET_NOT_FOUND` "
+    "for a job of no workflow; 409 `NOT_WAITING_FOR_HUMAN` (closed, or decided meanwhile), "
+    "`STEP_CHANGED` (a number read against a step the ticket has left).",
+    "human_tasks": "Pages by `cursor` (`limit`, `next_cursor`) or by number (`page`, "
+    "`page_size` up to 100: the answer adds `count`, `next`, `previous`); one or the other, "
+    "400 `VALIDATION_ERROR` for both. A numbered page reads the inbox from its start to "
+    "count it (up to 10,000 entries).",
     "heartbeat": "404 `WORKER_NOT_REGISTERED`: register again.",
     "deregister_worker": "The worker leaves `GET /api/v1/workers` at once rather than when its "
     "heartbeats stop counting; a drain of it ends.",

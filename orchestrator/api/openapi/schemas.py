@@ -135,6 +135,10 @@ def _requests() -> dict[str, Schema]:
         {"required": [field], "properties": {field: {"type": "string"}}}
         for field in ("role", "assignee")
     ]
+    bodies["TicketTransition"]["oneOf"] = [  # the transition by name or by number, not both
+        {"required": [field], "properties": {field: {"type": kind}}}
+        for field, kind in (("transition", "string"), ("transition_id", "integer"))
+    ]
     return {**bodies, "Workflow": WORKFLOW, "YamlBlueprint": YAML_DOCUMENT}
 
 
