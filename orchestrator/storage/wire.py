@@ -33,21 +33,29 @@ def pack(commands: Sequence[Command]) -> bytes:
     """RESP arrays of bulk strings, encoded as redis-py's ``Encoder`` encodes them (UTF-8,
     numbers by ``repr``)."""
     out: list[bytes] = []
+    append = out.append
     for args in commands:
-        out.append(b"*%d\r\n" % len(args))
+        append(b"*%d\r\n" % len(args))
         for arg in args:
-            if isinstance(arg, bytes):
+            # the exact types first: most arguments are plain str and bytes
+            if type(arg) is bytes:
                 data = arg
-            elif isinstance(arg, str):
+            elif type(arg) is str:
                 data = arg.encode()
-            elif isinstance(arg, (int, float)) and not isinstance(arg, bool):
-                data = repr(arg).encode()
             else:
-                raise TypeError(f"not a Redis argument: {type(arg).__name__}")
-            out.append(b"$%d\r\n" % len(data))
-            out.append(data)
-            out.append(b"\r\n")
+                data = _encode(arg)
+            append(b"$%d\r\n%b\r\n" % (len(data), data))
     return b"".join(out)
+
+
+def _encode(arg: object) -> bytes:
+    if isinstance(arg, bytes):
+        return arg
+    if isinstance(arg, str):
+        return arg.encode()
+    if isinstance(arg, (int, float)) and not isinstance(arg, bool):
+        return repr(arg).encode()
+    raise TypeError(f"not a Redis argument: {type(arg).__name__}")
 
 
 def as_dict(reply: Any) -> dict[bytes, bytes]:
