@@ -18,6 +18,7 @@ from orchestrator.api import (
     drain,
     events,
     files,
+    hot,
     human,
     human_events,
     jobs,
@@ -127,6 +128,7 @@ def create_app(
     app[human_events.INBOX_WAITERS] = JobWaiters()
     # files before jobs: jobs ends with the catch-all POST /api/{version}/{endpoint:.+}
     tables = (
+        hot.routes,  # first: the routes every job goes through (hot.py)
         public.routes,
         openapi.routes,
         observe.routes,

@@ -11,7 +11,7 @@ import orjson
 from aiohttp import web
 from msgspec import Meta, Struct
 
-from orchestrator.api import job_list, queries, schemas
+from orchestrator.api import hot, job_list, queries, schemas
 from orchestrator.api.job_wait import wait_ended
 from orchestrator.api.middleware import CLIENT, read_json
 from orchestrator.api.render import job_view, json_response
@@ -38,7 +38,7 @@ class JobQuery(Struct, kw_only=True):
         self.wait = min(self.wait, MAX_WAIT_S)  # a longer wait is cut short, not refused
 
 
-@routes.get("/api/v1/jobs/{job_id}")
+@hot.routes.get("/api/v1/jobs/{job_id}")  # tried first (hot.py)
 async def get_job(request: web.Request) -> web.Response:
     """The job's status; with ``?wait=S``, first waits up to S seconds for it to end."""
     job_id, runner = request.match_info["job_id"], request.app[RUNNER]

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from aiohttp import web
 from msgspec import Meta, Struct
 
-from orchestrator.api import queries, schemas
+from orchestrator.api import hot, queries, schemas
 from orchestrator.api.drain import DRAINING, refuse_if_draining
 from orchestrator.api.middleware import read_json, require_worker
 from orchestrator.api.render import json_response, typed_response
@@ -119,7 +119,7 @@ class PollQuery(Struct, kw_only=True):
     max: Annotated[int, Meta(ge=1, le=MAX_BATCH, description=_MAX)] = 1
 
 
-@routes.get("/_worker/workers/{worker_id}/tasks/next")
+@hot.routes.get("/_worker/workers/{worker_id}/tasks/next")  # tried first (hot.py)
 async def next_task(request: web.Request) -> web.StreamResponse:
     arrived = asyncio.get_running_loop().time()
     worker_id = request.match_info["worker_id"]

@@ -81,6 +81,15 @@ class Task:
     requires: str = ""
     """What a worker needs to take the task, encoded (``engine/requires.py``); "" for any."""
 
+    @classmethod
+    def restore(cls, state: dict[str, Any]) -> Task:
+        """As ``Job.restore``: every field given, no generated ``__init__``."""
+        if state.keys() != _TASK_FIELDS:
+            return cls(**state)
+        new = object.__new__(cls)
+        new.__dict__.update(state)
+        return new
+
     @property
     def queue(self) -> str:
         """The ready queue the task waits in: its type, and its requirement set if it has one."""
@@ -163,6 +172,17 @@ class Job:
             return None
         return self.created_at + self.result_timeout_s
 
+    @classmethod
+    def restore(cls, state: dict[str, Any]) -> Job:
+        """The job whose fields are ``state``, every one of them (a stored job read back):
+        made as ``evolve`` makes its copies, without the generated ``__init__``. A ``state``
+        that misses or adds a name goes through ``__init__`` for its error."""
+        if state.keys() != _JOB_FIELDS:
+            return cls(**state)
+        new = object.__new__(cls)
+        new.__dict__.update(state)
+        return new
+
     def evolve(self, **changes: Any) -> Job:
         # ``replace`` re-runs the generated ``__init__`` over all 27 fields on every step
         # (~7 % of orchestrator CPU); Job has no ``__post_init__``, so copying the instance
@@ -177,3 +197,4 @@ class Job:
 
 
 _JOB_FIELDS = frozenset(f.name for f in fields(Job))
+_TASK_FIELDS = frozenset(f.name for f in fields(Task))

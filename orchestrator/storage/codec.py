@@ -7,6 +7,7 @@ array the scripts append to) and ``hlen``. The rest is one orjson document, deco
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import orjson
@@ -138,25 +139,40 @@ def _text(fields: dict[bytes, bytes], name: str) -> str:
     return (fields.get(name.encode()) or b"").decode()
 
 
+_TASK_STATUS = {status.value.encode(): status for status in TaskStatus}
+_JOB_STATUS = {status.value.encode(): status for status in JobStatus}
+
+
+@functools.cache
+def _task_keys(prefix: str) -> tuple[bytes, bytes, bytes, bytes]:
+    """The hash fields of the task stored under ``prefix``: attempt, status, worker, leased."""
+    return tuple(f"{prefix}{name}".encode() for name in ("att", "status", "worker", "leased"))  # type: ignore[return-value]
+
+
 def _task(t: JSON, fields: dict[bytes, bytes], prefix: str) -> Task:
-    leased = _text(fields, f"{prefix}leased")
-    return Task(
-        task_id=t["id"],
-        task_type=t["type"],
-        params=t["params"],
-        transitions=t["transitions"],
-        priority=t["priority"],
-        attempt=int(_text(fields, f"{prefix}att")),
-        retry=_retry(t["retry"]),
-        timeout_s=t["timeout_s"],
-        dispatch_timeout_s=t["dispatch_timeout_s"],
-        queued_at=t["queued_at"],
-        status=TaskStatus(_text(fields, f"{prefix}status")),
-        worker=_text(fields, f"{prefix}worker") or None,
-        leased_at=float(leased) if leased else None,
-        catch=t["catch"],
-        result_schema=t["result_schema"],
-        requires=t.get("requires", ""),
+    att, status, worker, leased = _task_keys(prefix)
+    status_text = fields.get(status) or b""
+    worker_id = fields.get(worker)
+    leased_at = fields.get(leased)
+    return Task.restore(
+        {
+            "task_id": t["id"],
+            "task_type": t["type"],
+            "params": t["params"],
+            "transitions": t["transitions"],
+            "priority": t["priority"],
+            "attempt": int(fields.get(att) or b""),
+            "retry": _retry(t["retry"]),
+            "timeout_s": t["timeout_s"],
+            "dispatch_timeout_s": t["dispatch_timeout_s"],
+            "queued_at": t["queued_at"],
+            "status": _TASK_STATUS.get(status_text) or TaskStatus(status_text.decode()),
+            "worker": worker_id.decode() if worker_id else None,
+            "leased_at": float(leased_at) if leased_at else None,
+            "catch": t["catch"],
+            "result_schema": t["result_schema"],
+            "requires": t.get("requires", ""),
+        }
     )
 
 
@@ -178,14 +194,15 @@ def decode(fields: dict[bytes, bytes]) -> Job | None:
             parallel = {**parallel, "results": {**parallel["results"], t["id"]: result}}
         else:
             branches[t["id"]] = _task(t, fields, prefix)
-    values = {name: doc[name] for name in _DOC_FIELDS}
-    values["parallel"] = parallel
-    return Job(
+    state = {name: doc[name] for name in _DOC_FIELDS}
+    status = fields[b"status"]
+    state.update(
         id=fields[b"id"].decode(),
-        status=JobStatus(fields[b"status"].decode()),
+        status=_JOB_STATUS.get(status) or JobStatus(status.decode()),
         rev=int(fields[b"rev"]),
         task=task,
         branches=branches,
         history=orjson.loads(fields[b"history"]) if fields.get(b"history") else [],
-        **values,
+        parallel=parallel,
     )
+    return Job.restore(state)

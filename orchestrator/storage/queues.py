@@ -28,6 +28,7 @@ from orchestrator.storage.cluster import HINT_GRACE_S
 from orchestrator.storage.keys import Keys
 from orchestrator.storage.leased import LeasedJobs
 from orchestrator.storage.scripts import Scripts
+from orchestrator.storage.wire import Wire
 
 _MS = 1000.0
 _LEASED_FRAME = task_leased_frame()
@@ -93,6 +94,8 @@ class Queues:
     """Whether a task of the queue, about to be queued, is left to this process's parked
     polls, unpublished: they tell the other processes if they do not take it (set by the
     app: ``Dispatcher.will_serve``)."""
+    wire: Wire
+    """The hot round trips, a claim's among them (``wire.py``)."""
 
     # -- requirement sets --------------------------------------------------------------------
 
@@ -273,8 +276,10 @@ class Queues:
         queues are empty."""
         k = self.keys
         args = [*args, worker_id, orjson.dumps(worker_id), repr(now), k.changed_channel]
-        answer = await self.scripts.claim_lease(
-            keys=keys, args=[*args, k.prefix, count, *codec.LEASED, *_LEASED_FRAME, *codec.ENDED]
+        answer = await self.wire.script(
+            self.scripts.claim_lease,
+            keys,
+            [*args, k.prefix, count, *codec.LEASED, *_LEASED_FRAME, *codec.ENDED],
         )
         removed, why, ms, kept, *payloads = answer
         for job in kept:  # as the lease left it: its result needs no read (leased.py)

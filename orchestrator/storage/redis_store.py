@@ -27,6 +27,7 @@ from orchestrator.storage.leased import LeasedJobs
 from orchestrator.storage.queues import Queues, ready_score
 from orchestrator.storage.released import ReleasedLeases, release_later
 from orchestrator.storage.scripts import Scripts
+from orchestrator.storage.wire import Batch, Wire, as_dict
 from orchestrator.storage.worker_registry import WorkerRegistry
 
 __all__ = ["RedisStore", "ready_score"]
@@ -42,8 +43,9 @@ class RedisStore(WorkerRegistry, Queues):
         self.keys = Keys(prefix)
         self.embedded = embedded
         self.scripts = Scripts.register(redis)
-        self._known_types: set[str] = set()
         self.cluster = isinstance(redis, RedisCluster)
+        self.wire = Wire(redis, direct=not embedded and not self.cluster)
+        self._known_types: set[str] = set()
         self.audience = Audience(redis, counted=not self.cluster)
         self.routes = {}
         self.limited = frozenset()
@@ -83,7 +85,7 @@ class RedisStore(WorkerRegistry, Queues):
     # -- jobs -----------------------------------------------------------------------------
 
     async def load(self, job_id: str) -> Job | None:
-        return codec.decode(await self.redis.hgetall(self.keys.job(job_id)))
+        return codec.decode(as_dict(await self.wire.one("HGETALL", self.keys.job(job_id))))
 
     async def load_many(self, job_ids: list[str]) -> list[Job | None]:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -154,32 +156,30 @@ class RedisStore(WorkerRegistry, Queues):
         entries = self._entries(effects)
         later = [] if self.cluster else release_later(k, effects, self.limited)
         await self.audience.count(k.wake_channel, k.ended_channel)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            if self.cluster:  # other slots: before the write (a stale hint is harmless)
-                for key, score, member in entries:
-                    pipe.zadd(key, {member: score})
-            before = len(entries) if self.cluster else 0
-            entries = [] if self.cluster else entries
-            before += self._before_write(
-                pipe, job, new_types, new_routes, index and not guard, extra
-            )
-            # evalsha straight on the pipeline: going through the Script object would add a
-            # SCRIPT EXISTS round trip to every commit.
-            keys = [k.job(job.id), *(key for key, _, _ in entries)]
-            expected = "new" if guard else str(job.rev - 1)
-            # the end is told with the job (end_message.py) by the script, only if written
-            others = job.terminal and self.audience.others(k.ended_channel)
-            packed = others and packable(fields)
-            ended = k.ended_channel if packed else ""
-            argv: list[Any] = [expected, ttl_s, k.changed_channel, job.id, len(entries), ended]
-            for _, score, member in entries:
-                argv += [score, member]
-            if guard:
-                keys.append(k.client_jobs(job.client))
-                argv.append(int(job.created_at * _MS))
-            pipe.evalsha(self.scripts.apply.sha, len(keys), *keys, *argv, *fields)
-            ended_here = self._release_and_wake(pipe, job, effects, origin, later, packed)
-            results = await pipe.execute(raise_on_error=False)
+        pipe = Batch()
+        if self.cluster:  # other slots: before the write (a stale hint is harmless)
+            for key, score, member in entries:
+                pipe.zadd(key, {member: score})
+        before = len(entries) if self.cluster else 0
+        entries = [] if self.cluster else entries
+        before += self._before_write(pipe, job, new_types, new_routes, index and not guard, extra)
+        # evalsha straight in the batch: going through the Script object would add a
+        # SCRIPT EXISTS round trip to every commit.
+        keys = [k.job(job.id), *(key for key, _, _ in entries)]
+        expected = "new" if guard else str(job.rev - 1)
+        # the end is told with the job (end_message.py) by the script, only if written
+        others = job.terminal and self.audience.others(k.ended_channel)
+        packed = others and packable(fields)
+        ended = k.ended_channel if packed else ""
+        argv: list[Any] = [expected, ttl_s, k.changed_channel, job.id, len(entries), ended]
+        for _, score, member in entries:
+            argv += [score, member]
+        if guard:
+            keys.append(k.client_jobs(job.client))
+            argv.append(int(job.created_at * _MS))
+        pipe.commands.append(("EVALSHA", self.scripts.apply.sha, len(keys), *keys, *argv, *fields))
+        ended_here = self._release_and_wake(pipe, job, effects, origin, later, packed)
+        results = await self.wire.run(pipe.commands)
         written = results[before]
         self._tell_end(job, fields, written, ended_here)
         if isinstance(written, NoScriptError):

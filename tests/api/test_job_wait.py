@@ -25,17 +25,16 @@ from tests.helpers import wait_for
 
 
 def count_job_reads(api: Api, job_id: str) -> list[int]:
-    """A one-item list: how many HGETALLs of ``job_id``'s hash ``api``'s store has sent."""
+    """A one-item list: how many times ``api``'s store has read ``job_id``'s hash."""
     reads = [0]
-    key = api.store.keys.job(job_id)
-    hgetall = api.store.redis.hgetall
+    load = api.store.load
 
-    async def counted(name: Any, *args: Any, **kwargs: Any) -> Any:
-        if name == key:
+    async def counted(read_id: str) -> Any:
+        if read_id == job_id:
             reads[0] += 1
-        return await hgetall(name, *args, **kwargs)
+        return await load(read_id)
 
-    api.store.redis.hgetall = counted
+    api.store.load = counted  # type: ignore[method-assign]
     return reads
 
 

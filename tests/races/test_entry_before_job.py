@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from orchestrator.engine import machine
@@ -25,31 +25,21 @@ ROUNDS = 5
 
 
 def stop_before_job_writes(store: RedisStore, between: Callable[[], Awaitable[None]]) -> None:
-    """Every later pipeline holding a job write (EVALSHA) runs in two parts: the commands
-    before it, then ``between()``, then the rest."""
-    pipeline = store.redis.pipeline
+    """Every later round trip holding a job write (``apply.lua``'s EVALSHA; a commit's, sent
+    by the store's ``Wire``) runs in two parts: the commands before it, then ``between()``,
+    then the rest."""
+    run = store.wire.run
 
-    def split_pipeline(*args: Any, **kwargs: Any) -> Any:
-        pipe = pipeline(*args, **kwargs)
-        execute = pipe.execute
+    async def split_run(commands: Sequence[Sequence[Any]]) -> list[Any]:
+        apply = store.scripts.apply.sha
+        cut = next((i for i, args in enumerate(commands) if args[:2] == ("EVALSHA", apply)), None)
+        if cut is None:
+            return await run(commands)
+        head = await run(commands[:cut]) if cut else []
+        await between()
+        return [*head, *await run(commands[cut:])]
 
-        async def split_execute(raise_on_error: bool = True) -> list[Any]:
-            stack = list(pipe.command_stack)
-            cut = next((i for i, (cmd, _) in enumerate(stack) if cmd[0] == "EVALSHA"), None)
-            if cut is None:
-                return list(await execute(raise_on_error))
-            head: list[Any] = []
-            if cut:
-                pipe.command_stack = stack[:cut]
-                head = list(await execute(raise_on_error))
-            await between()
-            pipe.command_stack = stack[cut:]
-            return head + list(await execute(raise_on_error))
-
-        pipe.execute = split_execute
-        return pipe
-
-    store.redis.pipeline = split_pipeline
+    store.wire.run = split_run  # type: ignore[method-assign]
 
 
 async def fan_out(store: RedisStore, job_id: str) -> None:

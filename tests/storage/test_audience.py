@@ -4,6 +4,7 @@ its Redis, a process serves its own waiters in memory (``storage/audience.py``).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from orchestrator.engine import machine
@@ -17,9 +18,10 @@ TYPE = "echo"
 
 
 def sent_commands(store: RedisStore) -> list[str]:
-    """Names of the commands the store's later pipelines send."""
+    """Names of the commands the store sends from now on in batches: its ``Wire`` round trips
+    (a commit's first) and its redis-py pipelines (the rest)."""
     sent: list[str] = []
-    pipeline = store.redis.pipeline
+    pipeline, run = store.redis.pipeline, store.wire.run
 
     def recording(*args: Any, **kwargs: Any) -> Any:
         pipe = pipeline(*args, **kwargs)
@@ -32,7 +34,12 @@ def sent_commands(store: RedisStore) -> list[str]:
         pipe.execute = recorded
         return pipe
 
+    async def recorded_run(commands: Sequence[Sequence[Any]]) -> list[Any]:
+        sent.extend(str(args[0]) for args in commands)
+        return await run(commands)
+
     store.redis.pipeline = recording
+    store.wire.run = recorded_run  # type: ignore[method-assign]
     return sent
 
 
@@ -54,6 +61,7 @@ async def test_a_process_alone_publishes_nothing_and_hears_its_ends(store: Redis
 
     await create_and_cancel(store, "j1")
 
+    assert "EVALSHA" in sent  # the commits were seen
     assert "PUBLISH" not in sent
     assert heard == [b"j1"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import msgspec
 import orjson
 import pytest
@@ -95,3 +97,22 @@ def test_the_payload_field_is_what_a_worker_receives() -> None:
 @pytest.mark.parametrize("fields", [{}, {b"rev": b"3"}])
 def test_a_missing_job_decodes_to_none(fields: dict[bytes, bytes]) -> None:
     assert codec.decode(fields) is None
+
+
+def test_a_decoded_job_holds_exactly_its_fields_and_a_short_state_is_refused() -> None:
+    # decode makes the Job and its Task without their __init__ (Job.restore): each must
+    # hold every field and nothing else, as the generated __init__ would have made them
+    decoded = codec.decode(as_redis_hash(codec.encode(leased(queued_job(), "w-1", at=NOW))))
+    assert decoded is not None and decoded.task is not None
+    assert vars(decoded).keys() == {f.name for f in dataclasses.fields(Job)}
+    assert vars(decoded.task).keys() == {f.name for f in dataclasses.fields(decoded.task)}
+    state = dict(vars(decoded))
+    del state["rev"]
+    assert Job.restore(state).rev == 0  # short: the generated __init__ fills the default
+    state["no_such_field"] = 1
+    with pytest.raises(TypeError):
+        Job.restore(state)
+    stored = as_redis_hash(codec.encode(decoded))
+    stored[b"status"] = b"no-such-status"
+    with pytest.raises(ValueError):
+        codec.decode(stored)

@@ -1,0 +1,145 @@
+"""The hot Redis round trips (a job's commit, its read, a claim), sent without redis-py's
+per-command machinery.
+
+Each ``Redis.execute_command`` or ``Pipeline.execute`` of redis-py 8 runs its observability
+hooks, HIMPORT checks, argument encoding one value at a time and the pipeline's reset under
+``asyncio.shield``: together about a fifth of the orchestrator's Python work per job, for
+commands whose arguments are already strings and bytes. ``Wire.run`` packs the commands in
+one pass and exchanges them on a connection of the client's own pool, through the
+connection's public ``send_packed_command`` / ``read_response``, under the connection's own
+``Retry`` (a connection error disconnects it and the exchange is made again on a fresh one,
+as redis-py's pipeline does). Replies come back raw, an error reply as its ``ResponseError``
+in its place (a pipeline's ``raise_on_error=False``).
+
+Redis Cluster (commands go to their slot's node) and the embedded fakeredis take redis-py's
+own pipeline, with the same commands and the same raw replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.connection import Connection
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError, ResponseError
+
+Arg = str | bytes | int | float
+Command = Sequence[Arg]
+
+
+def pack(commands: Sequence[Command]) -> bytes:
+    """RESP arrays of bulk strings, encoded as redis-py's ``Encoder`` encodes them (UTF-8,
+    numbers by ``repr``)."""
+    out: list[bytes] = []
+    append = out.append
+    for args in commands:
+        append(b"*%d\r\n" % len(args))
+        for arg in args:
+            # the exact types first: most arguments are plain str and bytes
+            if type(arg) is bytes:
+                data = arg
+            elif type(arg) is str:
+                data = arg.encode()
+            else:
+                data = _encode(arg)
+            append(b"$%d\r\n%b\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+def _encode(arg: object) -> bytes:
+    if isinstance(arg, bytes):
+        return arg
+    if isinstance(arg, str):
+        return arg.encode()
+    if isinstance(arg, (int, float)) and not isinstance(arg, bool):
+        return repr(arg).encode()
+    raise TypeError(f"not a Redis argument: {type(arg).__name__}")
+
+
+def as_dict(reply: Any) -> dict[bytes, bytes]:
+    """An HGETALL reply as a dict: RESP2 gives a flat list of field, value."""
+    if isinstance(reply, dict):
+        return reply
+    return dict(zip(reply[::2], reply[1::2], strict=True))
+
+
+class Batch:
+    """Commands for ``Wire.run``, written as on a redis-py pipeline (``batch.zadd(...)``),
+    so that code that fills either fills both: the ones a commit's first round trip uses."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[Arg, ...]] = []
+
+    def zadd(self, key: str, mapping: Mapping[str, int | float]) -> None:
+        pieces: list[Arg] = []
+        for member, score in mapping.items():
+            pieces += [score, member]
+        self.commands.append(("ZADD", key, *pieces))
+
+    def zrem(self, key: str, *members: str) -> None:
+        self.commands.append(("ZREM", key, *members))
+
+    def sadd(self, key: str, *members: str) -> None:
+        self.commands.append(("SADD", key, *members))
+
+    def publish(self, channel: str, message: Arg) -> None:
+        self.commands.append(("PUBLISH", channel, message))
+
+
+class Wire:
+    def __init__(self, redis: Any, *, direct: bool) -> None:
+        """``direct``: the client is a plain ``Redis`` on a pool of TCP/Unix connections
+        (not Cluster, not fakeredis)."""
+        self._redis = redis
+        self._pool = redis.connection_pool if direct and isinstance(redis, Redis) else None
+
+    async def run(self, commands: Sequence[Command]) -> list[Any]:
+        """The replies of ``commands``, sent in one write, in order."""
+        if self._pool is None:
+            return await self._pipelined(commands)
+        packed = pack(commands)
+        pool = self._pool
+        connection: Connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            return await connection.retry.call_with_retry(
+                lambda: _exchange(connection, packed, len(commands)),
+                lambda _error: connection.disconnect(),
+            )
+        finally:
+            await pool.release(connection)
+
+    async def one(self, *args: Arg) -> Any:
+        """One command's reply; an error reply is raised, but for NOSCRIPT's, returned."""
+        (reply,) = await self.run([args])
+        if isinstance(reply, ResponseError) and not isinstance(reply, NoScriptError):
+            raise reply
+        return reply
+
+    async def script(self, script: AsyncScript, keys: Sequence[Arg], args: Sequence[Arg]) -> Any:
+        """``script(keys=..., args=...)``: its EVALSHA, loading it again should Redis have
+        lost it (restarted without persistence), as redis-py's ``AsyncScript`` does."""
+        reply = await self.one("EVALSHA", script.sha, len(keys), *keys, *args)
+        if isinstance(reply, NoScriptError):
+            script.sha = await self._redis.script_load(script.script)
+            reply = await self.one("EVALSHA", script.sha, len(keys), *keys, *args)
+        return reply
+
+    async def _pipelined(self, commands: Sequence[Command]) -> list[Any]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for args in commands:
+                pipe.execute_command(*args)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+        return replies
+
+
+async def _exchange(connection: Connection, packed: bytes, count: int) -> list[Any]:
+    await connection.send_packed_command(packed, check_health=False)
+    replies: list[Any] = []
+    for _ in range(count):
+        try:
+            replies.append(await connection.read_response())
+        except ResponseError as error:  # the connection stays in step: read the rest
+            replies.append(error)
+    return replies

@@ -1,0 +1,106 @@
+"""``Wire``: the hot round trips sent on a pooled connection without redis-py's per-command
+machinery give what redis-py's pipeline gives, keep the connection in step after an error
+reply, and survive a dead connection and a Redis that forgot its scripts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+from redis.asyncio.connection import Connection
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+from orchestrator.storage.embedded import embedded_store
+from orchestrator.storage.pool import QuickPool
+from orchestrator.storage.wire import Batch, Wire, as_dict, pack
+from tests.conftest import delete_prefix
+
+
+@pytest.fixture
+async def client(redis_url: str, prefix: str) -> AsyncIterator[aioredis.Redis]:
+    # as server.build_store: a command on a dead connection is tried once more
+    pool = QuickPool.from_url(
+        redis_url,
+        max_connections=2,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
+    )
+    redis = aioredis.Redis(connection_pool=pool)
+    try:
+        yield redis
+    finally:
+        await redis.aclose()
+        await delete_prefix(redis_url, prefix)
+
+
+def test_packs_as_redis_py_packs() -> None:
+    args = ("EVALSHA", "abc", 2, "k:é", b"\x00\xffraw", 1.5, 1e-7, -3, 10**20, "")
+    expected = b"".join(Connection().pack_command(*args))
+    assert pack([args, args[:2]]) == expected + b"".join(Connection().pack_command(*args[:2]))
+
+
+def test_refuses_what_redis_py_refuses() -> None:
+    with pytest.raises(TypeError):
+        pack([("SET", "k", True)])
+    with pytest.raises(TypeError):
+        pack([("SET", "k", None)])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("direct", [True, False])
+async def test_replies_in_order_an_error_in_its_place(
+    client: aioredis.Redis, prefix: str, direct: bool
+) -> None:
+    wire = Wire(client, direct=direct)
+    key, hashed = f"{prefix}:s", f"{prefix}:h"
+    batch = Batch()
+    batch.zadd(f"{prefix}:z", {"a": 1.5, "b": 2})
+    batch.sadd(f"{prefix}:set", "x", "y")
+    batch.zrem(f"{prefix}:z", "a")
+    batch.publish(f"{prefix}:channel", b"hi")
+    replies = await wire.run([("SET", key, "v"), ("HGET", key, "f"), ("GET", key), *batch.commands])
+    assert replies[0] in (b"OK", True)
+    assert isinstance(replies[1], ResponseError)  # WRONGTYPE, read and kept in its place
+    assert replies[2:] == [b"v", 2, 2, 1, 0]
+    # the connection is still in step: the next exchange reads its own replies
+    await client.hset(hashed, mapping={"f": "1", "g": b"\x00"})
+    assert as_dict(await wire.one("HGETALL", hashed)) == {b"f": b"1", b"g": b"\x00"}
+    assert as_dict(await wire.one("HGETALL", f"{prefix}:none")) == {}
+    with pytest.raises(ResponseError):
+        await wire.one("HGET", key, "f")
+
+
+async def test_a_killed_connection_is_replaced(
+    client: aioredis.Redis, redis_url: str, prefix: str
+) -> None:
+    wire = Wire(client, direct=True)
+    first = await wire.one("CLIENT", "ID")
+    other = aioredis.Redis.from_url(redis_url)
+    try:
+        assert await other.client_kill_filter(_id=first) == 1
+    finally:
+        await other.aclose()
+    assert await wire.one("ECHO", prefix) == prefix.encode()
+    assert await wire.one("CLIENT", "ID") != first
+
+
+@pytest.mark.parametrize("direct", [True, False])
+async def test_a_script_redis_does_not_know_is_loaded(client: aioredis.Redis, direct: bool) -> None:
+    # a body no one has loaded: its EVALSHA meets NOSCRIPT, as after a Redis restart
+    script = client.register_script(f"return {{ARGV[1], '{uuid.uuid4().hex}'}}")
+    assert not (await client.script_exists(script.sha))[0]
+    reply = await Wire(client, direct=direct).script(script, [], ["one"])
+    assert reply[0] == b"one"
+
+
+async def test_the_embedded_store_takes_the_pipeline(prefix: str) -> None:
+    store = embedded_store(prefix)
+    try:
+        await store.redis.hset(f"{prefix}:h", mapping={"f": "1"})
+        assert as_dict(await store.wire.one("HGETALL", f"{prefix}:h")) == {b"f": b"1"}
+    finally:
+        await store.close()
