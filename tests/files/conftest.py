@@ -98,4 +98,6 @@ def s3_settings(s3: Any, s3_url: str, prefix: str) -> dict[str, Any]:
 
 @pytest.fixture
 async def api(make_api: MakeApi, s3_settings: dict[str, Any]) -> Api:  # noqa: F811
-    return await make_api(**s3_settings)
+    # The tests hold a task without heartbeats while they move megabytes through moto: the
+    # api tests' one-second lease could end mid-upload on a loaded machine.
+    return await make_api(**s3_settings, lease_s=60.0)
