@@ -15,7 +15,9 @@ Prints, for the orchestrator process alone:
 - how each poll was answered: on time (at most ``--late-after`` past its timeout) or late, and
   how late, counted from when the client began the request (as a worker sees it) and from when
   its headers left the client (the time before that is this client's: a new connection, its
-  event loop busy with the other polls);
+  event loop busy with the other polls); and that split by the answer's ``Server-Timing``:
+  the orchestrator's time from reading the request to answering it, and the rest (before it
+  was read: the kernel's queues, the orchestrator's event loop; after: this client);
 - whose time it is: when the requests left the client, and when the orchestrator had them
   parked and let them go (its ``parked_polls``, sampled every 0.1 s), each from the moment the
   burst began (``idle_times.py``); and the Redis commands the burst cost until all were parked.
@@ -146,6 +148,7 @@ class Polls:
             async with s.get(url, trace_request_ctx=i) as resp:
                 await resp.read()
                 status = resp.status
+                self.times.server_timing(i, resp.headers.get("Server-Timing", ""))
         except (aiohttp.ClientError, TimeoutError):
             pass
         answered = self.times.answered[i] = time.perf_counter()

@@ -14,6 +14,7 @@ from msgspec import Meta, Struct
 from orchestrator.api import queries, schemas
 from orchestrator.api.drain import DRAINING, refuse_if_draining
 from orchestrator.api.middleware import read_json, require_worker
+from orchestrator.api.protocol import read_ago
 from orchestrator.api.render import json_response, typed_response
 from orchestrator.appkeys import (
     BUS,
@@ -135,7 +136,18 @@ class PollQuery(Struct, kw_only=True):
 
 @routes.get("/_worker/workers/{worker_id}/tasks/next")
 async def next_task(request: web.Request) -> web.StreamResponse:
-    arrived = asyncio.get_running_loop().time()
+    queued = read_ago(request)
+    handled = time.monotonic()
+    # the loop's clock (for the poll's timer) when its bytes were read
+    answer = await _next_task(request, asyncio.get_running_loop().time() - queued)
+    # Where the poll's time went, as this process saw it (for a worker's logs, and
+    # bench/idle.py): from its bytes read to its handler, and to its answer.
+    polled = time.monotonic() - handled + queued
+    answer.headers["Server-Timing"] = f"queue;dur={queued * 1e3:.1f}, poll;dur={polled * 1e3:.1f}"
+    return answer
+
+
+async def _next_task(request: web.Request, arrived: float) -> web.StreamResponse:
     worker_id = request.match_info["worker_id"]
     require_worker(request, worker_id)
     refuse_if_draining(request.app, worker_id)
