@@ -74,10 +74,15 @@ def server_times(
 
 
 def report(
-    times: PollTimes, samples: list[tuple[float, int]], late_after: float, sample_s: float
+    times: PollTimes,
+    samples: list[tuple[float, int]],
+    late_after: float,
+    sample_s: float,
+    *,
+    timeline: bool = True,
 ) -> None:
-    """The lines after ``new connections``: lateness from the request sent, and when each
-    side was done with the polls."""
+    """The lines after ``new connections``: lateness from the request sent, and (``timeline``)
+    when each side was done with the polls."""
     from_sent = times.past_timeout(times.sent)
     if from_sent:
         late = sum(x > late_after for x in from_sent)
@@ -103,6 +108,8 @@ def report(
                 f"  outside it               s p50/p99/max {spread(outside)} (sent → read, "
                 "answered → read by the client: kernel queues, both event loops)"
             )
+    if not timeline:
+        return
     print(f"  s after the burst began, p50 / p99 / all ({times.k} polls):")
     rows = (
         ("requests sent (client)", times.after_burst(times.sent)),
