@@ -12,8 +12,10 @@ lost only while the pub/sub connection is down: when it is back, every copy is f
 (``forget_all``).
 
 Besides, every ``REFRESH_S`` the copies polls used since the last refresh are read again in
-one batch (``refresh``: a record deleted as expired, anything an announcement missed), and the
-others are dropped, so that memory follows the workers that poll this process. Before, a copy
+one batch (``refresh``: a record deleted as expired, anything an announcement missed), and
+those no poll used for ``DROP_AFTER`` refreshes in a row are dropped, so that memory follows
+the workers that poll this process (a worker polling every 30 s, or a fleet's polls spread
+over a burst, must not lose its copy between two of its polls). Before, a copy
 over 10 s old was read again by the poll itself: for a fleet polling every 20-30 s, one read
 in every poll.
 """
@@ -26,6 +28,7 @@ from typing import Any
 from orchestrator.dispatch.waiters import WorkerProfile
 
 REFRESH_S = 30.0
+DROP_AFTER = 3
 
 Read = Callable[[list[str]], Awaitable[list[dict[str, Any] | None]]]
 """Worker ids → their records (None: not registered), in one batch."""
@@ -43,11 +46,12 @@ def profile_of(info: dict[str, Any]) -> WorkerProfile:
 
 
 class _Copy:
-    __slots__ = ("profile", "used")
+    __slots__ = ("profile", "unused")
 
     def __init__(self, profile: WorkerProfile) -> None:
         self.profile = profile
-        self.used = True
+        self.unused = 0
+        """Refreshes since a poll last used it."""
 
 
 class Profiles:
@@ -76,7 +80,7 @@ class Profiles:
         """The worker's profile; None when it is not registered."""
         copy = self._copies.get(worker_id)
         if copy is not None:
-            copy.used = True
+            copy.unused = 0
             return copy.profile
         return (await self._fetch([worker_id]))[0]
 
@@ -92,13 +96,16 @@ class Profiles:
         self._voided.update(self._reading)
 
     async def refresh(self) -> None:
-        """Read again the records of the copies used since the last refresh; drop the others."""
-        unused = [w for w, c in self._copies.items() if not c.used]
-        for worker_id in unused:
-            del self._copies[worker_id]
-        used = list(self._copies)
-        for copy in self._copies.values():
-            copy.used = False
+        """Read again the records of the copies used since the last refresh; drop those
+        unused for ``DROP_AFTER`` refreshes."""
+        used = []
+        for worker_id, copy in list(self._copies.items()):
+            if copy.unused >= DROP_AFTER:
+                del self._copies[worker_id]
+                continue
+            if copy.unused == 0:
+                used.append(worker_id)
+            copy.unused += 1
         if used:
             await self._fetch(used)
 

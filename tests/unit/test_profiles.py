@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from orchestrator.dispatch.profiles import Profiles
+from orchestrator.dispatch.profiles import DROP_AFTER, Profiles
 
 
 def _info(worker_id: str, *skills: str) -> dict[str, Any]:
@@ -62,20 +62,25 @@ async def test_a_read_in_flight_when_a_change_is_announced_is_not_kept() -> None
     assert profile is not None and profile.skills == ("new",)
 
 
-async def test_refresh_reads_the_used_copies_in_one_batch_and_drops_the_rest() -> None:
+async def test_refresh_reads_the_used_copies_in_one_batch_and_drops_long_unused_ones() -> None:
     records = Records()
-    for w in ("a", "b", "c"):
-        records.infos[w] = _info(w, "x")
     known = Profiles(records.read)
     for w in ("a", "b", "c"):
-        known.put(records.infos[w])
-    await known.refresh()  # all were used (put): all read, in one batch
+        records.infos[w] = _info(w, "x")
+        known.put(records.infos[w])  # as a registration does
+    await known.refresh()  # all new since the last: all read, in one batch
     assert records.reads == [["a", "b", "c"]]
     await known.get("a")
     del records.infos["a"]  # its record expired
     await known.refresh()
-    assert records.reads[-1] == ["a"]  # b and c, unused since, are dropped unread
+    assert records.reads[-1] == ["a"]  # b and c, unused since, are not read
+    assert "a" not in known and len(known) == 2
+    for _ in range(DROP_AFTER - 2):  # b and c were last used before the first refresh
+        await known.refresh()
+    assert len(known) == 2  # a worker polling less often than refreshes keeps its copy
+    await known.refresh()
     assert len(known) == 0
+    assert records.reads[-1] == ["a"]
     known.put(_info("d", "x"))
     known.forget_all()
     assert len(known) == 0
