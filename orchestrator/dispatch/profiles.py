@@ -74,6 +74,8 @@ class Profiles:
         """The record this process just wrote (a registration, a heartbeat's change)."""
         profile = profile_of(info)
         self._copies[profile.worker_id] = _Copy(profile)
+        if profile.worker_id in self._reading:  # a read in flight may bring the record before
+            self._voided.add(profile.worker_id)
         return profile
 
     async def get(self, worker_id: str) -> WorkerProfile | None:

@@ -62,6 +62,22 @@ async def test_a_read_in_flight_when_a_change_is_announced_is_not_kept() -> None
     assert profile is not None and profile.skills == ("new",)
 
 
+async def test_a_read_in_flight_when_this_process_writes_the_record_is_not_kept() -> None:
+    records = Records()
+    records.infos["w"] = _info("w", "old")
+    known = Profiles(records.read)
+    known.put(records.infos["w"])
+    records.hold = asyncio.Event()
+    refreshing = asyncio.create_task(known.refresh())
+    await asyncio.sleep(0)  # the refresh has left with the old record
+    records.infos["w"] = _info("w", "new")
+    known.put(records.infos["w"])  # a heartbeat here changed the skills
+    records.hold.set()
+    await refreshing
+    profile = await known.get("w")
+    assert profile is not None and profile.skills == ("new",)
+
+
 async def test_refresh_reads_the_used_copies_in_one_batch_and_drops_long_unused_ones() -> None:
     records = Records()
     known = Profiles(records.read)
