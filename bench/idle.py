@@ -15,7 +15,9 @@ Prints, for the orchestrator process alone:
 - how each poll was answered: on time (at most ``--late-after`` past its timeout) or late, and
   how late, counted from when the client began the request (as a worker sees it) and from when
   its headers left the client (the time before that is this client's: a new connection, its
-  event loop busy with the other polls);
+  event loop busy with the other polls); and that split by the answer's ``Server-Timing``:
+  the orchestrator's time from reading the request to answering it, and the rest (before it
+  was read: the kernel's queues, the orchestrator's event loop; after: this client);
 - whose time it is: when the requests left the client, and when the orchestrator had them
   parked and let them go (its ``parked_polls``, sampled every 0.1 s), each from the moment the
   burst began (``idle_times.py``); and the Redis commands the burst cost until all were parked.
@@ -146,6 +148,7 @@ class Polls:
             async with s.get(url, trace_request_ctx=i) as resp:
                 await resp.read()
                 status = resp.status
+                self.times.server_timing(i, resp.headers.get("Server-Timing", ""))
         except (aiohttp.ClientError, TimeoutError):
             pass
         answered = self.times.answered[i] = time.perf_counter()
@@ -234,6 +237,8 @@ async def run_idle(
             cpu.start()
             await asyncio.gather(*parking)
             cpu_to_answer = cpu.line(k)
+            watch.follow(False)
+            again = await poll_again(polls, s, r, cpu) if args.poll_again else None
         watch.stop()
         print(f"idle workers: {k} long-polls, timeout {wait_s:g} s")
         print(
@@ -264,13 +269,52 @@ async def run_idle(
         print(f"  CPU to park, per poll    {cpu_to_park}")
         print(f"  CPU to answer, per poll  {cpu_to_answer}")
         report(polls.times, watch.server, args.late_after, watch.slowest_status_s)
+        if again is not None:
+            again.report(args.late_after)
     finally:
         if watch.is_alive():
             watch.stop()
         await r.aclose()
 
 
+class Again:
+    """A second round: every worker polls again at once, on the connection it kept."""
+
+    def __init__(self, times: PollTimes, commands: dict[str, int], cpu: str) -> None:
+        self.times, self.commands, self.cpu = times, commands, cpu
+
+    def report(self, late_after: float) -> None:
+        k = self.times.k
+        print(f"again: the {k} workers poll once more at once, on the connections they kept")
+        print(
+            f"  Redis commands           {sum(self.commands.values()):8d}  "
+            f"({breakdown(self.commands)}), until all were answered"
+        )
+        print(f"  CPU, per poll            {self.cpu}")
+        report(self.times, [], late_after, 0.0, timeline=False)
+
+
+async def poll_again(
+    polls: Polls, s: aiohttp.ClientSession, r: aioredis.Redis, cpu: CpuSplit
+) -> Again:
+    first = polls.times, polls.answers, polls.connects
+    times = polls.times = PollTimes(polls.k, polls.wait_s)
+    polls.answers, polls.connects = [], {}
+    before = await commands_by_name(r)
+    cpu.start()
+    times.began = time.perf_counter()
+    await asyncio.gather(*(polls.park(s, i) for i in range(polls.k)))
+    cpu_line = cpu.line(polls.k)
+    polls.times, polls.answers, polls.connects = first  # the first round's, for its report
+    return Again(times, since(before, await commands_by_name(r)), cpu_line)
+
+
 def add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--poll-again",
+        action="store_true",
+        help="idle mode: once all are answered, every worker polls once more (kept connections)",
+    )
     p.add_argument(
         "--poll-timeout", type=float, default=20.0, help="idle mode: each long-poll's timeout"
     )

@@ -34,6 +34,18 @@ class PollTimes:
     sent: dict[int, float] = field(default_factory=dict)
     """poll → when its headers left the client."""
     answered: dict[int, float] = field(default_factory=dict)
+    queued: dict[int, float] = field(default_factory=dict)
+    """poll → seconds from the orchestrator reading its request to its handler (its answer's
+    ``Server-Timing``)."""
+    polled: dict[int, float] = field(default_factory=dict)
+    """poll → seconds from the orchestrator reading its request to answering it."""
+
+    def server_timing(self, i: int, header: str) -> None:
+        """Take ``queue`` and ``poll`` from a ``Server-Timing`` header (ms)."""
+        for part in header.split(","):
+            name, _, dur = part.strip().partition(";dur=")
+            if dur and name in ("queue", "poll"):
+                (self.queued if name == "queue" else self.polled)[i] = float(dur) / 1000
 
     def past_timeout(self, since: dict[int, float]) -> list[float]:
         """Seconds past its timeout each poll's answer came, counted from ``since``."""
@@ -62,10 +74,15 @@ def server_times(
 
 
 def report(
-    times: PollTimes, samples: list[tuple[float, int]], late_after: float, sample_s: float
+    times: PollTimes,
+    samples: list[tuple[float, int]],
+    late_after: float,
+    sample_s: float,
+    *,
+    timeline: bool = True,
 ) -> None:
-    """The lines after ``new connections``: lateness from the request sent, and when each
-    side was done with the polls."""
+    """The lines after ``new connections``: lateness from the request sent, and (``timeline``)
+    when each side was done with the polls."""
     from_sent = times.past_timeout(times.sent)
     if from_sent:
         late = sum(x > late_after for x in from_sent)
@@ -73,6 +90,26 @@ def report(
             f"  from the request sent    {len(from_sent) - late:8d} on time; late {late}"
             f"; past the timeout s p50/p99/max {spread(from_sent)}"
         )
+    if times.polled:
+        inside = [took - times.wait_s for took in times.polled.values()]
+        late = sum(x > late_after for x in inside)
+        print(
+            f"  in the orchestrator      {len(inside) - late:8d} on time; late {late}; "
+            f"past the timeout s p50/p99/max {spread(inside)} (request read → answered)"
+        )
+        print(f"    of which read → handler  s p50/p99/max {spread(list(times.queued.values()))}")
+        outside = [
+            times.answered[i] - times.sent[i] - took
+            for i, took in times.polled.items()
+            if i in times.sent and i in times.answered
+        ]
+        if outside:
+            print(
+                f"  outside it               s p50/p99/max {spread(outside)} (sent → read, "
+                "answered → read by the client: kernel queues, both event loops)"
+            )
+    if not timeline:
+        return
     print(f"  s after the burst began, p50 / p99 / all ({times.k} polls):")
     rows = (
         ("requests sent (client)", times.after_burst(times.sent)),

@@ -40,6 +40,7 @@ from orchestrator.appkeys import (
     JOB_WAITERS,
     LOOPS,
     METRICS,
+    PROFILES,
     REGISTRY,
     RUNNER,
     SETTINGS,
@@ -52,6 +53,7 @@ from orchestrator.config import Settings
 from orchestrator.dispatch.bus import Bus
 from orchestrator.dispatch.fleet import Claims, FleetGauges
 from orchestrator.dispatch.job_waiters import JobWaiters
+from orchestrator.dispatch.profiles import Profiles
 from orchestrator.dispatch.sockets import SocketTable
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.human.metrics import HumanMetrics
@@ -110,7 +112,7 @@ def create_app(
     app[BUS] = bus
     app[SOCKETS] = SocketTable(bus, store.keys)
     app[JOB_WAITERS] = JobWaiters(settings.retention_s)
-    app[workers.SKILLS] = {}
+    app[PROFILES] = Profiles(store.worker_infos)
     app[drain.DRAINING] = set()
     app[LOOPS] = []
     stats = metrics.cluster.stats
@@ -158,6 +160,7 @@ def create_app(
     app.cleanup_ctx.append(_background)
     app.cleanup_ctx.append(registration.registered_context)  # needs the bus _background started
     app.cleanup_ctx.append(drain.draining_context)  # needs the bus _background started
+    app.cleanup_ctx.append(workers.profiles_context)  # needs the bus _background started
     app.cleanup_ctx.append(human_events.inbox_context)  # needs the bus _background started
     # after _background, so it exits first: its last flush needs the store still open
     app.cleanup_ctx.append(telemetry(app[METRICS], stats, origin))

@@ -11,6 +11,7 @@ from orchestrator.config import Settings
 from orchestrator.dispatch.bus import Bus
 from orchestrator.dispatch.fleet import Claims
 from orchestrator.dispatch.job_waiters import JobWaiters
+from orchestrator.dispatch.profiles import Profiles
 from orchestrator.dispatch.sockets import SocketTable
 from orchestrator.dispatch.waiters import Dispatcher
 from orchestrator.metrics import Metrics
@@ -23,6 +24,9 @@ STORE = web.AppKey("store", RedisStore)
 REGISTRY = web.AppKey("registry", BlueprintRegistry)
 RUNNER = web.AppKey("runner", JobRunner)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+PROFILES = web.AppKey("worker_profiles", Profiles)
+"""Each worker's skills, tags and labels, so that a long-poll costs no Redis read
+(``dispatch/profiles.py``)."""
 CLAIMS = web.AppKey("claims", Claims)
 BUS = web.AppKey("bus", Bus)
 SOCKETS = web.AppKey("sockets", SocketTable)

@@ -19,7 +19,7 @@ from aiohttp import web
 from orchestrator.api.answers import Draining
 from orchestrator.api.middleware import CLIENT, require_worker
 from orchestrator.api.render import typed_response
-from orchestrator.appkeys import BUS, LOOPS, SETTINGS, STORE
+from orchestrator.appkeys import BUS, LOOPS, PROFILES, SETTINGS, STORE
 from orchestrator.errors import Conflict, Forbidden, NotFound
 from orchestrator.loops.supervisor import run_every
 from orchestrator.storage.worker_registry import UNDRAIN
@@ -114,4 +114,5 @@ async def deregister(request: web.Request) -> web.Response:
     require_worker(request, worker_id)
     await request.app[STORE].deregister_worker(worker_id)
     request.app[DRAINING].discard(worker_id)
+    request.app[PROFILES].changed(worker_id)  # its next poll here: not registered
     return web.Response(status=204)

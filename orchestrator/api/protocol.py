@@ -1,4 +1,5 @@
-"""JSON errors for requests that never reach the application.
+"""JSON errors for requests that never reach the application, and when a request reached the
+process.
 
 aiohttp answers a request it cannot parse (a bad request line, an unknown method, a header
 over its size limit) from its connection handler, before any middleware runs, with a plain
@@ -9,11 +10,17 @@ rewrites the answer into the API's error envelope.
 The hook rests on aiohttp internals (``AppRunner._make_server``, ``Server._kwargs``); each
 step falls back to aiohttp's own plain answer if they change, so an aiohttp upgrade can
 lose the JSON shape but never serving. ``tests/e2e/test_malformed_requests.py`` pins it.
+
+The same handler notes when each request's bytes were read (``read_ago``): under a burst,
+a request waits seconds behind the others between being read and reaching its handler (10,000
+long-polls at once: 1.5-2 s), and a long-poll's timeout counts from when it came, as its
+worker counts it, not from when its handler got to it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from aiohttp import web
@@ -26,8 +33,21 @@ from orchestrator.api.middleware.errors import protocol_error_answer, request_id
 log = logging.getLogger("orchestrator.api")
 
 
+def read_ago(request: BaseRequest) -> float:
+    """Seconds since the request's bytes were read; 0 if its connection is not served by
+    ``JsonErrorsRequestHandler`` (the test client's)."""
+    at = getattr(request.protocol, "read_at", None)
+    return time.monotonic() - at if isinstance(at, float) else 0.0
+
+
 class JsonErrorsRequestHandler(RequestHandler):
-    __slots__ = ()
+    __slots__ = ("read_at",)
+
+    def data_received(self, data: bytes) -> None:
+        # the last bytes read before a request's handler runs are that request's: a client
+        # sends its next request once it has the answer to the one before
+        self.read_at = time.monotonic()
+        super().data_received(data)
 
     def handle_error(
         self,

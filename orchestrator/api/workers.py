@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
 
 from aiohttp import web
 from msgspec import Meta, Struct
@@ -14,21 +14,49 @@ from msgspec import Meta, Struct
 from orchestrator.api import hot, queries, schemas
 from orchestrator.api.drain import DRAINING, refuse_if_draining
 from orchestrator.api.middleware import read_json, require_worker
+from orchestrator.api.protocol import read_ago
 from orchestrator.api.render import json_response, typed_response
-from orchestrator.appkeys import DISPATCHER, METRICS, RUNNER, SETTINGS, STORE
+from orchestrator.appkeys import (
+    BUS,
+    DISPATCHER,
+    LOOPS,
+    METRICS,
+    PROFILES,
+    RUNNER,
+    SETTINGS,
+    STORE,
+)
+from orchestrator.dispatch import profiles
 from orchestrator.dispatch.waiters import WorkerProfile
 from orchestrator.errors import NotFound
+from orchestrator.loops.supervisor import run_every
 from orchestrator.shell import leases, results
 from worker_sdk.protocol import MAX_BATCH, Registered
 
 routes = web.RouteTableDef()
 
-SKILLS = web.AppKey("worker_skills", dict[str, tuple[WorkerProfile, float]])
-"""worker id → (skills, tags and labels, when cached), so a long-poll costs no Redis read;
-filled on register/heartbeat, and read again after ``SKILLS_TTL_S`` in case a heartbeat to
-another process changed them."""
 
-SKILLS_TTL_S = 10.0
+async def profiles_context(app: web.Application) -> AsyncIterator[None]:
+    """Keep ``PROFILES`` true: announcements from every process, a refresh now and then
+    (needs the bus ``_background`` starts)."""
+    known = app[PROFILES]
+    bus = app[BUS]
+
+    def on_message(message: bytes) -> None:
+        known.changed(message.decode())
+
+    await bus.subscribe(app[STORE].keys.workers_channel, on_message)
+    earlier = bus.on_reconnect
+
+    def on_reconnect() -> None:
+        if earlier is not None:
+            earlier()
+        known.forget_all()
+
+    bus.on_reconnect = on_reconnect
+    # in LOOPS, which _background cancels when the app stops
+    app[LOOPS].append(asyncio.create_task(run_every("profiles", profiles.REFRESH_S, known.refresh)))
+    yield
 
 
 def _not_registered(worker_id: str) -> NotFound:
@@ -46,7 +74,7 @@ async def register(request: web.Request) -> web.Response:
     now = time.time()
     info.update(registered_at=now, load=0)
     await request.app[STORE].register_worker(worker_id, info)
-    request.app[SKILLS][worker_id] = (_profile(info), time.monotonic())
+    request.app[PROFILES].put(info)
     settings = request.app[SETTINGS]
     return typed_response(
         Registered(
@@ -65,6 +93,7 @@ async def heartbeat(request: web.Request) -> web.Response:
     update = schemas.heartbeat(await read_json(request, required=False))
     store = request.app[STORE]
     info = None
+    offers_changed = False
     if update is not None:
         info = await store.worker_info(worker_id)
         if info is None:
@@ -74,36 +103,22 @@ async def heartbeat(request: web.Request) -> web.Response:
             # When the list was said: a lease it leaves out well after the lease began is one
             # the worker never received (shell/leases.py).
             info["running_at"] = time.time()
-        if {"supported_skills", "tags", "labels"} & set(update):
-            request.app[SKILLS][worker_id] = (_profile(info), time.monotonic())
-    beat = await store.heartbeat(worker_id, info)
+        offers_changed = bool({"supported_skills", "tags", "labels"} & set(update))
+    beat = await store.heartbeat(worker_id, info, offers_changed=offers_changed)
     if not beat.known:
         raise _not_registered(worker_id)
+    if offers_changed and info is not None:
+        request.app[PROFILES].put(info)
     if beat.draining:
         request.app[DRAINING].add(worker_id)  # in case this process missed the announcement
     answer = {"status": "ttl_refreshed", "cancelled_tasks": beat.cancelled}
     return json_response(answer | {"draining": beat.draining})
 
 
-def _profile(info: dict[str, Any]) -> WorkerProfile:
-    labels = info.get("labels") or {}
-    return WorkerProfile(
-        info["worker_id"],
-        tuple(info["supported_skills"]),
-        frozenset(info.get("tags") or ()),
-        frozenset((str(k), str(v)) for k, v in labels.items()),
-    )
-
-
 async def _skills(app: web.Application, worker_id: str) -> WorkerProfile:
-    cached = app[SKILLS].get(worker_id)
-    if cached is not None and time.monotonic() - cached[1] < SKILLS_TTL_S:
-        return cached[0]
-    info = await app[STORE].worker_info(worker_id)
-    if info is None:
+    profile = await app[PROFILES].get(worker_id)
+    if profile is None:
         raise _not_registered(worker_id)
-    profile = _profile(info)
-    app[SKILLS][worker_id] = (profile, time.monotonic())
     return profile
 
 
@@ -121,7 +136,18 @@ class PollQuery(Struct, kw_only=True):
 
 @hot.routes.get("/_worker/workers/{worker_id}/tasks/next")  # tried first (hot.py)
 async def next_task(request: web.Request) -> web.StreamResponse:
-    arrived = asyncio.get_running_loop().time()
+    queued = read_ago(request)
+    handled = time.monotonic()
+    # the loop's clock (for the poll's timer) when its bytes were read
+    answer = await _next_task(request, asyncio.get_running_loop().time() - queued)
+    # Where the poll's time went, as this process saw it (for a worker's logs, and
+    # bench/idle.py): from its bytes read to its handler, and to its answer.
+    polled = time.monotonic() - handled + queued
+    answer.headers["Server-Timing"] = f"queue;dur={queued * 1e3:.1f}, poll;dur={polled * 1e3:.1f}"
+    return answer
+
+
+async def _next_task(request: web.Request, arrived: float) -> web.StreamResponse:
     worker_id = request.match_info["worker_id"]
     require_worker(request, worker_id)
     refuse_if_draining(request.app, worker_id)

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 
 from orchestrator.dispatch.claim_gate import ClaimGate
+from orchestrator.dispatch.expiry import Expiry
 from orchestrator.engine.requires import met_by, split
 
 log = logging.getLogger("orchestrator.dispatch")
@@ -95,6 +96,7 @@ class Dispatcher:
         self._listed = 0
         """Waiters in ``_waiting`` (each once, whatever its skills): read every 0.1 s by a
         status poll, which must not walk 10,000 of them."""
+        self._expiry: Expiry[Waiter] = Expiry(self._expire)
 
     @property
     def waiting(self) -> int:
@@ -118,7 +120,7 @@ class Dispatcher:
         get here counts in ``wait_s``."""
         loop = asyncio.get_running_loop()
         deadline = (loop.time() if since is None else since) + wait_s
-        payloads, served_by = await self._wait(worker, deadline, want)
+        payloads, served_by = await self._wait(worker, deadline, wait_s, want)
         if served_by and 0 < len(payloads) < want:
             # A wake-up of one type answered it: its other types may have tasks ready too.
             others = tuple(s for s in worker.skills if s != served_by)
@@ -142,7 +144,7 @@ class Dispatcher:
                 return
 
     async def _wait(
-        self, worker: WorkerProfile, deadline: float, want: int
+        self, worker: WorkerProfile, deadline: float, wait_s: float, want: int
     ) -> tuple[list[bytes], str]:
         """What the first claims or a wake-up brought, and the type of that wake-up ("" when
         the first claims, which try every type, brought them)."""
@@ -163,16 +165,17 @@ class Dispatcher:
             self._forget(waiter)
             return payloads, ""
         waiter.claiming = False
-        # A timer rather than wait_for: thousands of polls that time out together each cost a
-        # callback, not a raised TimeoutError and the unwinding of a cancelled wait. Its time
-        # counts from the request, not from here: a burst of polls waits in line for the
-        # first claims, and a worker counts its timeout from when it asked.
-        timer = asyncio.get_running_loop().call_at(deadline, self._expire, waiter)
+        # A shared timer rather than wait_for: thousands of polls that time out together
+        # cost a callback each, not a raised TimeoutError and the unwinding of a cancelled
+        # wait (``expiry.py``). Its time counts from the request, not from here: a burst of
+        # polls waits in line for the first claims, and a worker counts its timeout from
+        # when it asked.
+        tick = self._expiry.add(waiter, deadline, wait_s)
         try:
             # shielded: a poll that goes away leaves the future to a claim in flight for it
             return await asyncio.shield(waiter.future), waiter.served_by
         finally:
-            timer.cancel()
+            self._expiry.remove(waiter, tick)
             self._forget(waiter)
 
     @staticmethod

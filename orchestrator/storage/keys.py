@@ -17,6 +17,8 @@ class Keys:
         self.workers_draining = f"{p}:{{w}}:draining"
         """Ids of the workers an operator drained (``storage/worker_registry.py``)."""
         self.drain_channel = f"{p}:drain"
+        self.workers_channel = f"{p}:workers"
+        """Ids of workers whose record changed (``dispatch/profiles.py``)."""
         self.wake_channel = f"{p}:wake"
         self.ended_channel = f"{p}:ended"
         self.changed_channel = f"{p}:changed"

@@ -6,6 +6,7 @@ A part of ``RedisStore`` (its base class), kept apart because it is a concept of
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -39,17 +40,23 @@ class WorkerRegistry:
 
     async def register_worker(self, worker_id: str, info: dict[str, Any]) -> None:
         """A registration starts a new run of the worker: one drained under the same id
-        before (a restarted process with a fixed ``WORKER_ID``) is not draining."""
+        before (a restarted process with a fixed ``WORKER_ID``) is not draining. Every
+        process is told its record changed (``dispatch/profiles.py``)."""
         k = self.keys
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hset(k.workers, worker_id, orjson.dumps(info))
             pipe.zadd(k.workers_seen, {worker_id: int(time.time() * _MS)})
             pipe.srem(k.workers_draining, worker_id)
             pipe.publish(k.drain_channel, UNDRAIN + worker_id)
+            pipe.publish(k.workers_channel, worker_id)
             await pipe.execute()
 
-    async def heartbeat(self, worker_id: str, info: dict[str, Any] | None) -> Beat:
-        """Refreshes the worker's last-seen time and collects its cancels, in one round trip."""
+    async def heartbeat(
+        self, worker_id: str, info: dict[str, Any] | None, *, offers_changed: bool = False
+    ) -> Beat:
+        """Refreshes the worker's last-seen time and collects its cancels, in one round trip.
+        ``offers_changed``: ``info`` changes its skills, tags or labels, which every process
+        is told (``dispatch/profiles.py``)."""
         flags = self.keys.worker_cancels(worker_id)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zadd(self.keys.workers_seen, {worker_id: int(time.time() * _MS)}, xx=True)
@@ -60,6 +67,8 @@ class WorkerRegistry:
             pipe.sismember(self.keys.workers_draining, worker_id)
             if info is not None:
                 pipe.hset(self.keys.workers, worker_id, orjson.dumps(info))
+                if offers_changed:
+                    pipe.publish(self.keys.workers_channel, worker_id)
             _, seen, cancelled, draining, *_ = await pipe.execute()
         return Beat(seen is not None, [orjson.loads(c) for c in cancelled or []], bool(draining))
 
@@ -92,13 +101,23 @@ class WorkerRegistry:
             pipe.srem(k.workers_draining, worker_id)
             pipe.delete(k.worker_cancels(worker_id))
             pipe.publish(k.drain_channel, UNDRAIN + worker_id)
+            pipe.publish(k.workers_channel, worker_id)
             await pipe.execute()
 
     async def worker_info(self, worker_id: str) -> dict[str, Any] | None:
+        return (await self.worker_infos([worker_id]))[0]
+
+    async def worker_infos(self, worker_ids: list[str]) -> list[dict[str, Any] | None]:
+        """The records of these workers (None: not registered). Reads of the same turn of
+        the event loop, by any caller, go out together: one ``HMGET`` for a burst of polls."""
         if self._worker_reads is None:
             self._worker_reads = FieldBatch(self.redis, self.keys.workers)
-        raw = await self._worker_reads.get(worker_id)  # one HMGET for a burst of polls
-        return orjson.loads(raw) if raw else None
+        get = self._worker_reads.get
+        if len(worker_ids) == 1:  # no task for gather to wrap it in
+            raws = [await get(worker_ids[0])]
+        else:
+            raws = await asyncio.gather(*(get(w) for w in worker_ids))
+        return [orjson.loads(raw) if raw else None for raw in raws]
 
     async def workers_seen(self, worker_ids: list[str]) -> list[float | None]:
         if not worker_ids:

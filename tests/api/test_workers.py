@@ -182,6 +182,15 @@ async def test_long_poll_answers_204_when_nothing_comes(api: Api) -> None:
     assert 0.15 <= elapsed < 0.9, elapsed  # the server's own limit is 1 s
 
 
+async def test_long_poll_answers_say_where_their_time_went(api: Api) -> None:
+    await api.register("timed")
+    resp = await api.poll("timed", timeout=0.05)
+    assert resp.status == 204
+    parts = dict(p.strip().split(";dur=") for p in resp.headers["Server-Timing"].split(","))
+    assert set(parts) == {"queue", "poll"}
+    assert 0 <= float(parts["queue"]) <= float(parts["poll"])
+
+
 async def test_long_poll_wait_is_capped_by_the_server(make_api: MakeApi) -> None:
     api = await make_api(poll_timeout_s=0.2)
     await api.register("greedy")
