@@ -7,12 +7,13 @@ true by announcements, not by age: every process that changes a worker's record 
 registration, a heartbeat changing its skills, tags or labels, a deregistration) publishes the
 worker's id on ``keys.workers_channel`` (``storage/worker_registry.py``), and every process
 forgets its copy (``changed``), so the worker's next poll reads the record again, and a
-deregistered worker's poll is answered ``WORKER_NOT_REGISTERED`` at once. Announcements are
-lost only while the pub/sub connection is down: when it is back, every copy is forgotten
-(``forget_all``).
+deregistered worker's poll is answered ``WORKER_NOT_REGISTERED`` at once; so is an expired
+one's, once a process has deleted its record (``live_workers`` announces those too).
+Announcements are lost only while the pub/sub connection is down: when it is back, every copy
+is forgotten (``forget_all``).
 
 Besides, every ``REFRESH_S`` the copies polls used since the last refresh are read again in
-one batch (``refresh``: a record deleted as expired, anything an announcement missed), and
+one batch (``refresh``: anything an announcement missed), and
 those no poll used for ``DROP_AFTER`` refreshes in a row are dropped, so that memory follows
 the workers that poll this process (a worker polling every 30 s, or a fleet's polls spread
 over a burst, must not lose its copy between two of its polls). Before, a copy

@@ -136,6 +136,8 @@ class WorkerRegistry:
                 pipe.zrem(k.workers_seen, *dead)
                 pipe.hdel(k.workers, *dead)
                 pipe.srem(k.workers_draining, *dead)
+                for worker_id in dead:  # every process forgets its copy (dispatch/profiles.py)
+                    pipe.publish(k.workers_channel, worker_id)
                 await pipe.execute()
         seen = await self.redis.zrange(k.workers_seen, 0, -1, withscores=True)
         if not seen:

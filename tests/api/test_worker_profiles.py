@@ -5,7 +5,7 @@ poll."""
 from __future__ import annotations
 
 from orchestrator.appkeys import PROFILES
-from tests.api.conftest import Api, MakeApi, assert_error, worker_headers
+from tests.api.conftest import Api, MakeApi, assert_error, client_headers, worker_headers
 from tests.helpers import wait_for
 
 
@@ -67,3 +67,21 @@ async def test_a_registration_again_through_another_process_reaches_the_polls_he
     )
     job_id = await there.create()
     assert (await here.take("switch"))["job_id"] == job_id
+
+
+async def test_a_worker_forgotten_as_expired_is_forgotten_by_the_polls_here(
+    make_api: MakeApi,
+) -> None:
+    here, there = await make_api(worker_ttl_s=0.5), await make_api(worker_ttl_s=0.5)
+    await here.register("ghost")
+    assert (await here.poll("ghost", timeout=0.05)).status == 204  # known here now
+
+    async def forgotten_there() -> bool:  # the workers list drops records past their TTL
+        resp = await there.client.get("/api/v1/workers", headers=client_headers())
+        return "ghost" not in {w["worker_id"] for w in await resp.json()}
+
+    await wait_for(forgotten_there, timeout=5, what="the record to expire")
+    await wait_for(
+        lambda: "ghost" not in here.app[PROFILES], timeout=5, what="the copy here forgotten"
+    )
+    await assert_error(await here.poll("ghost", timeout=0.05), 404, "WORKER_NOT_REGISTERED")
