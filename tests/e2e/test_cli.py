@@ -420,6 +420,27 @@ async def test_an_https_url_to_the_plain_http_server_says_to_use_http(cluster: C
         proc.wait()
 
 
+@asynccontextmanager
+async def _watching(
+    orch: Orchestrator, job_id: str, stderr: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``jobs watch`` of a job waiting for a worker, once it has said so; killed on the way out
+    if it still runs."""
+    with stderr.open("wb") as err:
+        watch = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "orchestrator", "jobs", "watch", job_id,
+            "--url", orch.url, "--token", CLIENT_TOKEN,
+            stdout=subprocess.PIPE, stderr=err, env=child_env(),
+        )  # fmt: skip
+    try:
+        await wait_for(lambda: "waiting_for_worker" in stderr.read_text(), 20, "the watch")
+        yield watch
+    finally:
+        if watch.returncode is None:
+            watch.kill()
+            await watch.wait()
+
+
 async def test_jobs_watch_rides_out_a_redis_outage(tmp_path: Path, prefix: str) -> None:
     """A 503 while Redis is down is said once and asked again until it answers: the watch
     then follows the job to its end."""
@@ -432,14 +453,7 @@ async def test_jobs_watch_rides_out_a_redis_outage(tmp_path: Path, prefix: str) 
         orch = await cluster.orchestrator()
         async with aiohttp.ClientSession() as http:
             job_id = await Api(http, orch).create("echo", {"x": 2})  # no worker yet: it waits
-        common = ("--url", orch.url, "--token", CLIENT_TOKEN)
-        with stderr.open("wb") as err:
-            watch = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "orchestrator", "jobs", "watch", job_id, *common,
-                stdout=subprocess.PIPE, stderr=err, env=child_env(),
-            )  # fmt: skip
-        try:
-            await wait_for(lambda: "waiting_for_worker" in stderr.read_text(), 20, "the watch")
+        async with _watching(orch, job_id, stderr) as watch:
             server.kill()  # SIGKILL: the append-only file keeps the job
             said = "the orchestrator's storage is unavailable"
             await wait_for(lambda: said in stderr.read_text(), 30, "the watch to see the 503")
@@ -447,10 +461,6 @@ async def test_jobs_watch_rides_out_a_redis_outage(tmp_path: Path, prefix: str) 
             server.start()
             cluster.worker(orch, "w-after-outage")
             out, _ = await asyncio.wait_for(watch.communicate(), 60)
-        finally:
-            if watch.returncode is None:
-                watch.kill()
-                await watch.wait()
         text = stderr.read_text()
         assert watch.returncode == 0, text
         assert orjson.loads(out)["result"]["echo"] == {"x": 2}
@@ -469,14 +479,7 @@ async def test_jobs_watch_rides_out_an_orchestrator_restart(cluster: Cluster) ->
     async with aiohttp.ClientSession() as http:
         job_id = await Api(http, orch).create("echo", {"x": 3})  # no worker yet: it waits
     stderr = cluster.tmp / "watch-restart.err"
-    with stderr.open("wb") as err:
-        watch = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "orchestrator", "jobs", "watch", job_id,
-            "--url", orch.url, "--token", CLIENT_TOKEN,
-            stdout=subprocess.PIPE, stderr=err, env=child_env(),
-        )  # fmt: skip
-    try:
-        await wait_for(lambda: "waiting_for_worker" in stderr.read_text(), 20, "the watch")
+    async with _watching(orch, job_id, stderr) as watch:
         orch.proc.kill()
         orch.proc.wait()
         said = "the orchestrator is unavailable (cannot reach the orchestrator"
@@ -485,10 +488,6 @@ async def test_jobs_watch_rides_out_an_orchestrator_restart(cluster: Cluster) ->
         orch = await cluster.orchestrator(port=port)
         cluster.worker(orch, "w-after-restart")
         out, _ = await asyncio.wait_for(watch.communicate(), 60)
-    finally:
-        if watch.returncode is None:
-            watch.kill()
-            await watch.wait()
     text = stderr.read_text()
     assert watch.returncode == 0, text
     assert orjson.loads(out)["result"]["echo"] == {"x": 3}
