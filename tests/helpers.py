@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -36,10 +37,27 @@ async def wait_for(
         await asyncio.sleep(0.02)
 
 
+# Below Linux's ephemeral range (32768-60999), so no outgoing connection on the machine takes a
+# port between our check and the server's bind; the kernel's port 0 hands out exactly those.
+_PORTS = range(20000, 32768)
+_handed_out: set[int] = set()
+_pick = random.SystemRandom()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port nothing listens on, never the same twice in one process: callers bind
+    later, so two calls before the first bind must not agree."""
+    while True:
+        port = _pick.choice(_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
 
 
 def redis_server_binary() -> str:

@@ -55,11 +55,32 @@ class LiveCluster:
         return "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.ports)
 
     def start(self, nodes: int = 6) -> LiveCluster:
-        server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
-        assert server is not None and cli is not None
-        self.ports = [free_port() for _ in range(nodes)]
+        cli = shutil.which("redis-cli")
+        assert cli is not None
+        self.ports = [self._start_node() for _ in range(nodes)]
+        subprocess.run(
+            [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports)]
+            + ["--cluster-replicas", "1", "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         for port in self.ports:
-            self.procs[port] = subprocess.Popen(
+            self._wait(lambda p=port: self.state_ok(p), 30, f"cluster_state:ok on {port}")
+        # A replica's first sync starts seconds later (diskless, after a delay): until it has
+        # loaded its primary's data, a failover would lose that data, whatever the offsets say.
+        for port in self.ports:
+            self._wait(lambda p=port: self.synced(p), 30, f"{port} to finish its first sync")
+        return self
+
+    def _start_node(self, tries: int = 3) -> int:
+        """A node on a fresh port, answering PING. A node whose port was taken between our
+        check and its bind exits at once: it is started again on another port."""
+        server = shutil.which("redis-server")
+        assert server is not None
+        for _ in range(tries):
+            port = free_port()
+            proc = subprocess.Popen(
                 [
                     server,
                     "--port",
@@ -90,22 +111,15 @@ class LiveCluster:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        for port in self.ports:
-            self._wait(lambda p=port: self._answers(p), 10, f"node {port} to start")
-        subprocess.run(
-            [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports)]
-            + ["--cluster-replicas", "1", "--cluster-yes"],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        for port in self.ports:
-            self._wait(lambda p=port: self.state_ok(p), 30, f"cluster_state:ok on {port}")
-        # A replica's first sync starts seconds later (diskless, after a delay): until it has
-        # loaded its primary's data, a failover would lose that data, whatever the offsets say.
-        for port in self.ports:
-            self._wait(lambda p=port: self.synced(p), 30, f"{port} to finish its first sync")
-        return self
+            self._wait(
+                lambda p=port, proc=proc: proc.poll() is not None or self._answers(p),
+                30,
+                f"node {port} to start",
+            )
+            if proc.poll() is None:
+                self.procs[port] = proc
+                return port
+        raise AssertionError(f"no cluster node started in {tries} tries:\n{self._log(port)}")
 
     def synced(self, port: int) -> bool:
         info = _command(port, "INFO", "replication")
