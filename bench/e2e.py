@@ -87,6 +87,7 @@ class Bench:
         self.orch_pids: list[int] = []
         self.procs: list[subprocess.Popen[bytes]] = []
         self.tools: list[subprocess.Popen[bytes]] = []
+        self.spy: list[subprocess.Popen[bytes]] = []
         self.hook_port = free_port()
         self.hook_url = f"http://127.0.0.1:{self.hook_port}/hook"
         self.arrived: dict[str, tuple[float, str]] = {}
@@ -224,7 +225,33 @@ class Bench:
         log = (self.tmp / f"{name}.log").open("ab")
         self.tools.append(subprocess.Popen(args, stdout=log, stderr=log))
 
+    async def start_profile(self, pids: list[int]) -> None:
+        """With ``--profile``, py-spy samples the orchestrators from here until
+        ``stop_profile``: the measured window only, not the warm-up or the latency reads."""
+        if not self.args.profile or self.spy:
+            return
+        found = shutil.which("py-spy", path=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+        if found is None:
+            raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+        for i, pid in enumerate(pids):
+            out = self.args.profile if i == 0 else f"{self.args.profile}.{i}"
+            log = self.tmp / f"py-spy-{i}.log"
+            spy = [found, "record", "--pid", str(pid), "--format", "raw", "--rate", "200"]
+            with log.open("ab") as sink:
+                self.spy.append(subprocess.Popen([*spy, "-o", out], stdout=sink, stderr=sink))
+            for _ in range(200):  # it says so once it has attached
+                if b"Sampling process" in log.read_bytes():
+                    break
+                await asyncio.sleep(0.05)
+
+    def stop_profile(self) -> None:
+        for spy in self.spy:  # SIGINT: py-spy writes out what it sampled
+            spy.send_signal(signal.SIGINT)
+            spy.wait(30)
+        self.spy.clear()
+
     def stop(self) -> None:
+        self.stop_profile()
         for tool in self.tools:  # first, so that they write out what they measured
             tool.send_signal(signal.SIGINT)
             tool.wait(30)
@@ -294,10 +321,12 @@ class Bench:
             split = self.cpu_split(orch_pid)
             split.start()
             pids = self.orch_pids or [orch_pid]
+            await self.start_profile(pids)
             cmd0, t0 = await command_counts(r), time.perf_counter()
             cpu0 = sum(cpu_seconds(pid) for pid in pids)
             await asyncio.gather(*(client() for _ in range(conc)))
             wall = time.perf_counter() - t0
+            self.stop_profile()
             cmd1, cpu1 = await command_counts(r), sum(cpu_seconds(pid) for pid in pids)
             by_process = split.line(n)
             lat = await self.latencies(s, done)
@@ -362,9 +391,11 @@ class Bench:
             self.lags.clear()
             split = self.cpu_split(orch_pid)
             split.start()
+            await self.start_profile([orch_pid])
             cmd0, cpu0, t0 = await command_counts(r), cpu_seconds(orch_pid), time.perf_counter()
             await asyncio.gather(*(client() for _ in range(conc)))
             wall = time.perf_counter() - t0
+            self.stop_profile()
             cmd1, cpu1 = await command_counts(r), cpu_seconds(orch_pid)
             by_process = split.line(n)
         print(f"webhook throughput: {n} jobs, {conc} in flight, {self.args.workers} workers")
@@ -499,15 +530,8 @@ async def main(args: argparse.Namespace) -> None:
         r = aioredis.Redis.from_url(url)
         try:
             orch = await bench.start()
-            if args.profile:  # py-spy samples the orchestrator until the benchmark ends
-                found = shutil.which(
-                    "py-spy", path=f"{Path(sys.executable).parent}:{os.environ['PATH']}"
-                )
-                if found is None:
-                    raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
-                spy = [found, "record", "--pid", str(orch.pid), "--format", "raw"]
-                bench.spawn_tool([*spy, "--rate", "200", "-o", args.profile], "py-spy")
             if args.mode == "idle":
+                await bench.start_profile([orch.pid])  # the whole idle run
                 await run_idle(args, bench.base, orch.pid, url, bench.redis_pid)
             elif args.mode == "webhook":
                 receiver = await bench.start_receiver()
@@ -574,8 +598,9 @@ if __name__ == "__main__":
     )
     p.add_argument(
         "--profile",
-        help="py-spy the orchestrator into this file (collapsed stacks; "
-        "summarise with python3 -m bench.stacks FILE)",
+        help="py-spy the orchestrator into this file, over the throughput window only (FILE.1 "
+        "for a second orchestrator); collapsed stacks: summarise with python3 -m bench.stacks "
+        "FILE",
     )
     add_options(p)
     parsed = p.parse_args()
