@@ -237,8 +237,7 @@ class Bench:
             out = self.args.profile if i == 0 else f"{self.args.profile}.{i}"
             log = self.tmp / f"py-spy-{i}.log"
             spy = [found, "record", "--pid", str(pid), "--format", "raw", "--rate", "200"]
-            with log.open("ab") as sink:
-                self.spy.append(subprocess.Popen([*spy, "-o", out], stdout=sink, stderr=sink))
+            self.spy.append(_spawn([*spy, "-o", out], log))
             for _ in range(200):  # it says so once it has attached
                 if b"Sampling process" in log.read_bytes():
                     break
@@ -510,6 +509,11 @@ def route(requires: str) -> None:
     os.environ["BENCH_REQUIRES"] = requires
     os.environ["WORKER_TAGS"] = ",".join(wanted.get("tags", []))
     os.environ["WORKER_LABELS"] = ",".join(f"{k}={v}" for k, v in wanted.items() if k != "tags")
+
+
+def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as sink:
+        return subprocess.Popen(args, stdout=sink, stderr=sink)
 
 
 def _pid(server: RedisProcess | None) -> int | None:
