@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
@@ -122,6 +123,8 @@ async def _skills(app: web.Application, worker_id: str) -> WorkerProfile:
     return profile
 
 
+log = logging.getLogger("orchestrator.api.workers")
+
 _TIMEOUT = "Longest wait in seconds (capped by the server's poll timeout)."
 _MAX = (
     "Most tasks to take: the poll waits for the first, then adds only those ready at once (a "
@@ -156,7 +159,17 @@ async def _next_task(request: web.Request, arrived: float) -> web.StreamResponse
     wait_s = longest if query.timeout is None else min(query.timeout, longest)
     want = query.max
     worker = await _skills(request.app, worker_id)
-    payloads = await request.app[DISPATCHER].next_tasks(worker, wait_s, want, since=arrived)
+    polling = asyncio.ensure_future(
+        request.app[DISPATCHER].next_tasks(worker, wait_s, want, since=arrived)
+    )
+    try:
+        payloads = await asyncio.shield(polling)
+    except asyncio.CancelledError:
+        # This handler was cancelled (shutdown, or a server that cancels the handlers of
+        # hung-up requests): a claim in flight may still lease tasks, which go back once it
+        # ends rather than when their leases run out.
+        polling.add_done_callback(functools.partial(_give_back_later, request.app, worker_id))
+        raise
     if not payloads:
         return web.Response(status=204)
     if request.transport is None or request.transport.is_closing():
@@ -174,6 +187,26 @@ async def _next_task(request: web.Request, arrived: float) -> web.StreamResponse
     # The payloads are JSON objects already: spliced in, not parsed and encoded again.
     body = b'{"tasks":[' + b",".join(payloads) + b"]}"
     return web.Response(body=body, content_type="application/json")
+
+
+_giving_back: set[asyncio.Task[None]] = set()
+
+
+def _give_back_later(
+    app: web.Application, worker_id: str, polling: asyncio.Future[list[bytes]]
+) -> None:
+    if polling.cancelled() or polling.exception() is not None or not polling.result():
+        return
+    task = asyncio.ensure_future(_give_back_quietly(app, polling.result(), worker_id))
+    _giving_back.add(task)
+    task.add_done_callback(_giving_back.discard)
+
+
+async def _give_back_quietly(app: web.Application, payloads: list[bytes], worker_id: str) -> None:
+    try:
+        await _give_back(app, payloads, worker_id)
+    except Exception as exc:  # nobody waits for this: the leases run out instead
+        log.warning("tasks claimed for a poll that went away stay leased until then: %s", exc)
 
 
 async def _give_back(app: web.Application, payloads: list[bytes], worker_id: str) -> None:

@@ -4,6 +4,7 @@ reply, and survive a dead connection and a Redis that forgot its scripts."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -104,3 +105,69 @@ async def test_the_embedded_store_takes_the_pipeline(prefix: str) -> None:
         assert as_dict(await store.wire.one("HGETALL", f"{prefix}:h")) == {b"f": b"1"}
     finally:
         await store.close()
+
+
+async def test_round_trips_asked_together_leave_together(
+    client: aioredis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wire = Wire(client, direct=True)
+    pool = client.connection_pool
+    checkouts: list[object] = []
+    get = pool.get_connection
+
+    async def counted(*args: object, **kwargs: object) -> object:
+        checkouts.append(args)
+        return await get(*args, **kwargs)
+
+    key = f"{prefix}:s"
+    await client.set(key, "v")
+    monkeypatch.setattr(pool, "get_connection", counted)
+    asks = [
+        [("ECHO", "a")],
+        [("GET", key), ("HGET", key, "f"), ("ECHO", "b")],  # an error reply in the middle
+        [("INCR", f"{prefix}:n")],
+        [("ECHO", "c"), ("INCR", f"{prefix}:n")],
+    ]
+    replies = await asyncio.gather(*(wire.run(commands) for commands in asks))
+    assert len(checkouts) == 1  # one connection, one write, for the four of them
+    assert replies[0] == [b"a"]
+    assert replies[1][0] == b"v" and isinstance(replies[1][1], ResponseError)
+    assert replies[1][2] == b"b"
+    assert replies[2] == [1]
+    assert replies[3] == [b"c", 2]
+    # one asked on a later pass of the loop goes in a batch of its own
+    assert await wire.one("ECHO", "d") == b"d"
+    assert len(checkouts) == 2
+
+
+async def test_a_caller_that_gave_up_before_its_batch_left_sends_nothing(
+    client: aioredis.Redis, prefix: str
+) -> None:
+    wire = Wire(client, direct=True)
+    counter = f"{prefix}:n"
+    given_up = asyncio.ensure_future(wire.run([("INCR", counter)]))
+    kept = asyncio.ensure_future(wire.run([("INCR", counter)]))
+    await asyncio.sleep(0)  # both asked, the batch not yet sent
+    given_up.cancel()
+    assert await kept == [1]
+    with pytest.raises(asyncio.CancelledError):
+        await given_up
+    assert await client.get(counter) == b"1"
+
+
+async def test_a_batch_that_fails_fails_each_of_its_callers(
+    client: aioredis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wire = Wire(client, direct=True)
+    pool = client.connection_pool
+
+    async def refused(*args: object, **kwargs: object) -> object:
+        raise RedisConnectionError("Redis is gone")
+
+    monkeypatch.setattr(pool, "get_connection", refused)
+    answers = await asyncio.gather(
+        wire.one("ECHO", "a"), wire.run([("ECHO", "b")]), return_exceptions=True
+    )
+    assert [type(a) for a in answers] == [RedisConnectionError, RedisConnectionError]
+    monkeypatch.undo()
+    assert await wire.one("ECHO", prefix) == prefix.encode()  # the next batch goes ahead
