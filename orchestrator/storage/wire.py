@@ -112,12 +112,16 @@ class Wire:
         self._asked: list[_Asked] = []
         """Round trips waiting for the next batch to leave."""
         self._batches: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def run(self, commands: Sequence[Command]) -> list[Any]:
         """The replies of ``commands``, sent in one write, in order."""
         if self._pool is None:
             return await self._pipelined(commands)
-        replies: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # what a closed loop left asked will never leave
+            self._asked, self._loop = [], loop
+        replies: asyncio.Future[list[Any]] = loop.create_future()
         self._asked.append(_Asked(pack(commands), len(commands), replies))
         if len(self._asked) == 1:
             # Its first step runs on the loop's next pass: what this pass asks for goes too.

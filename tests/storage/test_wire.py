@@ -171,3 +171,24 @@ async def test_a_batch_that_fails_fails_each_of_its_callers(
     assert [type(a) for a in answers] == [RedisConnectionError, RedisConnectionError]
     monkeypatch.undo()
     assert await wire.one("ECHO", prefix) == prefix.encode()  # the next batch goes ahead
+
+
+def test_a_wire_outlives_the_loop_that_left_a_round_trip_asked(redis_url: str) -> None:
+    wire = Wire(aioredis.Redis.from_url(redis_url), direct=True)
+    closing = asyncio.new_event_loop()
+    asked = closing.create_task(wire.one("ECHO", "lost"))
+    closing.call_soon(closing.stop)  # asked, and the loop stops before its batch leaves
+    closing.run_forever()
+    assert not asked.done()
+    left = asyncio.all_tasks(closing)  # the caller's, and the batch's that never ran
+    for task in left:
+        task.cancel()
+    closing.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+    closing.close()
+
+    async def ask() -> bytes:
+        reply: bytes = await asyncio.wait_for(wire.one("ECHO", "kept"), 2)
+        await wire._redis.aclose()
+        return reply
+
+    assert asyncio.run(ask()) == b"kept"
