@@ -37,9 +37,22 @@ async def wait_for(
         await asyncio.sleep(0.02)
 
 
-# Below Linux's ephemeral range (32768-60999), so no outgoing connection on the machine takes a
-# port between our check and the server's bind; the kernel's port 0 hands out exactly those.
-_PORTS = range(20000, 32768)
+def _port_range() -> range:
+    """Below Linux's ephemeral range (32768-60999), so no outgoing connection on the machine
+    takes a port between our check and the server's bind (the kernel's port 0 hands out
+    exactly those); and a share of its own for each pytest-xdist worker, so no two test
+    processes hand out the same port."""
+    low, high = 20000, 32768
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if not worker.startswith("gw") or not worker[2:].isdigit() or count < 1:
+        return range(low, high)
+    share = (high - low) // count
+    start = low + share * (int(worker[2:]) % count)
+    return range(start, start + share)
+
+
+_PORTS = _port_range()
 _handed_out: set[int] = set()
 _pick = random.SystemRandom()
 
@@ -47,6 +60,8 @@ _pick = random.SystemRandom()
 def free_port() -> int:
     """A loopback port nothing listens on, never the same twice in one process: callers bind
     later, so two calls before the first bind must not agree."""
+    if len(_handed_out) > len(_PORTS) // 2:
+        _handed_out.clear()  # those handed out long ago are bound, or free again
     while True:
         port = _pick.choice(_PORTS)
         if port in _handed_out:
