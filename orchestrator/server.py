@@ -123,7 +123,9 @@ async def serve(app: web.Application, host: str, port: int, shutdown_timeout_s: 
             f"cannot listen on {host}:{port}: {_reason(exc)}. Stop what holds that "
             "address, or choose another with --port (ORCH_PORT) / --host (ORCH_HOST)"
         ) from None
-    log.info("orchestrator listening on http://%s:%d", host, port)
+    # with --port 0 the system chose one: tell that one
+    bound = [address[1] for address in runner.addresses if isinstance(address, tuple)]
+    log.info("orchestrator listening on http://%s:%d", host, bound[0] if bound else port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.e2e.conftest import Api, Cluster, Orchestrator
-from tests.helpers import ROOT, RedisProcess, child_env, free_port, wait_for
+from tests.helpers import ROOT, RedisProcess, child_env, free_port, spawn, wait_for
 
 OUTAGE_S = 2.0
 """How long Redis stays down: the fault injected (many sweeps fail meanwhile), not a wait."""
@@ -211,3 +211,24 @@ def test_graph_into_a_closed_pipe_stops_quietly() -> None:
         os.close(write_end)
     assert done.stderr == ""
     assert done.returncode == 1
+
+
+async def test_serve_on_port_0_names_the_port_it_listens_on(tmp_path: Path) -> None:
+    log = tmp_path / "orchestrator.log"
+    proc = spawn(["-m", "orchestrator", "serve", "--dev", "--port", "0"], log)
+    try:
+        said = await wait_for(
+            lambda: re.search(r"listening on http://127\.0\.0\.1:(\d+)", log.read_text()),
+            30,
+            "the listening line",
+        )
+        port = int(said.group(1))
+        assert port != 0
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/_public/status") as r,
+        ):
+            assert r.status == 200
+    finally:
+        proc.terminate()
+        proc.wait(30)
