@@ -86,7 +86,6 @@ class Bench:
         """The first orchestrator: the one the idle and webhook modes use."""
         self.orch_pids: list[int] = []
         self.procs: list[subprocess.Popen[bytes]] = []
-        self.tools: list[subprocess.Popen[bytes]] = []
         self.spy: list[subprocess.Popen[bytes]] = []
         self.hook_port = free_port()
         self.hook_url = f"http://127.0.0.1:{self.hook_port}/hook"
@@ -221,10 +220,6 @@ class Bench:
                 await asyncio.sleep(0.05)
         raise SystemExit("orchestrator did not start; see " + str(self.tmp))
 
-    def spawn_tool(self, args: list[str], name: str) -> None:
-        log = (self.tmp / f"{name}.log").open("ab")
-        self.tools.append(subprocess.Popen(args, stdout=log, stderr=log))
-
     async def start_profile(self, pids: list[int]) -> None:
         """With ``--profile``, py-spy samples the orchestrators from here until
         ``stop_profile``: the measured window only, not the warm-up or the latency reads."""
@@ -250,10 +245,7 @@ class Bench:
         self.spy.clear()
 
     def stop(self) -> None:
-        self.stop_profile()
-        for tool in self.tools:  # first, so that they write out what they measured
-            tool.send_signal(signal.SIGINT)
-            tool.wait(30)
+        self.stop_profile()  # first, so that py-spy writes out what it sampled
         for proc in self.procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)

@@ -168,7 +168,9 @@ async def _next_task(request: web.Request, arrived: float) -> web.StreamResponse
         # This handler was cancelled (shutdown, or a server that cancels the handlers of
         # hung-up requests): a claim in flight may still lease tasks, which go back once it
         # ends rather than when their leases run out.
-        polling.add_done_callback(functools.partial(_give_back_later, request.app, worker_id))
+        late = asyncio.ensure_future(_give_back_when_claimed(request.app, polling, worker_id))
+        _giving_back.add(late)
+        late.add_done_callback(_giving_back.discard)
         raise
     if not payloads:
         return web.Response(status=204)
@@ -192,19 +194,11 @@ async def _next_task(request: web.Request, arrived: float) -> web.StreamResponse
 _giving_back: set[asyncio.Task[None]] = set()
 
 
-def _give_back_later(
-    app: web.Application, worker_id: str, polling: asyncio.Future[list[bytes]]
+async def _give_back_when_claimed(
+    app: web.Application, polling: asyncio.Future[list[bytes]], worker_id: str
 ) -> None:
-    if polling.cancelled() or polling.exception() is not None or not polling.result():
-        return
-    task = asyncio.ensure_future(_give_back_quietly(app, polling.result(), worker_id))
-    _giving_back.add(task)
-    task.add_done_callback(_giving_back.discard)
-
-
-async def _give_back_quietly(app: web.Application, payloads: list[bytes], worker_id: str) -> None:
     try:
-        await _give_back(app, payloads, worker_id)
+        await _give_back(app, await polling, worker_id)
     except Exception as exc:  # nobody waits for this: the leases run out instead
         log.warning("tasks claimed for a poll that went away stay leased until then: %s", exc)
 

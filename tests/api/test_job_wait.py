@@ -57,6 +57,17 @@ async def finish(api: Api, job_id: str, worker: str) -> None:
     assert resp.status == 200, await resp.text()
 
 
+async def ended_there(make_api: MakeApi) -> tuple[Api, Api, str]:
+    """Two processes: a job created ``here`` and finished ``there``, its end heard here."""
+    here, there = await make_api(), await make_api()
+    job_id = await here.create()
+    await there.register("w-there")
+    await finish(there, job_id, "w-there")
+    waiters = here.app[JOB_WAITERS]
+    await wait_for(lambda: not waiters.fresh(job_id, "alice"), 5.0, what="here to hear the end")
+    return here, there, job_id
+
+
 async def test_a_local_end_hands_the_job_to_its_waiter_without_a_read(api: Api) -> None:
     await api.register("w-local")
     # The reads an end costs without a waiter parked: what the result itself needs.
@@ -97,12 +108,7 @@ async def test_a_waiter_woken_from_another_process_answers_with_the_job_its_end_
 async def test_a_job_another_process_finished_is_answered_without_a_read(
     make_api: MakeApi,
 ) -> None:
-    here, there = await make_api(), await make_api()
-    job_id = await here.create()
-    await there.register("w-there")
-    await finish(there, job_id, "w-there")
-    waiters = here.app[JOB_WAITERS]
-    await wait_for(lambda: not waiters.fresh(job_id, "alice"), 5.0, what="here to hear the end")
+    here, there, job_id = await ended_there(make_api)
     reads = count_job_reads(here, job_id)
 
     answers = [await raw_job(here, job_id, "?wait=30"), await raw_job(here, job_id)]
@@ -132,12 +138,7 @@ async def test_a_wait_for_a_job_created_here_parks_without_a_read(api: Api) -> N
 async def test_an_end_heard_from_another_process_before_the_wait_is_not_missed(
     make_api: MakeApi,
 ) -> None:
-    here, there = await make_api(), await make_api()
-    job_id = await here.create()
-    await there.register("w-there")
-    await finish(there, job_id, "w-there")
-    waiters = here.app[JOB_WAITERS]
-    await wait_for(lambda: not waiters.fresh(job_id, "alice"), 5.0, what="here to hear the end")
+    here, there, job_id = await ended_there(make_api)
 
     # Parked, it would be answered only after the whole wait: it must read and answer now.
     status, body = await asyncio.wait_for(raw_job(here, job_id, "?wait=30"), 5)

@@ -6,13 +6,32 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio import BlockingConnectionPool
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from orchestrator.storage.cluster import cluster_client
 from orchestrator.storage.embedded import embedded_store
+from orchestrator.storage.pool import QuickPool
 from orchestrator.storage.redis_store import RedisStore
 from tests.cluster.live import LiveCluster
 from tests.conftest import delete_prefix
+
+
+def retrying_client(
+    redis_url: str, pool_class: type[BlockingConnectionPool] = QuickPool
+) -> aioredis.Redis:
+    """A client on a pool of two connections whose commands, found on a dead connection,
+    are tried once more on a new one (as the server's pool does, without its backoff)."""
+    pool = pool_class.from_url(
+        redis_url,
+        max_connections=2,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
+    )
+    return aioredis.Redis(connection_pool=pool)
 
 
 async def delete_cluster_prefix(client: RedisCluster, prefix: str) -> None:

@@ -8,12 +8,10 @@ import asyncio
 import pytest
 import redis.asyncio as aioredis
 from redis.asyncio import BlockingConnectionPool
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from orchestrator.storage.pool import QuickPool
 from tests.helpers import wait_for
+from tests.storage.conftest import retrying_client
 
 
 async def test_the_installed_redis_py_has_the_quick_path(redis_url: str) -> None:
@@ -28,14 +26,7 @@ async def test_the_installed_redis_py_has_the_quick_path(redis_url: str) -> None
 async def test_commands_run_and_a_killed_connection_is_replaced(
     redis_url: str, pool_class: type[BlockingConnectionPool]
 ) -> None:
-    # as server.build_store: a command on a dead connection is tried once more
-    pool = pool_class.from_url(
-        redis_url,
-        max_connections=2,
-        retry=Retry(NoBackoff(), 1),
-        retry_on_error=[RedisConnectionError],
-    )
-    client = aioredis.Redis(connection_pool=pool)
+    client = retrying_client(redis_url, pool_class)
     try:
         assert await client.ping()
         my_id = await client.client_id()

@@ -11,27 +11,18 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 from redis.asyncio.connection import Connection
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from orchestrator.storage.embedded import embedded_store
-from orchestrator.storage.pool import QuickPool
 from orchestrator.storage.wire import Batch, Wire, as_dict, pack
 from tests.conftest import delete_prefix
+from tests.storage.conftest import retrying_client
 
 
 @pytest.fixture
 async def client(redis_url: str, prefix: str) -> AsyncIterator[aioredis.Redis]:
-    # as server.build_store: a command on a dead connection is tried once more
-    pool = QuickPool.from_url(
-        redis_url,
-        max_connections=2,
-        retry=Retry(NoBackoff(), 1),
-        retry_on_error=[RedisConnectionError],
-    )
-    redis = aioredis.Redis(connection_pool=pool)
+    redis = retrying_client(redis_url)
     try:
         yield redis
     finally:

@@ -52,6 +52,15 @@ class Server:
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
+    async def stop(self, listener: asyncio.Server) -> None:
+        """Close what it serves on, and its open connections."""
+        for writer in self.writers:
+            writer.close()
+        if self.handlers:
+            await asyncio.wait(self.handlers, timeout=5)
+        listener.close()
+        await listener.wait_closed()
+
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         number = self.connections
         self.connections += 1
@@ -87,12 +96,7 @@ async def server() -> AsyncIterator[Server]:
     listener = await asyncio.start_server(s.handle, "127.0.0.1", 0)
     s.port = listener.sockets[0].getsockname()[1]
     yield s
-    for writer in s.writers:
-        writer.close()
-    if s.handlers:
-        await asyncio.wait(s.handlers, timeout=5)
-    listener.close()
-    await listener.wait_closed()
+    await s.stop(listener)
 
 
 @pytest.fixture
@@ -274,12 +278,7 @@ async def test_https_verifies_the_receiver_and_keeps_the_connection(tmp_path: Pa
     finally:
         trusting.close()
         untrusting.close()
-        for writer in server.writers:
-            writer.close()
-        if server.handlers:
-            await asyncio.wait(server.handlers, timeout=5)
-        listener.close()
-        await listener.wait_closed()
+        await server.stop(listener)
 
 
 async def test_no_listener_is_an_os_error(pool: Pool) -> None:
