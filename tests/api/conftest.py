@@ -153,8 +153,14 @@ class Api:
         )
 
     async def take(self, worker_id: str, timeout: float = 1.0) -> dict[str, Any]:
-        """The next task for ``worker_id``; fails if none comes within ``timeout``."""
+        """The next task for ``worker_id``; fails if none comes within ``timeout``. Polls
+        again while time is left: the server caps each poll at its ``poll_timeout_s`` (1 s
+        here), shorter than what a loaded machine may take to queue the task."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         resp = await self.poll(worker_id, timeout)
+        while resp.status == 204 and loop.time() < deadline:
+            resp = await self.poll(worker_id, deadline - loop.time())
         assert resp.status == 200, f"no task for {worker_id}: {resp.status} {await resp.text()}"
         return dict(await resp.json())
 
