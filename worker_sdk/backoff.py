@@ -26,3 +26,8 @@ class Backoff:
         while True:
             yield delay * random.uniform(0.5, 1.0) if self.jitter else delay
             delay = min(delay * self.factor, self.max_s)
+
+
+RECONNECT_BACKOFF = Backoff(0.2, 5.0)
+"""Registering and polling: the orchestrator may be restarting, so retry quickly at first,
+then settle at a few seconds."""

@@ -188,7 +188,12 @@ class OrchestratorClient:
         return [_read(task) for task in tasks]
 
     async def submit_result(
-        self, body: dict[str, Any], channel: CommandChannel | None = None
+        self,
+        body: dict[str, Any],
+        channel: CommandChannel | None = None,
+        *,
+        want: int = 0,
+        handed: list[TaskAssignment | UnreadableTask] | None = None,
     ) -> str | None:
         """Send a task result, retrying while the orchestrator is unreachable or failing.
 
@@ -199,6 +204,10 @@ class OrchestratorClient:
         ``attempt`` is no longer the one the job waits for) or another 4xx answer is logged
         and the result dropped, whichever way it came.
 
+        ``want`` and ``handed``: the answer on the WebSocket may bring up to ``want`` tasks
+        ready at once (``CommandChannel.send_result``), appended to ``handed``: leased to this
+        worker, they must be run or declined.
+
         Returns:
             The orchestrator's ``status`` (``"result_accepted_success"``...), or ``None`` when
             the result was dropped.
@@ -208,8 +217,11 @@ class OrchestratorClient:
         """
         what = f"result for task {body.get('task_id')} (attempt {body.get('attempt')})"
         if channel is not None and channel.takes_results:
+            raw: list[Any] = []
             try:
-                return await channel.send_result(body, self._ack_timeout_s)
+                return await channel.send_result(
+                    body, self._ack_timeout_s, want=want, handed=None if handed is None else raw
+                )
             except ChannelUnavailable as exc:
                 logger.info("%s goes over HTTP: %s", what, exc)
             except AuthError:
@@ -218,6 +230,9 @@ class OrchestratorClient:
                 if _given_up(exc, what):
                     return None
                 logger.info("%s goes over HTTP: answered %s on the WebSocket", what, exc)
+            finally:
+                if handed is not None:
+                    handed += [_read(task) for task in raw]
         answer = await self._post_retrying(self._url("tasks", "result"), body, what)
         return None if answer is None else str(answer.get("status", ""))
 

@@ -28,6 +28,7 @@ from .backoff import Backoff
 from .config import WorkerSettings, redact_url
 from .errors import AuthError, api_error
 from .protocol import (
+    MAX_BATCH,
     CancelCommand,
     Command,
     DrainCommand,
@@ -87,6 +88,8 @@ class _Link:
         self.ws = ws
         self.max_bytes = 0
         """The largest message the orchestrator takes; 0 until its ``hello`` offers results."""
+        self.hands_tasks = False
+        """Whether a result's answer may carry the next tasks (its ``hello`` says so)."""
         self.ids = itertools.count(1)
         self.waiting: dict[int, asyncio.Future[Answer]] = {}
         self.closed = False
@@ -148,8 +151,19 @@ class CommandChannel:
         """Whether the socket is open and the orchestrator takes results on it."""
         return self._link is not None and self._link.max_bytes > 0
 
-    async def send_result(self, body: dict[str, Any], timeout_s: float) -> str:
+    async def send_result(
+        self,
+        body: dict[str, Any],
+        timeout_s: float,
+        *,
+        want: int = 0,
+        handed: list[Any] | None = None,
+    ) -> str:
         """Send a result (the body of ``POST /_worker/tasks/result``) and wait for its answer.
+
+        With ``want`` and ``handed``, and an orchestrator that offers it, the answer also
+        brings up to ``want`` tasks ready at once, leased to this worker: they are appended
+        to ``handed`` (as the JSON objects a long-poll answers), and must be run or declined.
 
         Returns:
             The orchestrator's ``status``, as HTTP would answer it.
@@ -162,8 +176,11 @@ class CommandChannel:
         if link is None or not link.max_bytes:
             raise ChannelUnavailable("the WebSocket takes no results now")
         message_id = next(link.ids)
+        message: dict[str, Any] = {"type": "result", "id": message_id, "body": body}
+        if want and handed is not None and link.hands_tasks:
+            message["next"] = min(want, MAX_BATCH)
         # orjson, as over HTTP: handler data may hold what only orjson encodes (or encodes so)
-        data = orjson.dumps({"type": "result", "id": message_id, "body": body})
+        data = orjson.dumps(message)
         if len(data) > link.max_bytes:
             raise ChannelUnavailable(f"larger than the WebSocket takes ({link.max_bytes} bytes)")
         waiter: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
@@ -180,6 +197,11 @@ class CommandChannel:
             raise ChannelUnavailable(f"the WebSocket closed ({exc})") from None
         finally:
             link.waiting.pop(message_id, None)
+        if isinstance(answer, ResultAck) and answer.tasks:
+            if handed is None:  # not asked for: an orchestrator's bug, but leased all the same
+                logger.error("a result's answer brought %d task(s) unasked", len(answer.tasks))
+            else:
+                handed += answer.tasks
         return _status(answer)
 
     async def run(self) -> None:
@@ -261,6 +283,7 @@ class CommandChannel:
             return
         if hello.max_message_bytes > 0:
             self._link.max_bytes = hello.max_message_bytes
+            self._link.hands_tasks = "next" in hello.accepts
             logger.info(
                 "results go over the command channel (messages up to %d bytes)",
                 hello.max_message_bytes,

@@ -308,11 +308,13 @@ class DrainCommand(Struct, tag="drain_worker", tag_field="type"):
     """An operator drained the worker: no new tasks; finish and leave."""
 
 
-class ResultAck(Struct, tag="result_ack", tag_field="type", kw_only=True):
-    """The result was taken: ``status`` is what `POST /_worker/tasks/result` answers."""
+class ResultAck(Struct, tag="result_ack", tag_field="type", kw_only=True, omit_defaults=True):
+    """The result was taken: ``status`` is what `POST /_worker/tasks/result` answers;
+    ``tasks``: those it asked for with ``next``, leased to it (each a long-poll's task)."""
 
     id: int
     status: str = ""
+    tasks: list[Any] = []
 
 
 class ResultRefused(Struct, tag="result_error", tag_field="type", kw_only=True):

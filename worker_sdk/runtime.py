@@ -11,14 +11,13 @@ import logging
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
-from .backoff import Backoff
+from .backoff import RECONNECT_BACKOFF
 from .client import (
     TRANSPORT_ERRORS,
     OrchestratorClient,
     Registration,
     TaskAssignment,
     UnreadableTask,
-    unreachable_reason,
 )
 from .commands import CommandChannel
 from .config import WorkerSettings, redact_url
@@ -27,6 +26,7 @@ from .deliveries import Admission, Declines, Running, RunningTasks
 from .errors import ApiError, AuthError, WorkerDraining, WorkerNotRegistered
 from .handlers import TaskHandler, invoke
 from .progress import ProgressReporter
+from .registering import register, register_until_done
 from .results import ErrorInfo, TaskOutcome
 from .stopping import hand_back, stop_polling, tell, wait_for_running
 
@@ -34,8 +34,6 @@ __all__ = ["WorkerRuntime"]
 
 logger = logging.getLogger("worker_sdk")
 
-# The orchestrator may be restarting: retry quickly at first, then settle at a few seconds.
-RECONNECT_BACKOFF = Backoff(0.2, 5.0)
 # After the grace period: how long the declines of cut tasks, and the goodbye, may take.
 REPORT_CUT_TIMEOUT_S = 5.0
 _DECLINE_REASONS = {
@@ -54,6 +52,8 @@ class WorkerRuntime:
         self._channel = CommandChannel(settings, self.cancel_task, on_drain=self.drain)
         self._slots = asyncio.Semaphore(settings.capacity)
         self._running = RunningTasks()
+        self._passed_on: set[int] = set()
+        """``id`` of the finishing tasks whose slot a task their result brought took."""
         self._declines = Declines(self._client, self._fail)
         self._loops: list[asyncio.Task[None]] = []
         self._poll_task: asyncio.Task[None] | None = None
@@ -146,41 +146,14 @@ class WorkerRuntime:
     # -- registration and heartbeats --------------------------------------------------------
 
     async def _register_until_done(self) -> bool:
-        delays = RECONNECT_BACKOFF.delays()
-        failures = 0
-        while not self.stop_requested.is_set():
-            try:
-                await self._register()
-                return True
-            except ApiError as exc:
-                if not exc.transient:
-                    raise
-                reason = str(exc)
-            except TRANSPORT_ERRORS as exc:
-                reason = unreachable_reason(exc)
-            failures += 1
-            log = logger.warning if failures == 1 else logger.debug
-            log(
-                "cannot register with %s (%s); retrying until it answers: is the orchestrator "
-                "running there? (--url / ORCH_URL)",
-                redact_url(self._settings.url),
-                reason,
-            )
-            try:
-                await asyncio.wait_for(self.stop_requested.wait(), next(delays))
-            except TimeoutError:
-                pass
-        return False
+        skills, stop = sorted(self._handlers), self.stop_requested
+        found = await register_until_done(self._client, self._settings, skills, stop)
+        if found is not None:
+            self._registration = found
+        return found is not None
 
     async def _register(self) -> None:
-        self._registration = await self._client.register(sorted(self._handlers))
-        logger.info(
-            "worker %s registered at %s for %s (capacity %d)",
-            self._settings.worker_id,
-            redact_url(self._settings.url),
-            ", ".join(sorted(self._handlers)),
-            self._settings.capacity,
-        )
+        self._registration = await register(self._client, self._settings, sorted(self._handlers))
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -271,17 +244,20 @@ class WorkerRuntime:
         assignments = [a for a in answer if isinstance(a, TaskAssignment)]
         unreadable = [a for a in answer if isinstance(a, UnreadableTask)]
         for bad in unreadable:
-            # The orchestrator leased it to this worker: give it back rather than hold a lease
-            # that heartbeats would keep alive and nobody would run.
-            logger.error("the orchestrator sent a task this worker cannot read: %s", bad)
-            if bad.delivery is not None:
-                job_id, task_id, attempt = bad.delivery
-                self._declines.send(job_id, task_id, attempt, f"unreadable task: {bad}")
+            self._decline_unreadable(bad)
         # An empty answer long before the wait ends means the orchestrator is shutting down:
         # back off instead of hammering it. So does an unreadable task: the declined task may
         # well come straight back to this worker.
         early = not answer and loop.time() - started < timeout / 2
         return assignments, not early and not unreadable
+
+    def _decline_unreadable(self, bad: UnreadableTask) -> None:
+        # The orchestrator leased it to this worker: give it back rather than hold a lease
+        # that heartbeats would keep alive and nobody would run.
+        logger.error("the orchestrator sent a task this worker cannot read: %s", bad)
+        if bad.delivery is not None:
+            job_id, task_id, attempt = bad.delivery
+            self._declines.send(job_id, task_id, attempt, f"unreadable task: {bad}")
 
     def _start_task(self, assignment: TaskAssignment) -> bool:
         """Start the handler of a delivery; False when it takes no slot (see ``admit``)."""
@@ -321,7 +297,10 @@ class WorkerRuntime:
         if ctx.reporter is not None:
             ctx.reporter.close()
         self._running.remove(ctx)
-        self._slots.release()
+        if id(ctx) in self._passed_on:  # a task its result's answer brought took its slot
+            self._passed_on.discard(id(ctx))
+        else:
+            self._slots.release()
 
     async def _execute(self, ctx: TaskContext) -> None:
         try:
@@ -350,9 +329,20 @@ class WorkerRuntime:
         body = outcome.to_wire(
             job_id=ctx.job_id, task_id=ctx.task_id, worker_id=ctx.worker_id, attempt=ctx.attempt
         )
-        answer = await self._client.submit_result(body, self._channel)
+        # The slot this task frees goes to the next task, should the answer bring one: the
+        # worker is spared a poll (``CommandChannel.send_result``).
+        handed: list[TaskAssignment | UnreadableTask] = []
+        want = 0 if self.stop_requested.is_set() else 1
+        answer = await self._client.submit_result(body, self._channel, want=want, handed=handed)
         if answer is not None:
             logger.info("task %s finished with %r: %s", ctx.task_id, outcome.status, answer)
+        for task in handed:
+            if isinstance(task, UnreadableTask):
+                self._decline_unreadable(task)
+            elif self.stop_requested.is_set() or id(ctx) in self._passed_on:
+                self._declines.send(task.job_id, task.task_id, task.attempt, "worker stopping")
+            elif self._start_task(task):
+                self._passed_on.add(id(ctx))
 
     # -- supervision and shutdown -----------------------------------------------------------
 

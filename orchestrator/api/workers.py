@@ -177,11 +177,11 @@ async def _next_task(request: web.Request, arrived: float) -> web.StreamResponse
     if request.transport is None or request.transport.is_closing():
         # The worker hung up while it waited (it is stopping): give the tasks straight back
         # rather than let them sit until their leases run out.
-        await _give_back(request.app, payloads, worker_id)
+        await give_back(request.app, payloads, worker_id)
         return web.Response(status=204)
     if worker_id in request.app[DRAINING]:
         # Drained while it waited: the tasks go back to their queues at once.
-        await _give_back(request.app, payloads, worker_id)
+        await give_back(request.app, payloads, worker_id)
         refuse_if_draining(request.app, worker_id)
     if want == 1:
         # The single form (no ``max``, or 1): the task object itself, as before batches.
@@ -191,6 +191,17 @@ async def _next_task(request: web.Request, arrived: float) -> web.StreamResponse
     return web.Response(body=body, content_type="application/json")
 
 
+async def ready_tasks(app: web.Application, worker_id: str, want: int) -> list[bytes]:
+    """Up to ``want`` tasks ready now for the worker, leased to it; none while it drains
+    (or is not registered): a result's answer may carry them (``ws.py``)."""
+    if worker_id in app[DRAINING]:
+        return []
+    worker = await app[PROFILES].get(worker_id)
+    if worker is None:
+        return []
+    return await app[DISPATCHER].ready_tasks(worker, want)
+
+
 _giving_back: set[asyncio.Task[None]] = set()
 
 
@@ -198,12 +209,13 @@ async def _give_back_when_claimed(
     app: web.Application, polling: asyncio.Future[list[bytes]], worker_id: str
 ) -> None:
     try:
-        await _give_back(app, await polling, worker_id)
+        await give_back(app, await polling, worker_id)
     except Exception as exc:  # nobody waits for this: the leases run out instead
         log.warning("tasks claimed for a poll that went away stay leased until then: %s", exc)
 
 
-async def _give_back(app: web.Application, payloads: list[bytes], worker_id: str) -> None:
+async def give_back(app: web.Application, payloads: list[bytes], worker_id: str) -> None:
+    """Put tasks leased to the worker but never handed to it back in their queues."""
     failed: Exception | None = None
     for payload in payloads:
         try:

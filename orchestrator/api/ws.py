@@ -11,6 +11,17 @@ Each answer is what ``POST /_worker/tasks/result`` would have answered (``worker
 applies both). A message the orchestrator cannot take is answered ``{"type": "error"}``;
 the socket stays open.
 
+With ``"next": N`` (a worker that will have N slots free once the result is taken, at most
+``MAX_BATCH``), the answer also carries up to N tasks ready at once, leased to the worker as a
+long-poll's are, which saves the worker its next poll::
+
+    ← {"type": "result_ack", "id": 7, "status": "result_accepted_success", "tasks": [{...}]}
+
+The ``hello`` offers it (``accepts`` holds ``"next"``). None are claimed while the worker
+drains; none come when none are ready (the worker then polls as before). Tasks whose answer
+finds the socket closed go back to their queues; one lost after it was written is never run
+by the worker, and goes back once the worker's heartbeats leave it out (``shell/leases.py``).
+
 The answers ready in one turn of the event loop leave in one write: each is still a frame of
 its own (the worker reads the same messages), but a burst of results costs one system call,
 not one per answer.
@@ -19,21 +30,25 @@ not one per answer.
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 from typing import Any
 
 import msgspec
+import orjson
 from aiohttp import WSMsgType, web
 
 from orchestrator.api.decode import invalid
 from orchestrator.api.middleware import require_worker
 from orchestrator.api.middleware.body import MAX_JSON_DEPTH, parse_json
 from orchestrator.api.middleware.errors import unexpected_error
-from orchestrator.api.workers import apply_result
+from orchestrator.api.workers import apply_result, give_back, ready_tasks
 from orchestrator.appkeys import SETTINGS, SOCKETS
 from orchestrator.errors import BadRequest, Forbidden, OrchestratorError
 from orchestrator.logs import REQUEST_ID
-from worker_sdk.protocol import Command, Hello, Refused, ResultAck, ResultRefused
+from worker_sdk.protocol import MAX_BATCH, Command, Hello, Refused, ResultAck, ResultRefused
+
+log = logging.getLogger("orchestrator.api.ws")
 
 routes = web.RouteTableDef()
 
@@ -73,7 +88,7 @@ async def commands(request: web.Request) -> web.WebSocketResponse:
         )
     await ws.prepare(request)
     inbox = Inbox(request.app, worker_id, ws, request.transport)
-    await inbox.send(Hello(accepts=["result"], max_message_bytes=limit))
+    await inbox.send(Hello(accepts=["result", "next"], max_message_bytes=limit))
     table = request.app[SOCKETS]
     await table.attach(worker_id, ws)
     try:
@@ -120,11 +135,12 @@ class Inbox:
             _check_type(message)
             if message_id is None:
                 raise invalid("id", 'a result needs an integer "id", which its answer echoes')
+            want = _next(message)
         except OrchestratorError as exc:
             await self.send(_refusal(Refused, message_id, exc))
             return
         await self._slots.acquire()
-        task = asyncio.create_task(self._apply(message_id, message.get("body")))
+        task = asyncio.create_task(self._apply(message_id, message.get("body"), want))
         self._applying.add(task)
         task.add_done_callback(self._applied)
 
@@ -132,7 +148,7 @@ class Inbox:
         self._applying.discard(task)
         self._slots.release()
 
-    async def _apply(self, message_id: int, body: object) -> None:
+    async def _apply(self, message_id: int, body: object, want: int) -> None:
         request_id = f"{self._request_id}.{message_id}"
         REQUEST_ID.set(request_id)  # this task's log lines name the socket and the message
         answer: Command
@@ -144,10 +160,31 @@ class Inbox:
         except Exception as exc:
             where = f"result {message_id} on the WebSocket of worker {self._worker_id}"
             answer = _refusal(ResultRefused, message_id, unexpected_error(exc, where, request_id))
-        self.answer(answer)
+        tasks = await self._ready(want) if want and isinstance(answer, ResultAck) else []
+        if tasks and isinstance(answer, ResultAck):
+            self._outgoing_frame(_ack_with_tasks(message_id, answer.status, tasks))
+        else:
+            self.answer(answer)
         # The slot is held until the worker reads its answers: one that sends results but
         # reads nothing stops being read, rather than growing this process's buffer.
         await self._drained()
+
+    async def _ready(self, want: int) -> list[bytes]:
+        """Tasks for the slots the worker said its result frees; none on a failure (the result
+        is taken all the same, and the worker polls)."""
+        try:
+            tasks = await ready_tasks(self._app, self._worker_id, want)
+            if tasks and self._closing():
+                await give_back(self._app, tasks, self._worker_id)
+                return []
+        except Exception as exc:
+            log.warning("no tasks with the result's answer: %s", exc)
+            return []
+        return tasks
+
+    def _closing(self) -> bool:
+        transport = self._transport
+        return transport is None or self._ws.closed or transport.is_closing()
 
     def _may_report(self, worker_id: str) -> None:
         """A socket speaks for the worker it was opened for, whatever its token allows."""
@@ -167,16 +204,19 @@ class Inbox:
 
     def answer(self, message: Command) -> None:
         """Send ``message`` with the other answers ready in this turn of the event loop."""
+        self._outgoing_frame(_ENCODER.encode(message))
+
+    def _outgoing_frame(self, payload: bytes) -> None:
         if not self._outgoing:
             asyncio.get_running_loop().call_soon(self._flush)
-        self._outgoing.append(frame(_ENCODER.encode(message)))
+        self._outgoing.append(frame(payload))
 
     def _flush(self) -> None:
         frames, self._outgoing = self._outgoing, []
-        transport = self._transport
-        if transport is None or self._ws.closed or transport.is_closing():
+        if self._closing():
             return  # lost, as ``send`` loses them: the worker sends those results over HTTP
-        transport.write(b"".join(frames))
+        assert self._transport is not None
+        self._transport.write(b"".join(frames))
 
     async def _drained(self) -> None:
         # Polled: the transport tells only aiohttp's protocol (privately) when it drains,
@@ -216,6 +256,23 @@ def _object(message: object) -> dict[str, Any]:
 def _id(message: dict[str, Any]) -> int | None:
     value = message.get("id")
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _next(message: dict[str, Any]) -> int:
+    """The ``next`` of a result: how many tasks the worker takes with its answer."""
+    value = message.get("next", 0)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_BATCH:
+        raise invalid("next", f"the number of tasks to take with the answer, 0 to {MAX_BATCH}")
+    return value
+
+
+def _ack_with_tasks(message_id: int, status: str, tasks: list[bytes]) -> bytes:
+    # The payloads are JSON objects already: spliced in, as the long-poll's batch is.
+    head = b'{"type":"result_ack","id":%d,"status":%b,"tasks":[' % (
+        message_id,
+        orjson.dumps(status),
+    )
+    return head + b",".join(tasks) + b"]}"
 
 
 def _check_type(message: dict[str, Any]) -> None:

@@ -127,6 +127,19 @@ class Dispatcher:
             await self._take(others, worker, payloads, want)
         return payloads
 
+    async def ready_tasks(self, worker: WorkerProfile, want: int) -> list[bytes]:
+        """Up to ``want`` tasks of the worker's skills ready now, without waiting: for a
+        worker that asks with a result, for the slot that result frees (``api/ws.py``).
+
+        None while a poll for one of those skills is parked here: its queues are empty then
+        (a task queued would have woken it), and a claim would find nothing at the price of
+        a round trip. So the claims go only to a fleet that is busy, whose queues fill."""
+        got: list[bytes] = []
+        if self._closed or any(self._waiting.get(skill) for skill in worker.skills):
+            return got
+        await self._take(worker.skills, worker, got, want)
+        return got
+
     async def _take(
         self, skills: tuple[str, ...], worker: WorkerProfile, got: list[bytes], want: int
     ) -> None:

@@ -16,6 +16,7 @@ from aiohttp.http import WebSocketWriter
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from orchestrator.api import ws as ws_module
+from orchestrator.api.drain import DRAINING
 from tests.api.conftest import FAST, W1_TOKEN, Api, worker_headers
 from tests.helpers import wait_for
 
@@ -31,7 +32,7 @@ async def socket(api: Api) -> AsyncIterator[Socket]:
     ws = await api.client.ws_connect("/_worker/ws/w1", headers=worker_headers())
     try:
         hello = await ws.receive_json(timeout=5)
-        assert hello == {"type": "hello", "accepts": ["result"], "max_message_bytes": LIMIT}
+        assert hello == {"type": "hello", "accepts": ["result", "next"], "max_message_bytes": LIMIT}
         yield ws
     finally:
         await ws.close()
@@ -365,3 +366,66 @@ async def test_a_worker_that_reads_no_answers_stops_being_read(
         assert (await ws.receive_json(timeout=5))["id"] == 3
     finally:
         await ws.close()
+
+
+async def _send_next(ws: Socket, message_id: int, body: object, want: object) -> dict[str, Any]:
+    await ws.send_json({"type": "result", "id": message_id, "body": body, "next": want})
+    return await _answer(ws)
+
+
+async def test_a_result_asking_next_gets_the_tasks_ready_leased_to_it(
+    api: Api, socket: Socket
+) -> None:
+    first = await api.create()
+    task = await api.take("w1")
+    others = {await api.create(), await api.create()}
+    answer = await _send_next(socket, 1, _body(task), 5)
+    assert answer["status"] == "result_accepted_success"
+    assert {t["job_id"] for t in answer["tasks"]} == others
+    await api.wait_status(first, "finished")
+    for handed in answer["tasks"]:
+        # leased to w1 as a poll's task is: its result is taken
+        assert await _send(socket, 9, _body(handed)) == {
+            "type": "result_ack",
+            "id": 9,
+            "status": "result_accepted_success",
+        }
+    assert (await api.poll("w1", timeout=0)).status == 204
+
+
+async def test_a_result_asking_next_takes_no_more_than_asked(api: Api, socket: Socket) -> None:
+    await api.create()
+    task = await api.take("w1")
+    later = [await api.create(), await api.create()]
+    answer = await _send_next(socket, 1, _body(task), 1)
+    assert [t["job_id"] for t in answer["tasks"]] == later[:1]
+    assert (await api.take("w1"))["job_id"] == later[1]
+
+
+async def test_no_task_ready_or_a_draining_worker_gets_the_plain_answer(
+    api: Api, socket: Socket
+) -> None:
+    await api.create()
+    answer = await _send_next(socket, 1, _body(await api.take("w1")), 2)
+    assert answer == {"type": "result_ack", "id": 1, "status": "result_accepted_success"}
+    await api.create()
+    task = await api.take("w1")
+    queued = await api.create()
+    api.app[DRAINING].add("w1")
+    answer = await _send_next(socket, 2, _body(task), 2)
+    assert answer == {"type": "result_ack", "id": 2, "status": "result_accepted_success"}
+    job = await api.job(queued)
+    assert job["status"] == "waiting_for_worker"
+
+
+@pytest.mark.parametrize("want", [-1, 65, "1", True, 1.5])
+async def test_a_bad_next_is_refused_and_the_result_not_applied(
+    api: Api, socket: Socket, want: object
+) -> None:
+    job_id = await api.create()
+    task = await api.take("w1")
+    before = await api.job(job_id)
+    answer = await _send_next(socket, 4, _body(task), want)
+    assert (answer["type"], answer["id"], answer["code"]) == ("error", 4, "VALIDATION_ERROR")
+    assert "next" in answer["message"]
+    assert await api.job(job_id) == before

@@ -23,9 +23,10 @@ async def wait_for(cond: Callable[[], object], timeout_s: float = 2.0, what: str
         await asyncio.sleep(0.005)
 
 
-def echo_worker(make_worker: Callable[..., Worker]) -> Worker:
-    """A worker from ``make_worker`` that runs ``echo`` tasks: their params come back."""
-    worker = make_worker()
+def echo_worker(make_worker: Callable[..., Worker], **options: Any) -> Worker:
+    """A worker from ``make_worker`` (with ``options``) that runs ``echo`` tasks: their params
+    come back."""
+    worker = make_worker(**options)
 
     @worker.task("echo")
     async def echo(params: dict[str, Any]) -> dict[str, Any]:

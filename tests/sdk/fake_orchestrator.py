@@ -78,6 +78,12 @@ class FakeOrchestrator:
     ws_result_messages: list[dict[str, Any]] = field(default_factory=list)
     """Result messages received on the socket, in order."""
     max_message_bytes: int = 1 << 20
+    ws_next: bool = False
+    """Offer ``next`` in the ``hello``: a result's ack then carries the tasks queued already,
+    up to the number the result asked for (plus ``ws_hand_extra``, as a faulty one would)."""
+    ws_hand_extra: int = 0
+    ws_handed: list[str] = field(default_factory=list)
+    """Task ids handed out in result acks, in order."""
 
     active_polls: int = 0
     max_active_polls: int = 0
@@ -240,7 +246,7 @@ class FakeOrchestrator:
         await ws.prepare(request)
         self.ws_connects += 1
         if self.ws_results:
-            hello = {"type": "hello", "accepts": ["result"]}
+            hello = {"type": "hello", "accepts": ["result", "next"] if self.ws_next else ["result"]}
             await ws.send_json(hello | {"max_message_bytes": self.max_message_bytes})
         self.sockets.append(ws)
         try:
@@ -269,7 +275,15 @@ class FakeOrchestrator:
         else:
             self.results.setdefault(body["task_id"], body)
             status = f"result_accepted_{body['status']}"
-            await ws.send_json({"type": "result_ack", "id": n, "status": status})
+            ack: dict[str, Any] = {"type": "result_ack", "id": n, "status": status}
+            want = message.get("next", 0) + self.ws_hand_extra if self.ws_next else 0
+            tasks = []
+            while len(tasks) < want and not self.queue.empty():
+                tasks.append(self.queue.get_nowait())
+            if tasks:
+                self.ws_handed += [t["task_id"] for t in tasks]
+                ack["tasks"] = tasks
+            await ws.send_json(ack)
 
     async def _close_sockets(self, app: web.Application) -> None:
         await self.drop_sockets()

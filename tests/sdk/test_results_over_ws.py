@@ -133,6 +133,45 @@ async def test_a_result_larger_than_the_socket_takes_goes_over_http(
     assert [p["task_id"] for p in fake.result_posts] == [large]
 
 
+async def test_a_result_brings_the_next_task_for_the_slot_it_frees(
+    fake: FakeOrchestrator, make_worker: Callable[..., Worker], start_worker: StartWorker
+) -> None:
+    fake.ws_next = True
+    worker = echo_worker(make_worker, capacity=1)
+    await start_worker(worker)
+    await wait_for(lambda: fake.sockets, what="the WebSocket")
+    tasks = [fake.enqueue("echo", {"n": n}) for n in range(5)]
+    await wait_for(lambda: len(fake.results) == 5, what="five results")
+    # the first by a poll, each of the others with the result before it: no poll between
+    assert fake.handed_out == tasks[:1]
+    assert fake.ws_handed == tasks[1:]
+    assert [m["next"] for m in fake.ws_result_messages] == [1] * 5
+    assert fake.declines == []
+
+
+async def test_tasks_past_the_slot_freed_are_declined(
+    fake: FakeOrchestrator, make_worker: Callable[..., Worker], start_worker: StartWorker
+) -> None:
+    fake.ws_next, fake.ws_hand_extra = True, 1
+    worker = echo_worker(make_worker, capacity=1)
+    await start_worker(worker)
+    await wait_for(lambda: fake.sockets, what="the WebSocket")
+    first, second, third = (fake.enqueue("echo", {"n": n}) for n in range(3))
+    await wait_for(lambda: len(fake.declines) == 1, what="the decline")
+    assert fake.ws_handed == [second, third]
+    assert [d["task_id"] for d in fake.declines] == [third]
+    await wait_for(lambda: {first, second} <= set(fake.results), what="two results")
+
+
+async def test_no_next_is_asked_of_an_orchestrator_that_does_not_offer_it(
+    fake: FakeOrchestrator, make_worker: Callable[..., Worker], start_worker: StartWorker
+) -> None:
+    await _run(fake, make_worker, start_worker)
+    fake.enqueue("echo")
+    await wait_for(lambda: fake.results, what="the result")
+    assert "next" not in fake.ws_result_messages[0]
+
+
 @pytest.fixture
 async def channel(orch_url: str) -> AsyncIterator[tuple[OrchestratorClient, CommandChannel]]:
     """A client and its command channel, without a worker around them: the ack's timeout
