@@ -17,7 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from orchestrator.api import ws as ws_module
 from orchestrator.api.drain import DRAINING
-from tests.api.conftest import FAST, W1_TOKEN, Api, worker_headers
+from tests.api.conftest import FAST, W1_TOKEN, Api, MakeApi, worker_headers
 from tests.helpers import wait_for
 
 LIMIT = FAST["max_body_bytes"] + ws_module.ENVELOPE_BYTES
@@ -429,3 +429,23 @@ async def test_a_bad_next_is_refused_and_the_result_not_applied(
     assert (answer["type"], answer["id"], answer["code"]) == ("error", 4, "VALIDATION_ERROR")
     assert "next" in answer["message"]
     assert await api.job(job_id) == before
+
+
+async def test_tasks_claimed_for_an_answer_that_finds_the_socket_closing_go_back(
+    make_api: MakeApi,
+) -> None:
+    api = await make_api(lease_s=30.0)  # no lease runs out within the test
+    await api.register("w1")
+    first = await api.create()
+    task = await api.take("w1")
+    queued = await api.create()
+    ws = await api.client.ws_connect("/_worker/ws/w1", headers=worker_headers())
+    try:
+        assert (await ws.receive_json(timeout=5))["type"] == "hello"
+        with mock.patch.object(ws_module.Inbox, "_closing", return_value=True):
+            await ws.send_json({"type": "result", "id": 1, "body": _body(task), "next": 1})
+            await api.wait_status(first, "finished")
+            # claimed for the answer, then given back: a poll gets it
+            assert (await api.take("w1", timeout=5))["job_id"] == queued
+    finally:
+        await ws.close()
