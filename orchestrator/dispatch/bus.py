@@ -28,6 +28,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from orchestrator.storage import stall_watch
 from orchestrator.storage.cluster import pubsub_client, shard_client
 
 log = logging.getLogger("orchestrator.bus")
@@ -157,6 +158,7 @@ class _Link:
             # No retries with the pool's backoff inside a call: the listen loop paces the
             # reconnects itself (RETRY_MAX_S), so the connection is back soon after Redis.
             connection.retry = Retry(NoBackoff(), 0)
+            stall_watch.resident(connection)  # held for good: no command waits on it
             self._watched = connection
 
     def _connected(self, _connection: object) -> None:

@@ -101,6 +101,10 @@ class Sweeper:
 
     async def recheck_waiters(self) -> None:
         """Wake-ups can be lost (pub/sub reconnect); parked polls re-check now and then, with
-        the requirement sets other processes queued meanwhile (``storage/queues.py``)."""
-        await self.store.refresh_routes()
+        the requirement sets other processes queued meanwhile (``storage/queues.py``).
+        With none parked, the sets are not read (an idle process sends nothing for this):
+        a poll that comes later parks and is re-checked with them 2 s later at most, as a
+        lost wake-up would have it anyway."""
+        if self.dispatcher.waiting:
+            await self.store.refresh_routes()
         self.dispatcher.wake_all()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -26,6 +27,16 @@ log = logging.getLogger("orchestrator.storage")
 STALL_S = 5.0
 """How long Redis may leave a ping unanswered before it counts as stalled."""
 CHECK_S = 1.0
+
+_RESIDENT: weakref.WeakSet[object] = weakref.WeakSet()
+"""Pooled connections held for good (the pub/sub connection): taken out, with no command
+waiting on them, so they do not make the pool busy."""
+
+
+def resident(connection: object) -> None:
+    """``connection`` stays taken out of its pool (a subscription): it counts as no command
+    out, so an idle process sends no pings."""
+    _RESIDENT.add(connection)
 
 
 def start(redis: object) -> asyncio.Task[None] | None:
@@ -55,7 +66,7 @@ def _busy(pool: BlockingConnectionPool) -> bool:
     """Whether commands are out on the pool. Idle, nothing can hang and the watch sends
     nothing; when redis-py's private count is not there, always (one ping a second)."""
     in_use = getattr(pool, "_in_use_connections", None)
-    return in_use is None or bool(in_use)
+    return in_use is None or any(c not in _RESIDENT for c in in_use)
 
 
 async def watch(pool: BlockingConnectionPool, probe: Redis) -> None:

@@ -49,3 +49,23 @@ async def test_a_silent_redis_gets_503_in_seconds_then_is_used_again(
     while (await api.client.get("/_public/status")).status != 200:
         assert time.monotonic() < deadline, "Redis answers again, the orchestrator does not"
         await asyncio.sleep(0.05)
+
+
+async def test_an_idle_process_sends_no_pings(
+    make_api: MakeApi, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pub/sub connection stays taken out of the pool for good: it is no command waiting
+    for an answer, and an idle process does not ping for it."""
+    monkeypatch.setattr(stall_watch, "CHECK_S", 0.05)
+    server = RedisProcess().start()
+    try:
+        store = build_store(Settings.from_flat(redis_url=server.url, key_prefix=prefix))
+        api = await make_api(store=store)
+        assert (await api.client.get("/_public/status")).status == 200
+        await store.redis.config_resetstat()
+        # twenty checks' time: a watch that counted the pub/sub connection pings each time
+        await asyncio.sleep(20 * stall_watch.CHECK_S)
+        stats = await store.redis.info("commandstats")
+        assert stats.get("cmdstat_ping", {"calls": 0})["calls"] <= 3, stats
+    finally:
+        server.kill()
