@@ -124,6 +124,9 @@ class Inbox:
         self._request_id = REQUEST_ID.get()
         self._slots = asyncio.Semaphore(MAX_RESULTS_IN_FLIGHT)
         self._applying: set[asyncio.Task[None]] = set()
+        self._asks: list[tuple[int, asyncio.Future[list[bytes]]]] = []
+        """(``next``, its tasks) of the results waiting for the next claim."""
+        self._claims: set[asyncio.Task[None]] = set()
 
     async def take(self, data: str | bytes) -> None:
         """One message from the worker: a result starts applying, anything else is answered
@@ -171,16 +174,38 @@ class Inbox:
 
     async def _ready(self, want: int) -> list[bytes]:
         """Tasks for the slots the worker said its result frees; none on a failure (the result
-        is taken all the same, and the worker polls)."""
+        is taken all the same, and the worker polls). The results applied in one pass of the
+        event loop (their commits came back together) ask in one claim."""
+        asked: asyncio.Future[list[bytes]] = asyncio.get_running_loop().create_future()
+        self._asks.append((want, asked))
+        if len(self._asks) == 1:
+            claim = asyncio.create_task(self._claim_asked())  # next pass: this one's asks too
+            self._claims.add(claim)
+            claim.add_done_callback(self._claims.discard)
+        return await asked
+
+    async def _claim_asked(self) -> None:
+        asks, self._asks = self._asks, []
+        tasks: list[bytes] = []
         try:
+            want = min(sum(n for n, _ in asks), MAX_BATCH)
             tasks = await ready_tasks(self._app, self._worker_id, want)
             if tasks and self._closing():
                 await give_back(self._app, tasks, self._worker_id)
-                return []
+                tasks = []
         except Exception as exc:
-            log.warning("no tasks with the result's answer: %s", exc)
-            return []
-        return tasks
+            log.warning("no tasks with the results' answers: %s", exc)
+            tasks = []
+        finally:
+            gone: list[bytes] = []
+            for n, asked in asks:
+                share, tasks = tasks[:n], tasks[n:]
+                if asked.done():  # its result's task was cancelled (shutdown)
+                    gone += share
+                else:
+                    asked.set_result(share)
+        if gone:
+            await give_back(self._app, gone, self._worker_id)
 
     def _closing(self) -> bool:
         transport = self._transport

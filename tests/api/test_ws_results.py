@@ -449,3 +449,53 @@ async def test_tasks_claimed_for_an_answer_that_finds_the_socket_closing_go_back
             assert (await api.take("w1", timeout=5))["job_id"] == queued
     finally:
         await ws.close()
+
+
+async def test_results_applied_together_ask_in_one_claim(
+    socket: Socket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = _Gate(held={1, 2, 3, 4})
+    monkeypatch.setattr(ws_module, "apply_result", gate)
+    claims: list[int] = []
+
+    async def ready(app: web.Application, worker_id: str, want: int) -> list[bytes]:
+        claims.append(want)
+        return [orjson.dumps({"task_id": f"t{n}"}) for n in range(want - 1)]  # one short
+
+    monkeypatch.setattr(ws_module, "ready_tasks", ready)
+    for n in (1, 2, 3, 4):
+        await socket.send_json({"type": "result", "id": n, "body": {"n": n}, "next": 1})
+    await wait_for(lambda: gate.running == 4, what="four results applying")
+    gate.release.set()
+    answers = [await _answer(socket) for _ in range(4)]
+    assert claims == [4]
+    handed = [t["task_id"] for a in answers for t in a.get("tasks", [])]
+    assert sorted(handed) == ["t0", "t1", "t2"]  # one each, in the order they asked
+    assert sorted(len(a.get("tasks", [])) for a in answers) == [0, 1, 1, 1]
+
+
+async def test_the_share_of_a_result_gone_meanwhile_goes_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = asyncio.Event()
+    given_back: list[bytes] = []
+
+    async def ready(app: web.Application, worker_id: str, want: int) -> list[bytes]:
+        await release.wait()
+        return [b'{"n":1}', b'{"n":2}']
+
+    async def back(app: web.Application, payloads: list[bytes], worker_id: str) -> None:
+        given_back.extend(payloads)
+
+    monkeypatch.setattr(ws_module, "ready_tasks", ready)
+    monkeypatch.setattr(ws_module, "give_back", back)
+    socket: Any = mock.Mock(closed=False)
+    inbox = ws_module.Inbox(web.Application(), "w1", socket, _Collected())  # type: ignore[arg-type]
+    first = asyncio.create_task(inbox._ready(1))
+    second = asyncio.create_task(inbox._ready(1))
+    await wait_for(lambda: inbox._claims, what="the claim")
+    first.cancel()  # its result's task ends (the socket's handler stops)
+    release.set()
+    assert await second == [b'{"n":2}']
+    await wait_for(lambda: given_back, what="the give-back")
+    assert given_back == [b'{"n":1}']
