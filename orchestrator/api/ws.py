@@ -46,6 +46,7 @@ from orchestrator.api.workers import apply_result, give_back, ready_tasks
 from orchestrator.appkeys import SETTINGS, SOCKETS
 from orchestrator.errors import BadRequest, Forbidden, OrchestratorError
 from orchestrator.logs import REQUEST_ID
+from orchestrator.pass_batch import Asked, PassBatch
 from worker_sdk.protocol import MAX_BATCH, Command, Hello, Refused, ResultAck, ResultRefused
 
 log = logging.getLogger("orchestrator.api.ws")
@@ -124,9 +125,8 @@ class Inbox:
         self._request_id = REQUEST_ID.get()
         self._slots = asyncio.Semaphore(MAX_RESULTS_IN_FLIGHT)
         self._applying: set[asyncio.Task[None]] = set()
-        self._asks: list[tuple[int, asyncio.Future[list[bytes]]]] = []
-        """(``next``, its tasks) of the results waiting for the next claim."""
-        self._claims: set[asyncio.Task[None]] = set()
+        self._nexts: PassBatch[int, list[bytes]] = PassBatch(self._claim_asked)
+        """The ``next`` of the results applied in one pass, taken in one claim."""
 
     async def take(self, data: str | bytes) -> None:
         """One message from the worker: a result starts applying, anything else is answered
@@ -163,29 +163,20 @@ class Inbox:
         except Exception as exc:
             where = f"result {message_id} on the WebSocket of worker {self._worker_id}"
             answer = _refusal(ResultRefused, message_id, unexpected_error(exc, where, request_id))
-        tasks = await self._ready(want) if want and isinstance(answer, ResultAck) else []
-        if tasks and isinstance(answer, ResultAck):
-            self._outgoing_frame(_ack_with_tasks(message_id, answer.status, tasks))
+        tasks = await self._nexts.ask(want) if want and isinstance(answer, ResultAck) else []
+        if tasks:
+            self._outgoing_frame(_ack_with_tasks(message_id, answer, tasks))
         else:
             self.answer(answer)
         # The slot is held until the worker reads its answers: one that sends results but
         # reads nothing stops being read, rather than growing this process's buffer.
         await self._drained()
 
-    async def _ready(self, want: int) -> list[bytes]:
-        """Tasks for the slots the worker said its result frees; none on a failure (the result
-        is taken all the same, and the worker polls). The results applied in one pass of the
-        event loop (their commits came back together) ask in one claim."""
-        asked: asyncio.Future[list[bytes]] = asyncio.get_running_loop().create_future()
-        self._asks.append((want, asked))
-        if len(self._asks) == 1:
-            claim = asyncio.create_task(self._claim_asked())  # next pass: this one's asks too
-            self._claims.add(claim)
-            claim.add_done_callback(self._claims.discard)
-        return await asked
-
-    async def _claim_asked(self) -> None:
-        asks, self._asks = self._asks, []
+    async def _claim_asked(self, asks: Asked[int, list[bytes]]) -> None:
+        """Tasks for the slots the worker said its results free, shared out in the order they
+        asked; none on a failure (the results are taken all the same, and the worker polls).
+        The results applied in one pass of the event loop (their commits came back
+        together) ask in one claim (``PassBatch``)."""
         tasks: list[bytes] = []
         try:
             want = min(sum(n for n, _ in asks), MAX_BATCH)
@@ -291,11 +282,12 @@ def _next(message: dict[str, Any]) -> int:
     return value
 
 
-def _ack_with_tasks(message_id: int, status: str, tasks: list[bytes]) -> bytes:
+def _ack_with_tasks(message_id: int, answer: Command, tasks: list[bytes]) -> bytes:
     # The payloads are JSON objects already: spliced in, as the long-poll's batch is.
+    assert isinstance(answer, ResultAck)  # only a taken result asks for tasks
     head = b'{"type":"result_ack","id":%d,"status":%b,"tasks":[' % (
         message_id,
-        orjson.dumps(status),
+        orjson.dumps(answer.status),
     )
     return head + b",".join(tasks) + b"]}"
 

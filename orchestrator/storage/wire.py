@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, ResponseError
+
+from orchestrator.pass_batch import Asked, PassBatch
 
 Arg = str | bytes | int | float
 Command = Sequence[Arg]
@@ -97,48 +99,29 @@ class Batch:
         self.commands.append(("PUBLISH", channel, message))
 
 
-class _Asked(NamedTuple):
-    packed: bytes
-    commands: int
-    replies: asyncio.Future[list[Any]]
-
-
 class Wire:
     def __init__(self, redis: Any, *, direct: bool) -> None:
         """``direct``: the client is a plain ``Redis`` on a pool of TCP/Unix connections
         (not Cluster, not fakeredis)."""
         self._redis = redis
         self._pool = redis.connection_pool if direct and isinstance(redis, Redis) else None
-        self._asked: list[_Asked] = []
-        """Round trips waiting for the next batch to leave."""
-        self._batches: set[asyncio.Task[None]] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._batch: PassBatch[tuple[bytes, int], list[Any]] = PassBatch(self._send)
+        """Round trips asked for in one pass: (packed commands, how many) each."""
 
     async def run(self, commands: Sequence[Command]) -> list[Any]:
         """The replies of ``commands``, sent in one write, in order."""
         if self._pool is None:
             return await self._pipelined(commands)
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # what a closed loop left asked will never leave
-            self._asked, self._loop = [], loop
-        replies: asyncio.Future[list[Any]] = loop.create_future()
-        self._asked.append(_Asked(pack(commands), len(commands), replies))
-        if len(self._asked) == 1:
-            # Its first step runs on the loop's next pass: what this pass asks for goes too.
-            batch = asyncio.create_task(self._send())
-            self._batches.add(batch)
-            batch.add_done_callback(self._batches.discard)
-        return await replies
+        return await self._batch.ask((pack(commands), len(commands)))
 
-    async def _send(self) -> None:
-        asked = [a for a in self._asked if not a.replies.done()]  # done: its caller gave up
-        self._asked = []
+    async def _send(self, asked: Asked[tuple[bytes, int], list[Any]]) -> None:
+        asked = [(item, replies) for item, replies in asked if not replies.done()]
         if not asked:
             return
         pool = self._pool
         assert pool is not None
-        packed = asked[0].packed if len(asked) == 1 else b"".join(a.packed for a in asked)
-        count = sum(a.commands for a in asked)
+        packed = b"".join(packed for (packed, _), _ in asked)
+        count = sum(commands for (_, commands), _ in asked)
         try:
             connection: Connection = await pool.get_connection()  # type: ignore[no-untyped-call]
             try:
@@ -149,19 +132,19 @@ class Wire:
             finally:
                 await pool.release(connection)
         except asyncio.CancelledError:  # the loop is closing: so are its callers
-            for a in asked:
-                a.replies.cancel()
+            for _, answer in asked:
+                answer.cancel()
             raise
         except Exception as error:
-            for a in asked:
-                if not a.replies.done():
-                    a.replies.set_exception(error)
+            for _, answer in asked:
+                if not answer.done():
+                    answer.set_exception(error)
             return
         start = 0
-        for a in asked:
-            if not a.replies.done():
-                a.replies.set_result(replies[start : start + a.commands])
-            start += a.commands
+        for (_, commands), answer in asked:
+            if not answer.done():
+                answer.set_result(replies[start : start + commands])
+            start += commands
 
     async def one(self, *args: Arg) -> Any:
         """One command's reply; an error reply is raised, but for NOSCRIPT's, returned."""

@@ -491,9 +491,9 @@ async def test_the_share_of_a_result_gone_meanwhile_goes_back(
     monkeypatch.setattr(ws_module, "give_back", back)
     socket: Any = mock.Mock(closed=False)
     inbox = ws_module.Inbox(web.Application(), "w1", socket, _Collected())  # type: ignore[arg-type]
-    first = asyncio.create_task(inbox._ready(1))
-    second = asyncio.create_task(inbox._ready(1))
-    await wait_for(lambda: inbox._claims, what="the claim")
+    first = asyncio.create_task(inbox._nexts.ask(1))
+    second = asyncio.create_task(inbox._nexts.ask(1))
+    await wait_for(lambda: inbox._nexts.running, what="the claim")
     first.cancel()  # its result's task ends (the socket's handler stops)
     release.set()
     assert await second == [b'{"n":2}']
