@@ -27,7 +27,9 @@ class PassBatch(Generic[A, R]):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._batches: set[asyncio.Task[None]] = set()
 
-    async def ask(self, item: A) -> R:
+    def submit(self, item: A) -> asyncio.Future[R]:
+        """The future ``item``'s answer settles; cancelling it gives up (as a cancelled
+        await of it does)."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # what a closed loop left asked will never be run
             self._asked, self._loop = [], loop
@@ -37,7 +39,7 @@ class PassBatch(Generic[A, R]):
             batch = asyncio.create_task(self._flush())
             self._batches.add(batch)
             batch.add_done_callback(self._batches.discard)
-        return await answer
+        return answer
 
     @property
     def running(self) -> bool:

@@ -168,9 +168,7 @@ async def _next_task(request: web.Request, arrived: float) -> web.StreamResponse
         # This handler was cancelled (shutdown, or a server that cancels the handlers of
         # hung-up requests): a claim in flight may still lease tasks, which go back once it
         # ends rather than when their leases run out.
-        late = asyncio.ensure_future(_give_back_when_claimed(request.app, polling, worker_id))
-        _giving_back.add(late)
-        late.add_done_callback(_giving_back.discard)
+        give_back_when_claimed(request.app, polling, worker_id)
         raise
     if not payloads:
         return web.Response(status=204)
@@ -205,13 +203,23 @@ async def ready_tasks(app: web.Application, worker_id: str, want: int) -> list[b
 _giving_back: set[asyncio.Task[None]] = set()
 
 
+def give_back_when_claimed(
+    app: web.Application, claiming: asyncio.Future[list[bytes]], worker_id: str
+) -> None:
+    """Give back what ``claiming`` brings, in the background: for a caller that is being
+    cancelled, and so cannot wait for it."""
+    late = asyncio.ensure_future(_give_back_when_claimed(app, claiming, worker_id))
+    _giving_back.add(late)
+    late.add_done_callback(_giving_back.discard)
+
+
 async def _give_back_when_claimed(
-    app: web.Application, polling: asyncio.Future[list[bytes]], worker_id: str
+    app: web.Application, claiming: asyncio.Future[list[bytes]], worker_id: str
 ) -> None:
     try:
-        await give_back(app, await polling, worker_id)
+        await give_back(app, await claiming, worker_id)
     except Exception as exc:  # nobody waits for this: the leases run out instead
-        log.warning("tasks claimed for a poll that went away stay leased until then: %s", exc)
+        log.warning("tasks claimed for a request that went away stay leased until then: %s", exc)
 
 
 async def give_back(app: web.Application, payloads: list[bytes], worker_id: str) -> None:

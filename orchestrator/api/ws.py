@@ -18,7 +18,9 @@ long-poll's are, which saves the worker its next poll::
     ← {"type": "result_ack", "id": 7, "status": "result_accepted_success", "tasks": [{...}]}
 
 The ``hello`` offers it (``accepts`` holds ``"next"``). None are claimed while the worker
-drains; none come when none are ready (the worker then polls as before). Tasks whose answer
+drains; none come when none are ready (the worker then polls as before). The claim is made as
+the result arrives, beside its commit (one Redis write for both), so a task the result itself
+queues (the job's next step) comes with a later answer or poll. Tasks whose answer
 finds the socket closed go back to their queues; one lost after it was written is never run
 by the worker, and goes back once the worker's heartbeats leave it out (``shell/leases.py``).
 
@@ -42,7 +44,12 @@ from orchestrator.api.decode import invalid
 from orchestrator.api.middleware import require_worker
 from orchestrator.api.middleware.body import MAX_JSON_DEPTH, parse_json
 from orchestrator.api.middleware.errors import unexpected_error
-from orchestrator.api.workers import apply_result, give_back, ready_tasks
+from orchestrator.api.workers import (
+    apply_result,
+    give_back,
+    give_back_when_claimed,
+    ready_tasks,
+)
 from orchestrator.appkeys import SETTINGS, SOCKETS
 from orchestrator.errors import BadRequest, Forbidden, OrchestratorError
 from orchestrator.logs import REQUEST_ID
@@ -154,6 +161,10 @@ class Inbox:
     async def _apply(self, message_id: int, body: object, want: int) -> None:
         request_id = f"{self._request_id}.{message_id}"
         REQUEST_ID.set(request_id)  # this task's log lines name the socket and the message
+        # The next tasks are claimed alongside the result, not after it: the claim rides in
+        # the same Redis write as the result's own reads and commit, which saves the worker's
+        # slot a round trip (a task the result itself queues waits for the next claim).
+        claiming = self._nexts.submit(want) if want else None
         answer: Command
         try:
             status = await apply_result(self._app, body, self._may_report, "websocket")
@@ -163,7 +174,15 @@ class Inbox:
         except Exception as exc:
             where = f"result {message_id} on the WebSocket of worker {self._worker_id}"
             answer = _refusal(ResultRefused, message_id, unexpected_error(exc, where, request_id))
-        tasks = await self._nexts.ask(want) if want and isinstance(answer, ResultAck) else []
+        except BaseException:  # cancelled (shutdown): what the claim brings goes back
+            if claiming is not None:
+                give_back_when_claimed(self._app, claiming, self._worker_id)
+            raise
+        tasks = await claiming if claiming is not None else []
+        if tasks and (not isinstance(answer, ResultAck) or self._closing()):
+            # a refused result frees no slot, and a closing socket delivers nothing
+            await self._give_back(tasks)
+            tasks = []
         if tasks:
             self._outgoing_frame(_ack_with_tasks(message_id, answer, tasks))
         else:
@@ -175,15 +194,12 @@ class Inbox:
     async def _claim_asked(self, asks: Asked[int, list[bytes]]) -> None:
         """Tasks for the slots the worker said its results free, shared out in the order they
         asked; none on a failure (the results are taken all the same, and the worker polls).
-        The results applied in one pass of the event loop (their commits came back
-        together) ask in one claim (``PassBatch``)."""
+        The results read from the socket in one pass of the event loop ask in one claim
+        (``PassBatch``)."""
         tasks: list[bytes] = []
         try:
             want = min(sum(n for n, _ in asks), MAX_BATCH)
             tasks = await ready_tasks(self._app, self._worker_id, want)
-            if tasks and self._closing():
-                await give_back(self._app, tasks, self._worker_id)
-                tasks = []
         except Exception as exc:
             log.warning("no tasks with the results' answers: %s", exc)
             tasks = []
@@ -196,7 +212,13 @@ class Inbox:
                 else:
                     asked.set_result(share)
         if gone:
-            await give_back(self._app, gone, self._worker_id)
+            await self._give_back(gone)
+
+    async def _give_back(self, tasks: list[bytes]) -> None:
+        try:
+            await give_back(self._app, tasks, self._worker_id)
+        except Exception as exc:  # they go back when their leases run out
+            log.warning("tasks the worker was not given stay leased until then: %s", exc)
 
     def _closing(self) -> bool:
         transport = self._transport

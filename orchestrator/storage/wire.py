@@ -112,7 +112,7 @@ class Wire:
         """The replies of ``commands``, sent in one write, in order."""
         if self._pool is None:
             return await self._pipelined(commands)
-        return await self._batch.ask((pack(commands), len(commands)))
+        return await self._batch.submit((pack(commands), len(commands)))
 
     async def _send(self, asked: Asked[tuple[bytes, int], list[Any]]) -> None:
         asked = [(item, replies) for item, replies in asked if not replies.done()]

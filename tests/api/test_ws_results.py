@@ -15,8 +15,10 @@ from aiohttp import ClientWebSocketResponse, WSMsgType, web
 from aiohttp.http import WebSocketWriter
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from orchestrator.api import workers as workers_module
 from orchestrator.api import ws as ws_module
 from orchestrator.api.drain import DRAINING
+from orchestrator.errors import Conflict
 from tests.api.conftest import FAST, W1_TOKEN, Api, MakeApi, worker_headers
 from tests.helpers import wait_for
 
@@ -334,6 +336,9 @@ class _Collected:
     def is_closing(self) -> bool:
         return False
 
+    def get_write_buffer_size(self) -> int:
+        return 0
+
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
 async def test_a_frame_is_framed_as_aiohttp_frames_it(size: int) -> None:
@@ -451,27 +456,100 @@ async def test_tasks_claimed_for_an_answer_that_finds_the_socket_closing_go_back
         await ws.close()
 
 
-async def test_results_applied_together_ask_in_one_claim(
-    socket: Socket, monkeypatch: pytest.MonkeyPatch
+def _frames(data: bytes) -> list[dict[str, Any]]:
+    """The messages in what an inbox wrote (unmasked text frames, as ``frame`` makes them)."""
+    messages, at = [], 0
+    while at < len(data):
+        size, at = data[at + 1], at + 2
+        if size == 126:
+            size, at = int.from_bytes(data[at : at + 2]), at + 2
+        messages.append(orjson.loads(data[at : at + size]))
+        at += size
+    return messages
+
+
+class _Claims:
+    """Stands in for ``ready_tasks`` and ``give_back``: hands out ``t0``, ``t1``, ... (one
+    fewer than asked) and keeps what is given back."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.asked: list[int] = []
+        self.given_back: list[str] = []
+        monkeypatch.setattr(ws_module, "ready_tasks", self.ready)
+        monkeypatch.setattr(ws_module, "give_back", self.back)
+        monkeypatch.setattr(workers_module, "give_back", self.back)  # a cancelled apply's
+
+    async def ready(self, app: web.Application, worker_id: str, want: int) -> list[bytes]:
+        self.asked.append(want)
+        return [orjson.dumps({"task_id": f"t{n}"}) for n in range(want - 1)]
+
+    async def back(self, app: web.Application, payloads: list[bytes], worker_id: str) -> None:
+        self.given_back += [orjson.loads(p)["task_id"] for p in payloads]
+
+
+def _inbox(collected: _Collected) -> ws_module.Inbox:
+    socket: Any = mock.Mock(closed=False)
+    return ws_module.Inbox(web.Application(), "w1", socket, collected)  # type: ignore[arg-type]
+
+
+async def _take_together(inbox: ws_module.Inbox, ids: list[int], want: int = 1) -> None:
+    """The results ``ids``, read from the socket in one pass of the event loop."""
+    messages = [{"type": "result", "id": n, "body": {"n": n}, "next": want} for n in ids]
+    await asyncio.gather(*(inbox.take(orjson.dumps(m)) for m in messages))
+
+
+async def test_results_read_together_ask_in_one_claim_beside_their_commits(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     gate = _Gate(held={1, 2, 3, 4})
     monkeypatch.setattr(ws_module, "apply_result", gate)
-    claims: list[int] = []
-
-    async def ready(app: web.Application, worker_id: str, want: int) -> list[bytes]:
-        claims.append(want)
-        return [orjson.dumps({"task_id": f"t{n}"}) for n in range(want - 1)]  # one short
-
-    monkeypatch.setattr(ws_module, "ready_tasks", ready)
-    for n in (1, 2, 3, 4):
-        await socket.send_json({"type": "result", "id": n, "body": {"n": n}, "next": 1})
-    await wait_for(lambda: gate.running == 4, what="four results applying")
+    claims = _Claims(monkeypatch)
+    collected = _Collected()
+    inbox = _inbox(collected)
+    await _take_together(inbox, [1, 2, 3, 4])
+    # claimed while the results are still being applied, in one claim for the four
+    await wait_for(lambda: claims.asked == [4] and gate.running == 4, what="the claim")
     gate.release.set()
-    answers = [await _answer(socket) for _ in range(4)]
-    assert claims == [4]
+    await inbox.finish()
+    await wait_for(lambda: len(_frames(collected.data)) == 4, what="four answers")
+    answers = _frames(collected.data)
     handed = [t["task_id"] for a in answers for t in a.get("tasks", [])]
     assert sorted(handed) == ["t0", "t1", "t2"]  # one each, in the order they asked
     assert sorted(len(a.get("tasks", [])) for a in answers) == [0, 1, 1, 1]
+    assert claims.given_back == []
+
+
+async def test_tasks_claimed_for_a_refused_result_go_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def refuses(*_: object) -> str:
+        raise Conflict("worker w1 does not hold task x", code="TASK_NOT_HELD")
+
+    monkeypatch.setattr(ws_module, "apply_result", refuses)
+    claims = _Claims(monkeypatch)
+    collected = _Collected()
+    inbox = _inbox(collected)
+    await _take_together(inbox, [1], want=3)
+    await inbox.finish()
+    await wait_for(lambda: _frames(collected.data), what="the answer")
+    (answer,) = _frames(collected.data)
+    assert (answer["type"], answer["code"]) == ("result_error", "TASK_NOT_HELD")
+    assert "tasks" not in answer
+    assert claims.given_back == ["t0", "t1"]
+
+
+async def test_tasks_claimed_for_a_result_whose_apply_is_cancelled_go_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gate = _Gate(held={1})
+    monkeypatch.setattr(ws_module, "apply_result", gate)
+    claims = _Claims(monkeypatch)
+    inbox = _inbox(_Collected())
+    await _take_together(inbox, [1], want=2)
+    await wait_for(lambda: claims.asked == [2] and gate.running == 1, what="the claim")
+    for applying in list(inbox._applying):
+        applying.cancel()  # the socket's handler stops (shutdown)
+    await wait_for(lambda: claims.given_back == ["t0"], what="the give-back")
 
 
 async def test_the_share_of_a_result_gone_meanwhile_goes_back(
@@ -489,10 +567,9 @@ async def test_the_share_of_a_result_gone_meanwhile_goes_back(
 
     monkeypatch.setattr(ws_module, "ready_tasks", ready)
     monkeypatch.setattr(ws_module, "give_back", back)
-    socket: Any = mock.Mock(closed=False)
-    inbox = ws_module.Inbox(web.Application(), "w1", socket, _Collected())  # type: ignore[arg-type]
-    first = asyncio.create_task(inbox._nexts.ask(1))
-    second = asyncio.create_task(inbox._nexts.ask(1))
+    inbox = _inbox(_Collected())
+    first = inbox._nexts.submit(1)
+    second = inbox._nexts.submit(1)
     await wait_for(lambda: inbox._nexts.running, what="the claim")
     first.cancel()  # its result's task ends (the socket's handler stops)
     release.set()
