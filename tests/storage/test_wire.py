@@ -5,8 +5,10 @@ reply, and survive a dead connection and a Redis that forgot its scripts."""
 from __future__ import annotations
 
 import asyncio
+import random
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import redis.asyncio as aioredis
@@ -14,8 +16,9 @@ from redis.asyncio.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
+from orchestrator.storage import wire as wire_module
 from orchestrator.storage.embedded import embedded_store
-from orchestrator.storage.wire import Batch, Wire, as_dict, pack
+from orchestrator.storage.wire import Batch, Command, Wire, as_dict, pack, pack_in_python
 from tests.conftest import delete_prefix
 from tests.storage.conftest import retrying_client
 
@@ -30,17 +33,37 @@ async def client(redis_url: str, prefix: str) -> AsyncIterator[aioredis.Redis]:
         await delete_prefix(redis_url, prefix)
 
 
-def test_packs_as_redis_py_packs() -> None:
-    args = ("EVALSHA", "abc", 2, "k:é", b"\x00\xffraw", 1.5, 1e-7, -3, 10**20, "")
+PACKERS = [pack, pack_in_python]
+"""hiredis's packer (the ``fast`` extra, which the tests install) and the one without it."""
+
+
+@pytest.mark.parametrize("packer", PACKERS)
+def test_packs_as_redis_py_packs(packer: Callable[[list[Command]], bytes]) -> None:
+    args = ("EVALSHA", "abc", 2, "k:é", b"\x00\xffraw", 1.5, 1e-7, -3, 10**20, "", 0.1)
     expected = b"".join(Connection().pack_command(*args))
-    assert pack([args, args[:2]]) == expected + b"".join(Connection().pack_command(*args[:2]))
+    got = packer([args, list(args[:2])])
+    assert got == expected + b"".join(Connection().pack_command(*args[:2]))
 
 
-def test_refuses_what_redis_py_refuses() -> None:
+@pytest.mark.parametrize("packer", PACKERS)
+def test_packs_floats_as_redis_py_packs(packer: Callable[[list[Command]], bytes]) -> None:
+    rng = random.Random(7)
+    numbers = [rng.random() * 10 ** rng.randint(-8, 20) * rng.choice((1, -1)) for _ in range(500)]
+    numbers += [time.time() + rng.random() for _ in range(500)]
+    expected = b"".join(Connection().pack_command("ZADD", *numbers))
+    assert packer([("ZADD", *numbers)]) == expected
+
+
+@pytest.mark.parametrize("packer", PACKERS)
+def test_refuses_what_redis_py_refuses(packer: Callable[[list[Command]], bytes]) -> None:
     with pytest.raises(TypeError):
-        pack([("SET", "k", True)])
+        packer([("SET", "k", True)])
     with pytest.raises(TypeError):
-        pack([("SET", "k", None)])  # type: ignore[list-item]
+        packer([("SET", "k", None)])  # type: ignore[list-item]
+
+
+def test_hiredis_packs_when_installed() -> None:
+    assert wire_module.C_PACKER  # the tests run with the ``fast`` extra
 
 
 @pytest.mark.parametrize("direct", [True, False])
