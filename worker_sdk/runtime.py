@@ -210,6 +210,10 @@ class WorkerRuntime:
             finally:
                 for _ in range(free - handed_over):
                     self._slots.release()
+            if handed_over:
+                # Let the handlers start before the next poll is built (an HTTP request: a
+                # few hundred microseconds a lone task would otherwise wait for).
+                await asyncio.sleep(0)
             if healthy:
                 delays = RECONNECT_BACKOFF.delays()
             else:

@@ -7,7 +7,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from worker_sdk import Worker
+from worker_sdk.client import OrchestratorClient
 
 from .conftest import StartWorker, wait_for
 from .fake_orchestrator import FakeOrchestrator
@@ -87,3 +90,32 @@ async def test_an_orchestrator_older_than_batches_still_feeds_the_worker(
 
     assert set(fake.results) == set(ids)
     assert fake.declines == []
+
+
+async def test_a_polled_task_starts_before_the_next_poll_is_sent(
+    fake: FakeOrchestrator,
+    make_worker: Callable[..., Worker],
+    start_worker: StartWorker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Building the next poll (an HTTP request) must not hold up the handler of a task just
+    polled: a lone task would wait for it."""
+    order: list[str] = []
+    polls = OrchestratorClient.next_tasks
+
+    async def next_tasks(self: OrchestratorClient, timeout_s: float, count: int) -> Any:
+        order.append("poll")
+        return await polls(self, timeout_s, count)
+
+    monkeypatch.setattr(OrchestratorClient, "next_tasks", next_tasks)
+    worker = make_worker(capacity=2)
+
+    @worker.task("echo")
+    async def echo(params: dict[str, Any]) -> dict[str, Any]:
+        order.append("handler")
+        return params
+
+    fake.enqueue("echo", {"n": 1})
+    await start_worker(worker)
+    await wait_for(lambda: fake.results, what="the result")
+    assert order[:3] == ["poll", "handler", "poll"]

@@ -49,6 +49,7 @@ async def test_a_drained_worker_finishes_its_task_then_deregisters(
     run = await start_worker(worker)
     task_id = fake.enqueue("slow")
     await asyncio.wait_for(started.wait(), 2)
+    await wait_for(lambda: fake.active_polls == 1, what="the poll for the free slot")
 
     await trigger(fake)
     await wait_for(lambda: fake.active_polls == 0, what="polling stopped")
