@@ -9,16 +9,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from orchestrator.engine.effects import Effects
-from orchestrator.engine.model import Job, Task
+from orchestrator.engine.model import Job
 from orchestrator.engine.requires import split
 from orchestrator.storage import codec
 from orchestrator.storage.audience import Audience
+from orchestrator.storage.branches import BranchResults
 from orchestrator.storage.cluster import HINT_GRACE_S
 from orchestrator.storage.commit_extra import CommitExtra
 from orchestrator.storage.end_message import packable
@@ -35,7 +35,7 @@ __all__ = ["RedisStore", "ready_score"]
 _MS = 1000.0
 
 
-class RedisStore(WorkerRegistry, Queues):
+class RedisStore(WorkerRegistry, BranchResults, Queues):
     def __init__(self, redis: Redis, prefix: str, *, embedded: bool = False) -> None:
         # redis-py's annotations type replies as unions of every possible shape; we know the
         # shape of each reply, so the client is used untyped inside this class.
@@ -165,15 +165,30 @@ class RedisStore(WorkerRegistry, Queues):
         before += self._before_write(pipe, job, new_types, new_routes, index and not guard, extra)
         # evalsha straight in the batch: going through the Script object would add a
         # SCRIPT EXISTS round trip to every commit.
-        keys = [k.job(job.id), *(key for key, _, _ in entries)]
+        # on one Redis the leases it ends now go with the write, only if it wins (apply.lua)
+        removed = [] if self.cluster else self._released_now(effects, later)
+        keys = [
+            k.job(job.id),
+            *(key for key, _, _ in entries),
+            *(key for key, _ in removed),
+        ]
         expected = "new" if guard else str(job.rev - 1)
         # the end is told with the job (end_message.py) by the script, only if written
         others = job.terminal and self.audience.others(k.ended_channel)
         packed = others and packable(fields)
         ended = k.ended_channel if packed else ""
-        argv: list[Any] = [expected, ttl_s, k.changed_channel, job.id, len(entries), ended]
+        argv: list[Any] = [
+            expected,
+            ttl_s,
+            k.changed_channel,
+            job.id,
+            len(entries),
+            ended,
+            len(removed),
+        ]
         for _, score, member in entries:
             argv += [score, member]
+        argv += [ref for _, ref in removed]
         if guard:
             keys.append(k.client_jobs(job.client))
             argv.append(int(job.created_at * _MS))
@@ -188,7 +203,7 @@ class RedisStore(WorkerRegistry, Queues):
             if isinstance(result, Exception):
                 raise result
         self._known_types |= new_types
-        await self.released.settle(bool(written), later)
+        self.released.settle(bool(written), later)
         if written and self.cluster and (effects.enqueue or self._soon(effects)):
             await self._ready_after_write(effects, origin)
         for task_type, route in new_routes:
@@ -292,6 +307,15 @@ class RedisStore(WorkerRegistry, Queues):
             entries.append((k.webhook_outbox, int(at * _MS), member))
         return entries
 
+    def _released_now(
+        self, effects: Effects, later: list[tuple[str, str]]
+    ) -> list[tuple[str, str]]:
+        """(leases key, ref) of the deliveries the step ends whose entries go with its write:
+        those whose removal cannot wait (``released.py``)."""
+        k = self.keys
+        now = [(k.leases(task_type), ref) for task_type, ref in effects.release]
+        return [entry for entry in now if entry not in later]
+
     def _release_and_wake(
         self,
         pipe: Any,
@@ -301,15 +325,18 @@ class RedisStore(WorkerRegistry, Queues):
         later: list[tuple[str, str]],
         packed: bool,
     ) -> Callable[[bytes], None] | None:
-        """Safe even when the write loses: a released lease is the one of the delivery this
-        step finished (done in every outcome of the race; those of ``later`` are removed once
-        the outcome is known, ``released.py``), and a spurious wake-up costs one empty claim.
+        """The wake-ups and ends of the step, safe whatever the write's outcome: a spurious
+        wake-up costs one empty claim. On Cluster, also the removal of the lease entries it
+        ends (other slots than the job's), sent with the write whatever its outcome: there a
+        process that dies between a write that did not land and its retry leaves a delivery
+        with no lease entry. On one Redis the script removes them, only if the write won
+        (``apply.lua``), and those of ``later`` wait for it too (``released.py``).
         Wake-ups and ends are published only when another process listens (``audience.py``;
         ``packed``: the script tells the end); else returns the end's local handler."""
         k = self.keys
-        for task_type, ref in effects.release:
-            if (k.leases(task_type), ref) not in later:
-                pipe.zrem(k.leases(task_type), ref)
+        if self.cluster:  # the leases live in other slots than the job: around the write
+            for key, ref in self._released_now(effects, later):
+                pipe.zrem(key, ref)
         self.wake_limited(pipe, [q for q, _ in effects.release])
         if not self.cluster and self.audience.others(k.wake_channel):
             # this process's own waiters are woken by the JobRunner; the other processes
@@ -324,39 +351,6 @@ class RedisStore(WorkerRegistry, Queues):
                 pipe.publish(k.ended_channel, job.id)
             return None
         return self.audience.local(k.ended_channel)
-
-    async def branch_result(
-        self, task: Task, worker_id: str, outcome: dict[str, Any], event: dict[str, Any]
-    ) -> int:
-        """Record a parallel branch's outcome; returns the branches still out, -1 if the
-        worker does not hold it. A timer is armed first: should this process die right after
-        the last branch, the timer runs the aggregator."""
-        k = self.keys
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(k.timers, {f"aggregate|{task.job_id}||0": int((time.time() + 30) * _MS)})
-            pipe.evalsha(
-                self.scripts.branch_result.sha,
-                1,
-                k.job(task.job_id),
-                task.task_id,
-                str(task.attempt),
-                worker_id,
-                orjson.dumps(outcome),
-                orjson.dumps(event),
-                k.changed_channel,
-                task.job_id,
-                *codec.RESULT_RECORDED,
-                *codec.ENDED,
-            )
-            pipe.zrem(k.leases(task.task_type), task.ref)
-            self.wake_limited(pipe, [task.task_type])
-            _, remaining, *_ = await pipe.execute(raise_on_error=False)
-        if isinstance(remaining, NoScriptError):
-            await self.scripts.load(self.redis)
-            return await self.branch_result(task, worker_id, outcome, event)
-        if isinstance(remaining, Exception):
-            raise remaining
-        return int(remaining)
 
     async def watch(self, job_id: str) -> bool:
         """From now on every change of the job is published (for live event streams)."""

@@ -58,17 +58,13 @@ class ReleasedLeases:
     def __len__(self) -> int:
         return self._count
 
-    async def settle(self, written: bool, entries: list[tuple[str, str]]) -> None:
+    def settle(self, written: bool, entries: list[tuple[str, str]]) -> None:
         """After the write of the step that finished these deliveries: if it won, their
-        entries wait; if it lost, it decided on an old view, and they go now, as they did
-        before batching (in a second round trip, only on a conflict)."""
+        entries wait; if it lost, they stay. The step decided on an old view and is decided
+        again on a fresh read; should its process die first, the lease is all that still
+        tracks the delivery, and the sweep expires it (or drops it, if the job moved on)."""
         if written:
             self.add(entries)
-        elif entries:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for key, ref in entries:
-                    pipe.zrem(key, ref)
-                await pipe.execute()
 
     def add(self, entries: list[tuple[str, str]]) -> None:
         """Removes these (leases key, ref) entries soon."""
