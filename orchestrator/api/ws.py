@@ -133,7 +133,7 @@ class Inbox:
         self._slots = asyncio.Semaphore(MAX_RESULTS_IN_FLIGHT)
         self._applying: set[asyncio.Task[None]] = set()
         self._nexts: PassBatch[int, list[bytes]] = PassBatch(self._claim_asked)
-        """The ``next`` of the results applied in one pass, taken in one claim."""
+        """The ``next`` of the results read in one pass, taken in one claim."""
 
     async def take(self, data: str | bytes) -> None:
         """One message from the worker: a result starts applying, anything else is answered

@@ -56,17 +56,12 @@ class BranchResults(Queues):
             return await self.branch_result(task, worker_id, outcome, event)
         if isinstance(remaining, Exception):
             raise remaining
-        if int(remaining) >= 0:
-            await self._lease_over(task.task_type, task.ref)
-        return int(remaining)
-
-    async def _lease_over(self, task_type: str, ref: str) -> None:
-        """A delivery is over for good: its lease entry goes, at once where a claim counts
-        the type's leases (``max_in_flight``) or on Cluster, else with the next batch."""
-        if task_type in self.limited or self.cluster:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.zrem(self.keys.leases(task_type), ref)
-                self.wake_limited(pipe, [task_type])
-                await pipe.execute()
+        if int(remaining) < 0:
+            return -1
+        # Over for good: at once where a claim counts the type's leases (max_in_flight) and
+        # on Cluster (released.py batches neither), else with the next batch.
+        if task.task_type in self.limited or self.cluster:
+            await self.drop_lease(task.task_type, task.ref)
         else:
-            self.released.add([(self.keys.leases(task_type), ref)])
+            self.released.add([(self.keys.leases(task.task_type), task.ref)])
+        return int(remaining)

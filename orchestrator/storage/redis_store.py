@@ -163,10 +163,12 @@ class RedisStore(WorkerRegistry, BranchResults, Queues):
         before = len(entries) if self.cluster else 0
         entries = [] if self.cluster else entries
         before += self._before_write(pipe, job, new_types, new_routes, index and not guard, extra)
+        # The leases it ends whose removal cannot wait: on one Redis the script removes them
+        # only if the write wins (apply.lua); on Cluster they go around it (other slots).
+        now = self._released_now(effects, later)
+        removed, around = ([], now) if self.cluster else (now, [])
         # evalsha straight in the batch: going through the Script object would add a
         # SCRIPT EXISTS round trip to every commit.
-        # on one Redis the leases it ends now go with the write, only if it wins (apply.lua)
-        removed = [] if self.cluster else self._released_now(effects, later)
         keys = [
             k.job(job.id),
             *(key for key, _, _ in entries),
@@ -193,7 +195,7 @@ class RedisStore(WorkerRegistry, BranchResults, Queues):
             keys.append(k.client_jobs(job.client))
             argv.append(int(job.created_at * _MS))
         pipe.commands.append(("EVALSHA", self.scripts.apply.sha, len(keys), *keys, *argv, *fields))
-        ended_here = self._release_and_wake(pipe, job, effects, origin, later, packed)
+        ended_here = self._release_and_wake(pipe, job, effects, origin, around, packed)
         results = await self.wire.run(pipe.commands)
         written = results[before]
         self._tell_end(job, fields, written, ended_here)
@@ -203,7 +205,8 @@ class RedisStore(WorkerRegistry, BranchResults, Queues):
             if isinstance(result, Exception):
                 raise result
         self._known_types |= new_types
-        self.released.settle(bool(written), later)
+        if written:  # a losing write leaves its leases (released.py)
+            self.released.add(later)
         if written and self.cluster and (effects.enqueue or self._soon(effects)):
             await self._ready_after_write(effects, origin)
         for task_type, route in new_routes:
@@ -312,9 +315,8 @@ class RedisStore(WorkerRegistry, BranchResults, Queues):
     ) -> list[tuple[str, str]]:
         """(leases key, ref) of the deliveries the step ends whose entries go with its write:
         those whose removal cannot wait (``released.py``)."""
-        k = self.keys
-        now = [(k.leases(task_type), ref) for task_type, ref in effects.release]
-        return [entry for entry in now if entry not in later]
+        ended = ((self.keys.leases(task_type), ref) for task_type, ref in effects.release)
+        return [entry for entry in ended if entry not in later]
 
     def _release_and_wake(
         self,
@@ -322,21 +324,20 @@ class RedisStore(WorkerRegistry, BranchResults, Queues):
         job: Job,
         effects: Effects,
         origin: str,
-        later: list[tuple[str, str]],
+        around: list[tuple[str, str]],
         packed: bool,
     ) -> Callable[[bytes], None] | None:
         """The wake-ups and ends of the step, safe whatever the write's outcome: a spurious
-        wake-up costs one empty claim. On Cluster, also the removal of the lease entries it
-        ends (other slots than the job's), sent with the write whatever its outcome: there a
+        wake-up costs one empty claim. ``around``: on Cluster, the lease entries it ends (in
+        other slots than the job's), removed with the write whatever its outcome: there a
         process that dies between a write that did not land and its retry leaves a delivery
         with no lease entry. On one Redis the script removes them, only if the write won
-        (``apply.lua``), and those of ``later`` wait for it too (``released.py``).
+        (``apply.lua``).
         Wake-ups and ends are published only when another process listens (``audience.py``;
         ``packed``: the script tells the end); else returns the end's local handler."""
         k = self.keys
-        if self.cluster:  # the leases live in other slots than the job: around the write
-            for key, ref in self._released_now(effects, later):
-                pipe.zrem(key, ref)
+        for key, ref in around:
+            pipe.zrem(key, ref)
         self.wake_limited(pipe, [q for q, _ in effects.release])
         if not self.cluster and self.audience.others(k.wake_channel):
             # this process's own waiters are woken by the JobRunner; the other processes

@@ -5,7 +5,9 @@ step's write has won and does not queue the same delivery again (a result: the j
 another task, attempt or end), the entry names a delivery that can never be live again, so
 its removal may wait: one ``ZREM`` of many members counts as one command where one a result
 did. A process that dies first leaves its entries to the sweep, which drops a lease whose job
-moved on at the lease's deadline, as it does after any crash (``shell/leases.py``).
+moved on at the lease's deadline, as it does after any crash (``shell/leases.py``). A write
+that lost leaves its entries alone: its step is decided again on a fresh read, and should
+its process die first, the lease is all that still tracks the delivery.
 
 Not for a type with a ``max_in_flight``: its leases' size is its in-flight count, which a
 claim checks and ``orchestrator_task_type_in_flight`` reports. Nor on Cluster, where the
@@ -57,14 +59,6 @@ class ReleasedLeases:
 
     def __len__(self) -> int:
         return self._count
-
-    def settle(self, written: bool, entries: list[tuple[str, str]]) -> None:
-        """After the write of the step that finished these deliveries: if it won, their
-        entries wait; if it lost, they stay. The step decided on an old view and is decided
-        again on a fresh read; should its process die first, the lease is all that still
-        tracks the delivery, and the sweep expires it (or drops it, if the job moved on)."""
-        if written:
-            self.add(entries)
 
     def add(self, entries: list[tuple[str, str]]) -> None:
         """Removes these (leases key, ref) entries soon."""
