@@ -123,8 +123,11 @@ class Redis(Group):
 
     def problems(self) -> Iterator[str]:
         yield from _bad_names("key prefix", [self.key_prefix])
-        if self.max_connections < 2:
-            yield "redis_max_connections must be >= 2 (one is the pub/sub connection)"
+        if self.max_connections < 3:
+            yield (
+                "redis_max_connections must be >= 3 (one is the pub/sub connection, one the"
+                " hot round trips')"
+            )
 
 
 @dataclass(frozen=True)

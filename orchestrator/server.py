@@ -31,6 +31,7 @@ from orchestrator.storage.cluster import cluster_client, is_cluster_url, seeds
 from orchestrator.storage.embedded import embedded_store
 from orchestrator.storage.pool import QuickPool
 from orchestrator.storage.redis_store import RedisStore
+from orchestrator.storage.resp_link import endpoint_of
 
 log = logging.getLogger("orchestrator")
 
@@ -55,11 +56,13 @@ def tune_gc() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, oldest)
 
 
-def pool_size(settings: Settings) -> int:
-    """Pooled connections: ``redis_max_connections`` less the pub/sub connection. Parked
-    long-polls hold none; a burst of them reads and claims in batches (``FieldBatch``,
-    ``ClaimGate``), so a few connections carry thousands of idle workers."""
-    return settings.redis.max_connections - 1
+def pool_size(settings: Settings, *, own: int = 1) -> int:
+    """Pooled connections: ``redis_max_connections`` less the ``own`` connections opened
+    outside the pool (the pub/sub connection; on one Redis, the hot round trips' too,
+    ``storage/wire.py``). Parked long-polls hold none; a burst of them reads and claims in
+    batches (``FieldBatch``, ``ClaimGate``), so a few connections carry thousands of idle
+    workers."""
+    return settings.redis.max_connections - own
 
 
 def build_store(settings: Settings) -> RedisStore:
@@ -85,6 +88,8 @@ def build_store(settings: Settings) -> RedisStore:
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), 3),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
+    if endpoint_of(pool) is not None:  # the wire opens its own connection: one fewer here
+        pool.max_connections = pool_size(settings, own=2)
     return RedisStore(Redis(connection_pool=pool), settings.redis.key_prefix)
 
 

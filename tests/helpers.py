@@ -97,11 +97,18 @@ class RedisProcess:
     """A private Redis server on a free port, so tests may kill and restart it."""
 
     def __init__(
-        self, port: int | None = None, *, appendonly: bool = False, dir: Path | None = None
+        self,
+        port: int | None = None,
+        *,
+        appendonly: bool = False,
+        dir: Path | None = None,
+        extra: tuple[str, ...] = (),
     ):
         self.port = port or free_port()
         self.appendonly = appendonly
         self.dir = dir
+        self.extra = extra
+        """More ``redis-server`` arguments (``--requirepass``, ``--unixsocket``...)."""
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -125,13 +132,14 @@ class RedisProcess:
         ]
         if self.dir is not None:
             args += ["--dir", str(self.dir)]
+        args += self.extra
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
                     s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
+                    if s.recv(16).startswith((b"+PONG", b"-NOAUTH")):
                         return self
             except OSError:
                 time.sleep(0.02)

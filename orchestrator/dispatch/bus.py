@@ -1,4 +1,5 @@
 """One pub/sub connection per process (two on Cluster), fanned out to in-process callbacks.
+On one Redis it is read with hiredis in bulk (``direct_link.py``) when it can be opened so.
 
 It carries wake-ups (a task of some type was queued, by any process), job ends and changes,
 and commands for workers whose WebSocket is connected to this process.
@@ -28,8 +29,10 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from orchestrator.dispatch.direct_link import DirectLink
 from orchestrator.storage import stall_watch
 from orchestrator.storage.cluster import pubsub_client, shard_client
+from orchestrator.storage.resp_link import endpoint_of
 
 log = logging.getLogger("orchestrator.bus")
 
@@ -48,6 +51,7 @@ class Bus:
     def __init__(self, redis: Redis | RedisCluster) -> None:
         self.on_reconnect: Callable[[], None] | None = None
         self._sharded: _Link | None = None
+        self._classic: _Link | DirectLink
         if isinstance(redis, RedisCluster):
             cluster = redis
 
@@ -60,6 +64,8 @@ class Bus:
             # classic on one node; should that node fail, the bus moves to the next one
             self._classic = _Link(self, any_node, moves=True, sharded=False)
             self._sharded = _Link(self, slot_owner, moves=True, sharded=True)
+        elif (endpoint := endpoint_of(redis)) is not None:
+            self._classic = DirectLink(self, endpoint, RETRY_MAX_S)
         else:
 
             async def same(_turn: int, _channel: str) -> Redis:
@@ -67,7 +73,7 @@ class Bus:
 
             self._classic = _Link(self, same, moves=False, sharded=False)
 
-    def _link(self, sharded: bool) -> _Link:
+    def _link(self, sharded: bool) -> _Link | DirectLink:
         return self._sharded if sharded and self._sharded is not None else self._classic
 
     async def subscribe(self, channel: str, handler: Handler, *, sharded: bool = False) -> None:

@@ -60,6 +60,7 @@ class RedisStore(WorkerRegistry, BranchResults, Queues):
 
     async def close(self) -> None:
         await self.released.close()
+        await self.wire.close()
         await self.redis.aclose()
 
     async def ping(self) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -31,6 +32,16 @@ CHECK_S = 1.0
 _RESIDENT: weakref.WeakSet[object] = weakref.WeakSet()
 """Pooled connections held for good (the pub/sub connection): taken out, with no command
 waiting on them, so they do not make the pool busy."""
+
+
+_LINKS: weakref.WeakKeyDictionary[object, weakref.WeakSet[Any]] = weakref.WeakKeyDictionary()
+"""Per pool, the connections outside it that carry its client's round trips (``wire.py``)."""
+
+
+def watch_link(pool: object, link: Any) -> None:
+    """``link`` (a ``resp_link.RespLink``) carries round trips for ``pool``'s client: while it
+    owes replies, commands are out; when Redis stalls, it is dropped with the pool's."""
+    _LINKS.setdefault(pool, weakref.WeakSet()).add(link)
 
 
 def resident(connection: object) -> None:
@@ -65,6 +76,8 @@ def probe_for(pool: BlockingConnectionPool) -> Redis:
 def _busy(pool: BlockingConnectionPool) -> bool:
     """Whether commands are out on the pool. Idle, nothing can hang and the watch sends
     nothing; when redis-py's private count is not there, always (one ping a second)."""
+    if any(link.owed for link in _LINKS.get(pool, ())):
+        return True
     in_use = getattr(pool, "_in_use_connections", None)
     return in_use is None or any(c not in _RESIDENT for c in in_use)
 
@@ -89,6 +102,8 @@ async def watch(pool: BlockingConnectionPool, probe: Redis) -> None:
                     )
                 stalled = True
                 await pool.disconnect(inuse_connections=True)
+                for link in list(_LINKS.get(pool, ())):
+                    link.abort("Redis stopped answering")
                 continue
             except (RedisError, OSError):
                 continue  # down rather than silent: the commands fail by themselves

@@ -3,24 +3,27 @@ per-command machinery.
 
 Each ``Redis.execute_command`` or ``Pipeline.execute`` of redis-py 8 runs its observability
 hooks, HIMPORT checks, argument encoding one value at a time and the pipeline's reset under
-``asyncio.shield``: together about a fifth of the orchestrator's Python work per job, for
-commands whose arguments are already strings and bytes. ``Wire.run`` packs the commands in
-one pass and exchanges them on a connection of the client's own pool, through the
-connection's public ``send_packed_command`` / ``read_response``, under the connection's own
-``Retry`` (a connection error disconnects it and the exchange is made again on a fresh one,
-as redis-py's pipeline does). Replies come back raw, an error reply as its ``ResponseError``
-in its place (a pipeline's ``raise_on_error=False``).
+``asyncio.shield``, and reads each reply through its own await, timeout and retry: for
+commands whose arguments are already strings and bytes, most of the orchestrator's Redis
+work per job. ``Wire.run`` packs the commands in one pass and sends them on a connection of
+its own (``resp_link.py``), whose replies hiredis parses as they arrive. Round trips are
+pipelined on it: one sent before the last one's replies came back does not wait for them,
+nor for a free connection. A lost connection fails what it owed; those round trips are made
+again on a fresh one under the pool's ``Retry``, as redis-py's pipeline does (safe to repeat:
+``server.build_store``). Replies come back raw, an error reply as its ``ResponseError`` in
+its place (a pipeline's ``raise_on_error=False``).
 
 The round trips asked for while the event loop runs one pass (the commits and claims of the
-requests and results that arrived together) leave in one write on one connection, each
-caller's commands together and in order, and their replies are handed back to each: under
-load this spares most of the socket writes and reads, pool checkouts and Redis wake-ups a
-round trip costs, at the price of one loop pass. Each command still runs alone in Redis, as
-on separate connections. A caller cancelled before its batch leaves sends nothing; one
-cancelled later has sent its commands, as with any round trip cancelled mid-flight.
+requests and results that arrived together) leave in one write, each caller's commands
+together and in order, and their replies are handed back to each: under load this spares
+most of the socket writes and reads and Redis wake-ups a round trip costs, at the price of
+one loop pass. Each command still runs alone in Redis. A caller cancelled before its batch
+leaves sends nothing; one cancelled later has sent its commands, as with any round trip
+cancelled mid-flight.
 
-Redis Cluster (commands go to their slot's node) and the embedded fakeredis take redis-py's
-own pipeline, with the same commands and the same raw replies.
+Redis Cluster (commands go to their slot's node), the embedded fakeredis, and connections
+``resp_link`` does not open (TLS, a credential provider, no hiredis) take redis-py's own
+pipeline, with the same commands and the same raw replies.
 """
 
 from __future__ import annotations
@@ -30,11 +33,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from redis.asyncio import Redis
-from redis.asyncio.connection import Connection
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, ResponseError
 
 from orchestrator.pass_batch import Asked, PassBatch
+from orchestrator.storage import stall_watch
+from orchestrator.storage.resp_link import Lost, RespLink, endpoint_of
 
 Arg = str | bytes | int | float
 Command = Sequence[Arg]
@@ -117,16 +123,20 @@ class Batch:
 
 class Wire:
     def __init__(self, redis: Any, *, direct: bool) -> None:
-        """``direct``: the client is a plain ``Redis`` on a pool of TCP/Unix connections
-        (not Cluster, not fakeredis)."""
+        """``direct``: the client is a plain ``Redis`` on TCP or Unix sockets (not Cluster,
+        not fakeredis): round trips then go on a connection of the wire's own."""
         self._redis = redis
-        self._pool = redis.connection_pool if direct and isinstance(redis, Redis) else None
+        self._endpoint = endpoint_of(redis) if direct and isinstance(redis, Redis) else None
+        self._pool = redis.connection_pool if self._endpoint is not None else None
+        self._retry = _retry_of(redis) if self._endpoint is not None else None
+        self._link: RespLink | None = None
+        self._opening: asyncio.Task[RespLink] | None = None
         self._batch: PassBatch[tuple[bytes, int], list[Any]] = PassBatch(self._send)
         """Round trips asked for in one pass: (packed commands, how many) each."""
 
     async def run(self, commands: Sequence[Command]) -> list[Any]:
         """The replies of ``commands``, sent in one write, in order."""
-        if self._pool is None:
+        if self._endpoint is None:
             return await self._pipelined(commands)
         return await self._batch.submit((pack(commands), len(commands)))
 
@@ -134,19 +144,13 @@ class Wire:
         asked = [(item, replies) for item, replies in asked if not replies.done()]
         if not asked:
             return
-        pool = self._pool
-        assert pool is not None
+        assert self._retry is not None
         packed = b"".join(packed for (packed, _), _ in asked)
         count = sum(commands for (_, commands), _ in asked)
         try:
-            connection: Connection = await pool.get_connection()  # type: ignore[no-untyped-call]
-            try:
-                replies = await connection.retry.call_with_retry(
-                    lambda: _exchange(connection, packed, count),
-                    lambda _error: connection.disconnect(),
-                )
-            finally:
-                await pool.release(connection)
+            replies = await self._retry.call_with_retry(
+                lambda: self._exchange(packed, count), _forget
+            )
         except asyncio.CancelledError:  # the loop is closing: so are its callers
             for _, answer in asked:
                 answer.cancel()
@@ -161,6 +165,44 @@ class Wire:
             if not answer.done():
                 answer.set_result(replies[start : start + commands])
             start += commands
+
+    async def _exchange(self, packed: bytes, count: int) -> list[Any]:
+        link = self._link
+        if link is None or link.closed or link.loop is not asyncio.get_running_loop():
+            link = await self._connect()
+        replies = await link.exchange(packed, count)
+        for reply in replies:
+            # An error reply redis-py raises rather than returns (it maps LOADING, NOAUTH and
+            # the like to connection errors): raised, to be retried as redis-py retries it.
+            if isinstance(reply, Exception) and not isinstance(reply, ResponseError):
+                raise reply
+        return replies
+
+    async def _connect(self) -> RespLink:
+        """The wire's connection, opened once for every round trip that needs it now."""
+        loop = asyncio.get_running_loop()
+        opening = self._opening
+        if (
+            opening is None
+            or opening.get_loop() is not loop
+            or (opening.done() and (opening.cancelled() or opening.exception() is not None))
+        ):
+            assert self._endpoint is not None
+            opening = self._opening = loop.create_task(RespLink.open(self._endpoint))
+        link = await asyncio.shield(opening)
+        if link.closed:  # lost since it opened: the retry opens another
+            if self._opening is opening:
+                self._opening = None
+            raise Lost("the Redis connection was lost")
+        if self._link is not link:
+            self._link = link
+            stall_watch.watch_link(self._pool, link)
+        return link
+
+    async def close(self) -> None:
+        link, self._link, self._opening = self._link, None, None
+        if link is not None:
+            link.close()
 
     async def one(self, *args: Arg) -> Any:
         """One command's reply; an error reply is raised, but for NOSCRIPT's, returned."""
@@ -186,12 +228,12 @@ class Wire:
         return replies
 
 
-async def _exchange(connection: Connection, packed: bytes, count: int) -> list[Any]:
-    await connection.send_packed_command(packed, check_health=False)
-    replies: list[Any] = []
-    for _ in range(count):
-        try:
-            replies.append(await connection.read_response())
-        except ResponseError as error:  # the connection stays in step: read the rest
-            replies.append(error)
-    return replies
+async def _forget(_error: Exception) -> None:
+    """Between tries: the lost connection is already forgotten (``_exchange`` opens anew)."""
+
+
+def _retry_of(redis: Redis) -> Retry:
+    """The pool's retries (``server.build_store``: a connection lost to a Redis restart is
+    tried again on a fresh one), or one more try."""
+    retry = redis.connection_pool.connection_kwargs.get("retry")
+    return retry if isinstance(retry, Retry) else Retry(NoBackoff(), 1)

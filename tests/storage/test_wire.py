@@ -18,8 +18,10 @@ from redis.exceptions import ResponseError
 
 from orchestrator.storage import wire as wire_module
 from orchestrator.storage.embedded import embedded_store
+from orchestrator.storage.resp_link import RespLink
 from orchestrator.storage.wire import Batch, Command, Wire, as_dict, pack, pack_in_python
 from tests.conftest import delete_prefix
+from tests.helpers import free_port, wait_for
 from tests.storage.conftest import retrying_client
 
 
@@ -125,17 +127,16 @@ async def test_round_trips_asked_together_leave_together(
     client: aioredis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wire = Wire(client, direct=True)
-    pool = client.connection_pool
-    checkouts: list[object] = []
-    get = pool.get_connection
+    writes: list[bytes] = []
+    send = RespLink.send
 
-    async def counted(*args: object, **kwargs: object) -> object:
-        checkouts.append(args)
-        return await get(*args, **kwargs)
+    def counted(link: RespLink, packed: bytes) -> None:
+        writes.append(packed)
+        send(link, packed)
 
     key = f"{prefix}:s"
     await client.set(key, "v")
-    monkeypatch.setattr(pool, "get_connection", counted)
+    monkeypatch.setattr(RespLink, "send", counted)
     asks = [
         [("ECHO", "a")],
         [("GET", key), ("HGET", key, "f"), ("ECHO", "b")],  # an error reply in the middle
@@ -143,7 +144,7 @@ async def test_round_trips_asked_together_leave_together(
         [("ECHO", "c"), ("INCR", f"{prefix}:n")],
     ]
     replies = await asyncio.gather(*(wire.run(commands) for commands in asks))
-    assert len(checkouts) == 1  # one connection, one write, for the four of them
+    assert len(writes) == 1  # one write for the four of them
     assert replies[0] == [b"a"]
     assert replies[1][0] == b"v" and isinstance(replies[1][1], ResponseError)
     assert replies[1][2] == b"b"
@@ -151,7 +152,28 @@ async def test_round_trips_asked_together_leave_together(
     assert replies[3] == [b"c", 2]
     # one asked on a later pass of the loop goes in a batch of its own
     assert await wire.one("ECHO", "d") == b"d"
-    assert len(checkouts) == 2
+    assert len(writes) == 2
+
+
+async def test_a_round_trip_does_not_wait_for_the_one_before(
+    client: aioredis.Redis, prefix: str
+) -> None:
+    # The first round trip's replies are held back (Redis is not read) until the second has
+    # been written on the same connection: pipelined, not queued behind it.
+    wire = Wire(client, direct=True)
+    assert await wire.one("ECHO", "open") == b"open"
+    link = wire._link
+    assert link is not None
+    transport = link._transport
+    assert transport is not None
+    transport.pause_reading()
+    first = asyncio.ensure_future(wire.one("INCR", f"{prefix}:n"))
+    await wait_for(lambda: link.owed == 1, 5.0, what="the first round trip sent")
+    second = asyncio.ensure_future(wire.one("INCR", f"{prefix}:n"))
+    await wait_for(lambda: link.owed == 2, 5.0, what="the second sent behind it")
+    transport.resume_reading()
+    assert await first == 1
+    assert await second == 2
 
 
 async def test_a_caller_that_gave_up_before_its_batch_left_sends_nothing(
@@ -173,18 +195,23 @@ async def test_a_batch_that_fails_fails_each_of_its_callers(
     client: aioredis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wire = Wire(client, direct=True)
-    pool = client.connection_pool
 
     async def refused(*args: object, **kwargs: object) -> object:
         raise RedisConnectionError("Redis is gone")
 
-    monkeypatch.setattr(pool, "get_connection", refused)
+    monkeypatch.setattr(RespLink, "open", refused)
     answers = await asyncio.gather(
         wire.one("ECHO", "a"), wire.run([("ECHO", "b")]), return_exceptions=True
     )
     assert [type(a) for a in answers] == [RedisConnectionError, RedisConnectionError]
     monkeypatch.undo()
     assert await wire.one("ECHO", prefix) == prefix.encode()  # the next batch goes ahead
+
+
+async def test_a_redis_that_is_down_fails_the_round_trip_in_one_line() -> None:
+    wire = Wire(aioredis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0"), direct=True)
+    with pytest.raises(RedisConnectionError, match=r"^Error connecting to Redis at 127\.0\.0\.1"):
+        await wire.one("PING")
 
 
 def test_a_wire_outlives_the_loop_that_left_a_round_trip_asked(redis_url: str) -> None:
