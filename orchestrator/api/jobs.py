@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import uuid
 from typing import Annotated, Any
 
 import orjson
@@ -18,6 +17,7 @@ from orchestrator.api.render import job_view, json_response
 from orchestrator.appkeys import JOB_WAITERS, REGISTRY, RUNNER, SETTINGS, STORE
 from orchestrator.engine.model import Job
 from orchestrator.errors import BadRequest, Conflict, Gone, NotFound
+from orchestrator.ids import new_uuid
 
 routes = web.RouteTableDef()
 
@@ -88,9 +88,7 @@ async def create_job(request: web.Request) -> web.Response:
     key = request.headers.get("Idempotency-Key")
     job_id = None  # the runner draws a new UUID, which no other job can hold
     if key is not None:
-        job_id = await _idempotent_job_id(
-            request, key, f"{version}/{endpoint}", body, str(uuid.uuid4())
-        )
+        job_id = await _idempotent_job_id(request, key, f"{version}/{endpoint}", body, new_uuid())
         existing = await request.app[STORE].load(job_id)
         if existing is not None:
             return json_response(_view(request, existing), status=200)

@@ -13,7 +13,6 @@ are also answered in the route's shape: the middleware (``middleware/front.py``)
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -42,6 +41,7 @@ from orchestrator.engine import human
 from orchestrator.engine.model import Job, JobStatus
 from orchestrator.engine.new_job import NewJob
 from orchestrator.errors import BadRequest, Conflict, NotFound, OrchestratorError
+from orchestrator.ids import new_uuid
 from orchestrator.shell import human_steps
 from orchestrator.shell.human_steps import Decision
 
@@ -240,7 +240,7 @@ async def _job_id(request: web.Request, route: StartRoute, body: Mapping[str, An
                 details={"field": name},
             )
         return given
-    job_id = str(uuid.uuid4())
+    job_id = new_uuid()
     key = request.headers.get("Idempotency-Key")
     if key is not None:
         job_id = await _idempotent_job_id(request, key, route.path, dict(body), job_id)

@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 from orchestrator.blueprint.dsl import Blueprint
@@ -29,6 +28,7 @@ from orchestrator.engine.model import JSON, Job, JobStatus
 from orchestrator.engine.new_job import NewJob
 from orchestrator.errors import Conflict, NotFound, Unavailable
 from orchestrator.human import index as human_index
+from orchestrator.ids import new_uuid
 from orchestrator.shell import handlers
 from orchestrator.storage.redis_store import RedisStore
 from orchestrator.webhooks import outbox
@@ -92,7 +92,7 @@ class JobRunner:
         then need not read the job first (``RedisStore.commit``'s ``fresh``)."""
         now = time.time()
         job = Job(
-            id=job_id or str(uuid.uuid4()),
+            id=job_id or new_uuid(),
             blueprint=bp.name,
             blueprint_version=bp.version,
             client=client,

@@ -48,7 +48,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
     ("storage", frozenset({"storage"})),
     # What the shell runs and is configured by, all free of I/O.
     ("definitions", frozenset({"blueprint", "workflows", "intake", "config", "logs"})),
-    ("core", frozenset({"engine", "errors", "error_codes", "names", "pass_batch"})),
+    ("core", frozenset({"engine", "errors", "error_codes", "ids", "names", "pass_batch"})),
 ]
 
 UNIT_OF = {"config_sources": "config"}
