@@ -123,10 +123,10 @@ class Redis(Group):
 
     def problems(self) -> Iterator[str]:
         yield from _bad_names("key prefix", [self.key_prefix])
-        if self.max_connections < 3:
+        if self.max_connections < 4:
             yield (
-                "redis_max_connections must be >= 3 (one is the pub/sub connection, one the"
-                " hot round trips')"
+                "redis_max_connections must be >= 4 (the pub/sub connection, the hot round"
+                " trips', the stall watch's ping, and at least one pooled)"
             )
 
 

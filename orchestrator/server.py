@@ -58,10 +58,11 @@ def tune_gc() -> None:
 
 def pool_size(settings: Settings, *, own: int = 1) -> int:
     """Pooled connections: ``redis_max_connections`` less the ``own`` connections opened
-    outside the pool (the pub/sub connection; on one Redis, the hot round trips' too,
-    ``storage/wire.py``). Parked long-polls hold none; a burst of them reads and claims in
-    batches (``FieldBatch``, ``ClaimGate``), so a few connections carry thousands of idle
-    workers."""
+    outside the pool: the stall watch's ping (``storage/stall_watch.py``), and on one Redis
+    the pub/sub connection and the hot round trips' (``storage/resp_link.py``; through
+    redis-py, the pub/sub connection is one of the pool's). Parked long-polls hold none; a
+    burst of them reads and claims in batches (``FieldBatch``, ``ClaimGate``), so a few
+    connections carry thousands of idle workers."""
     return settings.redis.max_connections - own
 
 
@@ -88,8 +89,8 @@ def build_store(settings: Settings) -> RedisStore:
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), 3),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
-    if endpoint_of(pool) is not None:  # the wire opens its own connection: one fewer here
-        pool.max_connections = pool_size(settings, own=2)
+    if endpoint_of(pool) is not None:  # the bus and the wire open their own: two fewer here
+        pool.max_connections = pool_size(settings, own=3)
     return RedisStore(Redis(connection_pool=pool), settings.redis.key_prefix)
 
 

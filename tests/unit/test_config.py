@@ -209,9 +209,9 @@ def test_without_dev_mode_no_defaults_are_added() -> None:
 
 
 def test_too_few_redis_connections_are_refused() -> None:
-    # one is the pub/sub connection, one the hot round trips' (storage/wire.py): a pool of 1
-    with pytest.raises(ConfigError, match="redis_max_connections must be >= 3"):
-        Settings.from_flat(redis_max_connections=2).check()
+    # the pub/sub connection, the hot round trips' (storage/wire.py), the stall watch's ping
+    with pytest.raises(ConfigError, match="redis_max_connections must be >= 4"):
+        Settings.from_flat(redis_max_connections=3).check()
     assert "redis_max_connections" not in "".join(
-        Settings.from_flat(redis_max_connections=3).redis.problems()
+        Settings.from_flat(redis_max_connections=4).redis.problems()
     )
