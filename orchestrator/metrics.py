@@ -72,9 +72,20 @@ def deliveries(job: Job) -> dict[str, Task]:
 
 
 def new_history(before: Job, after: Job) -> list[JSON]:
-    """History events this transition added (by id, so a trimmed history still works)."""
+    """History events this transition added (by id, so a trimmed history still works). Ids
+    rise along the history (``engine/events.py``), so only its new tail is read; an event
+    without an id counts as id 0, never new."""
     last = int(before.history[-1].get("id", 0)) if before.history else 0
-    return [e for e in after.history if int(e.get("id", 0)) > last]
+    added: list[JSON] = []
+    for event in reversed(after.history):
+        number = event.get("id")
+        if number is None:
+            continue
+        if int(number) <= last:
+            break
+        added.append(event)
+    added.reverse()
+    return added
 
 
 def events(before: Job, after: Job) -> TransitionEvents:

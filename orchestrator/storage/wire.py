@@ -182,13 +182,11 @@ class Wire:
         """The wire's connection, opened once for every round trip that needs it now."""
         loop = asyncio.get_running_loop()
         opening = self._opening
-        if (
-            opening is None
-            or opening.get_loop() is not loop
-            or (opening.done() and (opening.cancelled() or opening.exception() is not None))
-        ):
+        if opening is None or not _may_serve(opening, loop):
             assert self._endpoint is not None
             opening = self._opening = loop.create_task(RespLink.open(self._endpoint))
+            # its callers may all have given up by the time it fails: no "never retrieved"
+            opening.add_done_callback(lambda done: done.cancelled() or done.exception())
         link = await asyncio.shield(opening)
         if link.closed:  # lost since it opened: the retry opens another
             if self._opening is opening:
@@ -226,6 +224,15 @@ class Wire:
                 pipe.execute_command(*args)
             replies: list[Any] = await pipe.execute(raise_on_error=False)
         return replies
+
+
+def _may_serve(opening: asyncio.Task[RespLink] | None, loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``opening`` is opening, or opened, a connection still open, in ``loop``."""
+    if opening is None or opening.get_loop() is not loop:
+        return False
+    if not opening.done():
+        return True
+    return not opening.cancelled() and opening.exception() is None and not opening.result().closed
 
 
 async def _forget(_error: Exception) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orchestrator.engine import machine
 from orchestrator.engine.model import RetryPolicy
-from orchestrator.metrics import events
+from orchestrator.metrics import events, new_history
 from tests.builders import NOW, dispatch, leased, new_job, waiting_job
 
 ONE_TRY = RetryPolicy(max_attempts=1)
@@ -95,3 +95,17 @@ def test_events_already_in_before_are_not_counted_again() -> None:
     ev = events(expired, expired.evolve(rev=4))
 
     assert ev.lease_expiries == ev.retries == ev.timeouts == []
+
+
+def test_new_history_is_the_tail_past_the_last_id_before() -> None:
+    job = new_job()
+    before = job.evolve(history=[{"id": i, "type": "x"} for i in (1, 2, 3)])
+    # a script's event carries no id: never counted as new, wherever it stands
+    added = [{"id": 4, "type": "a"}, {"type": "task_leased"}, {"id": 5, "type": "b"}]
+    after = job.evolve(history=[*before.history, *added])
+    assert new_history(before, after) == [added[0], added[2]]
+    # a trimmed history keeps its ids: only those past 3 are new
+    trimmed = job.evolve(history=[{"id": 3, "type": "x"}, added[0], added[2]])
+    assert new_history(before, trimmed) == [added[0], added[2]]
+    assert new_history(before, before) == []
+    assert new_history(job.evolve(history=[]), before) == before.history

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 import redis.asyncio as aioredis
 from redis.asyncio.connection import Connection
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
@@ -233,3 +235,27 @@ def test_a_wire_outlives_the_loop_that_left_a_round_trip_asked(redis_url: str) -
         return reply
 
     assert asyncio.run(ask()) == b"kept"
+
+
+async def test_a_connection_known_lost_is_replaced_without_a_retry(
+    redis_url: str, prefix: str
+) -> None:
+    # no retries at all: the next round trip opens a fresh connection rather than fail on
+    # the one it knows is closed
+    client = aioredis.Redis.from_url(redis_url, retry=Retry(NoBackoff(), 0))
+    wire = Wire(client, direct=True)
+    try:
+        first = await wire.one("CLIENT", "ID")
+        link = wire._link
+        assert link is not None
+        killer = aioredis.Redis.from_url(redis_url)
+        try:
+            assert await killer.client_kill_filter(_id=first) == 1
+        finally:
+            await killer.aclose()
+        await wait_for(lambda: link.closed, 5.0, what="the wire's connection seen closed")
+        assert await wire.one("ECHO", prefix) == prefix.encode()
+        assert await wire.one("CLIENT", "ID") != first
+    finally:
+        await wire.close()
+        await client.aclose()
