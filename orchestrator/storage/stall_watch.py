@@ -5,8 +5,9 @@ The pooled connections run without a per-command timeout. redis-py would otherwi
 reply it reads in an asyncio timeout and every command it sends in ``wait_for`` (a task each):
 about a tenth of the orchestrator's CPU per job. Instead, while commands are out, this watch
 pings Redis on a connection of its own; a ping with no answer within ``STALL_S`` closes every
-pooled connection, so the commands waiting on them fail (redis-py retries them, then the API
-answers 503 ``STORAGE_UNAVAILABLE``) instead of waiting for as long as Redis stays silent.
+pooled connection and the hot round trips' own (``wire.py``), so the commands waiting on them
+fail (they are retried, then the API answers 503 ``STORAGE_UNAVAILABLE``) instead of waiting
+for as long as Redis stays silent.
 A Redis that is down, not silent, needs none of this: its connections fail at once.
 """
 

@@ -198,7 +198,10 @@ class Wire:
         return link
 
     async def close(self) -> None:
-        link, self._link, self._opening = self._link, None, None
+        link, opening = self._link, self._opening
+        self._link = self._opening = None
+        if opening is not None and not opening.done():
+            opening.cancel()  # a connection still opening would be left open
         if link is not None:
             link.close()
 
