@@ -98,7 +98,7 @@ class RespLink(asyncio.Protocol):
     ) -> RespLink:
         """Connected, authenticated, its database selected; ``on_lost`` runs once, when the
         connection closes other than by ``close``."""
-        link = cls(on_push, on_lost)
+        link = cls(on_push)  # on_lost only once open: a failed open raises instead
         loop = link.loop
         try:
             async with asyncio.timeout(endpoint.connect_timeout_s):

@@ -14,13 +14,14 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from orchestrator.config import Settings
 from orchestrator.dispatch.bus import Bus
 from orchestrator.dispatch.direct_link import DirectLink
 from orchestrator.server import build_store
 from orchestrator.storage.embedded import embedded_store
-from orchestrator.storage.resp_link import Endpoint, endpoint_of
+from orchestrator.storage.resp_link import Endpoint, RespLink, endpoint_of
 from orchestrator.storage.wire import Wire
 from tests.helpers import RedisProcess, wait_for
 
@@ -163,3 +164,23 @@ def test_the_wire_s_own_connection_counts_against_the_process_s_limit(redis_url:
     pool = build_store(settings).redis.connection_pool
     # 32 in all: the pub/sub connection, the wire's, the stall watch's ping and 29 pooled
     assert pool.max_connections == 29
+
+
+async def test_a_connection_lost_while_it_opens_fails_the_open_and_nothing_else() -> None:
+    # Redis hangs up on the AUTH: the open raises, and the "lost" callback meant for an open
+    # connection does not run (the bus would start a second reconnect beside its own)
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(4096)
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    endpoint = Endpoint("127.0.0.1", port, None, None, "pw", 0, 5.0)
+    lost: list[bool] = []
+    try:
+        with pytest.raises(RedisConnectionError):
+            await RespLink.open(endpoint, on_lost=lambda: lost.append(True))
+        await asyncio.sleep(0)
+        assert lost == []
+    finally:
+        server.close()
