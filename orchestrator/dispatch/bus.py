@@ -29,7 +29,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from orchestrator.dispatch.direct_link import DirectLink
+from orchestrator.dispatch.direct_link import PROBE, DirectLink
 from orchestrator.storage import stall_watch
 from orchestrator.storage.cluster import pubsub_client, shard_client
 from orchestrator.storage.resp_link import endpoint_of
@@ -43,8 +43,6 @@ RETRY_MAX_S = 0.25
 """Longest pause between reconnect attempts: whatever ends in the meantime is heard only
 when the connection is back, so this bounds how late a waiter learns of it. An attempt
 against a Redis that is down costs one refused connect."""
-
-_PROBE = b"orchestrator-bus-resubscribed"
 
 
 class Bus:
@@ -93,9 +91,26 @@ class Bus:
             if link is not None:
                 await link.stop()
 
-    def resubscribed(self) -> None:
+    def resubscribed(self, *, after_outage: bool) -> None:
+        """A link's subscriptions are active again: parked waiters re-check."""
+        if after_outage:
+            log.info("pub/sub connection back; re-checking parked waiters")
         if self.on_reconnect is not None:
             self.on_reconnect()
+
+    async def deliver(self, handlers: dict[str, Handler], channel: bytes, data: bytes) -> None:
+        """A message heard on ``channel``, to its handler, one at a time: a handler that
+        fails is logged and the next message goes ahead."""
+        name = channel.decode()
+        handler = handlers.get(name)
+        if handler is None:
+            return
+        try:
+            result = handler(data)
+            if result is not None:
+                await result
+        except Exception:
+            log.exception("bus handler for %s failed", name)
 
 
 async def _as_is(message: Any) -> Any:
@@ -193,7 +208,7 @@ class _Link:
                     # The SUBSCRIBE commands were sent, not yet confirmed; Redis answers in
                     # order, so our PING's reply means the subscriptions are active again.
                     self._reconnected = False
-                    await self._pubsub.ping(_PROBE)
+                    await self._pubsub.ping(PROBE)
                 if self._pubsub.connection is None and self._handlers:
                     # a move to another cluster node failed before its SUBSCRIBE
                     raise RedisConnectionError("pub/sub not subscribed")
@@ -213,11 +228,9 @@ class _Link:
             if message is None:
                 continue
             if message.get("type") == "pong":
-                if message.get("data") == _PROBE:
-                    if down:
-                        log.info("pub/sub connection back; re-checking parked waiters")
-                        down = False
-                    self._bus.resubscribed()
+                if message.get("data") == PROBE:
+                    self._bus.resubscribed(after_outage=down)
+                    down = False
                 continue
             await self._dispatch(message)
 
@@ -250,15 +263,5 @@ class _Link:
                 pass
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
-        if message.get("type") not in ("message", "smessage"):
-            return
-        channel = message["channel"].decode()
-        handler = self._handlers.get(channel)
-        if handler is None:
-            return
-        try:
-            result = handler(message["data"])
-            if result is not None:
-                await result
-        except Exception:
-            log.exception("bus handler for %s failed", channel)
+        if message.get("type") in ("message", "smessage"):
+            await self._bus.deliver(self._handlers, message["channel"], message["data"])

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("orchestrator.bus")
 
-_PROBE = b"orchestrator-bus-resubscribed"
+PROBE = b"orchestrator-bus-resubscribed"
+"""Sent after re-sent ``SUBSCRIBE`` commands: its answer means they are active (both links)."""
 _BACK = object()
 """Queued when the probe's answer arrives: after every message sent before it."""
 
@@ -70,7 +71,7 @@ class DirectLink:
         kind = reply[0]
         if kind == b"message":
             self._queued.append((reply[1], reply[2]))
-        elif kind == b"pong" and reply[1] == _PROBE:
+        elif kind == b"pong" and reply[1] == PROBE:
             self._queued.append(_BACK)
         else:  # subscribe / unsubscribe confirmations
             return
@@ -98,7 +99,7 @@ class DirectLink:
             commands: list[tuple[str | bytes, ...]] = []
             if self._handlers:
                 commands.append(("SUBSCRIBE", *self._handlers))
-            commands.append(("PING", _PROBE))
+            commands.append(("PING", PROBE))
             link.send(pack(commands))
             self._link = link
             break
@@ -113,21 +114,10 @@ class DirectLink:
                 continue
             item = queued.popleft()
             if item is _BACK:
-                if self._down:
-                    log.info("pub/sub connection back; re-checking parked waiters")
-                    self._down = False
-                self._bus.resubscribed()
-                continue
-            channel, data = item
-            handler = self._handlers.get(channel.decode())
-            if handler is None:
-                continue
-            try:
-                result = handler(data)
-                if result is not None:
-                    await result
-            except Exception:
-                log.exception("bus handler for %s failed", channel.decode())
+                self._bus.resubscribed(after_outage=self._down)
+                self._down = False
+            else:
+                await self._bus.deliver(self._handlers, *item)
 
     async def stop(self) -> None:
         self._stopped = True

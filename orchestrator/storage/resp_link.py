@@ -75,8 +75,8 @@ class Lost(RedisConnectionError):
 
 
 class RespLink(asyncio.Protocol):
-    """Replies go, in order, to the ``expect``-ations waiting; a reply none waits for (a
-    pub/sub message) goes to ``on_push``."""
+    """Replies go, in order, to the ``exchange``-s waiting for them; a reply none waits for
+    (a pub/sub message) goes to ``on_push``."""
 
     def __init__(self, on_push: Push | None = None, on_lost: Callable[[], None] | None = None):
         self.on_push = on_push
@@ -144,8 +144,8 @@ class RespLink(asyncio.Protocol):
 
     def exchange(self, packed: bytes, count: int) -> asyncio.Future[list[Any]]:
         """Sends ``count`` packed commands; the future gets their ``count`` replies, an error
-        reply as its ``ResponseError`` in its place."""
-        answer: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        reply as the exception redis-py would raise for it, in its place."""
+        answer: asyncio.Future[list[Any]] = self.loop.create_future()
         self.send(packed)
         self._waiting.append((count, [], answer))
         return answer

@@ -182,7 +182,7 @@ class Wire:
         """The wire's connection, opened once for every round trip that needs it now."""
         loop = asyncio.get_running_loop()
         opening = self._opening
-        if opening is None or not _may_serve(opening, loop):
+        if opening is None or not _may_serve(opening, loop):  # else: share it
             assert self._endpoint is not None
             opening = self._opening = loop.create_task(RespLink.open(self._endpoint))
             # its callers may all have given up by the time it fails: no "never retrieved"
@@ -229,9 +229,9 @@ class Wire:
         return replies
 
 
-def _may_serve(opening: asyncio.Task[RespLink] | None, loop: asyncio.AbstractEventLoop) -> bool:
+def _may_serve(opening: asyncio.Task[RespLink], loop: asyncio.AbstractEventLoop) -> bool:
     """Whether ``opening`` is opening, or opened, a connection still open, in ``loop``."""
-    if opening is None or opening.get_loop() is not loop:
+    if opening.get_loop() is not loop:
         return False
     if not opening.done():
         return True
